@@ -1,0 +1,397 @@
+//! What to audit: the Databricks workspaces and transit VPCs, resolved from the manifest, from
+//! `plaudit:*` tags, or (with neither) discovered from the state itself. The explicit source wins:
+//! a manifest workspace hides a tagged one of the same name, and discovery runs only when neither
+//! names a workspace. Every inference is written down in `notes` so the user can correct it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::cidr::Cidr;
+use crate::index::{Index, SgPeer};
+use crate::manifest::{Manifest, Mode, Waiver};
+use crate::model::tag;
+use crate::services::{ServiceKind, ServiceTable};
+
+pub const TAG_WORKSPACE: &str = "plaudit:workspace";
+pub const TAG_MODES: &str = "plaudit:modes";
+pub const TAG_ROLE: &str = "plaudit:role";
+
+/// Where a workspace description came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Manifest,
+    Tags,
+    Discovered,
+}
+
+/// One Databricks workspace's network, as audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Workspace {
+    pub name: String,
+    pub vpc_id: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    /// The declared modes (`cmv` is implied for every workspace).
+    pub modes: BTreeSet<Mode>,
+    pub compliance_security_profile: bool,
+    pub legacy_hive_metastore: bool,
+    pub custom_dns: bool,
+    pub origin: Origin,
+}
+
+impl Workspace {
+    /// True when the workspace runs in `mode`: `cmv` always, and `isolated` implies front-end,
+    /// back-end and serverless.
+    pub fn has(&self, mode: Mode) -> bool {
+        mode == Mode::Cmv
+            || self.modes.contains(&mode)
+            || (self.modes.contains(&Mode::Isolated)
+                && matches!(mode, Mode::BackEnd | Mode::FrontEnd | Mode::Serverless))
+    }
+
+    pub fn isolated(&self) -> bool {
+        self.modes.contains(&Mode::Isolated)
+    }
+}
+
+/// A VPC holding the front-end endpoint users connect through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransitVpc {
+    pub vpc_id: String,
+    pub client_cidrs: Vec<Cidr>,
+    pub origin: Origin,
+}
+
+/// Everything the rules audit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    pub workspaces: Vec<Workspace>,
+    pub transit_vpcs: Vec<TransitVpc>,
+    pub serverless_endpoint_services: Vec<String>,
+    #[serde(skip)]
+    pub waivers: Vec<Waiver>,
+    /// What was inferred, and why.
+    pub notes: Vec<String>,
+}
+
+impl Serialize for Cidr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Resolves the deployment from the manifest, the tags and the state.
+pub fn resolve(
+    ix: &Index<'_>,
+    manifest: Option<&Manifest>,
+    region: Option<&str>,
+    table: &ServiceTable,
+) -> Deployment {
+    let mut d = Deployment::default();
+    if let Some(m) = manifest {
+        for w in &m.workspaces {
+            let mut modes: BTreeSet<Mode> = w.modes.iter().copied().collect();
+            if modes.is_empty() {
+                modes = default_modes(ix, &w.vpc_id, region, table);
+                d.notes.push(format!(
+                    "workspace `{}` declares no modes; using {} from the endpoints in {}",
+                    w.name,
+                    join_modes(&modes),
+                    w.vpc_id
+                ));
+            }
+            d.workspaces.push(Workspace {
+                name: w.name.clone(),
+                vpc_id: w.vpc_id.clone(),
+                subnet_ids: w.subnet_ids.clone(),
+                security_group_ids: w.security_group_ids.clone(),
+                modes,
+                compliance_security_profile: w.compliance_security_profile,
+                legacy_hive_metastore: w.legacy_hive_metastore,
+                custom_dns: w.custom_dns,
+                origin: Origin::Manifest,
+            });
+        }
+        for t in &m.transit_vpcs {
+            d.transit_vpcs.push(TransitVpc {
+                vpc_id: t.vpc_id.clone(),
+                client_cidrs: t
+                    .client_cidrs
+                    .iter()
+                    .filter_map(|c| Cidr::parse(c))
+                    .collect(),
+                origin: Origin::Manifest,
+            });
+        }
+        d.serverless_endpoint_services = m.serverless_endpoint_services.clone();
+        d.waivers = m.waivers.clone();
+    }
+    from_tags(ix, region, table, &mut d);
+    if d.workspaces.is_empty() {
+        discover(ix, region, table, &mut d);
+    } else {
+        note_undeclared(ix, region, table, &mut d);
+    }
+    d.workspaces.sort_by(|a, b| a.name.cmp(&b.name));
+    d.transit_vpcs.sort_by(|a, b| a.vpc_id.cmp(&b.vpc_id));
+    d
+}
+
+fn join_modes(modes: &BTreeSet<Mode>) -> String {
+    modes
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `back-end` when the VPC holds a Databricks relay or workspace endpoint, else `cmv`.
+fn default_modes(
+    ix: &Index<'_>,
+    vpc_id: &str,
+    region: Option<&str>,
+    table: &ServiceTable,
+) -> BTreeSet<Mode> {
+    let has_databricks = ix
+        .endpoints(vpc_id)
+        .iter()
+        .any(|e| databricks_kind(table, region, &e.service_name).is_some());
+    BTreeSet::from([if has_databricks {
+        Mode::BackEnd
+    } else {
+        Mode::Cmv
+    }])
+}
+
+/// Classifies a service name: in the audited region's table when the region is known, else in any
+/// region's.
+pub fn databricks_kind(
+    table: &ServiceTable,
+    region: Option<&str>,
+    service_name: &str,
+) -> Option<ServiceKind> {
+    match region {
+        Some(r) => table.kind_in_region(r, service_name),
+        None => table.lookup_any(service_name).map(|(_, k)| k),
+    }
+}
+
+fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
+    let mut vpcs: Vec<_> = ix.vpcs.values().collect();
+    vpcs.sort_by(|a, b| a.vpc_id.cmp(&b.vpc_id));
+    for vpc in vpcs {
+        if tag(&vpc.tags, TAG_ROLE).is_some_and(|r| r.eq_ignore_ascii_case("transit"))
+            && !d.transit_vpcs.iter().any(|t| t.vpc_id == vpc.vpc_id)
+        {
+            d.transit_vpcs.push(TransitVpc {
+                vpc_id: vpc.vpc_id.clone(),
+                client_cidrs: Vec::new(),
+                origin: Origin::Tags,
+            });
+            d.notes.push(format!(
+                "{} is a transit VPC by its `{TAG_ROLE}=transit` tag (no client CIDRs declared)",
+                vpc.vpc_id
+            ));
+        }
+        let Some(names) = tag(&vpc.tags, TAG_WORKSPACE) else {
+            continue;
+        };
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if d.workspaces.iter().any(|w| w.name == name) {
+                d.notes.push(format!(
+                    "workspace `{name}` is in the manifest; the `{TAG_WORKSPACE}` tags on {} are ignored",
+                    vpc.vpc_id
+                ));
+                continue;
+            }
+            let tagged = |tags: &[crate::model::Tag]| {
+                tag(tags, TAG_WORKSPACE).is_some_and(|v| v.split(',').any(|n| n.trim() == name))
+            };
+            let mut subnet_ids: Vec<String> = ix
+                .subnets_by_vpc
+                .get(vpc.vpc_id.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|s| tagged(&s.tags))
+                .map(|s| s.subnet_id.clone())
+                .collect();
+            subnet_ids.sort();
+            let mut sg_ids: Vec<String> = ix
+                .security_groups
+                .values()
+                .filter(|g| g.vpc_id.as_deref() == Some(vpc.vpc_id.as_str()) && tagged(&g.tags))
+                .map(|g| g.group_id.clone())
+                .collect();
+            sg_ids.sort();
+            let mut modes: BTreeSet<Mode> = tag(&vpc.tags, TAG_MODES)
+                .map(|m| m.split(',').filter_map(Mode::parse).collect())
+                .unwrap_or_default();
+            if modes.is_empty() {
+                modes = default_modes(ix, &vpc.vpc_id, region, table);
+            }
+            d.notes.push(format!(
+                "workspace `{name}` from tags on {}: {} subnet(s), {} security group(s), modes {}",
+                vpc.vpc_id,
+                subnet_ids.len(),
+                sg_ids.len(),
+                join_modes(&modes)
+            ));
+            d.workspaces.push(Workspace {
+                name: name.to_string(),
+                vpc_id: vpc.vpc_id.clone(),
+                subnet_ids,
+                security_group_ids: sg_ids,
+                modes,
+                compliance_security_profile: false,
+                legacy_hive_metastore: false,
+                custom_dns: false,
+                origin: Origin::Tags,
+            });
+        }
+    }
+}
+
+/// VPCs holding Databricks endpoints, by VPC id.
+fn databricks_vpcs<'s>(
+    ix: &Index<'s>,
+    region: Option<&str>,
+    table: &ServiceTable,
+) -> BTreeMap<&'s str, Vec<&'s crate::model::VpcEndpoint>> {
+    let mut out: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for (vpc, eps) in &ix.endpoints_by_vpc {
+        for e in eps {
+            if e.is_interface()
+                && !e.is_gone()
+                && databricks_kind(table, region, &e.service_name).is_some()
+            {
+                out.entry(*vpc).or_default().push(*e);
+            }
+        }
+    }
+    out
+}
+
+fn note_undeclared(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
+    for vpc in databricks_vpcs(ix, region, table).keys() {
+        let declared = d.workspaces.iter().any(|w| w.vpc_id == *vpc)
+            || d.transit_vpcs.iter().any(|t| t.vpc_id == *vpc);
+        if !declared {
+            d.notes.push(format!(
+                "{vpc} holds Databricks endpoints but no workspace or transit VPC is declared in it; it is not audited (add it to the manifest)"
+            ));
+        }
+    }
+}
+
+fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
+    let found = databricks_vpcs(ix, region, table);
+    if found.is_empty() {
+        d.notes.push(
+            "no workspace is declared (manifest or tags) and no VPC holds an interface endpoint to a Databricks service of the region: nothing to audit"
+                .into(),
+        );
+        return;
+    }
+    for (vpc_id, eps) in found {
+        if d.transit_vpcs.iter().any(|t| t.vpc_id == vpc_id) {
+            continue;
+        }
+        let kinds: BTreeSet<ServiceKind> = eps
+            .iter()
+            .filter_map(|e| databricks_kind(table, region, &e.service_name))
+            .collect();
+        // A VPC with only a workspace endpoint and no relay is a front-end (transit) VPC.
+        if !kinds.contains(&ServiceKind::Relay) {
+            d.transit_vpcs.push(TransitVpc {
+                vpc_id: vpc_id.to_string(),
+                client_cidrs: Vec::new(),
+                origin: Origin::Discovered,
+            });
+            d.notes.push(format!(
+                "{vpc_id} holds a Databricks workspace endpoint but no relay endpoint: treated as a front-end transit VPC"
+            ));
+            continue;
+        }
+        let endpoint_subnets: BTreeSet<&str> = eps
+            .iter()
+            .flat_map(|e| e.subnet_ids.iter().map(String::as_str))
+            .collect();
+        let endpoint_sgs: BTreeSet<&str> = eps
+            .iter()
+            .flat_map(|e| e.groups.iter().map(|g| g.group_id.as_str()))
+            .collect();
+        let nat_subnets: BTreeSet<&str> = ix
+            .nats_by_vpc
+            .get(vpc_id)
+            .into_iter()
+            .flatten()
+            .map(|n| n.subnet_id.as_str())
+            .collect();
+        let mut subnet_ids: Vec<String> = ix
+            .subnets_by_vpc
+            .get(vpc_id)
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                !endpoint_subnets.contains(s.subnet_id.as_str())
+                    && !nat_subnets.contains(s.subnet_id.as_str())
+                    && !s.map_public_ip_on_launch
+                    && !ix.route_table_for(s).is_some_and(|rt| {
+                        rt.routes
+                            .iter()
+                            .any(|r| r.is_default() && r.target().starts_with("igw-"))
+                    })
+            })
+            .map(|s| s.subnet_id.clone())
+            .collect();
+        subnet_ids.sort();
+        // Workspace security groups reference themselves (intra-cluster traffic).
+        let mut sg_ids: Vec<String> = ix
+            .security_groups
+            .values()
+            .filter(|g| {
+                g.vpc_id.as_deref() == Some(vpc_id)
+                    && !endpoint_sgs.contains(g.group_id.as_str())
+                    && ix
+                        .rules_of(&g.group_id)
+                        .iter()
+                        .any(|r| !r.egress && r.peer == SgPeer::Group(&g.group_id))
+            })
+            .map(|g| g.group_id.clone())
+            .collect();
+        sg_ids.sort();
+        let has_igw = ix.igws_by_vpc.get(vpc_id).is_some_and(|v| !v.is_empty());
+        let has_nat = ix.nats_by_vpc.get(vpc_id).is_some_and(|v| !v.is_empty());
+        let mut modes = BTreeSet::from([Mode::BackEnd]);
+        let mut why = "it holds the Databricks relay endpoint".to_string();
+        if !has_igw && !has_nat {
+            modes.insert(Mode::Isolated);
+            why.push_str(" and has no internet or NAT gateway");
+        }
+        let name = ix
+            .vpcs
+            .get(vpc_id)
+            .and_then(|v| tag(&v.tags, "Name"))
+            .unwrap_or(vpc_id)
+            .to_string();
+        d.notes.push(format!(
+            "discovered workspace `{name}` in {vpc_id} with modes {} because {why}; subnets {} (the VPC's private subnets without endpoints or NAT gateways); security groups {} (self-referencing, not on the endpoints). Correct this with a manifest if it is wrong.",
+            join_modes(&modes),
+            if subnet_ids.is_empty() { "none".to_string() } else { subnet_ids.join(", ") },
+            if sg_ids.is_empty() { "none".to_string() } else { sg_ids.join(", ") },
+        ));
+        d.workspaces.push(Workspace {
+            name,
+            vpc_id: vpc_id.to_string(),
+            subnet_ids,
+            security_group_ids: sg_ids,
+            modes,
+            compliance_security_profile: false,
+            legacy_hive_metastore: false,
+            custom_dns: false,
+            origin: Origin::Discovered,
+        });
+    }
+}

@@ -1,0 +1,336 @@
+//! The audit: snapshot + manifest in, report out. Pure: no I/O, no clock unless the snapshot
+//! does not say when it was taken.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::deployment::{self, Deployment};
+use crate::finding::{finding_id, Finding, ResourceType, Severity, Status, WaiverNote};
+use crate::index::Index;
+use crate::manifest::Manifest;
+use crate::rules::{self, Context, Outcome, Rule};
+use crate::services::ServiceTable;
+use crate::snapshot::Snapshot;
+
+/// The version of the JSON report layout.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// What to audit and how.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions<'a> {
+    pub manifest: Option<&'a Manifest>,
+    /// `--region`, used when the snapshot does not say.
+    pub region: Option<String>,
+    /// Rule ids or families to run; empty means all.
+    pub rules: Vec<String>,
+    /// The day waivers are compared with, when the snapshot has no `collected_at`.
+    pub today: Option<i64>,
+}
+
+/// Where the region came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionSource {
+    Snapshot,
+    Option,
+    InferredFromAvailabilityZones,
+    Unknown,
+}
+
+impl RegionSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            RegionSource::Snapshot => "from snapshot.json",
+            RegionSource::Option => "from --region",
+            RegionSource::InferredFromAvailabilityZones => "inferred from availability-zone names",
+            RegionSource::Unknown => "unknown",
+        }
+    }
+}
+
+/// Counts of the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub by_status: BTreeMap<Status, usize>,
+    /// Failures (not waived) by severity.
+    pub failures_by_severity: BTreeMap<Severity, usize>,
+    /// False when any finding is `error`: some rules could not be evaluated.
+    pub complete: bool,
+}
+
+/// The result of an audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub region_source: RegionSource,
+    pub collected_at: Option<String>,
+    pub service_table_version: String,
+    pub deployment: Deployment,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Report {
+    /// Exit code contract: 0 clean, 1 failures at or above `fail_on`, 3 incomplete (errors)
+    /// without such failures. (2, bad usage or input, never comes from a report.)
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        let failing = self
+            .findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity >= fail_on);
+        if failing {
+            1
+        } else if !self.summary.complete
+            || self.deployment.workspaces.is_empty() && self.deployment.transit_vpcs.is_empty()
+        {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// Resolves the region: the snapshot's, else the option, else the AZ names'.
+pub fn resolve_region(snap: &Snapshot, option: Option<&str>) -> (Option<String>, RegionSource) {
+    if let Some(r) = snap.meta.region.as_deref().filter(|r| !r.is_empty()) {
+        return (Some(r.to_string()), RegionSource::Snapshot);
+    }
+    if let Some(r) = option {
+        return (Some(r.to_string()), RegionSource::Option);
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in snap.subnets.as_deref().unwrap_or(&[]) {
+        let az = s.availability_zone.as_str();
+        if az.ends_with(|c: char| c.is_ascii_lowercase()) {
+            let region = &az[..az.len() - 1];
+            if region.ends_with(|c: char| c.is_ascii_digit()) {
+                *counts.entry(region).or_default() += 1;
+            }
+        }
+    }
+    match counts.into_iter().max_by_key(|(_, n)| *n) {
+        Some((r, _)) => (
+            Some(r.to_string()),
+            RegionSource::InferredFromAvailabilityZones,
+        ),
+        None => (None, RegionSource::Unknown),
+    }
+}
+
+/// Runs the audit.
+pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
+    let table = ServiceTable::builtin();
+    let ix = Index::new(snap);
+    let (region, region_source) = resolve_region(snap, opts.region.as_deref());
+    let deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
+    let account = snap.meta.account_id.clone();
+    let mut outcomes: Vec<(&'static Rule, Outcome)> = Vec::new();
+    for rule in rules::select(&opts.rules) {
+        let workspaces: Vec<_> = deployment
+            .workspaces
+            .iter()
+            .filter(|w| rule.meta.applies_to(w))
+            .collect();
+        if workspaces.is_empty() {
+            continue;
+        }
+        let missing: Vec<String> = rule
+            .meta
+            .inputs
+            .iter()
+            .filter_map(|i| snap.availability(*i).err().map(|f| f.to_string()))
+            .collect();
+        if !missing.is_empty() {
+            let why = missing.join("; ");
+            for w in &workspaces {
+                outcomes.push((
+                    rule,
+                    Outcome::error(
+                        ResourceType::Vpc,
+                        &w.vpc_id,
+                        format!(
+                            "{} could not be evaluated for workspace `{}`: {why}.",
+                            rule.meta.id, w.name
+                        ),
+                    )
+                    .ws(w)
+                    .expect("the inputs the rule reads", why.clone()),
+                ));
+            }
+            continue;
+        }
+        if let Some(e) = &table.load_error {
+            for w in &workspaces {
+                outcomes.push((
+                    rule,
+                    Outcome::error(ResourceType::Vpc, &w.vpc_id, e.clone()).ws(w),
+                ));
+            }
+            continue;
+        }
+        let ctx = Context {
+            ix: &ix,
+            deployment: &deployment,
+            workspaces,
+            region: region.as_deref(),
+            table,
+        };
+        outcomes.extend((rule.check)(&ctx).into_iter().map(|o| (rule, o)));
+    }
+    let today = snap
+        .meta
+        .collected_at
+        .as_deref()
+        .and_then(crate::time::parse_date)
+        .or(opts.today)
+        .unwrap_or_else(crate::time::today);
+    let mut findings = merge(outcomes, account.as_deref(), region.as_deref());
+    apply_waivers(&mut findings, &deployment, today);
+    findings.sort_by(|a, b| (&a.rule_id, &a.resource_id).cmp(&(&b.rule_id, &b.resource_id)));
+    let summary = summarise(&findings);
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: Tool {
+            name: "plaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        account_id: account,
+        region,
+        region_source,
+        collected_at: snap.meta.collected_at.clone(),
+        service_table_version: table.table_version.clone(),
+        deployment,
+        summary,
+        findings,
+    }
+}
+
+/// Turns outcomes into findings, one per (rule, resource): the worse verdict wins, and the
+/// workspaces and distinct messages of shared resources are combined.
+fn merge(
+    outcomes: Vec<(&'static Rule, Outcome)>,
+    account: Option<&str>,
+    region: Option<&str>,
+) -> Vec<Finding> {
+    let mut by_key: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
+    for (rule, o) in outcomes {
+        let m = rule.meta;
+        let severity = o.severity.unwrap_or(m.severity);
+        let key = (m.id, o.resource_id.clone());
+        match by_key.get_mut(&key) {
+            None => {
+                by_key.insert(
+                    key,
+                    Finding {
+                        id: finding_id(account, region, m.id, &o.resource_id),
+                        rule_id: m.id.to_string(),
+                        title: m.title.to_string(),
+                        severity,
+                        status: o.status,
+                        resource_type: o.resource_type,
+                        resource_id: o.resource_id,
+                        workspaces: o.workspace.into_iter().collect(),
+                        account_id: account.map(str::to_string),
+                        region: region.map(str::to_string),
+                        message: o.message,
+                        expected: o.expected,
+                        actual: o.actual,
+                        remediation: m.remediation.to_string(),
+                        waiver: None,
+                    },
+                );
+            }
+            Some(f) => {
+                if let Some(w) = o.workspace {
+                    if !f.workspaces.contains(&w) {
+                        f.workspaces.push(w);
+                        f.workspaces.sort();
+                    }
+                }
+                let worse = o.status.rank() > f.status.rank()
+                    || (o.status == f.status && severity > f.severity);
+                if worse {
+                    let (old_msg, old_status) = (std::mem::take(&mut f.message), f.status);
+                    f.status = o.status;
+                    f.severity = severity;
+                    f.resource_type = o.resource_type;
+                    f.expected = o.expected;
+                    f.actual = o.actual;
+                    f.message = o.message;
+                    if old_status == f.status && old_msg != f.message {
+                        f.message = format!("{} {old_msg}", f.message);
+                    }
+                } else if o.status == f.status && !f.message.contains(&o.message) {
+                    f.message = format!("{} {}", f.message, o.message);
+                }
+            }
+        }
+    }
+    by_key.into_values().collect()
+}
+
+fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
+    for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+        let Some(w) = d
+            .waivers
+            .iter()
+            .find(|w| w.rule == f.rule_id && w.resource == f.resource_id)
+        else {
+            continue;
+        };
+        let expired = w
+            .expires
+            .as_deref()
+            .and_then(crate::time::parse_date)
+            .is_some_and(|e| today > e);
+        if expired {
+            f.message = format!(
+                "{} (A waiver by {} expired on {}, so this failure counts again.)",
+                f.message,
+                if w.owner.is_empty() {
+                    "an unnamed owner"
+                } else {
+                    &w.owner
+                },
+                w.expires.as_deref().unwrap_or("")
+            );
+        } else {
+            f.status = Status::Waived;
+        }
+        f.waiver = Some(WaiverNote {
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires.clone(),
+            expired,
+        });
+    }
+}
+
+fn summarise(findings: &[Finding]) -> Summary {
+    let mut s = Summary {
+        total: findings.len(),
+        complete: true,
+        ..Summary::default()
+    };
+    for f in findings {
+        *s.by_status.entry(f.status).or_default() += 1;
+        if f.status == Status::Fail {
+            *s.failures_by_severity.entry(f.severity).or_default() += 1;
+        }
+        if f.status == Status::Error {
+            s.complete = false;
+        }
+    }
+    s
+}

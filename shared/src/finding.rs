@@ -1,0 +1,252 @@
+//! Findings: one rule's verdict on one resource, with the evidence behind it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a failure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The rule does not apply to this resource.
+    NotApplicable,
+    /// Could not tell: the data was not collected or is inconsistent. Never a pass.
+    Error,
+    /// A failure covered by an unexpired waiver.
+    Waived,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Fail,
+        Status::Error,
+        Status::Waived,
+        Status::Pass,
+        Status::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::NotApplicable => "not_applicable",
+            Status::Error => "error",
+            Status::Waived => "waived",
+        }
+    }
+
+    /// When two verdicts land on one resource, the worse one wins.
+    pub fn rank(self) -> u8 {
+        match self {
+            Status::Fail => 4,
+            Status::Error => 3,
+            Status::Waived => 2,
+            Status::Pass => 1,
+            Status::NotApplicable => 0,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// AWS resource types, as CloudFormation and AWS Config name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ResourceType {
+    #[serde(rename = "AWS::EC2::VPC")]
+    Vpc,
+    #[serde(rename = "AWS::EC2::Subnet")]
+    Subnet,
+    #[serde(rename = "AWS::EC2::RouteTable")]
+    RouteTable,
+    #[serde(rename = "AWS::EC2::InternetGateway")]
+    InternetGateway,
+    #[serde(rename = "AWS::EC2::NatGateway")]
+    NatGateway,
+    #[serde(rename = "AWS::EC2::SecurityGroup")]
+    SecurityGroup,
+    #[serde(rename = "AWS::EC2::NetworkAcl")]
+    NetworkAcl,
+    #[serde(rename = "AWS::EC2::VPCEndpoint")]
+    VpcEndpoint,
+    #[serde(rename = "AWS::EC2::VPCEndpointService")]
+    VpcEndpointService,
+}
+
+impl ResourceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Vpc => "AWS::EC2::VPC",
+            ResourceType::Subnet => "AWS::EC2::Subnet",
+            ResourceType::RouteTable => "AWS::EC2::RouteTable",
+            ResourceType::InternetGateway => "AWS::EC2::InternetGateway",
+            ResourceType::NatGateway => "AWS::EC2::NatGateway",
+            ResourceType::SecurityGroup => "AWS::EC2::SecurityGroup",
+            ResourceType::NetworkAcl => "AWS::EC2::NetworkAcl",
+            ResourceType::VpcEndpoint => "AWS::EC2::VPCEndpoint",
+            ResourceType::VpcEndpointService => "AWS::EC2::VPCEndpointService",
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a waiver did to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverNote {
+    pub reason: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// True when the waiver matched but had expired, so the failure stands.
+    pub expired: bool,
+}
+
+/// One verdict of one rule on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable across runs: derived from (account, region, rule, resource).
+    pub id: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+    /// The workspaces the resource serves (more than one when shared).
+    pub workspaces: Vec<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    /// A full sentence saying what was found.
+    pub message: String,
+    pub expected: String,
+    pub actual: String,
+    pub remediation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverNote>,
+}
+
+/// The stable finding id: 16 hex digits of the 64-bit FNV-1a hash of
+/// `account|region|rule|resource` (empty strings for unknown account or region).
+pub fn finding_id(
+    account: Option<&str>,
+    region: Option<&str>,
+    rule: &str,
+    resource: &str,
+) -> String {
+    let key = format!(
+        "{}|{}|{rule}|{resource}",
+        account.unwrap_or(""),
+        region.unwrap_or("")
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_ids_are_stable_and_distinct() {
+        let a = finding_id(
+            Some("123456789012"),
+            Some("us-east-1"),
+            "PL-EP-006",
+            "vpce-1",
+        );
+        assert_eq!(
+            a,
+            finding_id(
+                Some("123456789012"),
+                Some("us-east-1"),
+                "PL-EP-006",
+                "vpce-1"
+            )
+        );
+        assert_eq!(a.len(), 16);
+        assert_ne!(
+            a,
+            finding_id(
+                Some("123456789012"),
+                Some("us-east-1"),
+                "PL-EP-006",
+                "vpce-2"
+            )
+        );
+        assert_ne!(
+            a,
+            finding_id(
+                Some("123456789012"),
+                Some("us-west-2"),
+                "PL-EP-006",
+                "vpce-1"
+            )
+        );
+        // The published algorithm: FNV-1a 64 of the joined key (value computed independently).
+        assert_eq!(finding_id(None, None, "", ""), "9be30a196b51e8bb");
+    }
+
+    #[test]
+    fn severities_parse_and_order() {
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!(Severity::parse("urgent"), None);
+    }
+}

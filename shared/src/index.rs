@@ -1,0 +1,412 @@
+//! Lookup tables over a [`Snapshot`], built once per audit: resources by id, by VPC, the route
+//! table and NACL in force for each subnet, and security-group rules normalised from either of
+//! their two sources.
+
+use std::collections::HashMap;
+
+use crate::cidr::Cidr;
+use crate::model::*;
+use crate::snapshot::Snapshot;
+
+/// An IP protocol as security groups and NACLs name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    All,
+    Tcp,
+    Udp,
+    Icmp,
+    /// Another protocol number.
+    Other(u16),
+}
+
+impl Proto {
+    /// Parses the API's protocol field (`-1`, `tcp`, `6`, `udp`, `17`, `icmp`, `1`, or a number).
+    pub fn parse(s: &str) -> Proto {
+        match s.to_ascii_lowercase().as_str() {
+            "-1" | "all" => Proto::All,
+            "tcp" | "6" => Proto::Tcp,
+            "udp" | "17" => Proto::Udp,
+            "icmp" | "1" => Proto::Icmp,
+            other => other
+                .parse()
+                .map(Proto::Other)
+                .unwrap_or(Proto::Other(u16::MAX)),
+        }
+    }
+
+    /// True when a rule for `self` applies to a packet of protocol `packet`.
+    pub fn matches(self, packet: Proto) -> bool {
+        self == Proto::All || self == packet
+    }
+
+    pub fn has_ports(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Udp)
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            Proto::All => "all".into(),
+            Proto::Tcp => "tcp".into(),
+            Proto::Udp => "udp".into(),
+            Proto::Icmp => "icmp".into(),
+            Proto::Other(n) => format!("proto {n}"),
+        }
+    }
+}
+
+/// An inclusive port range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ports {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl Ports {
+    pub const ALL: Ports = Ports { from: 0, to: 65535 };
+    /// The ephemeral range return traffic uses (AWS's recommendation for NACLs).
+    pub const EPHEMERAL: Ports = Ports {
+        from: 1024,
+        to: 65535,
+    };
+
+    pub const fn one(p: u16) -> Ports {
+        Ports { from: p, to: p }
+    }
+
+    pub const fn range(from: u16, to: u16) -> Ports {
+        Ports { from, to }
+    }
+
+    /// From the API's optional, signed `FromPort`/`ToPort` (`-1` or absent means all).
+    pub fn from_api(proto: Proto, from: Option<i32>, to: Option<i32>) -> Ports {
+        if !proto.has_ports() {
+            return Ports::ALL;
+        }
+        match (from, to) {
+            (Some(f), Some(t)) if f >= 0 && t >= f => Ports {
+                from: u16::try_from(f).unwrap_or(u16::MAX),
+                to: u16::try_from(t).unwrap_or(u16::MAX),
+            },
+            _ => Ports::ALL,
+        }
+    }
+
+    pub fn intersect(self, o: Ports) -> Option<Ports> {
+        let from = self.from.max(o.from);
+        let to = self.to.min(o.to);
+        (from <= to).then_some(Ports { from, to })
+    }
+}
+
+impl std::fmt::Display for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
+    }
+}
+
+/// What a security-group rule points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SgPeer<'s> {
+    Cidr(Cidr),
+    Group(&'s str),
+    PrefixList(&'s str),
+}
+
+impl std::fmt::Display for SgPeer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SgPeer::Cidr(c) => write!(f, "{c}"),
+            SgPeer::Group(g) => f.write_str(g),
+            SgPeer::PrefixList(p) => f.write_str(p),
+        }
+    }
+}
+
+/// One security-group rule, whichever file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SgRule<'s> {
+    pub group_id: &'s str,
+    /// `sgr-…` when read from `describe-security-group-rules.json`.
+    pub rule_id: Option<&'s str>,
+    pub egress: bool,
+    pub proto: Proto,
+    pub ports: Ports,
+    pub peer: SgPeer<'s>,
+}
+
+impl SgRule<'_> {
+    /// "sgr-1 (tcp 443 to 10.0.0.0/16)" or "sg-1 egress tcp 443 to 10.0.0.0/16".
+    pub fn describe(&self) -> String {
+        let dir = if self.egress { "to" } else { "from" };
+        let what = if self.proto.has_ports() {
+            format!("{} {} {} {}", self.proto.name(), self.ports, dir, self.peer)
+        } else {
+            format!("{} {} {}", self.proto.name(), dir, self.peer)
+        };
+        match self.rule_id {
+            Some(id) => format!("{} {id} ({what})", self.group_id),
+            None => format!(
+                "{} {} rule ({what})",
+                self.group_id,
+                if self.egress { "egress" } else { "ingress" }
+            ),
+        }
+    }
+}
+
+/// The snapshot, indexed.
+pub struct Index<'s> {
+    pub snap: &'s Snapshot,
+    pub vpcs: HashMap<&'s str, &'s Vpc>,
+    pub vpc_cidrs: HashMap<&'s str, Vec<Cidr>>,
+    pub vpc_attrs: HashMap<&'s str, &'s VpcAttributes>,
+    pub subnets: HashMap<&'s str, &'s Subnet>,
+    pub subnet_cidrs: HashMap<&'s str, Cidr>,
+    pub subnets_by_vpc: HashMap<&'s str, Vec<&'s Subnet>>,
+    pub route_tables: HashMap<&'s str, &'s RouteTable>,
+    rt_explicit: HashMap<&'s str, &'s RouteTable>,
+    rt_main: HashMap<&'s str, &'s RouteTable>,
+    acl_by_subnet: HashMap<&'s str, &'s NetworkAcl>,
+    pub endpoints_by_vpc: HashMap<&'s str, Vec<&'s VpcEndpoint>>,
+    pub security_groups: HashMap<&'s str, &'s SecurityGroup>,
+    pub sg_rules: HashMap<&'s str, Vec<SgRule<'s>>>,
+    pub igws_by_vpc: HashMap<&'s str, Vec<&'s InternetGateway>>,
+    pub nats_by_vpc: HashMap<&'s str, Vec<&'s NatGateway>>,
+    pub nats: HashMap<&'s str, &'s NatGateway>,
+    pub prefix_lists: HashMap<&'s str, &'s ManagedPrefixList>,
+}
+
+fn slice<T>(c: &crate::snapshot::Collected<Vec<T>>) -> &[T] {
+    c.as_ref().map(Vec::as_slice).unwrap_or(&[])
+}
+
+impl<'s> Index<'s> {
+    pub fn new(snap: &'s Snapshot) -> Index<'s> {
+        let mut ix = Index {
+            snap,
+            vpcs: HashMap::new(),
+            vpc_cidrs: HashMap::new(),
+            vpc_attrs: HashMap::new(),
+            subnets: HashMap::new(),
+            subnet_cidrs: HashMap::new(),
+            subnets_by_vpc: HashMap::new(),
+            route_tables: HashMap::new(),
+            rt_explicit: HashMap::new(),
+            rt_main: HashMap::new(),
+            acl_by_subnet: HashMap::new(),
+            endpoints_by_vpc: HashMap::new(),
+            security_groups: HashMap::new(),
+            sg_rules: HashMap::new(),
+            igws_by_vpc: HashMap::new(),
+            nats_by_vpc: HashMap::new(),
+            nats: HashMap::new(),
+            prefix_lists: HashMap::new(),
+        };
+        for v in slice(&snap.vpcs) {
+            ix.vpcs.insert(&v.vpc_id, v);
+            let mut cidrs: Vec<Cidr> = Vec::new();
+            let assoc = v.cidr_block_association_set.iter().filter(|a| {
+                a.cidr_block_state
+                    .as_ref()
+                    .is_none_or(|s| s.state.eq_ignore_ascii_case("associated"))
+            });
+            for c in
+                std::iter::once(v.cidr_block.as_str()).chain(assoc.map(|a| a.cidr_block.as_str()))
+            {
+                if let Some(c) = Cidr::parse(c) {
+                    if !cidrs.contains(&c) {
+                        cidrs.push(c);
+                    }
+                }
+            }
+            ix.vpc_cidrs.insert(&v.vpc_id, cidrs);
+        }
+        for a in slice(&snap.vpc_attributes) {
+            ix.vpc_attrs.insert(&a.vpc_id, a);
+        }
+        for s in slice(&snap.subnets) {
+            ix.subnets.insert(&s.subnet_id, s);
+            if let Some(c) = Cidr::parse(&s.cidr_block) {
+                ix.subnet_cidrs.insert(&s.subnet_id, c);
+            }
+            ix.subnets_by_vpc.entry(&s.vpc_id).or_default().push(s);
+        }
+        for rt in slice(&snap.route_tables) {
+            ix.route_tables.insert(&rt.route_table_id, rt);
+            for a in &rt.associations {
+                if a.main {
+                    ix.rt_main.insert(&rt.vpc_id, rt);
+                }
+                if let Some(s) = &a.subnet_id {
+                    ix.rt_explicit.insert(s, rt);
+                }
+            }
+        }
+        for acl in slice(&snap.network_acls) {
+            for a in &acl.associations {
+                ix.acl_by_subnet.insert(&a.subnet_id, acl);
+            }
+        }
+        for e in slice(&snap.vpc_endpoints) {
+            ix.endpoints_by_vpc.entry(&e.vpc_id).or_default().push(e);
+        }
+        for g in slice(&snap.security_groups) {
+            ix.security_groups.insert(&g.group_id, g);
+        }
+        match &snap.security_group_rules {
+            Ok(rules) => {
+                for r in rules {
+                    ix.sg_rules
+                        .entry(&r.group_id)
+                        .or_default()
+                        .push(normalise_rule(r));
+                }
+            }
+            Err(_) => {
+                for g in slice(&snap.security_groups) {
+                    let rules = ix.sg_rules.entry(&g.group_id).or_default();
+                    for (egress, perms) in
+                        [(false, &g.ip_permissions), (true, &g.ip_permissions_egress)]
+                    {
+                        for p in perms {
+                            expand_permission(&g.group_id, egress, p, rules);
+                        }
+                    }
+                }
+            }
+        }
+        for igw in slice(&snap.internet_gateways) {
+            for a in &igw.attachments {
+                ix.igws_by_vpc.entry(&a.vpc_id).or_default().push(igw);
+            }
+        }
+        for n in slice(&snap.nat_gateways) {
+            ix.nats.insert(&n.nat_gateway_id, n);
+            ix.nats_by_vpc.entry(&n.vpc_id).or_default().push(n);
+        }
+        for p in slice(&snap.managed_prefix_lists) {
+            ix.prefix_lists.insert(&p.prefix_list_id, p);
+        }
+        ix
+    }
+
+    /// The route table in force for a subnet: its explicit association, else the VPC's main table.
+    pub fn route_table_for(&self, subnet: &Subnet) -> Option<&'s RouteTable> {
+        self.rt_explicit
+            .get(subnet.subnet_id.as_str())
+            .or_else(|| self.rt_main.get(subnet.vpc_id.as_str()))
+            .copied()
+    }
+
+    /// The NACL associated with a subnet (every subnet has exactly one in AWS).
+    pub fn acl_for(&self, subnet_id: &str) -> Option<&'s NetworkAcl> {
+        self.acl_by_subnet.get(subnet_id).copied()
+    }
+
+    pub fn endpoints(&self, vpc_id: &str) -> &[&'s VpcEndpoint] {
+        self.endpoints_by_vpc
+            .get(vpc_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn rules_of(&self, group_id: &str) -> &[SgRule<'s>] {
+        self.sg_rules
+            .get(group_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn cidrs_of_vpc(&self, vpc_id: &str) -> &[Cidr] {
+        self.vpc_cidrs.get(vpc_id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The tags of a VPC, subnet or security group.
+    pub fn tags_of(&self, id: &str) -> &'s [Tag] {
+        if let Some(v) = self.vpcs.get(id) {
+            return &v.tags;
+        }
+        if let Some(s) = self.subnets.get(id) {
+            return &s.tags;
+        }
+        if let Some(g) = self.security_groups.get(id) {
+            return &g.tags;
+        }
+        &[]
+    }
+
+    /// The S3 prefix list of a region, by name, when `describe-managed-prefix-lists.json` has it.
+    pub fn s3_prefix_list(&self, region: &str) -> Option<&'s str> {
+        let name = crate::services::s3_service(region);
+        let mut found: Vec<&str> = self
+            .prefix_lists
+            .values()
+            .filter(|p| p.prefix_list_name == name)
+            .map(|p| p.prefix_list_id.as_str())
+            .collect();
+        found.sort_unstable();
+        found.first().copied()
+    }
+}
+
+fn normalise_rule(r: &SecurityGroupRule) -> SgRule<'_> {
+    let proto = Proto::parse(&r.ip_protocol);
+    let peer = if let Some(g) = &r.referenced_group_info {
+        SgPeer::Group(&g.group_id)
+    } else if let Some(p) = &r.prefix_list_id {
+        SgPeer::PrefixList(p)
+    } else {
+        r.cidr_ipv4
+            .as_deref()
+            .or(r.cidr_ipv6.as_deref())
+            .and_then(Cidr::parse)
+            .map(SgPeer::Cidr)
+            .unwrap_or(SgPeer::PrefixList("(unknown peer)"))
+    };
+    SgRule {
+        group_id: &r.group_id,
+        rule_id: Some(&r.security_group_rule_id),
+        egress: r.is_egress,
+        proto,
+        ports: Ports::from_api(proto, r.from_port, r.to_port),
+        peer,
+    }
+}
+
+fn expand_permission<'s>(
+    group_id: &'s str,
+    egress: bool,
+    p: &'s IpPermission,
+    out: &mut Vec<SgRule<'s>>,
+) {
+    let proto = Proto::parse(&p.ip_protocol);
+    let ports = Ports::from_api(proto, p.from_port, p.to_port);
+    let mk = |peer| SgRule {
+        group_id,
+        rule_id: None,
+        egress,
+        proto,
+        ports,
+        peer,
+    };
+    for r in &p.ip_ranges {
+        if let Some(c) = Cidr::parse(&r.cidr_ip) {
+            out.push(mk(SgPeer::Cidr(c)));
+        }
+    }
+    for r in &p.ipv6_ranges {
+        if let Some(c) = Cidr::parse(&r.cidr_ipv6) {
+            out.push(mk(SgPeer::Cidr(c)));
+        }
+    }
+    for r in &p.prefix_list_ids {
+        out.push(mk(SgPeer::PrefixList(&r.prefix_list_id)));
+    }
+    for r in &p.user_id_group_pairs {
+        out.push(mk(SgPeer::Group(&r.group_id)));
+    }
+}

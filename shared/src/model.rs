@@ -1,0 +1,453 @@
+//! The network state plaudit audits, in the shapes the AWS CLI prints.
+//!
+//! Field names are the EC2 API's PascalCase names, so a snapshot folder can be written with plain
+//! `aws ec2 describe-... > file` commands. Only the fields the rules read are modelled; unknown
+//! fields are ignored, and enum-like values (states, protocols, actions) stay strings so that a
+//! value AWS adds tomorrow is kept, not rejected.
+
+use serde::{Deserialize, Serialize};
+
+/// A resource tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// Looks a tag up by key.
+pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub cidr_block: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cidr_block_association_set: Vec<CidrBlockAssociation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CidrBlockAssociation {
+    pub cidr_block: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block_state: Option<StateValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StateValue {
+    #[serde(default)]
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub cidr_block: String,
+    #[serde(default)]
+    pub availability_zone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_ip_address_count: Option<u64>,
+    #[serde(default)]
+    pub map_public_ip_on_launch: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl Subnet {
+    /// The AZ identity to compare subnets by: the zone id when known (it names the same physical
+    /// zone across accounts), else the zone name.
+    pub fn az_key(&self) -> &str {
+        self.availability_zone_id
+            .as_deref()
+            .unwrap_or(&self.availability_zone)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RouteTable {
+    pub route_table_id: String,
+    pub vpc_id: String,
+    #[serde(default)]
+    pub associations: Vec<RouteTableAssociation>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RouteTableAssociation {
+    #[serde(default)]
+    pub main: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Route {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+impl Route {
+    /// The route's target as the id AWS shows (`local`, `igw-…`, `nat-…`, `vpce-…`, …).
+    pub fn target(&self) -> &str {
+        [
+            &self.gateway_id,
+            &self.nat_gateway_id,
+            &self.transit_gateway_id,
+            &self.network_interface_id,
+            &self.instance_id,
+            &self.vpc_peering_connection_id,
+            &self.egress_only_internet_gateway_id,
+            &self.local_gateway_id,
+            &self.core_network_arn,
+        ]
+        .into_iter()
+        .find_map(|t| t.as_deref())
+        .unwrap_or("(no target)")
+    }
+
+    /// A route whose target was deleted: AWS keeps it as `blackhole` and drops the traffic.
+    pub fn is_blackhole(&self) -> bool {
+        self.state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("blackhole"))
+    }
+
+    /// The destination as written, for messages.
+    pub fn destination(&self) -> &str {
+        self.destination_cidr_block
+            .as_deref()
+            .or(self.destination_ipv6_cidr_block.as_deref())
+            .or(self.destination_prefix_list_id.as_deref())
+            .unwrap_or("(no destination)")
+    }
+
+    /// True for an IPv4 or IPv6 default route.
+    pub fn is_default(&self) -> bool {
+        self.destination_cidr_block.as_deref() == Some("0.0.0.0/0")
+            || self.destination_ipv6_cidr_block.as_deref() == Some("::/0")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InternetGateway {
+    pub internet_gateway_id: String,
+    #[serde(default)]
+    pub attachments: Vec<GatewayAttachment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GatewayAttachment {
+    pub vpc_id: String,
+    #[serde(default)]
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatGateway {
+    pub nat_gateway_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub vpc_id: String,
+    pub service_name: String,
+    #[serde(default)]
+    pub vpc_endpoint_type: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub private_dns_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub route_table_ids: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<GroupIdentifier>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl VpcEndpoint {
+    pub fn is_interface(&self) -> bool {
+        self.vpc_endpoint_type.eq_ignore_ascii_case("Interface")
+    }
+
+    pub fn is_gateway(&self) -> bool {
+        self.vpc_endpoint_type.eq_ignore_ascii_case("Gateway")
+    }
+
+    /// `available`, compared as the wire string (AWS sends it lower-case).
+    pub fn is_available(&self) -> bool {
+        self.state.eq_ignore_ascii_case("available")
+    }
+
+    /// Deleted or being deleted: no longer counts as present.
+    pub fn is_gone(&self) -> bool {
+        ["deleted", "deleting", "rejected", "failed", "expired"]
+            .iter()
+            .any(|s| self.state.eq_ignore_ascii_case(s))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupIdentifier {
+    pub group_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroup {
+    pub group_id: String,
+    #[serde(default)]
+    pub group_name: String,
+    #[serde(default)]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub ip_permissions: Vec<IpPermission>,
+    #[serde(default)]
+    pub ip_permissions_egress: Vec<IpPermission>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpPermission {
+    pub ip_protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_ranges: Vec<IpRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_ranges: Vec<Ipv6Range>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefix_list_ids: Vec<PrefixListId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpRange {
+    pub cidr_ip: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6Range {
+    pub cidr_ipv6: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListId {
+    pub prefix_list_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserIdGroupPair {
+    pub group_id: String,
+}
+
+/// One row of `describe-security-group-rules`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupRule {
+    pub security_group_rule_id: String,
+    pub group_id: String,
+    pub is_egress: bool,
+    pub ip_protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referenced_group_info: Option<ReferencedGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReferencedGroup {
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkAcl {
+    pub network_acl_id: String,
+    pub vpc_id: String,
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub associations: Vec<NetworkAclAssociation>,
+    #[serde(default)]
+    pub entries: Vec<NetworkAclEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkAclAssociation {
+    pub subnet_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkAclEntry {
+    pub rule_number: i32,
+    pub protocol: String,
+    pub rule_action: String,
+    pub egress: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRangeJson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortRangeJson {
+    pub from: i32,
+    pub to: i32,
+}
+
+/// One entry of `vpc-attributes.json`: the two `describe-vpc-attribute` answers merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcAttributes {
+    pub vpc_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<BoolValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<BoolValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BoolValue {
+    pub value: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointServiceConfiguration {
+    pub service_id: String,
+    #[serde(default)]
+    pub service_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_state: Option<String>,
+    #[serde(default)]
+    pub acceptance_required: bool,
+    #[serde(default)]
+    pub network_load_balancer_arns: Vec<String>,
+    #[serde(default)]
+    pub gateway_load_balancer_arns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// The answer of `describe-vpc-endpoint-service-permissions` for one service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServicePermissions {
+    #[serde(default)]
+    pub allowed_principals: Vec<AllowedPrincipal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AllowedPrincipal {
+    pub principal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPrefixList {
+    pub prefix_list_id: String,
+    #[serde(default)]
+    pub prefix_list_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_family: Option<String>,
+}

@@ -1,0 +1,539 @@
+//! Reachability: can a flow Databricks needs actually pass?
+//!
+//! A flow goes from a source host set (a subnet with its security groups) to a destination (a
+//! subnet with security groups, the internet, or a prefix list) on a protocol and port range. It
+//! passes when every hop allows it: the source SG egress, the source subnet's NACL outbound (in
+//! rule-number order), the route, the destination NACL inbound, the destination SG ingress, and,
+//! because NACLs are stateless, the return path on ephemeral ports through both NACLs. Security
+//! groups are stateful, so their return path needs nothing.
+//!
+//! Each hop is decided over the whole address range of the peer: a CIDR rule counts only if it
+//! covers the whole subnet, and a NACL DENY that hits part of the subnet blocks the flow. A failed
+//! hop names the exact entry that blocks it.
+
+use crate::cidr::{format_v4_range, Cidr};
+use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
+use crate::model::{NetworkAcl, NetworkAclEntry, RouteTable};
+
+/// One end of a flow.
+#[derive(Debug, Clone)]
+pub struct Host<'a> {
+    /// For messages: `subnet-0abc (10.0.0.0/22)`, `the internet`, `pl-63a5400a (S3)`.
+    pub label: String,
+    /// The addresses; `0.0.0.0/0` for the internet.
+    pub cidr: Cidr,
+    /// The security groups of the ENIs at this end (empty for the internet).
+    pub groups: Vec<&'a str>,
+    /// The subnet's NACL; `None` outside a VPC.
+    pub acl: Option<&'a NetworkAcl>,
+    /// The subnet's route table; `None` outside a VPC.
+    pub route_table: Option<&'a RouteTable>,
+    /// Set when the destination is a managed prefix list (S3 through a gateway endpoint).
+    pub prefix_list: Option<&'a str>,
+}
+
+impl<'a> Host<'a> {
+    /// A subnet of the snapshot with the given security groups.
+    pub fn subnet(ix: &Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
+        let subnet = ix.subnets.get(subnet_id)?;
+        let cidr = *ix.subnet_cidrs.get(subnet_id)?;
+        Some(Host {
+            label: format!("{subnet_id} ({cidr})"),
+            cidr,
+            groups,
+            acl: ix.acl_for(subnet_id),
+            route_table: ix.route_table_for(subnet),
+            prefix_list: None,
+        })
+    }
+
+    pub fn internet() -> Host<'a> {
+        Host {
+            label: "the internet (0.0.0.0/0)".into(),
+            cidr: crate::cidr::ANY_V4,
+            groups: Vec::new(),
+            acl: None,
+            route_table: None,
+            prefix_list: None,
+        }
+    }
+
+    pub fn prefix_list(id: &'a str, what: &str) -> Host<'a> {
+        Host {
+            label: format!("{id} ({what})"),
+            cidr: crate::cidr::ANY_V4,
+            groups: Vec::new(),
+            acl: None,
+            route_table: None,
+            prefix_list: Some(id),
+        }
+    }
+}
+
+/// A flow to check.
+#[derive(Debug, Clone)]
+pub struct Flow<'a> {
+    pub src: Host<'a>,
+    pub dst: Host<'a>,
+    pub proto: Proto,
+    pub ports: Ports,
+}
+
+/// The hops of a flow, in the order a packet meets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HopKind {
+    SrcSgEgress,
+    SrcNaclOut,
+    Route,
+    DstNaclIn,
+    DstSgIngress,
+    DstNaclReturnOut,
+    SrcNaclReturnIn,
+}
+
+impl HopKind {
+    pub const ALL: [HopKind; 7] = [
+        HopKind::SrcSgEgress,
+        HopKind::SrcNaclOut,
+        HopKind::Route,
+        HopKind::DstNaclIn,
+        HopKind::DstSgIngress,
+        HopKind::DstNaclReturnOut,
+        HopKind::SrcNaclReturnIn,
+    ];
+}
+
+/// The verdict of one hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// The hop does not exist on this path (no NACL on the internet side, …).
+    NotOnPath,
+    /// Blocked; the sentence names what blocks it.
+    Blocked(String),
+}
+
+/// The verdicts of every hop of a flow.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub hops: Vec<(HopKind, Verdict)>,
+}
+
+impl Trace {
+    pub fn hop(&self, kind: HopKind) -> &Verdict {
+        self.hops
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, v)| v)
+            .unwrap_or(&Verdict::NotOnPath)
+    }
+
+    /// The first blocked hop, if any.
+    pub fn first_block(&self) -> Option<(HopKind, &str)> {
+        self.hops.iter().find_map(|(k, v)| match v {
+            Verdict::Blocked(why) => Some((*k, why.as_str())),
+            _ => None,
+        })
+    }
+
+    pub fn passes(&self) -> bool {
+        self.first_block().is_none()
+    }
+}
+
+/// Traces every hop of a flow.
+pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
+    let what = format!("{} {}", flow.proto.name(), flow.ports);
+    let mut hops = Vec::with_capacity(7);
+    hops.push((
+        HopKind::SrcSgEgress,
+        sg_verdict(
+            ix,
+            &flow.src.groups,
+            true,
+            &flow.dst,
+            flow.proto,
+            flow.ports,
+        ),
+    ));
+    let acl_hop = |acl: Option<&NetworkAcl>, egress, peer: &Host, ports, dir_text: &str| match acl {
+        None => Verdict::NotOnPath,
+        Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, ports) {
+            None => Verdict::Allowed,
+            Some(b) => Verdict::Blocked(b.sentence(acl, &format!("{dir_text} {}", peer.label))),
+        },
+    };
+    hops.push((
+        HopKind::SrcNaclOut,
+        acl_hop(flow.src.acl, true, &flow.dst, flow.ports, "traffic to"),
+    ));
+    hops.push((HopKind::Route, route_verdict(&flow.src, &flow.dst)));
+    hops.push((
+        HopKind::DstNaclIn,
+        acl_hop(flow.dst.acl, false, &flow.src, flow.ports, "traffic from"),
+    ));
+    hops.push((
+        HopKind::DstSgIngress,
+        if flow.dst.groups.is_empty() {
+            Verdict::NotOnPath
+        } else {
+            sg_verdict(
+                ix,
+                &flow.dst.groups,
+                false,
+                &flow.src,
+                flow.proto,
+                flow.ports,
+            )
+        },
+    ));
+    let ret = |acl, egress, peer: &Host, dir_text: &str| match acl {
+        None => Verdict::NotOnPath,
+        Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, Ports::EPHEMERAL) {
+            None => Verdict::Allowed,
+            Some(b) => Verdict::Blocked(b.sentence(
+                acl,
+                &format!("return traffic ({what}) {dir_text} {}", peer.label),
+            )),
+        },
+    };
+    hops.push((
+        HopKind::DstNaclReturnOut,
+        ret(flow.dst.acl, true, &flow.src, "to"),
+    ));
+    hops.push((
+        HopKind::SrcNaclReturnIn,
+        ret(flow.src.acl, false, &flow.dst, "from"),
+    ));
+    Trace { hops }
+}
+
+/// Which ports of `ports` the security groups allow towards (egress) or from (ingress) a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SgCoverage {
+    /// Port ranges no rule allows.
+    pub missing: Vec<Ports>,
+    /// Rules that touch the peer only partly (a CIDR covering part of the subnet).
+    pub partial: Vec<String>,
+}
+
+/// Decides a security-group hop: the union of the rules of all `groups` that match the peer.
+pub fn sg_coverage(
+    ix: &Index<'_>,
+    groups: &[&str],
+    egress: bool,
+    peer: &Host<'_>,
+    proto: Proto,
+    ports: Ports,
+) -> SgCoverage {
+    let mut allowed: Vec<Ports> = Vec::new();
+    let mut partial = Vec::new();
+    for g in groups {
+        for r in ix.rules_of(g).iter().filter(|r| r.egress == egress) {
+            if !r.proto.matches(proto) {
+                continue;
+            }
+            let Some(p) = r.ports.intersect(ports) else {
+                continue;
+            };
+            match peer_match(r, peer) {
+                PeerMatch::Whole => allowed.push(p),
+                PeerMatch::Part => partial.push(r.describe()),
+                PeerMatch::No => {}
+            }
+        }
+    }
+    SgCoverage {
+        missing: subtract(ports, allowed),
+        partial,
+    }
+}
+
+enum PeerMatch {
+    Whole,
+    Part,
+    No,
+}
+
+fn peer_match(r: &SgRule<'_>, peer: &Host<'_>) -> PeerMatch {
+    match &r.peer {
+        SgPeer::Group(g) => {
+            if peer.groups.contains(g) {
+                PeerMatch::Whole
+            } else {
+                PeerMatch::No
+            }
+        }
+        SgPeer::PrefixList(p) => {
+            if peer.prefix_list == Some(*p) {
+                PeerMatch::Whole
+            } else {
+                PeerMatch::No
+            }
+        }
+        SgPeer::Cidr(c) => {
+            if peer.prefix_list.is_some() {
+                // A prefix list's addresses are unknown here: only a rule to all of IPv4 covers it.
+                return if c.prefix_len() == 0 && c.v4_range().is_some() {
+                    PeerMatch::Whole
+                } else {
+                    PeerMatch::No
+                };
+            }
+            if c.covers(&peer.cidr) {
+                PeerMatch::Whole
+            } else if c.overlaps(&peer.cidr) {
+                PeerMatch::Part
+            } else {
+                PeerMatch::No
+            }
+        }
+    }
+}
+
+/// `want` minus the union of `have`, as sorted disjoint ranges.
+pub fn subtract(want: Ports, mut have: Vec<Ports>) -> Vec<Ports> {
+    have.sort_unstable();
+    let mut missing = Vec::new();
+    let mut next = u32::from(want.from);
+    for h in have {
+        if u32::from(h.from) > next {
+            missing.push(Ports::range(next as u16, h.from - 1));
+        }
+        next = next.max(u32::from(h.to) + 1);
+    }
+    if next <= u32::from(want.to) {
+        missing.push(Ports::range(next as u16, want.to));
+    }
+    missing
+}
+
+/// Formats port ranges: `443, 8443-8451`.
+pub fn format_ports(ports: &[Ports]) -> String {
+    ports
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decides a security-group hop and explains a block.
+pub fn sg_verdict(
+    ix: &Index<'_>,
+    groups: &[&str],
+    egress: bool,
+    peer: &Host<'_>,
+    proto: Proto,
+    ports: Ports,
+) -> Verdict {
+    if groups.is_empty() {
+        return Verdict::Blocked("no security group is attached".into());
+    }
+    let cov = sg_coverage(ix, groups, egress, peer, proto, ports);
+    if cov.missing.is_empty() {
+        return Verdict::Allowed;
+    }
+    let (dir, prep) = if egress {
+        ("egress", "to")
+    } else {
+        ("ingress", "from")
+    };
+    let mut s = format!(
+        "{} allow{} no {dir} on {} {} {prep} {}",
+        groups.join(", "),
+        if groups.len() == 1 { "s" } else { "" },
+        proto.name(),
+        format_ports(&cov.missing),
+        peer.label
+    );
+    if !cov.partial.is_empty() {
+        s.push_str(&format!(
+            "; {} cover{} only part of it",
+            cov.partial.join(", "),
+            if cov.partial.len() == 1 { "s" } else { "" }
+        ));
+    }
+    Verdict::Blocked(s)
+}
+
+/// Where a NACL blocks a flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NaclBlock {
+    /// The DENY entry that decides it; `None` for the implicit final deny.
+    pub entry: Option<NaclEntryView>,
+    pub ports: Ports,
+    /// The blocked part of the peer's addresses.
+    pub ip_lo: u32,
+    pub ip_hi: u32,
+}
+
+/// The fields of a NACL entry a message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NaclEntryView {
+    pub rule_number: i32,
+    pub action: String,
+    pub proto: Proto,
+    pub ports: Ports,
+    pub cidr: String,
+}
+
+impl NaclBlock {
+    /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def".
+    pub fn sentence(&self, acl: &NetworkAcl, what: &str) -> String {
+        let part = format!(
+            " (ports {}, addresses {})",
+            self.ports,
+            format_v4_range(self.ip_lo, self.ip_hi)
+        );
+        match &self.entry {
+            Some(e) => format!(
+                "{} rule {} {} {} {} blocks {what}{part}",
+                acl.network_acl_id,
+                e.rule_number,
+                e.action.to_ascii_uppercase(),
+                if e.proto.has_ports() {
+                    format!("{} {}", e.proto.name(), e.ports)
+                } else {
+                    e.proto.name()
+                },
+                e.cidr
+            ),
+            None => format!(
+                "{} has no ALLOW entry for {what}, so its final DENY (*) drops it{part}",
+                acl.network_acl_id
+            ),
+        }
+    }
+}
+
+/// Evaluates a NACL for packets between this subnet and `peer` (the destination on egress, the
+/// source on ingress), the way AWS does: entries in ascending rule number, first match decides.
+/// Returns `None` when every packet of the flow is allowed.
+pub fn nacl_check(
+    acl: &NetworkAcl,
+    egress: bool,
+    peer: Cidr,
+    proto: Proto,
+    ports: Ports,
+) -> Option<NaclBlock> {
+    let (lo, hi) = peer.v4_range()?;
+    let mut entries: Vec<&NetworkAclEntry> = acl
+        .entries
+        .iter()
+        .filter(|e| e.egress == egress && e.cidr_block.is_some())
+        .collect();
+    entries.sort_by_key(|e| e.rule_number);
+    // Undecided rectangles of (address range, port range).
+    let mut open: Vec<(u32, u32, Ports)> = vec![(lo, hi, ports)];
+    for e in entries {
+        let Some((elo, ehi)) = e
+            .cidr_block
+            .as_deref()
+            .and_then(Cidr::parse)
+            .and_then(|c| c.v4_range())
+        else {
+            continue;
+        };
+        let eproto = Proto::parse(&e.protocol);
+        if !eproto.matches(proto) {
+            continue;
+        }
+        let eports = if eproto.has_ports() {
+            e.port_range
+                .as_ref()
+                .map(|p| Ports::from_api(eproto, Some(p.from), Some(p.to)))
+                .unwrap_or(Ports::ALL)
+        } else {
+            Ports::ALL
+        };
+        let allow = e.rule_action.eq_ignore_ascii_case("allow");
+        let mut next = Vec::with_capacity(open.len());
+        for (rlo, rhi, rp) in open {
+            let ilo = rlo.max(elo);
+            let ihi = rhi.min(ehi);
+            let ip = rp.intersect(eports);
+            let Some(ip) = ip.filter(|_| ilo <= ihi) else {
+                next.push((rlo, rhi, rp));
+                continue;
+            };
+            if !allow {
+                return Some(NaclBlock {
+                    entry: Some(NaclEntryView {
+                        rule_number: e.rule_number,
+                        action: e.rule_action.clone(),
+                        proto: eproto,
+                        ports: eports,
+                        cidr: e.cidr_block.clone().unwrap_or_default(),
+                    }),
+                    ports: ip,
+                    ip_lo: ilo,
+                    ip_hi: ihi,
+                });
+            }
+            // Keep what the entry did not decide.
+            if rlo < ilo {
+                next.push((rlo, ilo - 1, rp));
+            }
+            if ihi < rhi {
+                next.push((ihi + 1, rhi, rp));
+            }
+            if rp.from < ip.from {
+                next.push((ilo, ihi, Ports::range(rp.from, ip.from - 1)));
+            }
+            if ip.to < rp.to {
+                next.push((ilo, ihi, Ports::range(ip.to + 1, rp.to)));
+            }
+        }
+        open = next;
+        if open.is_empty() {
+            return None;
+        }
+    }
+    open.first().map(|&(lo, hi, p)| NaclBlock {
+        entry: None,
+        ports: p,
+        ip_lo: lo,
+        ip_hi: hi,
+    })
+}
+
+/// The route the source subnet uses towards the destination (longest prefix that covers it).
+fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
+    let Some(rt) = src.route_table else {
+        return Verdict::NotOnPath;
+    };
+    if let Some(pl) = dst.prefix_list {
+        if rt
+            .routes
+            .iter()
+            .any(|r| r.destination_prefix_list_id.as_deref() == Some(pl) && !r.is_blackhole())
+        {
+            return Verdict::Allowed;
+        }
+    }
+    let best = rt
+        .routes
+        .iter()
+        .filter_map(|r| {
+            let c = Cidr::parse(r.destination_cidr_block.as_deref()?)?;
+            c.covers(&dst.cidr).then_some((c.prefix_len(), r))
+        })
+        .max_by_key(|(len, _)| *len);
+    match best {
+        None => Verdict::Blocked(format!(
+            "{} has no route to {}",
+            rt.route_table_id, dst.label
+        )),
+        Some((_, r)) if r.is_blackhole() => Verdict::Blocked(format!(
+            "{} routes {} to {} through {}, which is a blackhole (its target is gone)",
+            rt.route_table_id,
+            r.destination(),
+            dst.label,
+            r.target()
+        )),
+        Some(_) => Verdict::Allowed,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! Output formats: one trait, writing to `&mut dyn Write`, so tests capture them in memory.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::engine::Report;
+use crate::finding::{Finding, Severity, Status};
+use crate::rules::RULES;
+
+/// A way to print a report.
+pub trait Render {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The versioned JSON report (schema in `docs/json-report.md`).
+pub struct Json;
+
+impl Render for Json {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+}
+
+/// A terminal table grouped by workspace and VPC, ending with a summary line.
+pub struct Table {
+    /// ANSI colours (only on a terminal).
+    pub color: bool,
+    /// List passing and not-applicable findings too, not just their counts.
+    pub show_passed: bool,
+}
+
+/// A Markdown report for tickets and pull requests.
+pub struct Markdown;
+
+fn paint(color: bool, code: &str, s: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::NotApplicable => "N/A",
+        Status::Error => "ERROR",
+        Status::Waived => "WAIVED",
+    }
+}
+
+fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "32",
+        Status::Fail => "1;31",
+        Status::NotApplicable => "2",
+        Status::Error => "1;33",
+        Status::Waived => "36",
+    }
+}
+
+/// Findings grouped by the workspaces they serve, in a stable order: workspaces by name, then
+/// findings that serve several workspaces, then those that serve none.
+fn groups(report: &Report) -> Vec<(String, Vec<&Finding>)> {
+    let mut map: BTreeMap<(u8, String), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let key = match f.workspaces.len() {
+            0 => (2, String::new()),
+            1 => (0, f.workspaces[0].clone()),
+            _ => (1, f.workspaces.join(", ")),
+        };
+        map.entry(key).or_default().push(f);
+    }
+    map.into_iter()
+        .map(|((kind, names), list)| {
+            let title = match kind {
+                0 => {
+                    let ws = report
+                        .deployment
+                        .workspaces
+                        .iter()
+                        .find(|w| w.name == names);
+                    match ws {
+                        Some(w) => format!(
+                            "workspace {} ({}; modes: {})",
+                            w.name,
+                            w.vpc_id,
+                            w.modes
+                                .iter()
+                                .map(|m| m.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        None => format!("workspace {names}"),
+                    }
+                }
+                1 => format!("shared by workspaces {names}"),
+                _ => "not tied to a workspace".to_string(),
+            };
+            (title, list)
+        })
+        .collect()
+}
+
+/// "3 fail (1 critical, 2 high), 1 error, 30 pass, 6 not applicable, 0 waived".
+pub fn summary_line(report: &Report) -> String {
+    let count = |s: Status| report.summary.by_status.get(&s).copied().unwrap_or(0);
+    let sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            report
+                .summary
+                .failures_by_severity
+                .get(s)
+                .map(|n| format!("{n} {s}"))
+        })
+        .collect();
+    let fails = if sev.is_empty() {
+        format!("{} fail", count(Status::Fail))
+    } else {
+        format!("{} fail ({})", count(Status::Fail), sev.join(", "))
+    };
+    format!(
+        "{} findings: {fails}, {} error, {} waived, {} pass, {} not applicable.{}",
+        report.summary.total,
+        count(Status::Error),
+        count(Status::Waived),
+        count(Status::Pass),
+        count(Status::NotApplicable),
+        if report.summary.complete {
+            ""
+        } else {
+            " Audit INCOMPLETE: some rules could not be evaluated (see ERROR lines)."
+        }
+    )
+}
+
+fn header(report: &Report) -> String {
+    format!(
+        "plaudit {}: account {}, region {} ({}), collected {}, service table {}",
+        report.tool.version,
+        report.account_id.as_deref().unwrap_or("unknown"),
+        report.region.as_deref().unwrap_or("unknown"),
+        report.region_source.describe(),
+        report.collected_at.as_deref().unwrap_or("unknown"),
+        report.service_table_version
+    )
+}
+
+impl Render for Table {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let c = self.color;
+        writeln!(out, "{}", paint(c, "1", &header(report)))?;
+        for n in &report.deployment.notes {
+            writeln!(out, "  note: {n}")?;
+        }
+        for (title, list) in groups(report) {
+            writeln!(out)?;
+            writeln!(out, "{}", paint(c, "1", &format!("== {title} ==")))?;
+            let mut quiet: BTreeMap<Status, usize> = BTreeMap::new();
+            for f in list {
+                let loud = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
+                if !loud && !self.show_passed {
+                    *quiet.entry(f.status).or_default() += 1;
+                    continue;
+                }
+                let sev = if f.status == Status::Fail || f.status == Status::Waived {
+                    f.severity.as_str()
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "  {} {:<8} {:<11} {}",
+                    paint(
+                        c,
+                        status_color(f.status),
+                        &format!("{:<6}", status_label(f.status))
+                    ),
+                    sev,
+                    f.rule_id,
+                    f.resource_id
+                )?;
+                writeln!(out, "         {}", f.message)?;
+                if f.status == Status::Fail {
+                    writeln!(out, "         fix: {}", f.remediation)?;
+                }
+                if let Some(w) = &f.waiver {
+                    writeln!(
+                        out,
+                        "         waiver: {} (owner {}, expires {}{})",
+                        w.reason,
+                        if w.owner.is_empty() { "-" } else { &w.owner },
+                        w.expires.as_deref().unwrap_or("never"),
+                        if w.expired { ", EXPIRED" } else { "" }
+                    )?;
+                }
+            }
+            if !quiet.is_empty() {
+                let parts: Vec<String> = quiet
+                    .iter()
+                    .map(|(s, n)| {
+                        format!(
+                            "{n} {}",
+                            if *s == Status::Pass {
+                                "pass"
+                            } else {
+                                "not applicable"
+                            }
+                        )
+                    })
+                    .collect();
+                writeln!(out, "  {}", paint(c, "32", &parts.join(", ")))?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "{}", paint(c, "1", &summary_line(report)))
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+impl Render for Markdown {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "# plaudit report\n")?;
+        writeln!(out, "{}\n", header(report))?;
+        writeln!(out, "**{}**\n", summary_line(report))?;
+        if !report.deployment.notes.is_empty() {
+            writeln!(out, "## Deployment notes\n")?;
+            for n in &report.deployment.notes {
+                writeln!(out, "- {}", md_escape(n))?;
+            }
+            writeln!(out)?;
+        }
+        for (title, list) in groups(report) {
+            writeln!(out, "## {}\n", md_escape(&title))?;
+            writeln!(out, "| Status | Severity | Rule | Resource | Finding |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for f in list {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | `{}` | {} |",
+                    status_label(f.status),
+                    f.severity,
+                    f.rule_id,
+                    f.resource_id,
+                    md_escape(&f.message)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rule catalogue as Markdown: the source of `docs/rules.md`.
+pub fn rules_markdown() -> String {
+    let mut s = String::from(
+        "# plaudit rule catalogue\n\n<!-- Generated from the rule registry by `plaudit rules --format markdown`; do not edit by hand. A test fails when this file is stale. -->\n\n",
+    );
+    s.push_str(
+        "Rule ids are a public contract: they never change meaning and are never reused.\n\n",
+    );
+    s.push_str("| Id | Title | Severity | Modes | Resource type |\n|---|---|---|---|---|\n");
+    for r in RULES {
+        let m = r.meta;
+        s.push_str(&format!(
+            "| [{}](#{}) | {} | {} | {} | {} |\n",
+            m.id,
+            m.id.to_ascii_lowercase(),
+            m.title,
+            m.severity,
+            modes_text(m),
+            m.resource_type
+        ));
+    }
+    for r in RULES {
+        s.push('\n');
+        s.push_str(&explain(r.meta));
+    }
+    s
+}
+
+fn modes_text(m: &crate::rules::RuleMeta) -> String {
+    let mut t = m
+        .modes
+        .iter()
+        .map(|x| x.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !m.not_under.is_empty() {
+        t.push_str(&format!(
+            " (not under {})",
+            m.not_under
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    t
+}
+
+/// One rule's documentation (Markdown; also what `plaudit explain` prints).
+pub fn explain(m: &crate::rules::RuleMeta) -> String {
+    let mut s = format!("## {}\n\n**{}**\n\n", m.id, m.title);
+    s.push_str(&format!("- Severity: {}\n", m.severity));
+    s.push_str(&format!("- Modes: {}\n", modes_text(m)));
+    s.push_str(&format!("- Resource type: {}\n", m.resource_type));
+    s.push_str(&format!(
+        "- Reads: {}\n",
+        m.inputs
+            .iter()
+            .map(|i| i.file())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    s.push_str(&format!(
+        "- IAM actions: {}\n\n",
+        m.permissions().join(", ")
+    ));
+    s.push_str(&format!("Why: {}\n\n", m.rationale));
+    s.push_str(&format!("Fix: {}\n\n", m.remediation));
+    s.push_str("References:\n");
+    for r in m.references {
+        s.push_str(&format!("- {r}\n"));
+    }
+    s
+}

@@ -1,0 +1,177 @@
+//! PL-EPSG-002: the front-end endpoint's security groups admit the declared client ranges on 443.
+
+use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{sg_verdict, Host, Verdict};
+use crate::services::ServiceKind;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EPSG-002",
+    title: "Front-end endpoint SG admits clients on 443",
+    severity: Severity::High,
+    modes: &[Mode::FrontEnd],
+    not_under: &[],
+    resource_type: ResourceType::SecurityGroup,
+    rationale: "Users (on-premises or in client VPCs) reach the web application and REST API through the front-end endpoint on TCP 443; each of their address ranges must be admitted in full.",
+    remediation: "Add ingress TCP 443 rules for every client CIDR to the front-end endpoint's security group; declare the ranges as `client_cidrs` of the transit VPC in the manifest.",
+    references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
+    inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let ws: Vec<_> = ctx
+        .workspaces
+        .iter()
+        .copied()
+        .filter(|w| w.has(Mode::FrontEnd))
+        .collect();
+    for (vpc, transit) in ctx.front_end_vpcs() {
+        let clients = transit.map(|t| t.client_cidrs.clone()).unwrap_or_default();
+        for e in ctx
+            .databricks_endpoints(vpc)
+            .into_iter()
+            .filter(|e| matches!(e.kind, ServiceKind::Workspace | ServiceKind::ServiceDirect))
+        {
+            let groups: Vec<&str> = e
+                .endpoint
+                .groups
+                .iter()
+                .map(|g| g.group_id.as_str())
+                .collect();
+            let id = &e.endpoint.vpc_endpoint_id;
+            if clients.is_empty() {
+                let sources: Vec<String> = groups
+                    .iter()
+                    .flat_map(|g| ctx.ix.rules_of(g))
+                    .filter(|r| {
+                        !r.egress
+                            && r.proto.matches(Proto::Tcp)
+                            && r.ports.intersect(Ports::one(443)).is_some()
+                    })
+                    .map(|r| r.peer.to_string())
+                    .collect();
+                for g in &groups {
+                    out.extend(for_each_ws(
+                        &ws,
+                        Outcome::not_applicable(
+                            ResourceType::SecurityGroup,
+                            g,
+                            format!(
+                                "No client_cidrs are declared for {vpc}, so {id}'s clients cannot be checked; it admits 443 from: {}.",
+                                if sources.is_empty() { "nothing".to_string() } else { sources.join(", ") }
+                            ),
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let mut blocked = Vec::new();
+            for c in &clients {
+                let client = Host {
+                    label: format!("client range {c}"),
+                    cidr: *c,
+                    groups: Vec::new(),
+                    acl: None,
+                    route_table: None,
+                    prefix_list: None,
+                };
+                if let Verdict::Blocked(why) =
+                    sg_verdict(ctx.ix, &groups, false, &client, Proto::Tcp, Ports::one(443))
+                {
+                    blocked.push(why);
+                }
+            }
+            let list = clients
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            for g in &groups {
+                let o = if blocked.is_empty() {
+                    Outcome::pass(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!("{id} admits tcp 443 from every client range ({list})."),
+                    )
+                } else {
+                    Outcome::fail(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "Front-end endpoint {id} does not admit all clients: {}.",
+                            blocked.join("; ")
+                        ),
+                    )
+                };
+                out.extend(for_each_ws(
+                    &ws,
+                    o.expect(
+                        format!("ingress tcp 443 from {list}"),
+                        if blocked.is_empty() {
+                            "allowed".to_string()
+                        } else {
+                            blocked.join("; ")
+                        },
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+    use crate::manifest::Mode;
+
+    fn front_end(clients: &[&str]) -> Estate {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0].modes.push(Mode::FrontEnd);
+        e.with_transit(0, clients)
+    }
+
+    #[test]
+    fn passes_when_clients_are_admitted() {
+        let mut e = front_end(&["192.168.0.0/16"]);
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-users",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "192.168.0.0/16",
+        ));
+        assert_all(&run("PL-EPSG-002", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_when_a_client_range_is_only_partly_admitted() {
+        let mut e = front_end(&["192.168.0.0/16"]);
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-half",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "192.168.0.0/17",
+        ));
+        let f = run("PL-EPSG-002", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("sgr-half"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn not_applicable_without_declared_clients_and_lists_sources() {
+        let f = run("PL-EPSG-002", &front_end(&[]));
+        assert_all(&f, Status::NotApplicable);
+        assert!(f[0].message.contains(&ids().ws_sg), "{}", f[0].message);
+    }
+}

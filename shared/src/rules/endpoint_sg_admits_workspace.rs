@@ -1,0 +1,207 @@
+//! PL-EPSG-001: the security groups of the back-end endpoints admit the workspace on the ports it
+//! needs (443 and 8443-8451 on the workspace endpoint; 6666, and 2443 with the compliance profile,
+//! on the relay).
+
+use super::{port_needs, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::index::Proto;
+use crate::manifest::Mode;
+use crate::reachability::{sg_verdict, Verdict};
+use crate::services::ServiceKind;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EPSG-001",
+    title: "Back-end endpoint SGs admit workspace traffic on the required ports",
+    severity: Severity::Critical,
+    modes: &[Mode::BackEnd],
+    not_under: &[],
+    resource_type: ResourceType::SecurityGroup,
+    rationale: "The endpoint security group must allow inbound TCP from the compute security group (or the workspace subnets) on 443, 6666, 2443 with the compliance profile, and 8443-8451. Missing 443 or 6666 stops clusters (critical); 8443-8451 is medium.",
+    remediation: "Add ingress rules to the endpoint security group with the workspace security group as source for TCP 443, 6666, 2443 and 8443-8451.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
+    ],
+    inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let eps: Vec<_> = ctx
+            .databricks_endpoints(&ws.vpc_id)
+            .into_iter()
+            .filter(|e| matches!(e.kind, ServiceKind::Workspace | ServiceKind::Relay))
+            .collect();
+        if eps.is_empty() {
+            out.push(
+                Outcome::not_applicable(
+                    ResourceType::Vpc,
+                    &ws.vpc_id,
+                    format!(
+                        "{} has no back-end Databricks endpoint to check.",
+                        ws.vpc_id
+                    ),
+                )
+                .ws(ws),
+            );
+            continue;
+        }
+        let net = match ctx.ws_net(ws) {
+            Ok(n) => n,
+            Err(o) => {
+                out.extend(o);
+                continue;
+            }
+        };
+        for e in eps {
+            let groups: Vec<&str> = e
+                .endpoint
+                .groups
+                .iter()
+                .map(|g| g.group_id.as_str())
+                .collect();
+            let id = &e.endpoint.vpc_endpoint_id;
+            if groups.is_empty() {
+                out.push(
+                    Outcome::fail(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!("{id} has no security group, so it admits nothing."),
+                    )
+                    .ws(ws),
+                );
+                continue;
+            }
+            let absent: Vec<&str> = groups
+                .iter()
+                .copied()
+                .filter(|g| !ctx.ix.security_groups.contains_key(g))
+                .collect();
+            if !absent.is_empty() {
+                for g in absent {
+                    out.push(
+                        Outcome::error(
+                            ResourceType::SecurityGroup,
+                            g,
+                            format!("{g} (on {id}) is not in describe-security-groups.json."),
+                        )
+                        .ws(ws),
+                    );
+                }
+                continue;
+            }
+            let needs = port_needs(ws, Some(e.kind));
+            let mut blocked: Vec<String> = Vec::new();
+            let mut severity: Option<Severity> = None;
+            for h in &net.hosts {
+                for n in &needs {
+                    if let Verdict::Blocked(why) =
+                        sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, n.ports)
+                    {
+                        let why = format!("{why} ({})", n.purpose);
+                        if !blocked.contains(&why) {
+                            blocked.push(why);
+                        }
+                        severity = severity.max(Some(n.endpoint_severity));
+                    }
+                }
+            }
+            let ports = needs
+                .iter()
+                .map(|n| n.ports.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            for g in &groups {
+                let mut o = match severity {
+                    None => Outcome::pass(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "{id} ({}) admits workspace `{}` on tcp {ports}.",
+                            e.kind.label(),
+                            ws.name
+                        ),
+                    ),
+                    Some(s) => Outcome::fail(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "{id} ({}) does not admit workspace `{}`: {}.",
+                            e.kind.label(),
+                            ws.name,
+                            blocked.join("; ")
+                        ),
+                    )
+                    .severity(s),
+                };
+                o = o.ws(ws).expect(
+                    format!("ingress tcp {ports} from the workspace"),
+                    if blocked.is_empty() {
+                        "allowed".to_string()
+                    } else {
+                        blocked.join("; ")
+                    },
+                );
+                out.push(o);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::{Severity, Status};
+
+    #[test]
+    fn passes_with_sg_references() {
+        assert_all(&run("PL-EPSG-001", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn passes_with_subnet_cidrs_as_sources() {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep);
+        for p in [(443, 443), (6666, 6666), (8443, 8451)] {
+            e.sg_rules_mut()
+                .push(sg_rule("sgr-a", &ep, false, "tcp", p, "10.0.0.0/22"));
+            e.sg_rules_mut()
+                .push(sg_rule("sgr-b", &ep, false, "tcp", p, "10.0.4.0/22"));
+        }
+        assert_all(&run("PL-EPSG-001", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_critical_without_6666_and_medium_without_8445() {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(6666));
+        let f = run("PL-EPSG-001", &e);
+        assert_eq!(on(&f, &ids().ep_sg).status, Status::Fail);
+        assert_eq!(on(&f, &ids().ep_sg).severity, Severity::Critical);
+        let mut e = Estate::backend();
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(8443));
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-c",
+            &ep,
+            false,
+            "tcp",
+            (8443, 8444),
+            &ids().ws_sg,
+        ));
+        let f = run("PL-EPSG-001", &e);
+        assert_eq!(on(&f, &ids().ep_sg).severity, Severity::Medium);
+        assert!(on(&f, &ids().ep_sg).message.contains("8445-8451"));
+    }
+
+    #[test]
+    fn not_applicable_without_back_end_endpoints() {
+        let mut e = Estate::backend();
+        e.endpoints_mut().clear();
+        assert_all(&run("PL-EPSG-001", &e), Status::NotApplicable);
+    }
+}

@@ -1,0 +1,84 @@
+//! PL-EP-004: every Databricks endpoint is `available`.
+
+use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EP-004",
+    title: "Databricks endpoints are available",
+    severity: Severity::High,
+    modes: &[Mode::BackEnd, Mode::FrontEnd],
+    not_under: &[],
+    resource_type: ResourceType::VpcEndpoint,
+    rationale: "An endpoint carries traffic only when `available`. `pendingAcceptance` almost always means it was never registered with the Databricks account, which accepts it automatically on registration.",
+    remediation: "Register the endpoint with the Databricks account (account console or the vpc-endpoints API); recreate endpoints that are rejected, failed or expired.",
+    references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
+    inputs: &[Input::VpcEndpoints],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (vpc, ws) in ctx.endpoint_vpcs() {
+        // Include endpoints in a final state too: a rejected endpoint is exactly what to report.
+        for e in ctx.ix.endpoints(vpc).iter().filter(|e| e.is_interface()) {
+            let Some(kind) =
+                crate::deployment::databricks_kind(ctx.table, ctx.region, &e.service_name)
+            else {
+                continue;
+            };
+            let id = &e.vpc_endpoint_id;
+            let ok = e.is_available();
+            let hint = if e.state.eq_ignore_ascii_case("pendingAcceptance") {
+                " It is waiting for acceptance: register it with the Databricks account, which accepts it automatically."
+            } else {
+                ""
+            };
+            let msg = if ok {
+                format!("{id} ({}) is available.", kind.label())
+            } else {
+                format!(
+                    "{id} ({}) in {vpc} is `{}`, not available, so it carries no traffic.{hint}",
+                    kind.label(),
+                    e.state
+                )
+            };
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::verdict(ok, ResourceType::VpcEndpoint, id, msg)
+                    .expect("available", e.state.clone()),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_when_available_in_any_case() {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().rest).state = "Available".into();
+        assert_all(&run("PL-EP-004", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_with_a_registration_hint_when_pending() {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).state = "pendingAcceptance".into();
+        let f = run("PL-EP-004", &e);
+        assert_eq!(status_of(&f, &ids().relay), Status::Fail);
+        assert!(on(&f, &ids().relay).message.contains("register"));
+    }
+
+    #[test]
+    fn fails_when_rejected() {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().rest).state = "rejected".into();
+        assert_eq!(status_of(&run("PL-EP-004", &e), &ids().rest), Status::Fail);
+    }
+}

@@ -1,0 +1,67 @@
+//! PL-EP-003: every Databricks endpoint has private DNS enabled.
+
+use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EP-003",
+    title: "Databricks endpoints have private DNS enabled",
+    severity: Severity::Critical,
+    modes: &[Mode::BackEnd, Mode::FrontEnd],
+    not_under: &[],
+    resource_type: ResourceType::VpcEndpoint,
+    rationale: "Clusters and users reach Databricks by its public host names; only private DNS on the endpoint makes those names resolve to the endpoint's private addresses inside the VPC.",
+    remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled (needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it).",
+    references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
+    inputs: &[Input::VpcEndpoints],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (vpc, ws) in ctx.endpoint_vpcs() {
+        for e in ctx.databricks_endpoints(vpc) {
+            let id = &e.endpoint.vpc_endpoint_id;
+            let ok = e.endpoint.private_dns_enabled;
+            let msg = if ok {
+                format!("{id} ({}) has private DNS enabled.", e.kind.label())
+            } else {
+                format!("{id} ({}) in {vpc} has private DNS disabled, so Databricks host names do not resolve to it and traffic takes the public path.", e.kind.label())
+            };
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::verdict(ok, ResourceType::VpcEndpoint, id, msg)
+                    .expect("PrivateDnsEnabled=true", format!("PrivateDnsEnabled={ok}")),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_with_private_dns() {
+        assert_all(&run("PL-EP-003", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_without_private_dns() {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).private_dns_enabled = false;
+        let f = run("PL-EP-003", &e);
+        assert_eq!(status_of(&f, &ids().relay), Status::Fail);
+        assert_eq!(status_of(&f, &ids().rest), Status::Pass);
+    }
+
+    #[test]
+    fn error_when_not_collected() {
+        let mut e = Estate::backend();
+        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        assert_all(&run("PL-EP-003", &e), Status::Error);
+    }
+}

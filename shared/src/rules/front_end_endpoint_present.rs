@@ -1,0 +1,153 @@
+//! PL-EP-008: each front-end (transit) VPC has an available endpoint to the workspace or Service
+//! Direct service.
+
+use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::services::ServiceKind;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EP-008",
+    title: "Front-end endpoint present in the transit VPC",
+    severity: Severity::High,
+    modes: &[Mode::FrontEnd],
+    not_under: &[],
+    resource_type: ResourceType::VpcEndpoint,
+    rationale: "Front-end PrivateLink routes users through an interface endpoint to the workspace service in a transit VPC (or in the workspace VPC itself when it serves both roles). Without an available one, users can only reach the workspace publicly, or not at all.",
+    remediation: "Create an Interface endpoint to the region's Databricks workspace service in the transit VPC, enable private DNS, register it with Databricks and attach it to the private access settings.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect",
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
+    ],
+    inputs: &[Input::VpcEndpoints],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let ws: Vec<_> = ctx
+        .workspaces
+        .iter()
+        .copied()
+        .filter(|w| w.has(Mode::FrontEnd))
+        .collect();
+    for (vpc, transit) in ctx.front_end_vpcs() {
+        let role = if transit.is_some() {
+            "transit VPC"
+        } else {
+            "workspace VPC (serving front-end too)"
+        };
+        if ctx.ix.snap.vpcs.is_ok() && !ctx.ix.vpcs.contains_key(vpc) {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::error(
+                    ResourceType::Vpc,
+                    vpc,
+                    format!("The {role} {vpc} is not in describe-vpcs.json."),
+                ),
+            ));
+            continue;
+        }
+        let front: Vec<_> = ctx
+            .databricks_endpoints(vpc)
+            .into_iter()
+            .filter(|e| matches!(e.kind, ServiceKind::Workspace | ServiceKind::ServiceDirect))
+            .collect();
+        let available: Vec<_> = front.iter().filter(|e| e.endpoint.is_available()).collect();
+        if available.is_empty() {
+            let detail = if front.is_empty() {
+                "no interface endpoint to the Databricks workspace or Service Direct service"
+                    .to_string()
+            } else {
+                format!(
+                    "no available front-end endpoint ({})",
+                    front
+                        .iter()
+                        .map(|e| format!("{} is {}", e.endpoint.vpc_endpoint_id, e.endpoint.state))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::fail(
+                    ResourceType::Vpc,
+                    vpc,
+                    format!(
+                        "The {role} {vpc} has {detail}, so users of {} have no private path.",
+                        super::names(&ws)
+                    ),
+                )
+                .expect(
+                    "an available Interface endpoint to the workspace service",
+                    detail,
+                ),
+            ));
+        }
+        for e in available {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::pass(
+                    ResourceType::VpcEndpoint,
+                    &e.endpoint.vpc_endpoint_id,
+                    format!(
+                        "{} serves front-end traffic in the {role} {vpc}.",
+                        e.endpoint.vpc_endpoint_id
+                    ),
+                )
+                .expect(
+                    "an available Interface endpoint to the workspace service",
+                    e.endpoint.service_name.clone(),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+    use crate::manifest::Mode;
+
+    fn front_end() -> Estate {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0].modes.push(Mode::FrontEnd);
+        e
+    }
+
+    #[test]
+    fn the_workspace_vpc_serves_both_roles_without_a_transit_vpc() {
+        assert_eq!(
+            status_of(&run("PL-EP-008", &front_end()), &ids().rest),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn fails_for_a_transit_vpc_without_endpoint() {
+        let mut e = front_end();
+        e.add_vpc(1, false);
+        e.manifest.workspaces.pop();
+        let t1 = Ids::new(1);
+        e.endpoints_mut().retain(|x| x.vpc_id != t1.vpc);
+        let e = e.with_transit(1, &["10.100.0.0/16"]);
+        assert_eq!(status_of(&run("PL-EP-008", &e), &t1.vpc), Status::Fail);
+    }
+
+    #[test]
+    fn fails_when_the_front_end_endpoint_is_pending() {
+        let mut e = front_end();
+        e.endpoint(&ids().rest).state = "pendingAcceptance".into();
+        let f = run("PL-EP-008", &e);
+        assert_eq!(status_of(&f, &ids().vpc), Status::Fail);
+        assert!(f[0].message.contains("pendingAcceptance"));
+    }
+
+    #[test]
+    fn error_for_an_unknown_transit_vpc() {
+        let e = front_end().with_transit(7, &[]);
+        assert_all(&run("PL-EP-008", &e), Status::Error);
+    }
+}

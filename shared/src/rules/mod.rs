@@ -1,0 +1,554 @@
+//! The rule catalogue: one file per rule, its metadata beside its logic, and one sorted registry.
+//!
+//! A rule is a pure, total function from a [`Context`] to [`Outcome`]s. The engine runs it only
+//! for the workspaces whose modes it applies to, and only when every input it declares was
+//! collected; otherwise the engine reports `Error` for it, never `Pass`.
+
+use std::collections::BTreeSet;
+
+use crate::deployment::{databricks_kind, Deployment, Workspace};
+use crate::finding::{ResourceType, Severity, Status};
+use crate::index::{Index, Ports};
+use crate::manifest::Mode;
+use crate::model::{Subnet, VpcEndpoint};
+use crate::reachability::Host;
+use crate::services::{ServiceKind, ServiceTable};
+use crate::snapshot::Input;
+
+mod endpoint_policies_not_full_access;
+mod endpoint_service_name;
+mod endpoint_sg_admits_clients;
+mod endpoint_sg_admits_workspace;
+mod endpoint_sg_not_open;
+mod endpoints_available;
+mod endpoints_multi_az;
+mod endpoints_private_dns;
+mod front_end_endpoint_present;
+mod nacl_inbound;
+mod nacl_outbound;
+mod no_internet_gateway;
+mod no_internet_route_isolated;
+mod no_nat_gateway;
+mod one_endpoint_per_service;
+mod relay_endpoint_present;
+mod rest_endpoint_present;
+mod route_nat_subnet;
+mod route_via_nat;
+mod s3_gateway_endpoint;
+mod serverless_principals;
+mod serverless_service_nlb;
+mod sg_conditional_ports;
+mod sg_count;
+mod sg_egress_443;
+mod sg_egress_6666;
+mod sg_egress_fips;
+mod sg_egress_not_wide_open;
+mod sg_egress_self;
+mod sg_egress_web_ports;
+mod sg_ingress_self;
+mod sg_no_internet_ingress;
+mod sts_kinesis_endpoints;
+mod subnet_dedicated_endpoints;
+mod subnet_netmask;
+mod subnet_one_per_az;
+mod subnet_private;
+mod subnets_two_azs;
+mod vpc_dns_hostnames;
+mod vpc_dns_support;
+
+/// A rule's declaration: everything users, docs and IAM policies need to know about it.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// `PL-<AREA>-<NNN>`: stable, never reused; users write waivers against it.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// The modes the rule applies to (`cmv` means every workspace).
+    pub modes: &'static [Mode],
+    /// Modes under which the rule does not apply even when `modes` matches.
+    pub not_under: &'static [Mode],
+    pub resource_type: ResourceType,
+    pub rationale: &'static str,
+    pub remediation: &'static str,
+    pub references: &'static [&'static str],
+    /// The describe calls whose answers the rule reads. The IAM actions it needs follow from
+    /// them ([`RuleMeta::permissions`]).
+    pub inputs: &'static [Input],
+}
+
+impl RuleMeta {
+    /// The IAM actions the rule needs, one per input.
+    pub fn permissions(&self) -> Vec<String> {
+        let set: BTreeSet<String> = self.inputs.iter().map(|i| i.iam_action()).collect();
+        set.into_iter().collect()
+    }
+
+    /// Whether the rule applies to a workspace.
+    pub fn applies_to(&self, ws: &Workspace) -> bool {
+        self.modes.iter().any(|m| ws.has(*m)) && !self.not_under.iter().any(|m| ws.has(*m))
+    }
+}
+
+/// A rule: metadata and check.
+pub struct Rule {
+    pub meta: &'static RuleMeta,
+    pub check: fn(&Context<'_>) -> Vec<Outcome>,
+}
+
+macro_rules! registry {
+    ($($m:ident),* $(,)?) => {
+        /// Every rule, sorted by id.
+        pub static RULES: &[Rule] = &[$(Rule { meta: &$m::META, check: $m::check }),*];
+    };
+}
+
+registry![
+    rest_endpoint_present,             // PL-EP-001
+    relay_endpoint_present,            // PL-EP-002
+    endpoints_private_dns,             // PL-EP-003
+    endpoints_available,               // PL-EP-004
+    endpoint_service_name,             // PL-EP-005
+    one_endpoint_per_service,          // PL-EP-006
+    endpoints_multi_az,                // PL-EP-007
+    front_end_endpoint_present,        // PL-EP-008
+    sts_kinesis_endpoints,             // PL-EP-009
+    endpoint_policies_not_full_access, // PL-EP-010
+    endpoint_sg_admits_workspace,      // PL-EPSG-001
+    endpoint_sg_admits_clients,        // PL-EPSG-002
+    endpoint_sg_not_open,              // PL-EPSG-003
+    no_internet_gateway,               // PL-IGW-001
+    nacl_inbound,                      // PL-NACL-001
+    nacl_outbound,                     // PL-NACL-002
+    no_nat_gateway,                    // PL-NAT-001
+    route_via_nat,                     // PL-RT-001
+    route_nat_subnet,                  // PL-RT-002
+    no_internet_route_isolated,        // PL-RT-003
+    s3_gateway_endpoint,               // PL-RT-004
+    sg_count,                          // PL-SG-001
+    sg_ingress_self,                   // PL-SG-002
+    sg_egress_self,                    // PL-SG-003
+    sg_egress_443,                     // PL-SG-004
+    sg_egress_web_ports,               // PL-SG-005
+    sg_egress_6666,                    // PL-SG-006
+    sg_egress_fips,                    // PL-SG-007
+    sg_conditional_ports,              // PL-SG-008
+    sg_no_internet_ingress,            // PL-SG-009
+    sg_egress_not_wide_open,           // PL-SG-010
+    serverless_service_nlb,            // PL-SL-001
+    serverless_principals,             // PL-SL-002
+    subnets_two_azs,                   // PL-SUB-001
+    subnet_one_per_az,                 // PL-SUB-002
+    subnet_netmask,                    // PL-SUB-003
+    subnet_private,                    // PL-SUB-004
+    subnet_dedicated_endpoints,        // PL-SUB-005
+    vpc_dns_hostnames,                 // PL-VPC-001
+    vpc_dns_support,                   // PL-VPC-002
+];
+
+/// Looks a rule up by id.
+pub fn meta(id: &str) -> Option<&'static RuleMeta> {
+    RULES.iter().map(|r| r.meta).find(|m| m.id == id)
+}
+
+/// Rules selected by ids or id prefixes (`PL-SG`, `PL-EP-006`).
+pub fn select(selectors: &[String]) -> Vec<&'static Rule> {
+    RULES
+        .iter()
+        .filter(|r| {
+            selectors.is_empty()
+                || selectors.iter().any(|s| {
+                    r.meta.id == s
+                        || (r.meta.id.starts_with(s.as_str())
+                            && r.meta.id.as_bytes().get(s.len()) == Some(&b'-'))
+                })
+        })
+        .collect()
+}
+
+/// A rule's verdict on one resource, before the engine turns it into a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+    pub workspace: Option<String>,
+    pub message: String,
+    pub expected: String,
+    pub actual: String,
+    /// Overrides the rule's severity (rules whose ports matter unequally).
+    pub severity: Option<Severity>,
+}
+
+impl Outcome {
+    fn new(status: Status, rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome {
+            status,
+            resource_type: rt,
+            resource_id: id.to_string(),
+            workspace: None,
+            message,
+            expected: String::new(),
+            actual: String::new(),
+            severity: None,
+        }
+    }
+    pub fn pass(rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome::new(Status::Pass, rt, id, message)
+    }
+    pub fn fail(rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome::new(Status::Fail, rt, id, message)
+    }
+    pub fn not_applicable(rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome::new(Status::NotApplicable, rt, id, message)
+    }
+    pub fn error(rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome::new(Status::Error, rt, id, message)
+    }
+    /// Pass or fail on a condition.
+    pub fn verdict(ok: bool, rt: ResourceType, id: &str, message: String) -> Outcome {
+        Outcome::new(
+            if ok { Status::Pass } else { Status::Fail },
+            rt,
+            id,
+            message,
+        )
+    }
+    pub fn ws(mut self, w: &Workspace) -> Outcome {
+        self.workspace = Some(w.name.clone());
+        self
+    }
+    pub fn expect(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
+        self.expected = expected.into();
+        self.actual = actual.into();
+        self
+    }
+    pub fn severity(mut self, s: Severity) -> Outcome {
+        self.severity = Some(s);
+        self
+    }
+}
+
+/// What a rule sees.
+pub struct Context<'a> {
+    pub ix: &'a Index<'a>,
+    pub deployment: &'a Deployment,
+    /// The workspaces the rule applies to.
+    pub workspaces: Vec<&'a Workspace>,
+    pub region: Option<&'a str>,
+    pub table: &'a ServiceTable,
+}
+
+/// A Databricks endpoint of a VPC.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabricksEndpoint<'a> {
+    pub endpoint: &'a VpcEndpoint,
+    pub kind: ServiceKind,
+}
+
+/// One port (range) a Databricks flow needs, and the rules that own its two security-group hops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortNeed {
+    pub ports: Ports,
+    pub purpose: &'static str,
+    /// The PL-SG rule that checks the workspace egress on these ports.
+    pub egress_rule: &'static str,
+    pub egress_severity: Severity,
+    /// The severity of PL-EPSG-001 when the endpoint does not admit these ports.
+    pub endpoint_severity: Severity,
+}
+
+/// The ports the workspace needs towards a Databricks service (towards the internet when
+/// `kind` is `None`, i.e. no back-end PrivateLink).
+pub fn port_needs(ws: &Workspace, kind: Option<ServiceKind>) -> Vec<PortNeed> {
+    let need = |ports, purpose, egress_rule, egress_severity, endpoint_severity| PortNeed {
+        ports,
+        purpose,
+        egress_rule,
+        egress_severity,
+        endpoint_severity,
+    };
+    let rest = || {
+        vec![
+            need(
+                Ports::one(443),
+                "the REST API and web application",
+                "PL-SG-004",
+                Severity::Critical,
+                Severity::Critical,
+            ),
+            need(
+                Ports::one(8443),
+                "compute-to-control-plane API calls",
+                "PL-SG-005",
+                Severity::Critical,
+                Severity::Medium,
+            ),
+            need(
+                Ports::one(8444),
+                "Unity Catalog logging and lineage",
+                "PL-SG-005",
+                Severity::High,
+                Severity::Medium,
+            ),
+            need(
+                Ports::range(8445, 8451),
+                "ports reserved for future use",
+                "PL-SG-005",
+                Severity::Medium,
+                Severity::Medium,
+            ),
+        ]
+    };
+    let fips = need(
+        Ports::one(2443),
+        "FIPS-encrypted connections (compliance security profile)",
+        "PL-SG-007",
+        Severity::High,
+        Severity::High,
+    );
+    let mut out = match kind {
+        Some(ServiceKind::Workspace) | Some(ServiceKind::ServiceDirect) => rest(),
+        Some(ServiceKind::Relay) => vec![need(
+            Ports::one(6666),
+            "secure cluster connectivity over PrivateLink",
+            "PL-SG-006",
+            Severity::Critical,
+            Severity::Critical,
+        )],
+        None => rest(),
+    };
+    if ws.compliance_security_profile && kind != Some(ServiceKind::Workspace) {
+        out.push(fips);
+    }
+    out
+}
+
+impl<'a> Context<'a> {
+    /// The workspace's subnets, or the ids the snapshot does not hold.
+    pub fn subnets_of(&self, ws: &Workspace) -> Result<Vec<&'a Subnet>, Vec<String>> {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in &ws.subnet_ids {
+            match self.ix.subnets.get(id.as_str()) {
+                Some(s) => found.push(*s),
+                None => missing.push(id.clone()),
+            }
+        }
+        if missing.is_empty() {
+            Ok(found)
+        } else {
+            Err(missing)
+        }
+    }
+
+    /// The workspace's security groups that exist in the snapshot.
+    pub fn groups_of(&self, ws: &'a Workspace) -> Vec<&'a str> {
+        ws.security_group_ids
+            .iter()
+            .filter(|g| self.ix.security_groups.contains_key(g.as_str()))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Error outcomes for each listed-but-absent subnet of a workspace.
+    pub fn missing_subnets(&self, ws: &Workspace, missing: &[String]) -> Vec<Outcome> {
+        missing
+            .iter()
+            .map(|id| {
+                Outcome::error(
+                    ResourceType::Subnet,
+                    id,
+                    format!(
+                        "Workspace `{}` names {id}, which is not in describe-subnets.json, so its network cannot be checked.",
+                        ws.name
+                    ),
+                )
+                .ws(ws)
+            })
+            .collect()
+    }
+
+    /// Error outcomes for each listed-but-absent security group of a workspace.
+    pub fn missing_groups(&self, ws: &Workspace) -> Vec<Outcome> {
+        ws.security_group_ids
+            .iter()
+            .filter(|g| !self.ix.security_groups.contains_key(g.as_str()))
+            .map(|id| {
+                Outcome::error(
+                    ResourceType::SecurityGroup,
+                    id,
+                    format!(
+                        "Workspace `{}` names {id}, which is not in describe-security-groups.json, so its rules cannot be checked.",
+                        ws.name
+                    ),
+                )
+                .ws(ws)
+            })
+            .collect()
+    }
+
+    /// The interface endpoints of a VPC to Databricks services of the audited region.
+    pub fn databricks_endpoints(&self, vpc_id: &str) -> Vec<DatabricksEndpoint<'a>> {
+        let mut v: Vec<_> = self
+            .ix
+            .endpoints(vpc_id)
+            .iter()
+            .filter(|e| e.is_interface() && !e.is_gone())
+            .filter_map(|e| {
+                databricks_kind(self.table, self.region, &e.service_name)
+                    .map(|kind| DatabricksEndpoint { endpoint: e, kind })
+            })
+            .collect();
+        v.sort_by(|a, b| a.endpoint.vpc_endpoint_id.cmp(&b.endpoint.vpc_endpoint_id));
+        v
+    }
+
+    /// The subnet hosts of an endpoint's ENIs, with the endpoint's security groups.
+    pub fn endpoint_hosts(&self, e: &'a VpcEndpoint) -> Vec<Host<'a>> {
+        let groups: Vec<&str> = e.groups.iter().map(|g| g.group_id.as_str()).collect();
+        e.subnet_ids
+            .iter()
+            .filter_map(|s| Host::subnet(self.ix, s, groups.clone()))
+            .collect()
+    }
+
+    /// The hosts of a workspace's subnets, each with the workspace's security groups.
+    pub fn workspace_hosts(&self, ws: &'a Workspace, subnets: &[&'a Subnet]) -> Vec<Host<'a>> {
+        let groups = self.groups_of(ws);
+        subnets
+            .iter()
+            .filter_map(|s| Host::subnet(self.ix, &s.subnet_id, groups.clone()))
+            .collect()
+    }
+
+    /// The front-end VPCs of the deployment: the declared transit VPCs, else the workspace VPCs
+    /// of front-end workspaces (one VPC serving both roles).
+    pub fn front_end_vpcs(&self) -> Vec<(&'a str, Option<&'a crate::deployment::TransitVpc>)> {
+        if !self.deployment.transit_vpcs.is_empty() {
+            return self
+                .deployment
+                .transit_vpcs
+                .iter()
+                .map(|t| (t.vpc_id.as_str(), Some(t)))
+                .collect();
+        }
+        let mut seen = BTreeSet::new();
+        self.workspaces
+            .iter()
+            .filter(|w| w.has(Mode::FrontEnd))
+            .filter(|w| seen.insert(w.vpc_id.as_str()))
+            .map(|w| (w.vpc_id.as_str(), None))
+            .collect()
+    }
+
+    /// The distinct VPCs of the scoped workspaces, each with the workspaces in it.
+    pub fn vpcs(&self) -> Vec<(&'a str, Vec<&'a Workspace>)> {
+        let mut out: Vec<(&str, Vec<&Workspace>)> = Vec::new();
+        for w in &self.workspaces {
+            match out.iter_mut().find(|(v, _)| *v == w.vpc_id) {
+                Some((_, list)) => list.push(w),
+                None => out.push((&w.vpc_id, vec![w])),
+            }
+        }
+        out
+    }
+}
+
+/// A workspace's network, resolved: its subnets, their hosts and its security groups.
+pub struct WsNet<'a> {
+    pub subnets: Vec<&'a Subnet>,
+    pub hosts: Vec<Host<'a>>,
+    pub groups: Vec<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    /// Resolves a workspace's network, or the `Error` outcomes that say why it cannot be.
+    pub fn ws_net(&self, ws: &'a Workspace) -> Result<WsNet<'a>, Vec<Outcome>> {
+        let subnets = self
+            .subnets_of(ws)
+            .map_err(|m| self.missing_subnets(ws, &m))?;
+        let missing = self.missing_groups(ws);
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        let lacking = match (subnets.is_empty(), ws.security_group_ids.is_empty()) {
+            (true, _) => Some("subnets (see PL-SUB-001)"),
+            (_, true) => Some("security groups (see PL-SG-001)"),
+            _ => None,
+        };
+        if let Some(what) = lacking {
+            return Err(vec![Outcome::error(
+                ResourceType::Vpc,
+                &ws.vpc_id,
+                format!(
+                    "Workspace `{}` declares no {what}, so its traffic cannot be traced.",
+                    ws.name
+                ),
+            )
+            .ws(ws)]);
+        }
+        Ok(WsNet {
+            hosts: self.workspace_hosts(ws, &subnets),
+            groups: self.groups_of(ws),
+            subnets,
+        })
+    }
+
+    /// The VPCs whose Databricks endpoints are audited: the VPCs of back-end workspaces and the
+    /// front-end VPCs, each with the workspaces it serves.
+    pub fn endpoint_vpcs(&self) -> Vec<(&'a str, Vec<&'a Workspace>)> {
+        let mut out: Vec<(&'a str, Vec<&'a Workspace>)> = self
+            .vpcs()
+            .into_iter()
+            .map(|(v, ws)| {
+                (
+                    v,
+                    ws.into_iter()
+                        .filter(|w| w.has(Mode::BackEnd))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, ws)| !ws.is_empty())
+            .collect();
+        let front: Vec<&'a Workspace> = self
+            .workspaces
+            .iter()
+            .copied()
+            .filter(|w| w.has(Mode::FrontEnd))
+            .collect();
+        if !front.is_empty() {
+            for (vpc, _) in self.front_end_vpcs() {
+                match out.iter_mut().find(|(v, _)| *v == vpc) {
+                    Some((_, list)) => {
+                        for w in &front {
+                            if !list.iter().any(|x| x.name == w.name) {
+                                list.push(w);
+                            }
+                        }
+                    }
+                    None => out.push((vpc, front.clone())),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Outcome for every workspace of a list (a VPC-level verdict shared by its workspaces).
+pub fn for_each_ws(list: &[&Workspace], o: Outcome) -> Vec<Outcome> {
+    list.iter().map(|w| o.clone().ws(w)).collect()
+}
+
+/// Names the workspaces of a list: "`a`, `b`".
+pub fn names(ws: &[&Workspace]) -> String {
+    ws.iter()
+        .map(|w| format!("`{}`", w.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;
+
+#[cfg(test)]
+mod registry_tests;

@@ -1,0 +1,285 @@
+//! PL-NACL-001: NACL inbound. The workspace subnets' NACLs allow all inbound traffic from
+//! 0.0.0.0/0 ahead of any deny (as Databricks checks at workspace creation), and the endpoint
+//! subnets' NACLs let the workspace's traffic in on the ports it needs.
+
+use super::{port_needs, Context, Outcome, RuleMeta, WsNet};
+use crate::cidr::ANY_V4;
+use crate::deployment::Workspace;
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{nacl_check, trace, Flow, HopKind, Verdict};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-NACL-001",
+    title: "NACL inbound allows all from 0.0.0.0/0 first, and endpoint NACLs admit the workspace",
+    severity: Severity::Critical,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::NetworkAcl,
+    rationale: "Databricks requires subnet NACLs that deny nothing inbound (ALLOW ALL from 0.0.0.0/0 with the lowest rule number) and checks it at workspace creation; NACLs are stateless, so a deny also drops return traffic. On the endpoint subnets, the NACL must admit the workspace on 443, 6666, 2443 and 8443-8451.",
+    remediation: "Give the NACL an inbound rule `ALLOW all 0.0.0.0/0` numbered below every DENY (filter egress with a firewall instead). On endpoint subnets, allow the workspace subnets' traffic in.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc",
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
+    ],
+    inputs: &[Input::Subnets, Input::NetworkAcls],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let subnets = match ctx.subnets_of(ws) {
+            Ok(s) => s,
+            Err(missing) => {
+                out.extend(ctx.missing_subnets(ws, &missing));
+                continue;
+            }
+        };
+        for s in &subnets {
+            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+                out.push(no_acl(ws, &s.subnet_id));
+                continue;
+            };
+            let mut blocks = Vec::new();
+            let mut severity = Severity::High;
+            for proto in [Proto::Tcp, Proto::Udp] {
+                if let Some(b) = nacl_check(acl, false, ANY_V4, proto, Ports::ALL) {
+                    let narrow = b.entry.as_ref().is_some_and(|e| e.cidr != "0.0.0.0/0");
+                    if !narrow {
+                        severity = Severity::Critical;
+                    }
+                    blocks.push(b.sentence(
+                        acl,
+                        &format!(
+                            "inbound {} into workspace subnet {}",
+                            proto.name(),
+                            s.subnet_id
+                        ),
+                    ));
+                }
+            }
+            out.push(verdict_outcome(
+                ws,
+                &acl.network_acl_id,
+                blocks,
+                severity,
+                "ALLOW all inbound from 0.0.0.0/0 before any DENY",
+            ));
+        }
+        if let Some(o) = endpoint_hops(ctx, ws, HopKind::DstNaclIn) {
+            out.extend(o);
+        }
+    }
+    out
+}
+
+pub(super) fn no_acl(ws: &Workspace, subnet: &str) -> Outcome {
+    Outcome::error(
+        ResourceType::Subnet,
+        subnet,
+        format!("No NACL in describe-network-acls.json is associated with {subnet}, so its traffic rules are unknown."),
+    )
+    .ws(ws)
+}
+
+pub(super) fn verdict_outcome(
+    ws: &Workspace,
+    acl: &str,
+    blocks: Vec<String>,
+    severity: Severity,
+    expected: &str,
+) -> Outcome {
+    if blocks.is_empty() {
+        Outcome::pass(
+            ResourceType::NetworkAcl,
+            acl,
+            format!(
+                "{acl} lets workspace `{}`'s traffic through ({expected}).",
+                ws.name
+            ),
+        )
+        .ws(ws)
+        .expect(expected, "allowed")
+    } else {
+        Outcome::fail(
+            ResourceType::NetworkAcl,
+            acl,
+            format!("{}.", blocks.join("; ")),
+        )
+        .ws(ws)
+        .severity(severity)
+        .expect(expected, blocks.join("; "))
+    }
+}
+
+/// The NACL hop `kind` of every flow from the workspace to its Databricks endpoints, as one
+/// outcome per endpoint-subnet NACL. `None` when the workspace has no back-end endpoints.
+pub(super) fn endpoint_hops(
+    ctx: &Context<'_>,
+    ws: &Workspace,
+    kind: HopKind,
+) -> Option<Vec<Outcome>> {
+    if !ws.has(Mode::BackEnd) {
+        return None;
+    }
+    let eps = ctx.databricks_endpoints(&ws.vpc_id);
+    if eps.is_empty() {
+        return None;
+    }
+    if let Err(f) = ctx.ix.snap.availability(Input::VpcEndpoints) {
+        return Some(vec![Outcome::error(
+            ResourceType::Vpc,
+            &ws.vpc_id,
+            format!("The endpoint subnets' NACLs cannot be checked: {f}."),
+        )
+        .ws(ws)]);
+    }
+    let WsNet { hosts, .. } = match ctx.ws_net(ws) {
+        Ok(n) => n,
+        Err(o) => return Some(o),
+    };
+    let mut by_acl: Vec<(String, Vec<String>, Severity)> = Vec::new();
+    let mut out = Vec::new();
+    for e in &eps {
+        for sid in &e.endpoint.subnet_ids {
+            if ctx.ix.acl_for(sid).is_none() && ctx.ix.subnets.contains_key(sid.as_str()) {
+                out.push(no_acl(ws, sid));
+            }
+        }
+        for dst in ctx.endpoint_hosts(e.endpoint) {
+            let Some(acl) = dst.acl else { continue };
+            let entry = match by_acl.iter().position(|(a, _, _)| *a == acl.network_acl_id) {
+                Some(i) => i,
+                None => {
+                    by_acl.push((acl.network_acl_id.clone(), Vec::new(), Severity::Info));
+                    by_acl.len() - 1
+                }
+            };
+            for src in &hosts {
+                for need in port_needs(ws, Some(e.kind)) {
+                    let flow = Flow {
+                        src: src.clone(),
+                        dst: dst.clone(),
+                        proto: Proto::Tcp,
+                        ports: need.ports,
+                    };
+                    if let Verdict::Blocked(why) = trace(ctx.ix, &flow).hop(kind).clone() {
+                        let slot = &mut by_acl[entry];
+                        let why = format!(
+                            "{why}, so {} cannot reach {} ({})",
+                            src.label, e.endpoint.vpc_endpoint_id, need.purpose
+                        );
+                        if !slot.1.contains(&why) {
+                            slot.1.push(why);
+                        }
+                        slot.2 = slot.2.max(need.endpoint_severity.max(Severity::High));
+                    }
+                }
+            }
+        }
+    }
+    let expected = if kind == HopKind::DstNaclIn {
+        "the endpoint subnets admit the workspace subnets on the Databricks ports"
+    } else {
+        "the endpoint subnets let return traffic (tcp 1024-65535) back to the workspace subnets"
+    };
+    for (acl, blocks, sev) in by_acl {
+        out.push(verdict_outcome(ws, &acl, blocks, sev, expected));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::{Severity, Status};
+
+    #[test]
+    fn passes_with_allow_all() {
+        assert_all(&run("PL-NACL-001", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_when_nacl_denies_before_allow() {
+        let mut e = Estate::backend();
+        e.acls_mut()[0].entries.push(acl_entry(
+            90,
+            false,
+            "6",
+            Some((22, 22)),
+            "0.0.0.0/0",
+            "deny",
+        ));
+        let f = run("PL-NACL-001", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Fail);
+        assert_eq!(x.severity, Severity::Critical);
+        assert!(
+            x.message.contains("rule 90 DENY tcp 22 0.0.0.0/0"),
+            "{}",
+            x.message
+        );
+    }
+
+    #[test]
+    fn a_narrow_deny_is_high_not_critical() {
+        let mut e = Estate::backend();
+        e.acls_mut()[0]
+            .entries
+            .push(acl_entry(50, false, "-1", None, "198.51.100.0/24", "deny"));
+        let f = run("PL-NACL-001", &e);
+        assert_eq!(on(&f, &ids().acl).severity, Severity::High);
+        assert_eq!(on(&f, &ids().acl).status, Status::Fail);
+    }
+
+    #[test]
+    fn a_deny_after_the_allow_is_harmless() {
+        let mut e = Estate::backend();
+        e.acls_mut()[0]
+            .entries
+            .push(acl_entry(200, false, "-1", None, "0.0.0.0/0", "deny"));
+        assert_all(&run("PL-NACL-001", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_when_the_endpoint_nacl_blocks_the_workspace() {
+        let mut e = Estate::backend();
+        // A separate NACL on the endpoint subnets that admits only 443.
+        let mut ep_acl = e.acls_mut()[0].clone();
+        ep_acl.network_acl_id = "acl-0endpoints".into();
+        ep_acl.associations = ids()
+            .ep_subnets
+            .iter()
+            .map(|s| crate::model::NetworkAclAssociation {
+                subnet_id: s.clone(),
+            })
+            .collect();
+        ep_acl.entries = vec![
+            acl_entry(100, false, "6", Some((443, 443)), "10.0.0.0/16", "allow"),
+            acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+        ];
+        e.acls_mut()[0]
+            .associations
+            .retain(|a| !ids().ep_subnets.contains(&a.subnet_id));
+        e.acls_mut().push(ep_acl);
+        let f = run("PL-NACL-001", &e);
+        let x = on(&f, "acl-0endpoints");
+        assert_eq!(x.status, Status::Fail);
+        assert!(
+            x.message.contains("6666") && x.message.contains(&ids().relay),
+            "{}",
+            x.message
+        );
+        assert_eq!(on(&f, &ids().acl).status, Status::Pass);
+    }
+
+    #[test]
+    fn error_when_a_subnet_has_no_nacl() {
+        let mut e = Estate::backend();
+        e.acls_mut().clear();
+        let f = run("PL-NACL-001", &e);
+        assert_all(&f, Status::Error);
+    }
+}

@@ -1,0 +1,178 @@
+//! PL-NACL-002: NACL outbound. The workspace subnets' NACLs allow all traffic to the VPC and TCP
+//! to 0.0.0.0/0 on the Databricks ports ahead of any deny; the endpoint subnets' NACLs let return
+//! traffic back to the workspace.
+
+use super::nacl_inbound::{endpoint_hops, no_acl, verdict_outcome};
+use super::{Context, Outcome, RuleMeta};
+use crate::cidr::{Cidr, ANY_V4};
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{format_ports, nacl_check, HopKind};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-NACL-002",
+    title: "NACL outbound allows the VPC and the Databricks ports first, and endpoint NACLs return traffic",
+    severity: Severity::Critical,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::NetworkAcl,
+    rationale: "Databricks checks at workspace creation that subnet NACLs allow all traffic to the VPC CIDR and TCP 443, 3306, 6666, 8443-8451 to 0.0.0.0/0 with the lowest rule numbers. Under isolation those ports only need the VPC (and 3306 is not used). NACLs are stateless: the endpoint subnets must also let replies out to the workspace on ephemeral ports.",
+    remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",
+    references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
+    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let subnets = match ctx.subnets_of(ws) {
+            Ok(s) => s,
+            Err(missing) => {
+                out.extend(ctx.missing_subnets(ws, &missing));
+                continue;
+            }
+        };
+        let vpc_cidrs: Vec<Cidr> = ctx
+            .ix
+            .cidrs_of_vpc(&ws.vpc_id)
+            .iter()
+            .copied()
+            .filter(|c| c.v4_range().is_some())
+            .collect();
+        let mut ports = vec![Ports::one(443), Ports::one(6666), Ports::range(8443, 8451)];
+        if !ws.isolated() {
+            ports.push(Ports::one(3306));
+        }
+        if ws.compliance_security_profile {
+            ports.push(Ports::one(2443));
+        }
+        ports.sort();
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &subnets {
+            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+                out.push(no_acl(ws, &s.subnet_id));
+                continue;
+            };
+            if !seen.insert(acl.network_acl_id.as_str()) {
+                continue;
+            }
+            let mut blocks = Vec::new();
+            for c in &vpc_cidrs {
+                for proto in [Proto::Tcp, Proto::Udp] {
+                    if let Some(b) = nacl_check(acl, true, *c, proto, Ports::ALL) {
+                        blocks.push(b.sentence(
+                            acl,
+                            &format!("outbound {} to the VPC CIDR {c}", proto.name()),
+                        ));
+                    }
+                }
+            }
+            let mut note = String::new();
+            for p in &ports {
+                if let Some(b) = nacl_check(acl, true, ANY_V4, Proto::Tcp, *p) {
+                    let vpc_only_ok = ws.isolated()
+                        && !vpc_cidrs.is_empty()
+                        && vpc_cidrs
+                            .iter()
+                            .all(|c| nacl_check(acl, true, *c, Proto::Tcp, *p).is_none());
+                    if vpc_only_ok {
+                        note = " Under isolation the Databricks ports are allowed to the VPC only, which serves the endpoints (the docs ask for 0.0.0.0/0).".into();
+                    } else {
+                        blocks.push(b.sentence(acl, &format!("outbound tcp {p} to 0.0.0.0/0")));
+                    }
+                }
+            }
+            let expected = format!(
+                "ALLOW all to {} and tcp {} to 0.0.0.0/0 before any DENY",
+                vpc_cidrs
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                format_ports(&ports)
+            );
+            let mut o = verdict_outcome(
+                ws,
+                &acl.network_acl_id,
+                blocks,
+                Severity::Critical,
+                &expected,
+            );
+            o.message.push_str(&note);
+            out.push(o);
+        }
+        if let Some(o) = endpoint_hops(ctx, ws, HopKind::DstNaclReturnOut) {
+            out.extend(o);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_with_allow_all() {
+        assert_all(&run("PL-NACL-002", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_on_a_low_numbered_deny_of_ephemeral_ports() {
+        let mut e = Estate::backend();
+        e.acls_mut()[0].entries.push(acl_entry(
+            90,
+            true,
+            "6",
+            Some((1024, 65535)),
+            "10.0.0.0/16",
+            "deny",
+        ));
+        let f = run("PL-NACL-002", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Fail);
+        assert!(
+            x.message
+                .contains("rule 90 DENY tcp 1024-65535 10.0.0.0/16"),
+            "{}",
+            x.message
+        );
+        assert!(x.message.contains("return traffic"), "{}", x.message);
+    }
+
+    #[test]
+    fn isolated_accepts_ports_to_the_vpc_only() {
+        let mut e = Estate::isolated();
+        e.acls_mut()[0].entries.retain(|x| !x.egress);
+        e.acls_mut()[0]
+            .entries
+            .push(acl_entry(100, true, "-1", None, "10.0.0.0/16", "allow"));
+        let f = run("PL-NACL-002", &e);
+        assert_all(&f, Status::Pass);
+        assert!(on(&f, &ids().acl).message.contains("VPC only"));
+        // The same NACL fails outside isolation: 443 must reach 0.0.0.0/0.
+        let mut b = Estate::backend();
+        b.acls_mut()[0].entries.retain(|x| !x.egress);
+        b.acls_mut()[0]
+            .entries
+            .push(acl_entry(100, true, "-1", None, "10.0.0.0/16", "allow"));
+        assert_eq!(status_of(&run("PL-NACL-002", &b), &ids().acl), Status::Fail);
+    }
+
+    #[test]
+    fn error_when_nacls_not_collected() {
+        let mut e = Estate::backend();
+        e.not_collected(crate::snapshot::Input::NetworkAcls);
+        let f = run("PL-NACL-002", &e);
+        assert_all(&f, Status::Error);
+        assert!(
+            f[0].message
+                .contains("describe-network-acls.json not collected"),
+            "{}",
+            f[0].message
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! PL-IGW-001: no internet gateway is attached to an isolated workspace's VPC.
+
+use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-IGW-001",
+    title: "No internet gateway attached to the workspace VPC",
+    severity: Severity::High,
+    modes: &[Mode::Isolated],
+    not_under: &[],
+    resource_type: ResourceType::InternetGateway,
+    rationale: "Complete isolation (Databricks' security reference architecture) creates no internet gateway; an attached one is one route away from an internet path.",
+    remediation: "Detach and delete the internet gateway (aws ec2 detach-internet-gateway, delete-internet-gateway) once nothing in the VPC needs it.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
+        "https://github.com/databricks/terraform-databricks-sra",
+    ],
+    inputs: &[Input::InternetGateways],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (vpc, ws) in ctx.vpcs() {
+        let igws = ctx
+            .ix
+            .igws_by_vpc
+            .get(vpc)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if igws.is_empty() {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::pass(
+                    ResourceType::Vpc,
+                    vpc,
+                    format!("No internet gateway is attached to {vpc}."),
+                )
+                .expect("no internet gateway", "none"),
+            ));
+        }
+        for igw in igws {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::fail(
+                    ResourceType::InternetGateway,
+                    &igw.internet_gateway_id,
+                    format!("Internet gateway {} is attached to {vpc}, the VPC of isolated workspace(s) {}.", igw.internet_gateway_id, super::names(&ws)),
+                )
+                .expect("no internet gateway", igw.internet_gateway_id.clone()),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_without_an_igw() {
+        assert_all(&run("PL-IGW-001", &Estate::isolated()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_on_an_attached_igw() {
+        let mut e = Estate::isolated();
+        e.igws_mut().push(crate::model::InternetGateway {
+            internet_gateway_id: "igw-0stray".into(),
+            attachments: vec![crate::model::GatewayAttachment {
+                vpc_id: ids().vpc,
+                state: "available".into(),
+            }],
+            tags: vec![],
+        });
+        assert_eq!(
+            status_of(&run("PL-IGW-001", &e), "igw-0stray"),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn does_not_run_without_isolation() {
+        assert!(run("PL-IGW-001", &Estate::backend()).is_empty());
+    }
+
+    #[test]
+    fn error_when_not_collected() {
+        let mut e = Estate::isolated();
+        e.not_collected(crate::snapshot::Input::InternetGateways);
+        assert_all(&run("PL-IGW-001", &e), Status::Error);
+    }
+}

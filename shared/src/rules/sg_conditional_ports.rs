@@ -1,0 +1,157 @@
+//! PL-SG-008: ports that depend on the deployment: 3306 (legacy Hive metastore), 53 (custom DNS).
+//! Informational.
+
+use super::{Context, Outcome, RuleMeta};
+use crate::cidr::ANY_V4;
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto, SgPeer};
+use crate::manifest::Mode;
+use crate::reachability::{sg_coverage, Host};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-SG-008",
+    title: "Conditional ports: 3306 for the legacy metastore, 53 for custom DNS",
+    severity: Severity::Info,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::SecurityGroup,
+    rationale: "Port 3306 is needed only while the legacy Hive metastore is in use (and never goes through PrivateLink); under isolation a 3306 rule to the internet is a leftover. Port 53 is needed only with custom DNS servers.",
+    remediation: "Declare `legacy_hive_metastore` / `custom_dns` in the manifest as they are; add TCP 3306 or TCP+UDP 53 egress when needed, remove 3306-to-internet rules under isolation.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc",
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
+    ],
+    inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let missing = ctx.missing_groups(ws);
+        if !missing.is_empty() {
+            out.extend(missing);
+            continue;
+        }
+        let groups = ctx.groups_of(ws);
+        let internet = Host::internet();
+        let reach = |proto, port| {
+            sg_coverage(ctx.ix, &groups, true, &internet, proto, Ports::one(port))
+                .missing
+                .is_empty()
+        };
+        let mut problems = Vec::new();
+        let mut checked = Vec::new();
+        if ws.isolated() {
+            checked.push("no 3306 to the internet under isolation");
+            let leftovers: Vec<String> = groups
+                .iter()
+                .flat_map(|g| ctx.ix.rules_of(g))
+                .filter(|r| {
+                    r.egress
+                        && r.proto == Proto::Tcp
+                        && r.ports == Ports::one(3306)
+                        && r.peer == SgPeer::Cidr(ANY_V4)
+                })
+                .map(|r| r.describe())
+                .collect();
+            if !leftovers.is_empty() {
+                problems.push(format!("{} allows the legacy metastore port to the internet, which an isolated workspace cannot use (leftover)", leftovers.join(", ")));
+            }
+        } else if ws.legacy_hive_metastore {
+            checked.push("3306 to the internet for the legacy metastore");
+            if !reach(Proto::Tcp, 3306) {
+                problems.push("the legacy Hive metastore is declared in use but TCP 3306 egress to the internet is not allowed".to_string());
+            }
+        }
+        if ws.custom_dns {
+            checked.push("53 for custom DNS");
+            if !(reach(Proto::Udp, 53) && reach(Proto::Tcp, 53)) {
+                problems.push(
+                    "custom DNS is declared but TCP and UDP 53 egress are not both allowed"
+                        .to_string(),
+                );
+            }
+        }
+        for g in &groups {
+            let o = if checked.is_empty() {
+                Outcome::not_applicable(
+                    ResourceType::SecurityGroup,
+                    g,
+                    format!(
+                        "Workspace `{}` declares neither the legacy metastore nor custom DNS.",
+                        ws.name
+                    ),
+                )
+            } else if problems.is_empty() {
+                Outcome::pass(
+                    ResourceType::SecurityGroup,
+                    g,
+                    format!(
+                        "Workspace `{}`: {} as expected.",
+                        ws.name,
+                        checked.join(", ")
+                    ),
+                )
+            } else {
+                Outcome::fail(
+                    ResourceType::SecurityGroup,
+                    g,
+                    format!("Workspace `{}`: {}.", ws.name, problems.join("; ")),
+                )
+            };
+            out.push(o.ws(ws).expect(
+                checked.join("; "),
+                if problems.is_empty() {
+                    "as expected".to_string()
+                } else {
+                    problems.join("; ")
+                },
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn not_applicable_by_default() {
+        assert_all(&run("PL-SG-008", &Estate::backend()), Status::NotApplicable);
+    }
+
+    #[test]
+    fn passes_with_3306_when_hms_is_declared() {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0].legacy_hive_metastore = true;
+        assert_all(&run("PL-SG-008", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_on_3306_leftover_under_isolation() {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        assert_all(&run("PL-SG-008", &e), Status::Pass);
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-hms",
+            &ws,
+            true,
+            "tcp",
+            (3306, 3306),
+            "0.0.0.0/0",
+        ));
+        let f = run("PL-SG-008", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("sgr-hms"));
+    }
+
+    #[test]
+    fn fails_when_custom_dns_lacks_53() {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0].custom_dns = true;
+        assert_all(&run("PL-SG-008", &e), Status::Fail);
+    }
+}

@@ -1,0 +1,355 @@
+//! PL-SG-004: the workspace security groups let TCP 443 out to where it must go: the workspace
+//! (REST) endpoint under back-end PrivateLink, the internet outside isolation, S3 under isolation.
+
+use super::{port_needs, Context, DatabricksEndpoint, Outcome, PortNeed, RuleMeta};
+use crate::deployment::Workspace;
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Index, Proto};
+use crate::manifest::Mode;
+use crate::model::RouteTable;
+use crate::reachability::{sg_verdict, Host, Verdict};
+use crate::services::{s3_service, ServiceKind};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-SG-004",
+    title: "Workspace SGs allow TCP 443 egress to the control plane, endpoints and S3",
+    severity: Severity::Critical,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::SecurityGroup,
+    rationale: "Port 443 carries Databricks infrastructure, cloud data sources and library repositories. Under back-end PrivateLink it must reach the workspace endpoint; outside isolation also the internet; under isolation also S3 through its prefix list.",
+    remediation: "Add a TCP 443 egress rule to 0.0.0.0/0, or (isolated) to the VPC CIDR or the endpoint security group plus the S3 managed prefix list.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc",
+        "https://github.com/databricks/terraform-databricks-sra",
+    ],
+    inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints, Input::RouteTables],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    egress_ports(ctx, META.id)
+}
+
+/// A place the workspace must reach on some ports.
+struct Target<'a> {
+    host: Host<'a>,
+    need: PortNeed,
+}
+
+/// Shared by PL-SG-004 to PL-SG-007: the ports of `rule` towards each destination they must reach.
+pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let net = match ctx.ws_net(ws) {
+            Ok(n) => n,
+            Err(o) => {
+                out.extend(o);
+                continue;
+            }
+        };
+        let targets = match targets(ctx, ws, rule) {
+            Ok(t) => t,
+            Err(o) => {
+                out.push(o.ws(ws));
+                continue;
+            }
+        };
+        if targets.is_empty() {
+            out.push(
+                Outcome::not_applicable(
+                    ResourceType::Vpc,
+                    &ws.vpc_id,
+                    format!(
+                        "{rule} has nothing to check for workspace `{}`: {}.",
+                        ws.name,
+                        why_not(ws, rule)
+                    ),
+                )
+                .ws(ws),
+            );
+            continue;
+        }
+        let mut blocked: Vec<(Severity, String)> = Vec::new();
+        let mut reached: Vec<String> = Vec::new();
+        for t in &targets {
+            match sg_verdict(ctx.ix, &net.groups, true, &t.host, Proto::Tcp, t.need.ports) {
+                Verdict::Blocked(why) => {
+                    if !blocked.iter().any(|(_, w)| *w == why) {
+                        blocked.push((t.need.egress_severity, why));
+                    }
+                }
+                _ => {
+                    let r = format!("tcp {} to {}", t.need.ports, t.host.label);
+                    if !reached.contains(&r) {
+                        reached.push(r);
+                    }
+                }
+            }
+        }
+        let severity = blocked.iter().map(|(s, _)| *s).max();
+        let expected = targets
+            .iter()
+            .map(|t| {
+                format!(
+                    "tcp {} to {} ({})",
+                    t.need.ports, t.host.label, t.need.purpose
+                )
+            })
+            .collect::<Vec<_>>();
+        let msg = match severity {
+            None => format!("Workspace `{}` may send {}.", ws.name, reached.join(", ")),
+            Some(_) => format!(
+                "Workspace `{}` cannot send what Databricks needs: {}.",
+                ws.name,
+                blocked
+                    .iter()
+                    .map(|(_, w)| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        for g in &net.groups {
+            let mut o = Outcome::verdict(
+                severity.is_none(),
+                ResourceType::SecurityGroup,
+                g,
+                msg.clone(),
+            )
+            .ws(ws)
+            .expect(
+                dedup(&expected).join("; "),
+                if blocked.is_empty() {
+                    "allowed".to_string()
+                } else {
+                    blocked
+                        .iter()
+                        .map(|(_, w)| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+            );
+            if let Some(s) = severity {
+                o = o.severity(s);
+            }
+            out.push(o);
+        }
+    }
+    out
+}
+
+fn dedup(v: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in v {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+fn why_not(ws: &Workspace, rule: &str) -> &'static str {
+    match rule {
+        "PL-SG-006" => {
+            "port 6666 is only needed towards an SCC relay endpoint, and the VPC has none"
+        }
+        "PL-SG-007" if !ws.compliance_security_profile => "the compliance security profile is off",
+        _ => "no destination needs these ports",
+    }
+}
+
+fn targets<'a>(
+    ctx: &Context<'a>,
+    ws: &'a Workspace,
+    rule: &str,
+) -> Result<Vec<Target<'a>>, Outcome> {
+    let mut out = Vec::new();
+    let eps: Vec<DatabricksEndpoint<'a>> = if ws.has(Mode::BackEnd) {
+        ctx.databricks_endpoints(&ws.vpc_id)
+    } else {
+        Vec::new()
+    };
+    let mut via_endpoint: Vec<PortNeed> = Vec::new();
+    for kind in [ServiceKind::Workspace, ServiceKind::Relay] {
+        let needs: Vec<PortNeed> = port_needs(ws, Some(kind))
+            .into_iter()
+            .filter(|n| n.egress_rule == rule)
+            .collect();
+        for e in eps.iter().filter(|e| e.kind == kind) {
+            for mut host in ctx.endpoint_hosts(e.endpoint) {
+                host.label = format!(
+                    "{} ({} endpoint) in {}",
+                    e.endpoint.vpc_endpoint_id,
+                    kind.label(),
+                    host.label
+                );
+                for n in &needs {
+                    out.push(Target {
+                        host: host.clone(),
+                        need: *n,
+                    });
+                    via_endpoint.push(*n);
+                }
+            }
+        }
+    }
+    if !ws.isolated() {
+        // Outside isolation the internet path carries what no endpoint does, and 443 always
+        // (cloud data sources, library repositories).
+        for n in port_needs(ws, None)
+            .into_iter()
+            .filter(|n| n.egress_rule == rule)
+        {
+            if n.ports.from == 443 || !via_endpoint.contains(&n) {
+                out.push(Target {
+                    host: Host::internet(),
+                    need: n,
+                });
+            }
+        }
+    } else if rule == "PL-SG-004" {
+        let Some(region) = ctx.region else {
+            return Err(Outcome::error(
+                ResourceType::Vpc,
+                &ws.vpc_id,
+                "The region is unknown, so the S3 prefix list cannot be identified; pass --region."
+                    .into(),
+            ));
+        };
+        match s3_prefix_list(ctx.ix, &ws.vpc_id, region) {
+            Some(pl) => {
+                let need = port_needs(ws, None)
+                    .into_iter()
+                    .find(|n| n.ports.from == 443);
+                if let Some(need) = need {
+                    out.push(Target {
+                        host: Host::prefix_list(pl, "the S3 prefix list"),
+                        need: PortNeed {
+                            purpose: "S3 through the gateway endpoint",
+                            ..need
+                        },
+                    });
+                }
+            }
+            None => {
+                return Err(Outcome::error(
+                    ResourceType::Vpc,
+                    &ws.vpc_id,
+                    format!("The S3 prefix list of {region} is unknown (no describe-managed-prefix-lists.json entry and no S3 gateway-endpoint route), so 443 egress to S3 cannot be checked."),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The S3 managed prefix list: by name from the prefix-list file, else from the routes an S3
+/// gateway endpoint added to the VPC's route tables.
+fn s3_prefix_list<'a>(ix: &Index<'a>, vpc_id: &str, region: &str) -> Option<&'a str> {
+    if let Some(pl) = ix.s3_prefix_list(region) {
+        return Some(pl);
+    }
+    let s3 = s3_service(region);
+    let gw: Vec<&str> = ix
+        .endpoints(vpc_id)
+        .iter()
+        .filter(|e| e.is_gateway() && e.service_name == s3)
+        .map(|e| e.vpc_endpoint_id.as_str())
+        .collect();
+    let tables: Vec<&RouteTable> = ix
+        .route_tables
+        .values()
+        .copied()
+        .filter(|t| t.vpc_id == vpc_id)
+        .collect();
+    tables.iter().flat_map(|t| t.routes.iter()).find_map(|r| {
+        let pl = r.destination_prefix_list_id.as_deref()?;
+        gw.contains(&r.target()).then_some(pl)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::{Severity, Status};
+
+    #[test]
+    fn passes_for_back_end_and_isolated() {
+        assert_all(&run("PL-SG-004", &Estate::backend()), Status::Pass);
+        assert_all(&run("PL-SG-004", &Estate::isolated()), Status::Pass);
+    }
+
+    #[test]
+    fn passes_when_443_goes_to_the_endpoint_group_under_isolation() {
+        let mut e = Estate::isolated();
+        let (ws, ep) = (ids().ws_sg, ids().ep_sg);
+        e.drop_sg_rules(|r| {
+            r.group_id == ws && r.is_egress && r.from_port == Some(443) && r.cidr_ipv4.is_some()
+        });
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-ep", &ws, true, "tcp", (443, 443), &ep));
+        assert_all(&run("PL-SG-004", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_when_443_only_reaches_part_of_the_endpoint_subnets() {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.drop_sg_rules(|r| {
+            r.group_id == ws && r.is_egress && r.from_port == Some(443) && r.cidr_ipv4.is_some()
+        });
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-narrow",
+            &ws,
+            true,
+            "tcp",
+            (443, 443),
+            "10.0.28.0/26",
+        ));
+        let f = run("PL-SG-004", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("10.0.28.64/26"), "{}", f[0].message);
+        assert_eq!(f[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn fails_under_isolation_without_s3_prefix_list_rule() {
+        let mut e = Estate::isolated();
+        e.drop_sg_rules(|r| r.prefix_list_id.is_some());
+        let f = run("PL-SG-004", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("pl-63a5400a"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn finds_the_s3_prefix_list_from_routes_when_the_file_is_missing() {
+        let mut e = Estate::isolated();
+        e.not_collected(crate::snapshot::Input::ManagedPrefixLists);
+        assert_all(&run("PL-SG-004", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_without_443_to_the_internet_outside_isolation() {
+        let mut e = Estate::backend();
+        let ws = ids().ws_sg;
+        e.drop_sg_rules(|r| r.group_id == ws && r.is_egress && r.from_port == Some(443));
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-vpc",
+            &ws,
+            true,
+            "tcp",
+            (443, 443),
+            "10.0.0.0/16",
+        ));
+        let f = run("PL-SG-004", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("the internet"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn error_when_endpoints_not_collected() {
+        let mut e = Estate::backend();
+        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        assert_all(&run("PL-SG-004", &e), Status::Error);
+    }
+}

@@ -1,0 +1,147 @@
+//! PL-SG-002: the workspace security groups admit all TCP and UDP between cluster nodes.
+
+use super::{Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{sg_verdict, Verdict};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-SG-002",
+    title: "Workspace SGs admit all TCP and UDP from the workspace (intra-cluster ingress)",
+    severity: Severity::Critical,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::SecurityGroup,
+    rationale: "Cluster nodes talk to each other on arbitrary TCP and UDP ports; Databricks requires the workspace security group to allow all of it from itself. Decided by reachability: any rule that lets every workspace subnet in counts.",
+    remediation: "Add ingress rules for all TCP (0-65535) and all UDP (0-65535) with the workspace security group itself as the source.",
+    references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
+    inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    self_traffic(ctx, false)
+}
+
+/// Shared by PL-SG-002 (ingress) and PL-SG-003 (egress): all TCP and all UDP between every pair
+/// of workspace subnets, through the workspace security groups.
+pub(super) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let dir = if egress { "egress" } else { "ingress" };
+    for ws in &ctx.workspaces {
+        let net = match ctx.ws_net(ws) {
+            Ok(n) => n,
+            Err(o) => {
+                out.extend(o);
+                continue;
+            }
+        };
+        let mut blocked: Vec<String> = Vec::new();
+        for proto in [Proto::Tcp, Proto::Udp] {
+            for peer in &net.hosts {
+                if let Verdict::Blocked(why) =
+                    sg_verdict(ctx.ix, &net.groups, egress, peer, proto, Ports::ALL)
+                {
+                    if !blocked.contains(&why) {
+                        blocked.push(why);
+                    }
+                }
+            }
+        }
+        let ok = blocked.is_empty();
+        let msg = if ok {
+            format!(
+                "Workspace `{}`'s security groups allow all TCP and UDP {dir} between its subnets.",
+                ws.name
+            )
+        } else {
+            format!(
+                "Cluster nodes of workspace `{}` cannot all talk to each other: {}.",
+                ws.name,
+                blocked.join("; ")
+            )
+        };
+        for g in &net.groups {
+            out.push(
+                Outcome::verdict(ok, ResourceType::SecurityGroup, g, msg.clone())
+                    .ws(ws)
+                    .expect(
+                        format!("all TCP and UDP {dir} within the workspace"),
+                        if ok {
+                            "allowed".to_string()
+                        } else {
+                            blocked.join("; ")
+                        },
+                    ),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_with_self_references() {
+        assert_all(&run("PL-SG-002", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn passes_with_a_vpc_cidr_rule_instead_of_a_self_reference() {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| !r.is_egress && r.group_id == sg);
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-x", &sg, false, "-1", (-1, -1), "10.0.0.0/16"));
+        assert_all(&run("PL-SG-002", &e), Status::Pass);
+    }
+
+    #[test]
+    fn fails_without_udp() {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| !r.is_egress && r.group_id == sg && r.ip_protocol == "udp");
+        let f = run("PL-SG-002", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains("udp 0-65535"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fails_when_a_cidr_covers_only_part_of_a_subnet() {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| !r.is_egress && r.group_id == sg);
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-half",
+            &sg,
+            false,
+            "-1",
+            (-1, -1),
+            "10.0.0.0/23",
+        ));
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-b", &sg, false, "-1", (-1, -1), "10.0.4.0/22"));
+        let f = run("PL-SG-002", &e);
+        assert_all(&f, Status::Fail);
+        assert!(
+            f[0].message.contains("sgr-half") && f[0].message.contains("only part"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn error_when_a_group_is_absent() {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0]
+            .security_group_ids
+            .push("sg-404".into());
+        let f = run("PL-SG-002", &e);
+        assert_eq!(status_of(&f, "sg-404"), Status::Error);
+        assert!(!f.iter().any(|x| x.status == Status::Pass));
+    }
+}

@@ -1,0 +1,158 @@
+//! PL-EP-009: STS and Kinesis interface endpoints with private DNS, available and admitting the
+//! workspace on 443.
+
+use super::{Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{sg_verdict, Verdict};
+use crate::services::{kinesis_service, sts_service};
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-EP-009",
+    title: "STS and Kinesis interface endpoints with private DNS",
+    severity: Severity::High,
+    modes: &[Mode::BackEnd],
+    not_under: &[],
+    resource_type: ResourceType::VpcEndpoint,
+    rationale: "Clusters call STS and Kinesis at start-up. Under isolation there is no other path (clusters fail to start); with back-end PrivateLink Databricks recommends the regional endpoints (reported at medium).",
+    remediation: "Create Interface endpoints to com.amazonaws.<region>.sts and com.amazonaws.<region>.kinesis-streams with private DNS, in the endpoint subnets, with a security group that admits TCP 443 from the workspace.",
+    references: &[
+        "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
+        "https://github.com/databricks/terraform-databricks-sra",
+    ],
+    inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let Some(region) = ctx.region else {
+            out.push(
+                Outcome::error(
+                    ResourceType::Vpc,
+                    &ws.vpc_id,
+                    "The region is unknown; pass --region.".into(),
+                )
+                .ws(ws),
+            );
+            continue;
+        };
+        let net = match ctx.ws_net(ws) {
+            Ok(n) => n,
+            Err(o) => {
+                out.extend(o);
+                continue;
+            }
+        };
+        let severity = if ws.isolated() {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        for (label, service) in [
+            ("STS", sts_service(region)),
+            ("Kinesis", kinesis_service(region)),
+        ] {
+            let eps: Vec<_> = ctx
+                .ix
+                .endpoints(&ws.vpc_id)
+                .iter()
+                .filter(|e| e.is_interface() && e.service_name == service && !e.is_gone())
+                .collect();
+            if eps.is_empty() {
+                out.push(
+                    Outcome::fail(
+                        ResourceType::Vpc,
+                        &ws.vpc_id,
+                        format!(
+                            "{} has no {label} interface endpoint ({service}).",
+                            ws.vpc_id
+                        ),
+                    )
+                    .ws(ws)
+                    .severity(severity)
+                    .expect(format!("an Interface endpoint to {service}"), "none"),
+                );
+                continue;
+            }
+            for e in eps {
+                let groups: Vec<&str> = e.groups.iter().map(|g| g.group_id.as_str()).collect();
+                let mut problems = Vec::new();
+                if !e.private_dns_enabled {
+                    problems.push("private DNS is disabled".to_string());
+                }
+                if !e.is_available() {
+                    problems.push(format!("it is `{}`", e.state));
+                }
+                for h in &net.hosts {
+                    if let Verdict::Blocked(why) =
+                        sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, Ports::one(443))
+                    {
+                        problems.push(why);
+                    }
+                }
+                let id = &e.vpc_endpoint_id;
+                let o = if problems.is_empty() {
+                    Outcome::pass(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!("{id} serves {label} privately to workspace `{}`.", ws.name),
+                    )
+                } else {
+                    Outcome::fail(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!(
+                            "{label} endpoint {id} does not serve workspace `{}`: {}.",
+                            ws.name,
+                            problems.join("; ")
+                        ),
+                    )
+                    .severity(severity)
+                };
+                out.push(o.ws(ws).expect(
+                    "available, private DNS, 443 from the workspace",
+                    if problems.is_empty() {
+                        "ok".to_string()
+                    } else {
+                        problems.join("; ")
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::{Severity, Status};
+
+    #[test]
+    fn passes_with_both_endpoints() {
+        assert_all(&run("PL-EP-009", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn missing_kinesis_is_high_when_isolated() {
+        let mut e = Estate::isolated();
+        let k = ids().kinesis;
+        e.endpoints_mut().retain(|x| x.vpc_endpoint_id != k);
+        let f = run("PL-EP-009", &e);
+        assert_eq!(status_of(&f, &ids().vpc), Status::Fail);
+        assert_eq!(on(&f, &ids().vpc).severity, Severity::High);
+    }
+
+    #[test]
+    fn fails_when_its_group_does_not_admit_443() {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(443));
+        let f = run("PL-EP-009", &e);
+        assert_eq!(status_of(&f, &ids().sts), Status::Fail);
+        assert_eq!(on(&f, &ids().sts).severity, Severity::Medium);
+    }
+}

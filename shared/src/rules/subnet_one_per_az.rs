@@ -1,0 +1,98 @@
+//! PL-SUB-002: at most one workspace subnet per availability zone.
+
+use std::collections::BTreeMap;
+
+use super::{Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-SUB-002",
+    title: "At most one workspace subnet per AZ",
+    severity: Severity::High,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::Subnet,
+    rationale: "The Databricks network-configuration API accepts only one workspace subnet per availability zone.",
+    remediation: "Keep one subnet per availability zone in the workspace's network configuration; move the others to a different zone or drop them.",
+    references: &["https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks"],
+    inputs: &[Input::Subnets],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let subnets = match ctx.subnets_of(ws) {
+            Ok(s) => s,
+            Err(missing) => {
+                out.extend(ctx.missing_subnets(ws, &missing));
+                continue;
+            }
+        };
+        let mut by_az: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in &subnets {
+            by_az.entry(s.az_key()).or_default().push(&s.subnet_id);
+        }
+        for s in &subnets {
+            let peers = &by_az[s.az_key()];
+            let ok = peers.len() == 1;
+            let msg = if ok {
+                format!(
+                    "{} is workspace `{}`'s only subnet in {}.",
+                    s.subnet_id,
+                    ws.name,
+                    s.az_key()
+                )
+            } else {
+                format!(
+                    "Workspace `{}` has {} subnets in {} ({}); Databricks accepts one per availability zone.",
+                    ws.name,
+                    peers.len(),
+                    s.az_key(),
+                    peers.join(", ")
+                )
+            };
+            out.push(
+                Outcome::verdict(ok, ResourceType::Subnet, &s.subnet_id, msg)
+                    .ws(ws)
+                    .expect(
+                        "1 workspace subnet per AZ",
+                        format!("{} in {}", peers.len(), s.az_key()),
+                    ),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_with_one_subnet_per_az() {
+        assert_all(&run("PL-SUB-002", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_on_the_subnets_sharing_an_az() {
+        let mut e = Estate::backend();
+        // Add the first endpoint subnet (same AZ as the first workspace subnet) to the workspace.
+        e.manifest.workspaces[0]
+            .subnet_ids
+            .push(ids().ep_subnets[0].clone());
+        let f = run("PL-SUB-002", &e);
+        assert_eq!(status_of(&f, &ids().ws_subnets[0]), Status::Fail);
+        assert_eq!(status_of(&f, &ids().ep_subnets[0]), Status::Fail);
+        assert_eq!(status_of(&f, &ids().ws_subnets[1]), Status::Pass);
+    }
+
+    #[test]
+    fn error_when_a_named_subnet_is_absent() {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0].subnet_ids = vec!["subnet-404".into()];
+        assert_all(&run("PL-SUB-002", &e), Status::Error);
+    }
+}

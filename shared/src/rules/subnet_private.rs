@@ -1,0 +1,137 @@
+//! PL-SUB-004: workspace subnets are private (no public IPs on launch, no default route to an
+//! internet gateway).
+
+use super::{Context, Outcome, RuleMeta};
+use crate::finding::{ResourceType, Severity};
+use crate::manifest::Mode;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-SUB-004",
+    title: "Workspace subnets are private",
+    severity: Severity::Critical,
+    modes: &[Mode::Cmv],
+    not_under: &[],
+    resource_type: ResourceType::Subnet,
+    rationale: "Databricks requires private workspace subnets: cluster nodes must not get public addresses or a direct internet route; egress goes through NAT or an appliance.",
+    remediation: "Turn off MapPublicIpOnLaunch and associate the subnet with a route table whose default route targets a NAT gateway or egress appliance, not an internet gateway.",
+    references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
+    inputs: &[Input::Subnets, Input::RouteTables],
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for ws in &ctx.workspaces {
+        let subnets = match ctx.subnets_of(ws) {
+            Ok(s) => s,
+            Err(missing) => {
+                out.extend(ctx.missing_subnets(ws, &missing));
+                continue;
+            }
+        };
+        for s in subnets {
+            let Some(rt) = ctx.ix.route_table_for(s) else {
+                out.push(
+                    Outcome::error(
+                        ResourceType::Subnet,
+                        &s.subnet_id,
+                        format!("No route table in describe-route-tables.json applies to {} (no explicit association and no main table for {}).", s.subnet_id, s.vpc_id),
+                    )
+                    .ws(ws),
+                );
+                continue;
+            };
+            let igw = rt
+                .routes
+                .iter()
+                .find(|r| r.is_default() && r.target().starts_with("igw-"));
+            let mut problems = Vec::new();
+            if s.map_public_ip_on_launch {
+                problems.push(
+                    "assigns public IPv4 addresses on launch (MapPublicIpOnLaunch)".to_string(),
+                );
+            }
+            if let Some(r) = igw {
+                problems.push(format!(
+                    "routes {} to internet gateway {} through {}",
+                    r.destination(),
+                    r.target(),
+                    rt.route_table_id
+                ));
+            }
+            let o = if problems.is_empty() {
+                Outcome::pass(
+                    ResourceType::Subnet,
+                    &s.subnet_id,
+                    format!("{} is private: no public IPs on launch and no internet-gateway route in {}.", s.subnet_id, rt.route_table_id),
+                )
+            } else {
+                Outcome::fail(
+                    ResourceType::Subnet,
+                    &s.subnet_id,
+                    format!(
+                        "Workspace subnet {} is public: it {}.",
+                        s.subnet_id,
+                        problems.join(" and ")
+                    ),
+                )
+            };
+            out.push(o.ws(ws).expect(
+                "no public IPs, no default route to igw-",
+                if problems.is_empty() {
+                    "private".to_string()
+                } else {
+                    problems.join("; ")
+                },
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    #[test]
+    fn passes_for_nat_routed_subnets() {
+        assert_all(&run("PL-SUB-004", &Estate::backend()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_for_an_igw_default_route() {
+        let mut e = Estate::backend();
+        let rt = ids().rt_private;
+        for t in e
+            .route_tables_mut()
+            .iter_mut()
+            .filter(|t| t.route_table_id == rt)
+        {
+            for r in t.routes.iter_mut().filter(|r| r.is_default()) {
+                r.nat_gateway_id = None;
+                r.gateway_id = Some(ids().igw);
+            }
+        }
+        let f = run("PL-SUB-004", &e);
+        assert_all(&f, Status::Fail);
+        assert!(f[0].message.contains(&ids().igw), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fails_for_public_ip_on_launch() {
+        let mut e = Estate::backend();
+        e.subnets_mut()[0].map_public_ip_on_launch = true;
+        assert_eq!(
+            status_of(&run("PL-SUB-004", &e), &ids().ws_subnets[0]),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn error_without_any_route_table() {
+        let mut e = Estate::backend();
+        e.route_tables_mut().clear();
+        assert_all(&run("PL-SUB-004", &e), Status::Error);
+    }
+}

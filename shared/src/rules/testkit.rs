@@ -1,0 +1,44 @@
+//! Helpers for rule tests: run one rule over a synthetic estate and look at its verdicts.
+
+use crate::engine::{audit, AuditOptions};
+use crate::finding::{Finding, Status};
+pub use crate::synth::{acl_entry, sg_rule, Estate, Ids};
+
+/// Runs one rule over an estate with its manifest.
+pub fn run(rule: &str, e: &Estate) -> Vec<Finding> {
+    let opts = AuditOptions {
+        manifest: Some(&e.manifest),
+        rules: vec![rule.to_string()],
+        ..AuditOptions::default()
+    };
+    audit(&e.snap, &opts).findings
+}
+
+/// The status of the finding on `resource`; panics with the findings when there is none.
+pub fn status_of(f: &[Finding], resource: &str) -> Status {
+    match f.iter().find(|x| x.resource_id == resource) {
+        Some(x) => x.status,
+        None => panic!("no finding on {resource}: {f:#?}"),
+    }
+}
+
+/// The finding on `resource`.
+pub fn on<'a>(f: &'a [Finding], resource: &str) -> &'a Finding {
+    match f.iter().find(|x| x.resource_id == resource) {
+        Some(x) => x,
+        None => panic!("no finding on {resource}: {f:#?}"),
+    }
+}
+
+/// Asserts that there are findings and all have `status`.
+pub fn assert_all(f: &[Finding], status: Status) {
+    assert!(!f.is_empty(), "no findings");
+    for x in f {
+        assert_eq!(x.status, status, "{x:#?}");
+    }
+}
+
+/// The compliant back-end estate's ids.
+pub fn ids() -> Ids {
+    Ids::new(0)
+}

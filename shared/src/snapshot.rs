@@ -1,0 +1,484 @@
+//! The snapshot folder: one JSON file per AWS CLI call, loaded into [`Snapshot`].
+//!
+//! A missing file is data, not an error: it becomes a [`CollectFailure`] ("not collected"), and the
+//! rules that need it report `Error`. Bad files are errors that name the file and the JSON path.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+
+/// Files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The version of the snapshot layout this build reads and writes.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+/// One input of the audit: a describe call and the snapshot file that holds its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Input {
+    Vpcs,
+    VpcAttributes,
+    Subnets,
+    RouteTables,
+    InternetGateways,
+    NatGateways,
+    VpcEndpoints,
+    /// Security-group rules: from `describe-security-group-rules.json`, else from the
+    /// permissions inside `describe-security-groups.json`.
+    SecurityGroupRules,
+    SecurityGroups,
+    NetworkAcls,
+    EndpointServiceConfigurations,
+    EndpointServicePermissions,
+    ManagedPrefixLists,
+}
+
+impl Input {
+    pub const ALL: [Input; 13] = [
+        Input::Vpcs,
+        Input::VpcAttributes,
+        Input::Subnets,
+        Input::RouteTables,
+        Input::InternetGateways,
+        Input::NatGateways,
+        Input::VpcEndpoints,
+        Input::SecurityGroups,
+        Input::SecurityGroupRules,
+        Input::NetworkAcls,
+        Input::EndpointServiceConfigurations,
+        Input::EndpointServicePermissions,
+        Input::ManagedPrefixLists,
+    ];
+
+    /// The snapshot file name.
+    pub fn file(self) -> &'static str {
+        match self {
+            Input::Vpcs => "describe-vpcs.json",
+            Input::VpcAttributes => "vpc-attributes.json",
+            Input::Subnets => "describe-subnets.json",
+            Input::RouteTables => "describe-route-tables.json",
+            Input::InternetGateways => "describe-internet-gateways.json",
+            Input::NatGateways => "describe-nat-gateways.json",
+            Input::VpcEndpoints => "describe-vpc-endpoints.json",
+            Input::SecurityGroups => "describe-security-groups.json",
+            Input::SecurityGroupRules => "describe-security-group-rules.json",
+            Input::NetworkAcls => "describe-network-acls.json",
+            Input::EndpointServiceConfigurations => {
+                "describe-vpc-endpoint-service-configurations.json"
+            }
+            Input::EndpointServicePermissions => "describe-vpc-endpoint-service-permissions.json",
+            Input::ManagedPrefixLists => "describe-managed-prefix-lists.json",
+        }
+    }
+
+    /// The EC2 API operation that produces it.
+    pub fn api(self) -> &'static str {
+        match self {
+            Input::Vpcs => "DescribeVpcs",
+            Input::VpcAttributes => "DescribeVpcAttribute",
+            Input::Subnets => "DescribeSubnets",
+            Input::RouteTables => "DescribeRouteTables",
+            Input::InternetGateways => "DescribeInternetGateways",
+            Input::NatGateways => "DescribeNatGateways",
+            Input::VpcEndpoints => "DescribeVpcEndpoints",
+            Input::SecurityGroups => "DescribeSecurityGroups",
+            Input::SecurityGroupRules => "DescribeSecurityGroupRules",
+            Input::NetworkAcls => "DescribeNetworkAcls",
+            Input::EndpointServiceConfigurations => "DescribeVpcEndpointServiceConfigurations",
+            Input::EndpointServicePermissions => "DescribeVpcEndpointServicePermissions",
+            Input::ManagedPrefixLists => "DescribeManagedPrefixLists",
+        }
+    }
+
+    /// The IAM action needed to read it.
+    pub fn iam_action(self) -> String {
+        format!("ec2:{}", self.api())
+    }
+
+    /// True for the files a snapshot may leave out without anything being "not collected" in the
+    /// sense of a failure: the rules that need them still report `Error`, but a folder is a
+    /// snapshot as long as it holds at least one required file.
+    pub fn is_optional(self) -> bool {
+        matches!(
+            self,
+            Input::VpcAttributes
+                | Input::EndpointServiceConfigurations
+                | Input::EndpointServicePermissions
+                | Input::ManagedPrefixLists
+        )
+    }
+}
+
+/// Why an input is not available: not collected, or the call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectFailure {
+    pub api: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for CollectFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed ({}): {}", self.api, self.code, self.message)
+    }
+}
+
+/// The answer of one call, or why there is none.
+pub type Collected<T> = Result<T, CollectFailure>;
+
+/// `snapshot.json`: where and when the snapshot was taken.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// RFC 3339 time of collection; rules read "now" from here, never from the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    /// Calls that failed during collection; their files are absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collection_errors: Vec<CollectFailure>,
+}
+
+/// The whole saved state of one account and region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub meta: SnapshotMeta,
+    pub vpcs: Collected<Vec<Vpc>>,
+    pub vpc_attributes: Collected<Vec<VpcAttributes>>,
+    pub subnets: Collected<Vec<Subnet>>,
+    pub route_tables: Collected<Vec<RouteTable>>,
+    pub internet_gateways: Collected<Vec<InternetGateway>>,
+    pub nat_gateways: Collected<Vec<NatGateway>>,
+    pub vpc_endpoints: Collected<Vec<VpcEndpoint>>,
+    pub security_groups: Collected<Vec<SecurityGroup>>,
+    pub security_group_rules: Collected<Vec<SecurityGroupRule>>,
+    pub network_acls: Collected<Vec<NetworkAcl>>,
+    pub endpoint_service_configurations: Collected<Vec<EndpointServiceConfiguration>>,
+    pub endpoint_service_permissions: Collected<BTreeMap<String, ServicePermissions>>,
+    pub managed_prefix_lists: Collected<Vec<ManagedPrefixList>>,
+}
+
+/// Why a snapshot folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: not a snapshot folder (no such directory)")]
+    NotADirectory { path: PathBuf },
+    #[error("{path}: holds none of the snapshot files (expected describe-vpcs.json, describe-subnets.json, ...)")]
+    NoSnapshotFiles { path: PathBuf },
+    #[error("{file}: cannot be read")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{file}: is {size} bytes, larger than the {limit}-byte limit")]
+    TooLarge {
+        file: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{file}: is empty (expected the JSON the AWS CLI prints)")]
+    Empty { file: PathBuf },
+    #[error("{file}: at JSON path `{json_path}`: {message}")]
+    Parse {
+        file: PathBuf,
+        json_path: String,
+        message: String,
+    },
+    #[error("{file}: cannot be written")]
+    Write {
+        file: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+macro_rules! wrapper {
+    ($name:ident, $key:literal, $ty:ty) => {
+        #[derive(Serialize, Deserialize)]
+        struct $name {
+            #[serde(rename = $key)]
+            items: $ty,
+        }
+    };
+}
+
+wrapper!(VpcsFile, "Vpcs", Vec<Vpc>);
+wrapper!(SubnetsFile, "Subnets", Vec<Subnet>);
+wrapper!(RouteTablesFile, "RouteTables", Vec<RouteTable>);
+wrapper!(IgwFile, "InternetGateways", Vec<InternetGateway>);
+wrapper!(NatFile, "NatGateways", Vec<NatGateway>);
+wrapper!(EndpointsFile, "VpcEndpoints", Vec<VpcEndpoint>);
+wrapper!(SgFile, "SecurityGroups", Vec<SecurityGroup>);
+wrapper!(SgRulesFile, "SecurityGroupRules", Vec<SecurityGroupRule>);
+wrapper!(AclFile, "NetworkAcls", Vec<NetworkAcl>);
+wrapper!(
+    ServiceConfigFile,
+    "ServiceConfigurations",
+    Vec<EndpointServiceConfiguration>
+);
+wrapper!(PrefixListFile, "PrefixLists", Vec<ManagedPrefixList>);
+
+/// Parses JSON bytes, reporting the JSON path of the first problem.
+pub fn parse_json<T: DeserializeOwned>(file: &Path, bytes: &[u8]) -> Result<T, SnapshotError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(SnapshotError::Empty {
+            file: file.to_path_buf(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| parse_error(file, e))?;
+    de.end().map_err(|e| SnapshotError::Parse {
+        file: file.to_path_buf(),
+        json_path: ".".into(),
+        message: e.to_string(),
+    })?;
+    Ok(value)
+}
+
+fn parse_error(file: &Path, e: serde_path_to_error::Error<serde_json::Error>) -> SnapshotError {
+    let path = e.path().to_string();
+    SnapshotError::Parse {
+        file: file.to_path_buf(),
+        json_path: if path.is_empty() { ".".into() } else { path },
+        message: e.into_inner().to_string(),
+    }
+}
+
+/// Reads a file with the size limit applied; `Ok(None)` when it does not exist.
+pub fn read_limited(file: &Path) -> Result<Option<Vec<u8>>, SnapshotError> {
+    let meta = match fs::metadata(file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(SnapshotError::Read {
+                file: file.to_path_buf(),
+                source,
+            })
+        }
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(SnapshotError::TooLarge {
+            file: file.to_path_buf(),
+            size: meta.len(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    fs::read(file)
+        .map(Some)
+        .map_err(|source| SnapshotError::Read {
+            file: file.to_path_buf(),
+            source,
+        })
+}
+
+struct Loader<'a> {
+    dir: &'a Path,
+    meta: &'a SnapshotMeta,
+    found: usize,
+}
+
+impl Loader<'_> {
+    fn load<W: DeserializeOwned, T>(
+        &mut self,
+        input: Input,
+        unwrap: impl FnOnce(W) -> T,
+    ) -> Result<Collected<T>, SnapshotError> {
+        let file = self.dir.join(input.file());
+        match read_limited(&file)? {
+            Some(bytes) => {
+                self.found += 1;
+                let parsed: W = parse_json(&file, &bytes)?;
+                Ok(Ok(unwrap(parsed)))
+            }
+            None => Ok(Err(self.missing(input))),
+        }
+    }
+
+    fn missing(&self, input: Input) -> CollectFailure {
+        self.meta
+            .collection_errors
+            .iter()
+            .find(|f| f.api == input.api())
+            .cloned()
+            .unwrap_or_else(|| CollectFailure {
+                api: input.api().into(),
+                code: "NotCollected".into(),
+                message: format!("{} not collected", input.file()),
+            })
+    }
+}
+
+impl Snapshot {
+    /// Loads a snapshot folder.
+    pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
+        if !dir.is_dir() {
+            return Err(SnapshotError::NotADirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        let meta_file = dir.join("snapshot.json");
+        let meta: SnapshotMeta = match read_limited(&meta_file)? {
+            Some(bytes) => parse_json(&meta_file, &bytes)?,
+            None => SnapshotMeta::default(),
+        };
+        let mut l = Loader {
+            dir,
+            meta: &meta,
+            found: 0,
+        };
+        let snapshot = Snapshot {
+            vpcs: l.load(Input::Vpcs, |w: VpcsFile| w.items)?,
+            vpc_attributes: l.load(Input::VpcAttributes, |w: Vec<VpcAttributes>| w)?,
+            subnets: l.load(Input::Subnets, |w: SubnetsFile| w.items)?,
+            route_tables: l.load(Input::RouteTables, |w: RouteTablesFile| w.items)?,
+            internet_gateways: l.load(Input::InternetGateways, |w: IgwFile| w.items)?,
+            nat_gateways: l.load(Input::NatGateways, |w: NatFile| w.items)?,
+            vpc_endpoints: l.load(Input::VpcEndpoints, |w: EndpointsFile| w.items)?,
+            security_groups: l.load(Input::SecurityGroups, |w: SgFile| w.items)?,
+            security_group_rules: l.load(Input::SecurityGroupRules, |w: SgRulesFile| w.items)?,
+            network_acls: l.load(Input::NetworkAcls, |w: AclFile| w.items)?,
+            endpoint_service_configurations: l.load(
+                Input::EndpointServiceConfigurations,
+                |w: ServiceConfigFile| w.items,
+            )?,
+            endpoint_service_permissions: l.load(
+                Input::EndpointServicePermissions,
+                |w: BTreeMap<String, ServicePermissions>| w,
+            )?,
+            managed_prefix_lists: l.load(Input::ManagedPrefixLists, |w: PrefixListFile| w.items)?,
+            meta: meta.clone(),
+        };
+        if l.found == 0 {
+            return Err(SnapshotError::NoSnapshotFiles {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(snapshot)
+    }
+
+    /// Whether the data of `input` is there, and why not when it is not. Security-group rules
+    /// count as there when either of their two sources is.
+    pub fn availability(&self, input: Input) -> Result<(), &CollectFailure> {
+        fn ok<T>(c: &Collected<T>) -> Result<(), &CollectFailure> {
+            c.as_ref().map(|_| ())
+        }
+        match input {
+            Input::Vpcs => ok(&self.vpcs),
+            Input::VpcAttributes => ok(&self.vpc_attributes),
+            Input::Subnets => ok(&self.subnets),
+            Input::RouteTables => ok(&self.route_tables),
+            Input::InternetGateways => ok(&self.internet_gateways),
+            Input::NatGateways => ok(&self.nat_gateways),
+            Input::VpcEndpoints => ok(&self.vpc_endpoints),
+            Input::SecurityGroups => ok(&self.security_groups),
+            Input::SecurityGroupRules => {
+                ok(&self.security_group_rules).or_else(|e| ok(&self.security_groups).map_err(|_| e))
+            }
+            Input::NetworkAcls => ok(&self.network_acls),
+            Input::EndpointServiceConfigurations => ok(&self.endpoint_service_configurations),
+            Input::EndpointServicePermissions => ok(&self.endpoint_service_permissions),
+            Input::ManagedPrefixLists => ok(&self.managed_prefix_lists),
+        }
+    }
+
+    /// Writes the snapshot in the same layout [`Snapshot::load`] reads. Inputs that were not
+    /// collected are left out and recorded in `snapshot.json`'s `collection_errors`.
+    pub fn write(&self, dir: &Path) -> Result<(), SnapshotError> {
+        fs::create_dir_all(dir).map_err(|source| SnapshotError::Write {
+            file: dir.to_path_buf(),
+            source,
+        })?;
+        let mut meta = self.meta.clone();
+        meta.format_version = Some(SNAPSHOT_FORMAT_VERSION);
+        meta.collection_errors.clear();
+        let mut w = Writer {
+            dir,
+            errors: &mut meta.collection_errors,
+        };
+        w.put(Input::Vpcs, &self.vpcs, |v| VpcsFile { items: v })?;
+        w.put(Input::VpcAttributes, &self.vpc_attributes, |v| v)?;
+        w.put(Input::Subnets, &self.subnets, |v| SubnetsFile { items: v })?;
+        w.put(Input::RouteTables, &self.route_tables, |v| {
+            RouteTablesFile { items: v }
+        })?;
+        w.put(Input::InternetGateways, &self.internet_gateways, |v| {
+            IgwFile { items: v }
+        })?;
+        w.put(Input::NatGateways, &self.nat_gateways, |v| NatFile {
+            items: v,
+        })?;
+        w.put(Input::VpcEndpoints, &self.vpc_endpoints, |v| {
+            EndpointsFile { items: v }
+        })?;
+        w.put(Input::SecurityGroups, &self.security_groups, |v| SgFile {
+            items: v,
+        })?;
+        w.put(Input::SecurityGroupRules, &self.security_group_rules, |v| {
+            SgRulesFile { items: v }
+        })?;
+        w.put(Input::NetworkAcls, &self.network_acls, |v| AclFile {
+            items: v,
+        })?;
+        w.put(
+            Input::EndpointServiceConfigurations,
+            &self.endpoint_service_configurations,
+            |v| ServiceConfigFile { items: v },
+        )?;
+        w.put(
+            Input::EndpointServicePermissions,
+            &self.endpoint_service_permissions,
+            |v| v,
+        )?;
+        w.put(Input::ManagedPrefixLists, &self.managed_prefix_lists, |v| {
+            PrefixListFile { items: v }
+        })?;
+        write_json(&dir.join("snapshot.json"), &meta)
+    }
+}
+
+struct Writer<'a> {
+    dir: &'a Path,
+    errors: &'a mut Vec<CollectFailure>,
+}
+
+impl Writer<'_> {
+    fn put<T: Clone, W: Serialize>(
+        &mut self,
+        input: Input,
+        data: &Collected<T>,
+        wrap: impl FnOnce(T) -> W,
+    ) -> Result<(), SnapshotError> {
+        match data {
+            Ok(v) => write_json(&self.dir.join(input.file()), &wrap(v.clone())),
+            Err(f) => {
+                if f.code != "NotCollected" {
+                    self.errors.push(f.clone());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn write_json<T: Serialize>(file: &Path, value: &T) -> Result<(), SnapshotError> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| SnapshotError::Write {
+        file: file.to_path_buf(),
+        source: io::Error::other(e),
+    })?;
+    fs::write(file, text).map_err(|source| SnapshotError::Write {
+        file: file.to_path_buf(),
+        source,
+    })
+}
