@@ -378,16 +378,11 @@ pub struct NaclEntryView {
 }
 
 impl NaclBlock {
-    /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def".
-    pub fn sentence(&self, acl: &NetworkAcl, what: &str) -> String {
-        let part = format!(
-            " (ports {}, addresses {})",
-            self.ports,
-            format_v4_range(self.ip_lo, self.ip_hi)
-        );
+    /// The deciding entry: "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0", or the final deny.
+    pub fn head(&self, acl: &NetworkAcl) -> String {
         match &self.entry {
             Some(e) => format!(
-                "{} rule {} {} {} {} blocks {what}{part}",
+                "{} rule {} {} {} {}",
                 acl.network_acl_id,
                 e.rule_number,
                 e.action.to_ascii_uppercase(),
@@ -399,10 +394,21 @@ impl NaclBlock {
                 e.cidr
             ),
             None => format!(
-                "{} has no ALLOW entry for {what}, so its final DENY (*) drops it{part}",
+                "{}'s final DENY (*), with no ALLOW before it,",
                 acl.network_acl_id
             ),
         }
+    }
+
+    /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def (ports
+    /// 1024-65535, addresses 10.0.0.0/22)".
+    pub fn sentence(&self, acl: &NetworkAcl, what: &str) -> String {
+        format!(
+            "{} blocks {what} (ports {}, addresses {})",
+            self.head(acl),
+            self.ports,
+            format_v4_range(self.ip_lo, self.ip_hi)
+        )
     }
 }
 

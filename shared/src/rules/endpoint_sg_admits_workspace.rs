@@ -29,10 +29,9 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
-        let eps: Vec<_> = ctx
-            .databricks_endpoints(&ws.vpc_id)
+        let eps: Vec<_> = [ServiceKind::Workspace, ServiceKind::Relay]
             .into_iter()
-            .filter(|e| matches!(e.kind, ServiceKind::Workspace | ServiceKind::Relay))
+            .flat_map(|k| ctx.serving_endpoints(&ws.vpc_id, k))
             .collect();
         if eps.is_empty() {
             out.push(

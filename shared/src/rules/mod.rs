@@ -403,6 +403,30 @@ impl<'a> Context<'a> {
         v
     }
 
+    /// The endpoints of `kind` that carry the traffic: the available ones with private DNS, or all
+    /// of them when none is (so a broken setup is still checked rather than skipped).
+    pub fn serving_endpoints(
+        &self,
+        vpc_id: &str,
+        kind: ServiceKind,
+    ) -> Vec<DatabricksEndpoint<'a>> {
+        let all: Vec<_> = self
+            .databricks_endpoints(vpc_id)
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .collect();
+        let live: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|e| e.endpoint.is_available() && e.endpoint.private_dns_enabled)
+            .collect();
+        if live.is_empty() {
+            all
+        } else {
+            live
+        }
+    }
+
     /// The subnet hosts of an endpoint's ENIs, with the endpoint's security groups.
     pub fn endpoint_hosts(&self, e: &'a VpcEndpoint) -> Vec<Host<'a>> {
         let groups: Vec<&str> = e.groups.iter().map(|g| g.group_id.as_str()).collect();

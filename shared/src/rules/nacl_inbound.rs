@@ -8,7 +8,8 @@ use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
-use crate::reachability::{nacl_check, trace, Flow, HopKind, Verdict};
+use crate::reachability::nacl_check;
+use crate::services::ServiceKind;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -68,7 +69,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 "ALLOW all inbound from 0.0.0.0/0 before any DENY",
             ));
         }
-        if let Some(o) = endpoint_hops(ctx, ws, HopKind::DstNaclIn) {
+        if let Some(o) = endpoint_hops(ctx, ws, false) {
             out.extend(o);
         }
     }
@@ -114,33 +115,35 @@ pub(super) fn verdict_outcome(
     }
 }
 
-/// The NACL hop `kind` of every flow from the workspace to its Databricks endpoints, as one
-/// outcome per endpoint-subnet NACL. `None` when the workspace has no back-end endpoints.
+/// The endpoint-subnet NACL hop of every flow from the workspace to the Databricks endpoints
+/// that serve it: inbound on the Databricks ports, or (`returning`) outbound replies on
+/// ephemeral ports. One outcome per endpoint-subnet NACL; `None` without back-end endpoints.
 pub(super) fn endpoint_hops(
     ctx: &Context<'_>,
     ws: &Workspace,
-    kind: HopKind,
+    returning: bool,
 ) -> Option<Vec<Outcome>> {
     if !ws.has(Mode::BackEnd) {
         return None;
     }
-    let eps = ctx.databricks_endpoints(&ws.vpc_id);
+    let eps: Vec<_> = [ServiceKind::Workspace, ServiceKind::Relay]
+        .into_iter()
+        .flat_map(|k| ctx.serving_endpoints(&ws.vpc_id, k))
+        .collect();
     if eps.is_empty() {
         return None;
-    }
-    if let Err(f) = ctx.ix.snap.availability(Input::VpcEndpoints) {
-        return Some(vec![Outcome::error(
-            ResourceType::Vpc,
-            &ws.vpc_id,
-            format!("The endpoint subnets' NACLs cannot be checked: {f}."),
-        )
-        .ws(ws)]);
     }
     let WsNet { hosts, .. } = match ctx.ws_net(ws) {
         Ok(n) => n,
         Err(o) => return Some(o),
     };
-    let mut by_acl: Vec<(String, Vec<String>, Severity)> = Vec::new();
+    /// Per NACL: for each deciding entry, the workspace subnets and endpoint ports it blocks.
+    struct Acc {
+        acl: String,
+        blocks: Vec<(String, Vec<String>, Vec<(String, Vec<String>)>)>,
+        severity: Severity,
+    }
+    let mut accs: Vec<Acc> = Vec::new();
     let mut out = Vec::new();
     for e in &eps {
         for sid in &e.endpoint.subnet_ids {
@@ -150,45 +153,84 @@ pub(super) fn endpoint_hops(
         }
         for dst in ctx.endpoint_hosts(e.endpoint) {
             let Some(acl) = dst.acl else { continue };
-            let entry = match by_acl.iter().position(|(a, _, _)| *a == acl.network_acl_id) {
+            let i = match accs.iter().position(|a| a.acl == acl.network_acl_id) {
                 Some(i) => i,
                 None => {
-                    by_acl.push((acl.network_acl_id.clone(), Vec::new(), Severity::Info));
-                    by_acl.len() - 1
+                    accs.push(Acc {
+                        acl: acl.network_acl_id.clone(),
+                        blocks: Vec::new(),
+                        severity: Severity::Info,
+                    });
+                    accs.len() - 1
                 }
             };
             for src in &hosts {
                 for need in port_needs(ws, Some(e.kind)) {
-                    let flow = Flow {
-                        src: src.clone(),
-                        dst: dst.clone(),
-                        proto: Proto::Tcp,
-                        ports: need.ports,
+                    let block = if returning {
+                        nacl_check(acl, true, src.cidr, Proto::Tcp, Ports::EPHEMERAL)
+                    } else {
+                        nacl_check(acl, false, src.cidr, Proto::Tcp, need.ports)
                     };
-                    if let Verdict::Blocked(why) = trace(ctx.ix, &flow).hop(kind).clone() {
-                        let slot = &mut by_acl[entry];
-                        let why = format!(
-                            "{why}, so {} cannot reach {} ({})",
-                            src.label, e.endpoint.vpc_endpoint_id, need.purpose
-                        );
-                        if !slot.1.contains(&why) {
-                            slot.1.push(why);
+                    let Some(b) = block else { continue };
+                    let acc = &mut accs[i];
+                    let head = b.head(acl);
+                    let slot = match acc.blocks.iter().position(|(h, _, _)| *h == head) {
+                        Some(j) => j,
+                        None => {
+                            acc.blocks.push((head, Vec::new(), Vec::new()));
+                            acc.blocks.len() - 1
                         }
-                        slot.2 = slot.2.max(need.endpoint_severity.max(Severity::High));
+                    };
+                    let (_, subnets, targets) = &mut acc.blocks[slot];
+                    push_unique(subnets, src.label.clone());
+                    let id = &e.endpoint.vpc_endpoint_id;
+                    match targets.iter_mut().find(|(t, _)| t == id) {
+                        Some((_, ports)) => push_unique(ports, need.ports.to_string()),
+                        None => targets.push((id.clone(), vec![need.ports.to_string()])),
                     }
+                    acc.severity = acc.severity.max(need.endpoint_severity.max(Severity::High));
                 }
             }
         }
     }
-    let expected = if kind == HopKind::DstNaclIn {
-        "the endpoint subnets admit the workspace subnets on the Databricks ports"
+    let expected = if returning {
+        "the endpoint subnets let replies (tcp 1024-65535) back out to the workspace subnets"
     } else {
-        "the endpoint subnets let return traffic (tcp 1024-65535) back to the workspace subnets"
+        "the endpoint subnets admit the workspace subnets on the Databricks ports"
     };
-    for (acl, blocks, sev) in by_acl {
-        out.push(verdict_outcome(ws, &acl, blocks, sev, expected));
+    for a in accs {
+        let blocks: Vec<String> = a
+            .blocks
+            .iter()
+            .map(|(head, subnets, targets)| {
+                let targets: Vec<String> = targets
+                    .iter()
+                    .map(|(id, ports)| format!("{id} (tcp {})", ports.join(", ")))
+                    .collect();
+                if returning {
+                    format!(
+                        "{head} blocks replies (tcp 1024-65535) to {}, so they cannot reach {}",
+                        subnets.join(", "),
+                        targets.join(", ")
+                    )
+                } else {
+                    format!(
+                        "{head} blocks traffic from {} to {}",
+                        subnets.join(", "),
+                        targets.join(", ")
+                    )
+                }
+            })
+            .collect();
+        out.push(verdict_outcome(ws, &a.acl, blocks, a.severity, expected));
     }
     Some(out)
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
 }
 
 #[cfg(test)]

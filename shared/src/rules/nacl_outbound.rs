@@ -8,7 +8,7 @@ use crate::cidr::{Cidr, ANY_V4};
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
-use crate::reachability::{format_ports, nacl_check, HopKind};
+use crate::reachability::{format_ports, nacl_check};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -103,7 +103,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             o.message.push_str(&note);
             out.push(o);
         }
-        if let Some(o) = endpoint_hops(ctx, ws, HopKind::DstNaclReturnOut) {
+        if let Some(o) = endpoint_hops(ctx, ws, true) {
             out.extend(o);
         }
     }
@@ -140,7 +140,11 @@ mod tests {
             "{}",
             x.message
         );
-        assert!(x.message.contains("return traffic"), "{}", x.message);
+        assert!(
+            x.message.contains("blocks replies (tcp 1024-65535) to"),
+            "{}",
+            x.message
+        );
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! PL-SG-004: the workspace security groups let TCP 443 out to where it must go: the workspace
 //! (REST) endpoint under back-end PrivateLink, the internet outside isolation, S3 under isolation.
 
-use super::{port_needs, Context, DatabricksEndpoint, Outcome, PortNeed, RuleMeta};
+use super::{port_needs, Context, Outcome, PortNeed, RuleMeta};
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Index, Proto};
 use crate::manifest::Mode;
 use crate::model::RouteTable;
-use crate::reachability::{sg_verdict, Host, Verdict};
+use crate::reachability::{format_ports, sg_coverage, Host};
 use crate::services::{s3_service, ServiceKind};
 use crate::snapshot::Input;
 
@@ -34,6 +34,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 /// A place the workspace must reach on some ports.
 struct Target<'a> {
     host: Host<'a>,
+    /// What the host is, for messages: "vpce-1 (SCC relay endpoint)"; empty for plain hosts.
+    via: String,
     need: PortNeed,
 }
 
@@ -70,33 +72,68 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
             );
             continue;
         }
-        let mut blocked: Vec<(Severity, String)> = Vec::new();
+        // Blocks grouped by destination and missing ports, listing the subnets they hit.
+        let mut blocked: Vec<(Severity, String, Vec<String>)> = Vec::new();
         let mut reached: Vec<String> = Vec::new();
         for t in &targets {
-            match sg_verdict(ctx.ix, &net.groups, true, &t.host, Proto::Tcp, t.need.ports) {
-                Verdict::Blocked(why) => {
-                    if !blocked.iter().any(|(_, w)| *w == why) {
-                        blocked.push((t.need.egress_severity, why));
+            let cov = sg_coverage(ctx.ix, &net.groups, true, &t.host, Proto::Tcp, t.need.ports);
+            let (dest, place) = if t.via.is_empty() {
+                (t.host.label.clone(), None)
+            } else {
+                (t.via.clone(), Some(t.host.label.clone()))
+            };
+            if cov.missing.is_empty() {
+                push_unique(&mut reached, format!("tcp {} to {dest}", t.need.ports));
+                continue;
+            }
+            let mut head = format!(
+                "{} allow{} no egress on tcp {} to {dest}",
+                net.groups.join(", "),
+                if net.groups.len() == 1 { "s" } else { "" },
+                format_ports(&cov.missing)
+            );
+            if !cov.partial.is_empty() {
+                head.push_str(&format!(
+                    " ({} cover only part of it)",
+                    cov.partial.join(", ")
+                ));
+            }
+            match blocked.iter_mut().find(|(_, h, _)| *h == head) {
+                Some((sev, _, places)) => {
+                    *sev = (*sev).max(t.need.egress_severity);
+                    if let Some(p) = place {
+                        push_unique(places, p);
                     }
                 }
-                _ => {
-                    let r = format!("tcp {} to {}", t.need.ports, t.host.label);
-                    if !reached.contains(&r) {
-                        reached.push(r);
-                    }
-                }
+                None => blocked.push((t.need.egress_severity, head, place.into_iter().collect())),
             }
         }
-        let severity = blocked.iter().map(|(s, _)| *s).max();
-        let expected = targets
-            .iter()
-            .map(|t| {
-                format!(
-                    "tcp {} to {} ({})",
-                    t.need.ports, t.host.label, t.need.purpose
-                )
+        let blocked: Vec<(Severity, String)> = blocked
+            .into_iter()
+            .map(|(s, h, places)| {
+                if places.is_empty() {
+                    (s, h)
+                } else {
+                    (
+                        s,
+                        format!("{h}, whose ENIs are in {}", places.join(" and ")),
+                    )
+                }
             })
-            .collect::<Vec<_>>();
+            .collect();
+        let severity = blocked.iter().map(|(s, _)| *s).max();
+        let mut expected: Vec<String> = Vec::new();
+        for t in &targets {
+            let dest = if t.via.is_empty() {
+                &t.host.label
+            } else {
+                &t.via
+            };
+            push_unique(
+                &mut expected,
+                format!("tcp {} to {dest} ({})", t.need.ports, t.need.purpose),
+            );
+        }
         let msg = match severity {
             None => format!("Workspace `{}` may send {}.", ws.name, reached.join(", ")),
             Some(_) => format!(
@@ -118,7 +155,7 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
             )
             .ws(ws)
             .expect(
-                dedup(&expected).join("; "),
+                expected.join("; "),
                 if blocked.is_empty() {
                     "allowed".to_string()
                 } else {
@@ -138,14 +175,10 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
     out
 }
 
-fn dedup(v: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in v {
-        if !out.contains(s) {
-            out.push(s.clone());
-        }
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
     }
-    out
 }
 
 fn why_not(ws: &Workspace, rule: &str) -> &'static str {
@@ -164,28 +197,24 @@ fn targets<'a>(
     rule: &str,
 ) -> Result<Vec<Target<'a>>, Outcome> {
     let mut out = Vec::new();
-    let eps: Vec<DatabricksEndpoint<'a>> = if ws.has(Mode::BackEnd) {
-        ctx.databricks_endpoints(&ws.vpc_id)
-    } else {
-        Vec::new()
-    };
     let mut via_endpoint: Vec<PortNeed> = Vec::new();
     for kind in [ServiceKind::Workspace, ServiceKind::Relay] {
         let needs: Vec<PortNeed> = port_needs(ws, Some(kind))
             .into_iter()
             .filter(|n| n.egress_rule == rule)
             .collect();
-        for e in eps.iter().filter(|e| e.kind == kind) {
-            for mut host in ctx.endpoint_hosts(e.endpoint) {
-                host.label = format!(
-                    "{} ({} endpoint) in {}",
-                    e.endpoint.vpc_endpoint_id,
-                    kind.label(),
-                    host.label
-                );
+        let serving = if ws.has(Mode::BackEnd) {
+            ctx.serving_endpoints(&ws.vpc_id, kind)
+        } else {
+            Vec::new()
+        };
+        for e in serving {
+            let via = format!("{} ({} endpoint)", e.endpoint.vpc_endpoint_id, kind.label());
+            for host in ctx.endpoint_hosts(e.endpoint) {
                 for n in &needs {
                     out.push(Target {
                         host: host.clone(),
+                        via: via.clone(),
                         need: *n,
                     });
                     via_endpoint.push(*n);
@@ -203,6 +232,7 @@ fn targets<'a>(
             if n.ports.from == 443 || !via_endpoint.contains(&n) {
                 out.push(Target {
                     host: Host::internet(),
+                    via: String::new(),
                     need: n,
                 });
             }
@@ -224,6 +254,7 @@ fn targets<'a>(
                 if let Some(need) = need {
                     out.push(Target {
                         host: Host::prefix_list(pl, "the S3 prefix list"),
+                        via: String::new(),
                         need: PortNeed {
                             purpose: "S3 through the gateway endpoint",
                             ..need
