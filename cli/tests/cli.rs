@@ -1,6 +1,8 @@
 //! The `plaudit` binary end to end: golden output on every example, exit codes, and every bad-input
 //! path (clear message naming the file, exit 2, no panic, nothing on stdout).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

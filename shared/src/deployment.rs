@@ -219,9 +219,9 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 .collect();
             subnet_ids.sort();
             let mut sg_ids: Vec<String> = ix
-                .security_groups
-                .values()
-                .filter(|g| g.vpc_id.as_deref() == Some(vpc.vpc_id.as_str()) && tagged(&g.tags))
+                .groups_in(&vpc.vpc_id)
+                .iter()
+                .filter(|g| tagged(&g.tags))
                 .map(|g| g.group_id.clone())
                 .collect();
             sg_ids.sort();
@@ -349,11 +349,10 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
         subnet_ids.sort();
         // Workspace security groups reference themselves (intra-cluster traffic).
         let mut sg_ids: Vec<String> = ix
-            .security_groups
-            .values()
+            .groups_in(vpc_id)
+            .iter()
             .filter(|g| {
-                g.vpc_id.as_deref() == Some(vpc_id)
-                    && !endpoint_sgs.contains(g.group_id.as_str())
+                !endpoint_sgs.contains(g.group_id.as_str())
                     && ix
                         .rules_of(&g.group_id)
                         .iter()

@@ -224,10 +224,15 @@ fn merge(
     region: Option<&str>,
 ) -> Vec<Finding> {
     let mut by_key: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
+    let mut served: BTreeMap<(&'static str, String), std::collections::BTreeSet<String>> =
+        BTreeMap::new();
     for (rule, o) in outcomes {
         let m = rule.meta;
         let severity = o.severity.unwrap_or(m.severity);
         let key = (m.id, o.resource_id.clone());
+        if let Some(w) = &o.workspace {
+            served.entry(key.clone()).or_default().insert(w.clone());
+        }
         match by_key.get_mut(&key) {
             None => {
                 by_key.insert(
@@ -240,7 +245,7 @@ fn merge(
                         status: o.status,
                         resource_type: o.resource_type,
                         resource_id: o.resource_id,
-                        workspaces: o.workspace.into_iter().collect(),
+                        workspaces: Vec::new(),
                         account_id: account.map(str::to_string),
                         region: region.map(str::to_string),
                         message: o.message,
@@ -252,12 +257,6 @@ fn merge(
                 );
             }
             Some(f) => {
-                if let Some(w) = o.workspace {
-                    if !f.workspaces.contains(&w) {
-                        f.workspaces.push(w);
-                        f.workspaces.sort();
-                    }
-                }
                 let worse = o.status.rank() > f.status.rank()
                     || (o.status == f.status && severity > f.severity);
                 if worse {
@@ -277,7 +276,16 @@ fn merge(
             }
         }
     }
-    by_key.into_values().collect()
+    by_key
+        .into_iter()
+        .map(|(k, mut f)| {
+            f.workspaces = served
+                .remove(&k)
+                .map(|s| s.into_iter().collect())
+                .unwrap_or_default();
+            f
+        })
+        .collect()
 }
 
 fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {

@@ -173,6 +173,8 @@ pub struct Index<'s> {
     acl_by_subnet: HashMap<&'s str, &'s NetworkAcl>,
     pub endpoints_by_vpc: HashMap<&'s str, Vec<&'s VpcEndpoint>>,
     pub security_groups: HashMap<&'s str, &'s SecurityGroup>,
+    pub sgs_by_vpc: HashMap<&'s str, Vec<&'s SecurityGroup>>,
+    pub rts_by_vpc: HashMap<&'s str, Vec<&'s RouteTable>>,
     pub sg_rules: HashMap<&'s str, Vec<SgRule<'s>>>,
     pub igws_by_vpc: HashMap<&'s str, Vec<&'s InternetGateway>>,
     pub nats_by_vpc: HashMap<&'s str, Vec<&'s NatGateway>>,
@@ -200,6 +202,8 @@ impl<'s> Index<'s> {
             acl_by_subnet: HashMap::new(),
             endpoints_by_vpc: HashMap::new(),
             security_groups: HashMap::new(),
+            sgs_by_vpc: HashMap::new(),
+            rts_by_vpc: HashMap::new(),
             sg_rules: HashMap::new(),
             igws_by_vpc: HashMap::new(),
             nats_by_vpc: HashMap::new(),
@@ -237,6 +241,7 @@ impl<'s> Index<'s> {
         }
         for rt in slice(&snap.route_tables) {
             ix.route_tables.insert(&rt.route_table_id, rt);
+            ix.rts_by_vpc.entry(&rt.vpc_id).or_default().push(rt);
             for a in &rt.associations {
                 if a.main {
                     ix.rt_main.insert(&rt.vpc_id, rt);
@@ -256,6 +261,9 @@ impl<'s> Index<'s> {
         }
         for g in slice(&snap.security_groups) {
             ix.security_groups.insert(&g.group_id, g);
+            if let Some(v) = &g.vpc_id {
+                ix.sgs_by_vpc.entry(v).or_default().push(g);
+            }
         }
         match &snap.security_group_rules {
             Ok(rules) => {
@@ -309,6 +317,14 @@ impl<'s> Index<'s> {
 
     pub fn endpoints(&self, vpc_id: &str) -> &[&'s VpcEndpoint] {
         self.endpoints_by_vpc
+            .get(vpc_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The security groups of a VPC.
+    pub fn groups_in(&self, vpc_id: &str) -> &[&'s SecurityGroup] {
+        self.sgs_by_vpc
             .get(vpc_id)
             .map(Vec::as_slice)
             .unwrap_or(&[])

@@ -2,6 +2,8 @@
 //! nothing else), snapshots survive a write/read round trip, and the two security-group sources
 //! agree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::collections::BTreeSet;
 
 use plaudit::engine::{audit, AuditOptions};

@@ -468,10 +468,14 @@ impl<'a> Context<'a> {
     /// The distinct VPCs of the scoped workspaces, each with the workspaces in it.
     pub fn vpcs(&self) -> Vec<(&'a str, Vec<&'a Workspace>)> {
         let mut out: Vec<(&str, Vec<&Workspace>)> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for w in &self.workspaces {
-            match out.iter_mut().find(|(v, _)| *v == w.vpc_id) {
-                Some((_, list)) => list.push(w),
-                None => out.push((&w.vpc_id, vec![w])),
+            match at.get(w.vpc_id.as_str()) {
+                Some(&i) => out[i].1.push(w),
+                None => {
+                    at.insert(&w.vpc_id, out.len());
+                    out.push((&w.vpc_id, vec![w]));
+                }
             }
         }
         out
@@ -521,36 +525,40 @@ impl<'a> Context<'a> {
     /// The VPCs whose Databricks endpoints are audited: the VPCs of back-end workspaces and the
     /// front-end VPCs, each with the workspaces it serves.
     pub fn endpoint_vpcs(&self) -> Vec<(&'a str, Vec<&'a Workspace>)> {
+        // Without a transit VPC, each front-end workspace's own VPC serves it, so a workspace VPC
+        // is audited for its back-end and front-end workspaces alike.
+        let no_transit = self.deployment.transit_vpcs.is_empty();
         let mut out: Vec<(&'a str, Vec<&'a Workspace>)> = self
             .vpcs()
             .into_iter()
             .map(|(v, ws)| {
-                (
-                    v,
-                    ws.into_iter()
-                        .filter(|w| w.has(Mode::BackEnd))
-                        .collect::<Vec<_>>(),
-                )
+                let served = ws
+                    .into_iter()
+                    .filter(|w| w.has(Mode::BackEnd) || (no_transit && w.has(Mode::FrontEnd)))
+                    .collect::<Vec<_>>();
+                (v, served)
             })
             .filter(|(_, ws)| !ws.is_empty())
             .collect();
-        let front: Vec<&'a Workspace> = self
-            .workspaces
-            .iter()
-            .copied()
-            .filter(|w| w.has(Mode::FrontEnd))
-            .collect();
-        if !front.is_empty() {
-            for (vpc, _) in self.front_end_vpcs() {
-                match out.iter_mut().find(|(v, _)| *v == vpc) {
-                    Some((_, list)) => {
-                        for w in &front {
-                            if !list.iter().any(|x| x.name == w.name) {
-                                list.push(w);
+        if !no_transit {
+            let front: Vec<&'a Workspace> = self
+                .workspaces
+                .iter()
+                .copied()
+                .filter(|w| w.has(Mode::FrontEnd))
+                .collect();
+            if !front.is_empty() {
+                for t in &self.deployment.transit_vpcs {
+                    match out.iter_mut().find(|(v, _)| *v == t.vpc_id) {
+                        Some((_, list)) => {
+                            for w in &front {
+                                if !list.iter().any(|x| x.name == w.name) {
+                                    list.push(w);
+                                }
                             }
                         }
+                        None => out.push((&t.vpc_id, front.clone())),
                     }
-                    None => out.push((vpc, front.clone())),
                 }
             }
         }

@@ -137,10 +137,12 @@ pub(super) fn endpoint_hops(
         Ok(n) => n,
         Err(o) => return Some(o),
     };
+    /// One deciding entry: the workspace subnets it blocks and the endpoint ports they miss.
+    struct Blocked(String, Vec<String>, Vec<(String, Vec<String>)>);
     /// Per NACL: for each deciding entry, the workspace subnets and endpoint ports it blocks.
     struct Acc {
         acl: String,
-        blocks: Vec<(String, Vec<String>, Vec<(String, Vec<String>)>)>,
+        blocks: Vec<Blocked>,
         severity: Severity,
     }
     let mut accs: Vec<Acc> = Vec::new();
@@ -174,14 +176,14 @@ pub(super) fn endpoint_hops(
                     let Some(b) = block else { continue };
                     let acc = &mut accs[i];
                     let head = b.head(acl);
-                    let slot = match acc.blocks.iter().position(|(h, _, _)| *h == head) {
+                    let slot = match acc.blocks.iter().position(|b| b.0 == head) {
                         Some(j) => j,
                         None => {
-                            acc.blocks.push((head, Vec::new(), Vec::new()));
+                            acc.blocks.push(Blocked(head, Vec::new(), Vec::new()));
                             acc.blocks.len() - 1
                         }
                     };
-                    let (_, subnets, targets) = &mut acc.blocks[slot];
+                    let Blocked(_, subnets, targets) = &mut acc.blocks[slot];
                     push_unique(subnets, src.label.clone());
                     let id = &e.endpoint.vpc_endpoint_id;
                     match targets.iter_mut().find(|(t, _)| t == id) {
@@ -202,7 +204,7 @@ pub(super) fn endpoint_hops(
         let blocks: Vec<String> = a
             .blocks
             .iter()
-            .map(|(head, subnets, targets)| {
+            .map(|Blocked(head, subnets, targets)| {
                 let targets: Vec<String> = targets
                     .iter()
                     .map(|(id, ports)| format!("{id} (tcp {})", ports.join(", ")))

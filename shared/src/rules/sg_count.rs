@@ -1,5 +1,7 @@
 //! PL-SG-001: a workspace references between one and five security groups, all in its VPC.
 
+use std::collections::HashMap;
+
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
@@ -20,6 +22,12 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
+    let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
+    for w in &ctx.deployment.workspaces {
+        for g in &w.security_group_ids {
+            users.entry(g).or_default().push(&w.name);
+        }
+    }
     for ws in &ctx.workspaces {
         let missing = ctx.missing_groups(ws);
         if !missing.is_empty() {
@@ -48,12 +56,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .security_groups
                 .get(g.as_str())
                 .and_then(|s| s.vpc_id.as_deref());
-            let shared: Vec<&str> = ctx
-                .deployment
-                .workspaces
-                .iter()
-                .filter(|o| o.name != ws.name && o.security_group_ids.contains(g))
-                .map(|o| o.name.as_str())
+            let shared: Vec<&str> = users
+                .get(g.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|o| *o != ws.name)
                 .collect();
             let (ok, msg) = if n > 5 {
                 (false, format!("Workspace `{}` lists {n} security groups; Databricks accepts at most five.", ws.name))

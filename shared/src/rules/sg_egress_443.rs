@@ -195,7 +195,7 @@ fn targets<'a>(
     ctx: &Context<'a>,
     ws: &'a Workspace,
     rule: &str,
-) -> Result<Vec<Target<'a>>, Outcome> {
+) -> Result<Vec<Target<'a>>, Box<Outcome>> {
     let mut out = Vec::new();
     let mut via_endpoint: Vec<PortNeed> = Vec::new();
     for kind in [ServiceKind::Workspace, ServiceKind::Relay] {
@@ -239,12 +239,12 @@ fn targets<'a>(
         }
     } else if rule == "PL-SG-004" {
         let Some(region) = ctx.region else {
-            return Err(Outcome::error(
+            return Err(Box::new(Outcome::error(
                 ResourceType::Vpc,
                 &ws.vpc_id,
                 "The region is unknown, so the S3 prefix list cannot be identified; pass --region."
                     .into(),
-            ));
+            )));
         };
         match s3_prefix_list(ctx.ix, &ws.vpc_id, region) {
             Some(pl) => {
@@ -263,11 +263,11 @@ fn targets<'a>(
                 }
             }
             None => {
-                return Err(Outcome::error(
+                return Err(Box::new(Outcome::error(
                     ResourceType::Vpc,
                     &ws.vpc_id,
                     format!("The S3 prefix list of {region} is unknown (no describe-managed-prefix-lists.json entry and no S3 gateway-endpoint route), so 443 egress to S3 cannot be checked."),
-                ));
+                )));
             }
         }
     }
@@ -287,12 +287,7 @@ fn s3_prefix_list<'a>(ix: &Index<'a>, vpc_id: &str, region: &str) -> Option<&'a 
         .filter(|e| e.is_gateway() && e.service_name == s3)
         .map(|e| e.vpc_endpoint_id.as_str())
         .collect();
-    let tables: Vec<&RouteTable> = ix
-        .route_tables
-        .values()
-        .copied()
-        .filter(|t| t.vpc_id == vpc_id)
-        .collect();
+    let tables: &[&RouteTable] = ix.rts_by_vpc.get(vpc_id).map(Vec::as_slice).unwrap_or(&[]);
     tables.iter().flat_map(|t| t.routes.iter()).find_map(|r| {
         let pl = r.destination_prefix_list_id.as_deref()?;
         gw.contains(&r.target()).then_some(pl)
