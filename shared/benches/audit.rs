@@ -1,1 +1,265 @@
-fn main() {}
+//! Audit benchmark: synthetic snapshots of N workspace VPCs written to disk, then parsed,
+//! evaluated and rendered as JSON in a child process whose peak memory is the audit's own.
+//!
+//! `cargo bench -p plaudit --bench audit` (default sizes 1,000 and 10,000 VPCs), or
+//! `cargo bench -p plaudit --bench audit -- --vpcs 100,1000`. Each VPC has 5 subnets, 3 security
+//! groups of about 20 rules, 2 NACLs of about 10 entries and 6 endpoints.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failed run
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use plaudit::engine::{audit, AuditOptions};
+use plaudit::manifest::Manifest;
+use plaudit::model::{
+    GroupIdentifier, NetworkAcl, NetworkAclAssociation, SecurityGroup, VpcEndpoint,
+};
+use plaudit::render::{Json, Render};
+use plaudit::snapshot::Snapshot;
+use plaudit::synth::{acl_entry, sg_rule, Estate, Ids};
+
+/// Brings synthetic VPC `n` up to the benchmark's shape.
+fn pad(e: &mut Estate, n: usize) {
+    let id = Ids::new(n);
+    let snap = &mut e.snap;
+    let rules = snap.security_group_rules.as_mut().unwrap();
+    let mut k = 0;
+    let mut rid = || {
+        k += 1;
+        format!("sgr-b{n:08x}{k:03x}")
+    };
+    // A third, unrelated group of 20 rules, and pad the two others to about 20.
+    let extra = format!("sg-{n:08x}9");
+    for p in 0..10 {
+        let port = 9000 + p;
+        rules.push(sg_rule(
+            &rid(),
+            &extra,
+            false,
+            "tcp",
+            (port, port),
+            "10.0.0.0/16",
+        ));
+        rules.push(sg_rule(
+            &rid(),
+            &extra,
+            true,
+            "tcp",
+            (port, port),
+            "10.0.0.0/16",
+        ));
+    }
+    for p in 0..8 {
+        rules.push(sg_rule(
+            &rid(),
+            &id.ws_sg,
+            false,
+            "tcp",
+            (7000 + p, 7000 + p),
+            "10.0.0.0/16",
+        ));
+    }
+    for p in 0..12 {
+        rules.push(sg_rule(
+            &rid(),
+            &id.ep_sg,
+            false,
+            "tcp",
+            (7100 + p, 7100 + p),
+            &id.ws_sg,
+        ));
+    }
+    snap.security_groups.as_mut().unwrap().push(SecurityGroup {
+        group_id: extra.clone(),
+        group_name: "monitoring".into(),
+        vpc_id: Some(id.vpc.clone()),
+        ip_permissions: vec![],
+        ip_permissions_egress: vec![],
+        tags: vec![],
+    });
+    // A second NACL, on the endpoint subnets, of 10 entries.
+    let acls = snap.network_acls.as_mut().unwrap();
+    if let Some(last) = acls.last_mut() {
+        last.associations
+            .retain(|a| !id.ep_subnets.contains(&a.subnet_id));
+    }
+    let mut entries = Vec::new();
+    for (i, p) in [22, 23, 3389, 445, 135, 139, 21, 25].iter().enumerate() {
+        entries.push(acl_entry(
+            10 + i as i32,
+            false,
+            "6",
+            Some((*p, *p)),
+            "203.0.113.0/24",
+            "deny",
+        ));
+    }
+    entries.push(acl_entry(100, false, "-1", None, "0.0.0.0/0", "allow"));
+    entries.push(acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"));
+    acls.push(NetworkAcl {
+        network_acl_id: format!("acl-{n:08x}2"),
+        vpc_id: id.vpc.clone(),
+        is_default: false,
+        associations: id
+            .ep_subnets
+            .iter()
+            .map(|s| NetworkAclAssociation {
+                subnet_id: s.clone(),
+            })
+            .collect(),
+        entries,
+        tags: vec![],
+    });
+    // A sixth endpoint.
+    snap.vpc_endpoints.as_mut().unwrap().push(VpcEndpoint {
+        vpc_endpoint_id: format!("vpce-{n:08x}6"),
+        vpc_id: id.vpc.clone(),
+        service_name: "com.amazonaws.us-east-1.ssm".into(),
+        vpc_endpoint_type: "Interface".into(),
+        state: "available".into(),
+        private_dns_enabled: true,
+        policy_document: None,
+        subnet_ids: id.ep_subnets.to_vec(),
+        route_table_ids: vec![],
+        groups: vec![GroupIdentifier {
+            group_id: id.ep_sg.clone(),
+            group_name: None,
+        }],
+        tags: vec![],
+    });
+}
+
+fn generate(n: usize, dir: &Path) -> Manifest {
+    let mut e = Estate::empty();
+    for i in 0..n {
+        e.add_vpc(i, i % 2 == 1);
+        pad(&mut e, i);
+    }
+    e.snap.write(dir).unwrap();
+    e.manifest
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The child: parse, evaluate, render JSON; print one line of numbers.
+fn measure(dir: &Path, manifest: &Path) {
+    let t0 = Instant::now();
+    let snap = Snapshot::load(dir).unwrap();
+    let m = Manifest::load(manifest).unwrap();
+    let t1 = Instant::now();
+    if std::env::var_os("BENCH_DETAIL").is_some() {
+        eprintln!("after load: {} KiB", peak_rss_kib());
+    }
+    let report = audit(
+        &snap,
+        &AuditOptions {
+            manifest: Some(&m),
+            ..Default::default()
+        },
+    );
+    let t2 = Instant::now();
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("report.json.out")).unwrap());
+    Json.render(&report, &mut out).unwrap();
+    out.flush().unwrap();
+    let t3 = Instant::now();
+    println!(
+        "{} {} {} {} {} {}",
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        (t3 - t2).as_secs_f64(),
+        (t3 - t0).as_secs_f64(),
+        peak_rss_kib(),
+        report.findings.len()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        measure(Path::new(&args[i + 1]), Path::new(&args[i + 2]));
+        return;
+    }
+    let sizes: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--vpcs")
+        .map(|i| args[i + 1].split(',').map(|s| s.parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000]);
+    let runs = 3;
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-snapshots");
+    println!("| VPCs | snapshot on disk | parse | evaluate | JSON output | total | peak RSS | RSS / disk | findings |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut totals = Vec::new();
+    for n in sizes {
+        let dir = base.join(n.to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        let manifest = generate(n, &dir);
+        let mpath = base.join(format!("{n}-manifest.json"));
+        std::fs::write(&mpath, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let disk = dir_size(&dir);
+        // Best of `runs` child processes (each a cold parse of the files; the page cache is warm).
+        let mut best: Option<Vec<f64>> = None;
+        for _ in 0..runs {
+            let out = Command::new(&args[0])
+                .args(["--measure", dir.to_str().unwrap(), mpath.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect();
+            if best.as_ref().is_none_or(|b| v[3] < b[3]) {
+                best = Some(v);
+            }
+        }
+        let b = best.unwrap();
+        let rss = b[4] * 1024.0;
+        println!(
+            "| {n} | {:.1} MB | {:.3} s | {:.3} s | {:.3} s | {:.3} s | {:.1} MB | {:.2} | {} |",
+            disk as f64 / 1e6,
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            rss / 1e6,
+            rss / disk as f64,
+            b[5]
+        );
+        totals.push((n, b[3], b[1]));
+        if std::env::var_os("BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    for w in totals.windows(2) {
+        let (n0, t0, e0) = w[0];
+        let (n1, t1, e1) = w[1];
+        println!(
+            "\nscaling {n0} -> {n1} VPCs ({:.0}x): total {:.2}x, evaluation {:.2}x",
+            n1 as f64 / n0 as f64,
+            t1 / t0,
+            e1 / e0
+        );
+    }
+}

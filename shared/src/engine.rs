@@ -1,7 +1,9 @@
 //! The audit: snapshot + manifest in, report out. Pure: no I/O, no clock unless the snapshot
 //! does not say when it was taken.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -135,59 +137,45 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     let (region, region_source) = resolve_region(snap, opts.region.as_deref());
     let deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
     let account = snap.meta.account_id.clone();
-    let mut outcomes: Vec<(&'static Rule, Outcome)> = Vec::new();
-    for rule in rules::select(&opts.rules) {
-        let workspaces: Vec<_> = deployment
-            .workspaces
-            .iter()
-            .filter(|w| rule.meta.applies_to(w))
+    let dbx = rules::classify_endpoints(&ix, table, region.as_deref());
+    let env = RuleEnv {
+        snap,
+        ix: &ix,
+        deployment: &deployment,
+        region: region.as_deref(),
+        table,
+        dbx: &dbx,
+    };
+    // Rules are independent and pure: run them on every core, then keep registry order.
+    let selected = rules::select(&opts.rules);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (selected, env) = (&selected, &env);
+    let outcomes: Vec<(&'static Rule, Outcome)> = std::thread::scope(|scope| {
+        // Interleaved, so cheap and costly rules spread over the threads; `merge` restores order.
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    selected
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .flat_map(|r| run_rule(r, env))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        if workspaces.is_empty() {
-            continue;
-        }
-        let missing: Vec<String> = rule
-            .meta
-            .inputs
-            .iter()
-            .filter_map(|i| snap.availability(*i).err().map(|f| f.to_string()))
-            .collect();
-        if !missing.is_empty() {
-            let why = missing.join("; ");
-            for w in &workspaces {
-                outcomes.push((
-                    rule,
-                    Outcome::error(
-                        ResourceType::Vpc,
-                        &w.vpc_id,
-                        format!(
-                            "{} could not be evaluated for workspace `{}`: {why}.",
-                            rule.meta.id, w.name
-                        ),
-                    )
-                    .ws(w)
-                    .expect("the inputs the rule reads", why.clone()),
-                ));
-            }
-            continue;
-        }
-        if let Some(e) = &table.load_error {
-            for w in &workspaces {
-                outcomes.push((
-                    rule,
-                    Outcome::error(ResourceType::Vpc, &w.vpc_id, e.clone()).ws(w),
-                ));
-            }
-            continue;
-        }
-        let ctx = Context {
-            ix: &ix,
-            deployment: &deployment,
-            workspaces,
-            region: region.as_deref(),
-            table,
-        };
-        outcomes.extend((rule.check)(&ctx).into_iter().map(|o| (rule, o)));
-    }
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // A rule panicked (a bug): re-raise it rather than report a partial audit.
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect()
+    });
     let today = snap
         .meta
         .collected_at
@@ -197,7 +185,6 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .unwrap_or_else(crate::time::today);
     let mut findings = merge(outcomes, account.as_deref(), region.as_deref());
     apply_waivers(&mut findings, &deployment, today);
-    findings.sort_by(|a, b| (&a.rule_id, &a.resource_id).cmp(&(&b.rule_id, &b.resource_id)));
     let summary = summarise(&findings);
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -216,76 +203,166 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     }
 }
 
-/// Turns outcomes into findings, one per (rule, resource): the worse verdict wins, and the
-/// workspaces and distinct messages of shared resources are combined.
+/// What every rule runs against.
+struct RuleEnv<'a> {
+    snap: &'a Snapshot,
+    ix: &'a Index<'a>,
+    deployment: &'a Deployment,
+    region: Option<&'a str>,
+    table: &'a ServiceTable,
+    dbx: &'a std::collections::HashMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
+}
+
+/// Runs one rule for the workspaces it applies to, or reports why it cannot run.
+fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outcome)> {
+    let mut out = Vec::new();
+    let mut workspaces: Vec<_> = env
+        .deployment
+        .workspaces
+        .iter()
+        .filter(|w| rule.meta.applies_to(w))
+        .collect();
+    if workspaces.is_empty() {
+        return out;
+    }
+    let missing: Vec<String> = rule
+        .meta
+        .inputs
+        .iter()
+        .filter_map(|i| env.snap.availability(*i).err().map(|f| f.to_string()))
+        .collect();
+    if !missing.is_empty() {
+        let why = missing.join("; ");
+        for w in &workspaces {
+            out.push((
+                rule,
+                Outcome::error(
+                    ResourceType::Vpc,
+                    &w.vpc_id,
+                    format!(
+                        "{} could not be evaluated for workspace `{}`: {why}.",
+                        rule.meta.id, w.name
+                    ),
+                )
+                .ws(w)
+                .expect("the inputs the rule reads", why.clone()),
+            ));
+        }
+        return out;
+    }
+    if let Some(e) = &env.table.load_error {
+        for w in &workspaces {
+            out.push((
+                rule,
+                Outcome::error(ResourceType::Vpc, &w.vpc_id, e.clone()).ws(w),
+            ));
+        }
+        return out;
+    }
+    // A workspace whose VPC is not in the snapshot cannot be judged by any rule.
+    if env.snap.vpcs.is_ok() {
+        workspaces.retain(|w| {
+            let known = env.ix.vpcs.contains_key(w.vpc_id.as_str());
+            if !known {
+                out.push((
+                    rule,
+                    Outcome::error(
+                        ResourceType::Vpc,
+                        &w.vpc_id,
+                        format!(
+                            "Workspace `{}` names {}, which is not in describe-vpcs.json.",
+                            w.name, w.vpc_id
+                        ),
+                    )
+                    .ws(w),
+                ));
+            }
+            known
+        });
+    }
+    if workspaces.is_empty() {
+        return out;
+    }
+    let ctx = Context {
+        ix: env.ix,
+        deployment: env.deployment,
+        workspaces,
+        region: env.region,
+        table: env.table,
+        dbx: env.dbx,
+    };
+    out.extend((rule.check)(&ctx).into_iter().map(|o| (rule, o)));
+    out
+}
+
+/// Turns outcomes into findings, one per (rule, resource), sorted by rule then resource: the
+/// worse verdict wins, and the workspaces and distinct messages of shared resources are combined.
 fn merge(
-    outcomes: Vec<(&'static Rule, Outcome)>,
+    mut outcomes: Vec<(&'static Rule, Outcome)>,
     account: Option<&str>,
     region: Option<&str>,
 ) -> Vec<Finding> {
-    let mut by_key: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
-    let mut served: BTreeMap<(&'static str, String), std::collections::BTreeSet<String>> =
-        BTreeMap::new();
-    for (rule, o) in outcomes {
+    outcomes.sort_by(|(ra, a), (rb, b)| {
+        (ra.meta.id, &a.resource_id).cmp(&(rb.meta.id, &b.resource_id))
+    });
+    let account: Option<Arc<str>> = account.map(Arc::from);
+    let region: Option<Arc<str>> = region.map(Arc::from);
+    let mut out: Vec<Finding> = Vec::with_capacity(outcomes.len());
+    for (rule, mut o) in outcomes {
         let m = rule.meta;
         let severity = o.severity.unwrap_or(m.severity);
-        let key = (m.id, o.resource_id.clone());
-        if let Some(w) = &o.workspace {
-            served.entry(key.clone()).or_default().insert(w.clone());
-        }
-        match by_key.get_mut(&key) {
-            None => {
-                by_key.insert(
-                    key,
-                    Finding {
-                        id: finding_id(account, region, m.id, &o.resource_id),
-                        rule_id: m.id.to_string(),
-                        title: m.title.to_string(),
-                        severity,
-                        status: o.status,
-                        resource_type: o.resource_type,
-                        resource_id: o.resource_id,
-                        workspaces: Vec::new(),
-                        account_id: account.map(str::to_string),
-                        region: region.map(str::to_string),
-                        message: o.message,
-                        expected: o.expected,
-                        actual: o.actual,
-                        remediation: m.remediation.to_string(),
-                        waiver: None,
-                    },
-                );
-            }
-            Some(f) => {
-                let worse = o.status.rank() > f.status.rank()
-                    || (o.status == f.status && severity > f.severity);
-                if worse {
-                    let (old_msg, old_status) = (std::mem::take(&mut f.message), f.status);
-                    f.status = o.status;
-                    f.severity = severity;
-                    f.resource_type = o.resource_type;
-                    f.expected = o.expected;
-                    f.actual = o.actual;
-                    f.message = o.message;
-                    if old_status == f.status && old_msg != f.message {
-                        f.message = format!("{} {old_msg}", f.message);
-                    }
-                } else if o.status == f.status && !f.message.contains(&o.message) {
-                    f.message = format!("{} {}", f.message, o.message);
+        if let Some(f) = out
+            .last_mut()
+            .filter(|f| f.rule_id == m.id && f.resource_id == o.resource_id)
+        {
+            if let Some(w) = o.workspace {
+                if let Err(at) = f.workspaces.binary_search(&w) {
+                    f.workspaces.insert(at, w);
                 }
             }
+            let worse = o.status.rank() > f.status.rank()
+                || (o.status == f.status && severity > f.severity);
+            if worse {
+                let old_msg = std::mem::take(&mut f.message);
+                let same_status = o.status == f.status;
+                f.status = o.status;
+                f.severity = severity;
+                f.resource_type = o.resource_type;
+                f.expected = o.expected;
+                f.actual = o.actual;
+                f.message = o.message;
+                if same_status && old_msg != f.message {
+                    f.message = format!("{} {old_msg}", f.message);
+                }
+            } else if o.status == f.status && !f.message.contains(&o.message) {
+                f.message.push(' ');
+                f.message.push_str(&o.message);
+            }
+            continue;
         }
+        // Formatting leaves slack capacity; findings are many, so give it back.
+        o.message.shrink_to_fit();
+        o.expected.shrink_to_fit();
+        o.actual.shrink_to_fit();
+        out.push(Finding {
+            id: finding_id(account.as_deref(), region.as_deref(), m.id, &o.resource_id),
+            rule_id: Cow::Borrowed(m.id),
+            title: Cow::Borrowed(m.title),
+            severity,
+            status: o.status,
+            resource_type: o.resource_type,
+            resource_id: o.resource_id,
+            workspaces: o.workspace.into_iter().collect(),
+            account_id: account.clone(),
+            region: region.clone(),
+            message: o.message,
+            expected: o.expected,
+            actual: o.actual,
+            remediation: Cow::Borrowed(m.remediation),
+            waiver: None,
+        });
     }
-    by_key
-        .into_iter()
-        .map(|(k, mut f)| {
-            f.workspaces = served
-                .remove(&k)
-                .map(|s| s.into_iter().collect())
-                .unwrap_or_default();
-            f
-        })
-        .collect()
+    out
 }
 
 fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {

@@ -1,6 +1,8 @@
 //! Findings: one rule's verdict on one resource, with the evidence behind it.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -159,21 +161,21 @@ pub struct WaiverNote {
 pub struct Finding {
     /// Stable across runs: derived from (account, region, rule, resource).
     pub id: String,
-    pub rule_id: String,
-    pub title: String,
+    pub rule_id: Cow<'static, str>,
+    pub title: Cow<'static, str>,
     pub severity: Severity,
     pub status: Status,
     pub resource_type: ResourceType,
     pub resource_id: String,
     /// The workspaces the resource serves (more than one when shared).
     pub workspaces: Vec<String>,
-    pub account_id: Option<String>,
-    pub region: Option<String>,
+    pub account_id: Option<Arc<str>>,
+    pub region: Option<Arc<str>>,
     /// A full sentence saying what was found.
     pub message: String,
     pub expected: String,
     pub actual: String,
-    pub remediation: String,
+    pub remediation: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverNote>,
 }

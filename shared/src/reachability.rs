@@ -11,6 +11,8 @@
 //! covers the whole subnet, and a NACL DENY that hits part of the subnet blocks the flow. A failed
 //! hop names the exact entry that blocks it.
 
+use std::borrow::Cow;
+
 use crate::cidr::{format_v4_range, Cidr};
 use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
 use crate::model::{NetworkAcl, NetworkAclEntry, RouteTable};
@@ -18,8 +20,10 @@ use crate::model::{NetworkAcl, NetworkAclEntry, RouteTable};
 /// One end of a flow.
 #[derive(Debug, Clone)]
 pub struct Host<'a> {
-    /// For messages: `subnet-0abc (10.0.0.0/22)`, `the internet`, `pl-63a5400a (S3)`.
-    pub label: String,
+    /// For messages: `subnet-0abc`, `the internet`, `pl-63a5400a (the S3 prefix list)`.
+    pub name: Cow<'a, str>,
+    /// Whether [`Host::label`] appends the CIDR to the name.
+    pub show_cidr: bool,
     /// The addresses; `0.0.0.0/0` for the internet.
     pub cidr: Cidr,
     /// The security groups of the ENIs at this end (empty for the internet).
@@ -33,12 +37,22 @@ pub struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
+    /// The host for messages: `subnet-0abc (10.0.0.0/22)`, `the internet (0.0.0.0/0)`.
+    pub fn label(&self) -> String {
+        if self.show_cidr {
+            format!("{} ({})", self.name, self.cidr)
+        } else {
+            self.name.to_string()
+        }
+    }
+
     /// A subnet of the snapshot with the given security groups.
     pub fn subnet(ix: &Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
         let subnet = ix.subnets.get(subnet_id)?;
         let cidr = *ix.subnet_cidrs.get(subnet_id)?;
         Some(Host {
-            label: format!("{subnet_id} ({cidr})"),
+            name: Cow::Borrowed(subnet_id),
+            show_cidr: true,
             cidr,
             groups,
             acl: ix.acl_for(subnet_id),
@@ -49,7 +63,8 @@ impl<'a> Host<'a> {
 
     pub fn internet() -> Host<'a> {
         Host {
-            label: "the internet (0.0.0.0/0)".into(),
+            name: Cow::Borrowed("the internet"),
+            show_cidr: true,
             cidr: crate::cidr::ANY_V4,
             groups: Vec::new(),
             acl: None,
@@ -60,7 +75,8 @@ impl<'a> Host<'a> {
 
     pub fn prefix_list(id: &'a str, what: &str) -> Host<'a> {
         Host {
-            label: format!("{id} ({what})"),
+            name: Cow::Owned(format!("{id} ({what})")),
+            show_cidr: false,
             cidr: crate::cidr::ANY_V4,
             groups: Vec::new(),
             acl: None,
@@ -160,7 +176,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
         None => Verdict::NotOnPath,
         Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, ports) {
             None => Verdict::Allowed,
-            Some(b) => Verdict::Blocked(b.sentence(acl, &format!("{dir_text} {}", peer.label))),
+            Some(b) => Verdict::Blocked(b.sentence(acl, &format!("{dir_text} {}", peer.label()))),
         },
     };
     hops.push((
@@ -193,7 +209,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             None => Verdict::Allowed,
             Some(b) => Verdict::Blocked(b.sentence(
                 acl,
-                &format!("return traffic ({what}) {dir_text} {}", peer.label),
+                &format!("return traffic ({what}) {dir_text} {}", peer.label()),
             )),
         },
     };
@@ -344,7 +360,7 @@ pub fn sg_verdict(
         if groups.len() == 1 { "s" } else { "" },
         proto.name(),
         format_ports(&cov.missing),
-        peer.label
+        peer.label()
     );
     if !cov.partial.is_empty() {
         s.push_str(&format!(
@@ -528,13 +544,14 @@ fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
     match best {
         None => Verdict::Blocked(format!(
             "{} has no route to {}",
-            rt.route_table_id, dst.label
+            rt.route_table_id,
+            dst.label()
         )),
         Some((_, r)) if r.is_blackhole() => Verdict::Blocked(format!(
             "{} routes {} to {} through {}, which is a blackhole (its target is gone)",
             rt.route_table_id,
             r.destination(),
-            dst.label,
+            dst.label(),
             r.target()
         )),
         Some(_) => Verdict::Allowed,

@@ -369,7 +369,7 @@ proptest! {
             }
         }
         let ix = Index::new(&e.snap);
-        let dst = Host { label: "d".into(), cidr: c("10.0.0.0/24"), groups: vec![], acl: None, route_table: None, prefix_list: None };
+        let dst = Host { name: "d".into(), show_cidr: false, cidr: c("10.0.0.0/24"), groups: vec![], acl: None, route_table: None, prefix_list: None };
         let want = Ports::range(wf.min(wt), wf.max(wt));
         let cov = sg_coverage(&ix, &["sg-1"], true, &dst, Proto::Tcp, want);
         for p in want.from..=want.to {

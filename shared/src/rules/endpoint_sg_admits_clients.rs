@@ -23,13 +23,8 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let ws: Vec<_> = ctx
-        .workspaces
-        .iter()
-        .copied()
-        .filter(|w| w.has(Mode::FrontEnd))
-        .collect();
-    for (vpc, transit) in ctx.front_end_vpcs() {
+    for fe in ctx.front_end_vpcs() {
+        let (vpc, transit, ws) = (fe.vpc_id, fe.transit, fe.serves);
         let clients = transit.map(|t| t.client_cidrs.clone()).unwrap_or_default();
         for e in ctx
             .databricks_endpoints(vpc)
@@ -72,7 +67,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let mut blocked = Vec::new();
             for c in &clients {
                 let client = Host {
-                    label: format!("client range {c}"),
+                    name: format!("client range {c}").into(),
+                    show_cidr: false,
                     cidr: *c,
                     groups: Vec::new(),
                     acl: None,

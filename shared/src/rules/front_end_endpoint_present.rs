@@ -25,13 +25,8 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let ws: Vec<_> = ctx
-        .workspaces
-        .iter()
-        .copied()
-        .filter(|w| w.has(Mode::FrontEnd))
-        .collect();
-    for (vpc, transit) in ctx.front_end_vpcs() {
+    for fe in ctx.front_end_vpcs() {
+        let (vpc, transit, ws) = (fe.vpc_id, fe.transit, fe.serves);
         let role = if transit.is_some() {
             "transit VPC"
         } else {

@@ -4,7 +4,7 @@
 //! for the workspaces whose modes it applies to, and only when every input it declares was
 //! collected; otherwise the engine reports `Error` for it, never `Pass`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::deployment::{databricks_kind, Deployment, Workspace};
 use crate::finding::{ResourceType, Severity, Status};
@@ -236,6 +236,41 @@ pub struct Context<'a> {
     pub workspaces: Vec<&'a Workspace>,
     pub region: Option<&'a str>,
     pub table: &'a ServiceTable,
+    /// The Databricks endpoints of each VPC, classified once per audit ([`classify_endpoints`]).
+    pub dbx: &'a HashMap<&'a str, Vec<DatabricksEndpoint<'a>>>,
+}
+
+/// The live interface endpoints of every VPC to Databricks services of the region, by VPC,
+/// sorted by endpoint id.
+pub fn classify_endpoints<'a>(
+    ix: &Index<'a>,
+    table: &ServiceTable,
+    region: Option<&str>,
+) -> HashMap<&'a str, Vec<DatabricksEndpoint<'a>>> {
+    let mut out = HashMap::new();
+    for (vpc, eps) in &ix.endpoints_by_vpc {
+        let mut v: Vec<DatabricksEndpoint<'a>> = eps
+            .iter()
+            .filter(|e| e.is_interface() && !e.is_gone())
+            .filter_map(|e| {
+                databricks_kind(table, region, &e.service_name)
+                    .map(|kind| DatabricksEndpoint { endpoint: e, kind })
+            })
+            .collect();
+        if !v.is_empty() {
+            v.sort_by(|a, b| a.endpoint.vpc_endpoint_id.cmp(&b.endpoint.vpc_endpoint_id));
+            out.insert(*vpc, v);
+        }
+    }
+    out
+}
+
+/// A VPC that carries front-end traffic, and the workspaces whose users it serves.
+pub struct FrontEndVpc<'a> {
+    pub vpc_id: &'a str,
+    /// The declared transit VPC; `None` when the workspace VPC serves both roles.
+    pub transit: Option<&'a crate::deployment::TransitVpc>,
+    pub serves: Vec<&'a Workspace>,
 }
 
 /// A Databricks endpoint of a VPC.
@@ -389,18 +424,7 @@ impl<'a> Context<'a> {
 
     /// The interface endpoints of a VPC to Databricks services of the audited region.
     pub fn databricks_endpoints(&self, vpc_id: &str) -> Vec<DatabricksEndpoint<'a>> {
-        let mut v: Vec<_> = self
-            .ix
-            .endpoints(vpc_id)
-            .iter()
-            .filter(|e| e.is_interface() && !e.is_gone())
-            .filter_map(|e| {
-                databricks_kind(self.table, self.region, &e.service_name)
-                    .map(|kind| DatabricksEndpoint { endpoint: e, kind })
-            })
-            .collect();
-        v.sort_by(|a, b| a.endpoint.vpc_endpoint_id.cmp(&b.endpoint.vpc_endpoint_id));
-        v
+        self.dbx.get(vpc_id).cloned().unwrap_or_default()
     }
 
     /// The endpoints of `kind` that carry the traffic: the available ones with private DNS, or all
@@ -447,21 +471,36 @@ impl<'a> Context<'a> {
 
     /// The front-end VPCs of the deployment: the declared transit VPCs, else the workspace VPCs
     /// of front-end workspaces (one VPC serving both roles).
-    pub fn front_end_vpcs(&self) -> Vec<(&'a str, Option<&'a crate::deployment::TransitVpc>)> {
+    pub fn front_end_vpcs(&self) -> Vec<FrontEndVpc<'a>> {
+        let front: Vec<&'a Workspace> = self
+            .workspaces
+            .iter()
+            .copied()
+            .filter(|w| w.has(Mode::FrontEnd))
+            .collect();
+        if front.is_empty() {
+            return Vec::new();
+        }
         if !self.deployment.transit_vpcs.is_empty() {
             return self
                 .deployment
                 .transit_vpcs
                 .iter()
-                .map(|t| (t.vpc_id.as_str(), Some(t)))
+                .map(|t| FrontEndVpc {
+                    vpc_id: &t.vpc_id,
+                    transit: Some(t),
+                    serves: front.clone(),
+                })
                 .collect();
         }
-        let mut seen = BTreeSet::new();
-        self.workspaces
-            .iter()
-            .filter(|w| w.has(Mode::FrontEnd))
-            .filter(|w| seen.insert(w.vpc_id.as_str()))
-            .map(|w| (w.vpc_id.as_str(), None))
+        self.vpcs()
+            .into_iter()
+            .map(|(v, ws)| FrontEndVpc {
+                vpc_id: v,
+                transit: None,
+                serves: ws.into_iter().filter(|w| w.has(Mode::FrontEnd)).collect(),
+            })
+            .filter(|f| !f.serves.is_empty())
             .collect()
     }
 

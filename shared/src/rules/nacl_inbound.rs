@@ -184,7 +184,7 @@ pub(super) fn endpoint_hops(
                         }
                     };
                     let Blocked(_, subnets, targets) = &mut acc.blocks[slot];
-                    push_unique(subnets, src.label.clone());
+                    push_unique(subnets, src.label());
                     let id = &e.endpoint.vpc_endpoint_id;
                     match targets.iter_mut().find(|(t, _)| t == id) {
                         Some((_, ports)) => push_unique(ports, need.ports.to_string()),

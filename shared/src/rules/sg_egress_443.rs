@@ -78,9 +78,9 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
         for t in &targets {
             let cov = sg_coverage(ctx.ix, &net.groups, true, &t.host, Proto::Tcp, t.need.ports);
             let (dest, place) = if t.via.is_empty() {
-                (t.host.label.clone(), None)
+                (t.host.label(), None)
             } else {
-                (t.via.clone(), Some(t.host.label.clone()))
+                (t.via.clone(), Some(t.host.label()))
             };
             if cov.missing.is_empty() {
                 push_unique(&mut reached, format!("tcp {} to {dest}", t.need.ports));
@@ -125,9 +125,9 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
         let mut expected: Vec<String> = Vec::new();
         for t in &targets {
             let dest = if t.via.is_empty() {
-                &t.host.label
+                t.host.label()
             } else {
-                &t.via
+                t.via.clone()
             };
             push_unique(
                 &mut expected,

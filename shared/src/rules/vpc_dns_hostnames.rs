@@ -35,17 +35,10 @@ pub(super) fn attribute_check(
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
     let mut vpcs = ctx.vpcs();
-    let front: Vec<_> = ctx
-        .workspaces
-        .iter()
-        .copied()
-        .filter(|w| w.has(Mode::FrontEnd))
-        .collect();
-    if !front.is_empty() {
-        for (v, _) in ctx.front_end_vpcs() {
-            if !vpcs.iter().any(|(x, _)| *x == v) {
-                vpcs.push((v, front.clone()));
-            }
+    let mut known: std::collections::HashSet<&str> = vpcs.iter().map(|(v, _)| *v).collect();
+    for f in ctx.front_end_vpcs() {
+        if known.insert(f.vpc_id) {
+            vpcs.push((f.vpc_id, f.serves));
         }
     }
     for (vpc, ws) in vpcs {
