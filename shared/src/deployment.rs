@@ -4,6 +4,7 @@
 //! names a workspace. Every inference is written down in `notes` so the user can correct it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -29,7 +30,7 @@ pub enum Origin {
 /// One Databricks workspace's network, as audited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Workspace {
-    pub name: String,
+    pub name: Arc<str>,
     pub vpc_id: String,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
@@ -103,7 +104,7 @@ pub fn resolve(
                 ));
             }
             d.workspaces.push(Workspace {
-                name: w.name.clone(),
+                name: Arc::from(w.name.as_str()),
                 vpc_id: w.vpc_id.clone(),
                 subnet_ids: w.subnet_ids.clone(),
                 security_group_ids: w.security_group_ids.clone(),
@@ -199,7 +200,7 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
             continue;
         };
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if d.workspaces.iter().any(|w| w.name == name) {
+            if d.workspaces.iter().any(|w| &*w.name == name) {
                 d.notes.push(format!(
                     "workspace `{name}` is in the manifest; the `{TAG_WORKSPACE}` tags on {} are ignored",
                     vpc.vpc_id
@@ -239,7 +240,7 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 join_modes(&modes)
             ));
             d.workspaces.push(Workspace {
-                name: name.to_string(),
+                name: Arc::from(name),
                 vpc_id: vpc.vpc_id.clone(),
                 subnet_ids,
                 security_group_ids: sg_ids,
@@ -274,14 +275,21 @@ fn databricks_vpcs<'s>(
 }
 
 fn note_undeclared(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
-    for vpc in databricks_vpcs(ix, region, table).keys() {
-        let declared = d.workspaces.iter().any(|w| w.vpc_id == *vpc)
-            || d.transit_vpcs.iter().any(|t| t.vpc_id == *vpc);
-        if !declared {
-            d.notes.push(format!(
-                "{vpc} holds Databricks endpoints but no workspace or transit VPC is declared in it; it is not audited (add it to the manifest)"
-            ));
-        }
+    let declared: std::collections::HashSet<&str> = d
+        .workspaces
+        .iter()
+        .map(|w| w.vpc_id.as_str())
+        .chain(d.transit_vpcs.iter().map(|t| t.vpc_id.as_str()))
+        .collect();
+    let undeclared: Vec<String> = databricks_vpcs(ix, region, table)
+        .keys()
+        .filter(|v| !declared.contains(*v))
+        .map(|v| v.to_string())
+        .collect();
+    for vpc in undeclared {
+        d.notes.push(format!(
+            "{vpc} holds Databricks endpoints but no workspace or transit VPC is declared in it; it is not audited (add it to the manifest)"
+        ));
     }
 }
 
@@ -382,7 +390,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             if sg_ids.is_empty() { "none".to_string() } else { sg_ids.join(", ") },
         ));
         d.workspaces.push(Workspace {
-            name,
+            name: Arc::from(name),
             vpc_id: vpc_id.to_string(),
             subnet_ids,
             security_group_ids: sg_ids,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::deployment::{self, Deployment};
-use crate::finding::{finding_id, Finding, ResourceType, Severity, Status, WaiverNote};
+use crate::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
 use crate::index::Index;
 use crate::manifest::Manifest;
 use crate::rules::{self, Context, Outcome, Rule};
@@ -153,16 +153,17 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .unwrap_or(1)
         .clamp(1, 8);
     let (selected, env) = (&selected, &env);
-    let outcomes: Vec<(&'static Rule, Outcome)> = std::thread::scope(|scope| {
+    let mut per_rule: Vec<(usize, Vec<(&'static Rule, Outcome)>)> = std::thread::scope(|scope| {
         // Interleaved, so cheap and costly rules spread over the threads; `merge` restores order.
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
                     selected
                         .iter()
+                        .enumerate()
                         .skip(t)
                         .step_by(threads)
-                        .flat_map(|r| run_rule(r, env))
+                        .map(|(i, r)| (i, run_rule(r, env)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -176,6 +177,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
             })
             .collect()
     });
+    // The registry is sorted by id, so rule order then resource order is the report's order.
+    per_rule.sort_by_key(|(i, _)| *i);
     let today = snap
         .meta
         .collected_at
@@ -183,7 +186,11 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .and_then(crate::time::parse_date)
         .or(opts.today)
         .unwrap_or_else(crate::time::today);
-    let mut findings = merge(outcomes, account.as_deref(), region.as_deref());
+    let mut findings = merge(
+        per_rule.into_iter().map(|(_, v)| v),
+        account.as_deref(),
+        region.as_deref(),
+    );
     apply_waivers(&mut findings, &deployment, today);
     let summary = summarise(&findings);
     Report {
@@ -210,7 +217,7 @@ struct RuleEnv<'a> {
     deployment: &'a Deployment,
     region: Option<&'a str>,
     table: &'a ServiceTable,
-    dbx: &'a std::collections::HashMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
+    dbx: &'a crate::index::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
 }
 
 /// Runs one rule for the workspaces it applies to, or reports why it cannot run.
@@ -297,17 +304,31 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
 
 /// Turns outcomes into findings, one per (rule, resource), sorted by rule then resource: the
 /// worse verdict wins, and the workspaces and distinct messages of shared resources are combined.
+/// `per_rule` comes in rule-id order; each rule's outcomes are sorted here and freed as soon as
+/// they are turned into findings, so the two never all sit in memory together.
 fn merge(
-    mut outcomes: Vec<(&'static Rule, Outcome)>,
+    per_rule: impl Iterator<Item = Vec<(&'static Rule, Outcome)>>,
     account: Option<&str>,
     region: Option<&str>,
 ) -> Vec<Finding> {
-    outcomes.sort_by(|(ra, a), (rb, b)| {
-        (ra.meta.id, &a.resource_id).cmp(&(rb.meta.id, &b.resource_id))
-    });
     let account: Option<Arc<str>> = account.map(Arc::from);
     let region: Option<Arc<str>> = region.map(Arc::from);
-    let mut out: Vec<Finding> = Vec::with_capacity(outcomes.len());
+    let mut out: Vec<Finding> = Vec::new();
+    for mut outcomes in per_rule {
+        outcomes.sort_by(|a, b| a.1.resource_id.cmp(&b.1.resource_id));
+        out.reserve(outcomes.len());
+        merge_rule(outcomes, &account, &region, &mut out);
+    }
+    out.shrink_to_fit();
+    out
+}
+
+fn merge_rule(
+    outcomes: Vec<(&'static Rule, Outcome)>,
+    account: &Option<Arc<str>>,
+    region: &Option<Arc<str>>,
+    out: &mut Vec<Finding>,
+) {
     for (rule, mut o) in outcomes {
         let m = rule.meta;
         let severity = o.severity.unwrap_or(m.severity);
@@ -342,10 +363,13 @@ fn merge(
         }
         // Formatting leaves slack capacity; findings are many, so give it back.
         o.message.shrink_to_fit();
-        o.expected.shrink_to_fit();
-        o.actual.shrink_to_fit();
+        for c in [&mut o.expected, &mut o.actual] {
+            if let Cow::Owned(s) = c {
+                s.shrink_to_fit();
+            }
+        }
         out.push(Finding {
-            id: finding_id(account.as_deref(), region.as_deref(), m.id, &o.resource_id),
+            id: FindingId::new(account.as_deref(), region.as_deref(), m.id, &o.resource_id),
             rule_id: Cow::Borrowed(m.id),
             title: Cow::Borrowed(m.title),
             severity,
@@ -362,7 +386,6 @@ fn merge(
             waiver: None,
         });
     }
-    out
 }
 
 fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
@@ -393,12 +416,12 @@ fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
         } else {
             f.status = Status::Waived;
         }
-        f.waiver = Some(WaiverNote {
+        f.waiver = Some(Box::new(WaiverNote {
             reason: w.reason.clone(),
             owner: w.owner.clone(),
             expires: w.expires.clone(),
             expired,
-        });
+        }));
     }
 }
 

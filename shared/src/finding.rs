@@ -160,7 +160,7 @@ pub struct WaiverNote {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable across runs: derived from (account, region, rule, resource).
-    pub id: String,
+    pub id: FindingId,
     pub rule_id: Cow<'static, str>,
     pub title: Cow<'static, str>,
     pub severity: Severity,
@@ -168,37 +168,77 @@ pub struct Finding {
     pub resource_type: ResourceType,
     pub resource_id: String,
     /// The workspaces the resource serves (more than one when shared).
-    pub workspaces: Vec<String>,
+    pub workspaces: Vec<Arc<str>>,
     pub account_id: Option<Arc<str>>,
     pub region: Option<Arc<str>>,
     /// A full sentence saying what was found.
     pub message: String,
-    pub expected: String,
-    pub actual: String,
+    pub expected: Cow<'static, str>,
+    pub actual: Cow<'static, str>,
     pub remediation: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<WaiverNote>,
+    pub waiver: Option<Box<WaiverNote>>,
 }
 
-/// The stable finding id: 16 hex digits of the 64-bit FNV-1a hash of
-/// `account|region|rule|resource` (empty strings for unknown account or region).
+/// The stable finding id: the 64-bit FNV-1a hash of `account|region|rule|resource` (empty
+/// strings for an unknown account or region), written as 16 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FindingId(pub u64);
+
+impl FindingId {
+    pub fn new(
+        account: Option<&str>,
+        region: Option<&str>,
+        rule: &str,
+        resource: &str,
+    ) -> FindingId {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let parts = [
+            account.unwrap_or(""),
+            "|",
+            region.unwrap_or(""),
+            "|",
+            rule,
+            "|",
+            resource,
+        ];
+        for b in parts.iter().flat_map(|p| p.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        FindingId(h)
+    }
+}
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FindingId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FindingId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        u64::from_str_radix(&s, 16).map(FindingId).map_err(|_| {
+            serde::de::Error::custom(format!("`{s}` is not a 16-hex-digit finding id"))
+        })
+    }
+}
+
+/// The stable finding id as text (see [`FindingId`]).
 pub fn finding_id(
     account: Option<&str>,
     region: Option<&str>,
     rule: &str,
     resource: &str,
 ) -> String {
-    let key = format!(
-        "{}|{}|{rule}|{resource}",
-        account.unwrap_or(""),
-        region.unwrap_or("")
-    );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    FindingId::new(account, region, rule, resource).to_string()
 }
 
 #[cfg(test)]

@@ -3,6 +3,34 @@
 //! their two sources.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: AWS resource ids are short, and the maps are built from the account's own state, so a
+/// fast non-keyed hash beats SipHash here (hash flooding is not a threat model for this input).
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A hash map keyed by resource ids.
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
 use crate::cidr::Cidr;
 use crate::model::*;
@@ -161,25 +189,25 @@ impl SgRule<'_> {
 /// The snapshot, indexed.
 pub struct Index<'s> {
     pub snap: &'s Snapshot,
-    pub vpcs: HashMap<&'s str, &'s Vpc>,
-    pub vpc_cidrs: HashMap<&'s str, Vec<Cidr>>,
-    pub vpc_attrs: HashMap<&'s str, &'s VpcAttributes>,
-    pub subnets: HashMap<&'s str, &'s Subnet>,
-    pub subnet_cidrs: HashMap<&'s str, Cidr>,
-    pub subnets_by_vpc: HashMap<&'s str, Vec<&'s Subnet>>,
-    pub route_tables: HashMap<&'s str, &'s RouteTable>,
-    rt_explicit: HashMap<&'s str, &'s RouteTable>,
-    rt_main: HashMap<&'s str, &'s RouteTable>,
-    acl_by_subnet: HashMap<&'s str, &'s NetworkAcl>,
-    pub endpoints_by_vpc: HashMap<&'s str, Vec<&'s VpcEndpoint>>,
-    pub security_groups: HashMap<&'s str, &'s SecurityGroup>,
-    pub sgs_by_vpc: HashMap<&'s str, Vec<&'s SecurityGroup>>,
-    pub rts_by_vpc: HashMap<&'s str, Vec<&'s RouteTable>>,
-    pub sg_rules: HashMap<&'s str, Vec<SgRule<'s>>>,
-    pub igws_by_vpc: HashMap<&'s str, Vec<&'s InternetGateway>>,
-    pub nats_by_vpc: HashMap<&'s str, Vec<&'s NatGateway>>,
-    pub nats: HashMap<&'s str, &'s NatGateway>,
-    pub prefix_lists: HashMap<&'s str, &'s ManagedPrefixList>,
+    pub vpcs: FastMap<&'s str, &'s Vpc>,
+    pub vpc_cidrs: FastMap<&'s str, Vec<Cidr>>,
+    pub vpc_attrs: FastMap<&'s str, &'s VpcAttributes>,
+    pub subnets: FastMap<&'s str, &'s Subnet>,
+    pub subnet_cidrs: FastMap<&'s str, Cidr>,
+    pub subnets_by_vpc: FastMap<&'s str, Vec<&'s Subnet>>,
+    pub route_tables: FastMap<&'s str, &'s RouteTable>,
+    rt_explicit: FastMap<&'s str, &'s RouteTable>,
+    rt_main: FastMap<&'s str, &'s RouteTable>,
+    acl_by_subnet: FastMap<&'s str, &'s NetworkAcl>,
+    pub endpoints_by_vpc: FastMap<&'s str, Vec<&'s VpcEndpoint>>,
+    pub security_groups: FastMap<&'s str, &'s SecurityGroup>,
+    pub sgs_by_vpc: FastMap<&'s str, Vec<&'s SecurityGroup>>,
+    pub rts_by_vpc: FastMap<&'s str, Vec<&'s RouteTable>>,
+    pub sg_rules: FastMap<&'s str, Vec<SgRule<'s>>>,
+    pub igws_by_vpc: FastMap<&'s str, Vec<&'s InternetGateway>>,
+    pub nats_by_vpc: FastMap<&'s str, Vec<&'s NatGateway>>,
+    pub nats: FastMap<&'s str, &'s NatGateway>,
+    pub prefix_lists: FastMap<&'s str, &'s ManagedPrefixList>,
 }
 
 fn slice<T>(c: &crate::snapshot::Collected<Vec<T>>) -> &[T] {
@@ -190,25 +218,25 @@ impl<'s> Index<'s> {
     pub fn new(snap: &'s Snapshot) -> Index<'s> {
         let mut ix = Index {
             snap,
-            vpcs: HashMap::new(),
-            vpc_cidrs: HashMap::new(),
-            vpc_attrs: HashMap::new(),
-            subnets: HashMap::new(),
-            subnet_cidrs: HashMap::new(),
-            subnets_by_vpc: HashMap::new(),
-            route_tables: HashMap::new(),
-            rt_explicit: HashMap::new(),
-            rt_main: HashMap::new(),
-            acl_by_subnet: HashMap::new(),
-            endpoints_by_vpc: HashMap::new(),
-            security_groups: HashMap::new(),
-            sgs_by_vpc: HashMap::new(),
-            rts_by_vpc: HashMap::new(),
-            sg_rules: HashMap::new(),
-            igws_by_vpc: HashMap::new(),
-            nats_by_vpc: HashMap::new(),
-            nats: HashMap::new(),
-            prefix_lists: HashMap::new(),
+            vpcs: FastMap::default(),
+            vpc_cidrs: FastMap::default(),
+            vpc_attrs: FastMap::default(),
+            subnets: FastMap::default(),
+            subnet_cidrs: FastMap::default(),
+            subnets_by_vpc: FastMap::default(),
+            route_tables: FastMap::default(),
+            rt_explicit: FastMap::default(),
+            rt_main: FastMap::default(),
+            acl_by_subnet: FastMap::default(),
+            endpoints_by_vpc: FastMap::default(),
+            security_groups: FastMap::default(),
+            sgs_by_vpc: FastMap::default(),
+            rts_by_vpc: FastMap::default(),
+            sg_rules: FastMap::default(),
+            igws_by_vpc: FastMap::default(),
+            nats_by_vpc: FastMap::default(),
+            nats: FastMap::default(),
+            prefix_lists: FastMap::default(),
         };
         for v in slice(&snap.vpcs) {
             ix.vpcs.insert(&v.vpc_id, v);

@@ -68,7 +68,7 @@ fn groups(report: &Report) -> Vec<(String, Vec<&Finding>)> {
     for f in &report.findings {
         let key = match f.workspaces.len() {
             0 => (2, String::new()),
-            1 => (0, f.workspaces[0].clone()),
+            1 => (0, f.workspaces[0].to_string()),
             _ => (1, f.workspaces.join(", ")),
         };
         map.entry(key).or_default().push(f);
@@ -81,7 +81,7 @@ fn groups(report: &Report) -> Vec<(String, Vec<&Finding>)> {
                         .deployment
                         .workspaces
                         .iter()
-                        .find(|w| w.name == names);
+                        .find(|w| *w.name == *names);
                     match ws {
                         Some(w) => format!(
                             "workspace {} ({}; modes: {})",

@@ -4,11 +4,13 @@
 //! for the workspaces whose modes it applies to, and only when every input it declares was
 //! collected; otherwise the engine reports `Error` for it, never `Pass`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::deployment::{databricks_kind, Deployment, Workspace};
 use crate::finding::{ResourceType, Severity, Status};
-use crate::index::{Index, Ports};
+use crate::index::{FastMap, Index, Ports};
 use crate::manifest::Mode;
 use crate::model::{Subnet, VpcEndpoint};
 use crate::reachability::Host;
@@ -171,10 +173,10 @@ pub struct Outcome {
     pub status: Status,
     pub resource_type: ResourceType,
     pub resource_id: String,
-    pub workspace: Option<String>,
+    pub workspace: Option<Arc<str>>,
     pub message: String,
-    pub expected: String,
-    pub actual: String,
+    pub expected: Cow<'static, str>,
+    pub actual: Cow<'static, str>,
     /// Overrides the rule's severity (rules whose ports matter unequally).
     pub severity: Option<Severity>,
 }
@@ -187,8 +189,8 @@ impl Outcome {
             resource_id: id.to_string(),
             workspace: None,
             message,
-            expected: String::new(),
-            actual: String::new(),
+            expected: Cow::Borrowed(""),
+            actual: Cow::Borrowed(""),
             severity: None,
         }
     }
@@ -217,7 +219,11 @@ impl Outcome {
         self.workspace = Some(w.name.clone());
         self
     }
-    pub fn expect(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
+    pub fn expect(
+        mut self,
+        expected: impl Into<Cow<'static, str>>,
+        actual: impl Into<Cow<'static, str>>,
+    ) -> Outcome {
         self.expected = expected.into();
         self.actual = actual.into();
         self
@@ -237,7 +243,7 @@ pub struct Context<'a> {
     pub region: Option<&'a str>,
     pub table: &'a ServiceTable,
     /// The Databricks endpoints of each VPC, classified once per audit ([`classify_endpoints`]).
-    pub dbx: &'a HashMap<&'a str, Vec<DatabricksEndpoint<'a>>>,
+    pub dbx: &'a FastMap<&'a str, Vec<DatabricksEndpoint<'a>>>,
 }
 
 /// The live interface endpoints of every VPC to Databricks services of the region, by VPC,
@@ -246,8 +252,8 @@ pub fn classify_endpoints<'a>(
     ix: &Index<'a>,
     table: &ServiceTable,
     region: Option<&str>,
-) -> HashMap<&'a str, Vec<DatabricksEndpoint<'a>>> {
-    let mut out = HashMap::new();
+) -> FastMap<&'a str, Vec<DatabricksEndpoint<'a>>> {
+    let mut out = FastMap::default();
     for (vpc, eps) in &ix.endpoints_by_vpc {
         let mut v: Vec<DatabricksEndpoint<'a>> = eps
             .iter()

@@ -102,7 +102,7 @@ pub(super) fn verdict_outcome(
             ),
         )
         .ws(ws)
-        .expect(expected, "allowed")
+        .expect(expected.to_string(), "allowed")
     } else {
         Outcome::fail(
             ResourceType::NetworkAcl,
@@ -111,7 +111,7 @@ pub(super) fn verdict_outcome(
         )
         .ws(ws)
         .severity(severity)
-        .expect(expected, blocks.join("; "))
+        .expect(expected.to_string(), blocks.join("; "))
     }
 }
 

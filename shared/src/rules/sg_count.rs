@@ -61,7 +61,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|o| *o != ws.name)
+                .filter(|o| **o != *ws.name)
                 .collect();
             let (ok, msg) = if n > 5 {
                 (false, format!("Workspace `{}` lists {n} security groups; Databricks accepts at most five.", ws.name))
