@@ -158,7 +158,7 @@ fn without_the_rules_file_the_groups_file_gives_the_same_verdicts() {
         let key = |r: &plaudit::Report| {
             r.findings
                 .iter()
-                .map(|f| (f.id.clone(), f.status, f.severity))
+                .map(|f| (f.id, f.status, f.severity))
                 .collect::<Vec<_>>()
         };
         assert_eq!(key(&a), key(&b), "{name}");

@@ -135,7 +135,7 @@ fn a_missing_input_is_an_error_never_a_pass() {
 fn findings_are_the_same_from_either_security_group_source() {
     let key = |f: &[crate::finding::Finding]| {
         f.iter()
-            .map(|x| (x.id.clone(), x.status, x.severity))
+            .map(|x| (x.id, x.status, x.severity))
             .collect::<Vec<_>>()
     };
     for e in estates() {
