@@ -153,7 +153,12 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .unwrap_or(1)
         .clamp(1, 8);
     let (selected, env) = (&selected, &env);
-    let mut per_rule: Vec<(usize, Vec<(&'static Rule, Outcome)>)> = std::thread::scope(|scope| {
+    let (acct, reg): (Option<Arc<str>>, Option<Arc<str>>) = (
+        account.as_deref().map(Arc::from),
+        region.as_deref().map(Arc::from),
+    );
+    let (acct, reg) = (&acct, &reg);
+    let mut per_rule: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
         // Interleaved, so cheap and costly rules spread over the threads; `merge` restores order.
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -163,7 +168,7 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
                         .enumerate()
                         .skip(t)
                         .step_by(threads)
-                        .map(|(i, r)| (i, run_rule(r, env)))
+                        .map(|(i, r)| (i, to_findings(run_rule(r, env), acct, reg)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -186,11 +191,11 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .and_then(crate::time::parse_date)
         .or(opts.today)
         .unwrap_or_else(crate::time::today);
-    let mut findings = merge(
-        per_rule.into_iter().map(|(_, v)| v),
-        account.as_deref(),
-        region.as_deref(),
-    );
+    let mut findings: Vec<Finding> =
+        Vec::with_capacity(per_rule.iter().map(|(_, v)| v.len()).sum());
+    for (_, v) in per_rule {
+        findings.extend(v);
+    }
     apply_waivers(&mut findings, &deployment, today);
     let summary = summarise(&findings);
     Report {
@@ -302,23 +307,16 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     out
 }
 
-/// Turns outcomes into findings, one per (rule, resource), sorted by rule then resource: the
-/// worse verdict wins, and the workspaces and distinct messages of shared resources are combined.
-/// `per_rule` comes in rule-id order; each rule's outcomes are sorted here and freed as soon as
-/// they are turned into findings, so the two never all sit in memory together.
-fn merge(
-    per_rule: impl Iterator<Item = Vec<(&'static Rule, Outcome)>>,
-    account: Option<&str>,
-    region: Option<&str>,
+/// Turns one rule's outcomes into findings, one per resource, sorted by resource: the worse
+/// verdict wins, and the workspaces and distinct messages of shared resources are combined.
+fn to_findings(
+    mut outcomes: Vec<(&'static Rule, Outcome)>,
+    account: &Option<Arc<str>>,
+    region: &Option<Arc<str>>,
 ) -> Vec<Finding> {
-    let account: Option<Arc<str>> = account.map(Arc::from);
-    let region: Option<Arc<str>> = region.map(Arc::from);
-    let mut out: Vec<Finding> = Vec::new();
-    for mut outcomes in per_rule {
-        outcomes.sort_by(|a, b| a.1.resource_id.cmp(&b.1.resource_id));
-        out.reserve(outcomes.len());
-        merge_rule(outcomes, &account, &region, &mut out);
-    }
+    outcomes.sort_by(|a, b| a.1.resource_id.cmp(&b.1.resource_id));
+    let mut out = Vec::with_capacity(outcomes.len());
+    merge_rule(outcomes, account, region, &mut out);
     out.shrink_to_fit();
     out
 }
