@@ -73,9 +73,9 @@ fn pad(e: &mut Estate, n: usize) {
         ));
     }
     snap.security_groups.as_mut().unwrap().push(SecurityGroup {
-        group_id: extra.clone(),
+        group_id: extra.as_str().into(),
         group_name: "monitoring".into(),
-        vpc_id: Some(id.vpc.clone()),
+        vpc_id: Some(id.vpc.as_str().into()),
         ip_permissions: vec![],
         ip_permissions_egress: vec![],
         tags: vec![],
@@ -84,7 +84,7 @@ fn pad(e: &mut Estate, n: usize) {
     let acls = snap.network_acls.as_mut().unwrap();
     if let Some(last) = acls.last_mut() {
         last.associations
-            .retain(|a| !id.ep_subnets.contains(&a.subnet_id));
+            .retain(|a| !id.ep_subnets.iter().any(|s| *s == a.subnet_id));
     }
     let mut entries = Vec::new();
     for (i, p) in [22, 23, 3389, 445, 135, 139, 21, 25].iter().enumerate() {
@@ -100,14 +100,14 @@ fn pad(e: &mut Estate, n: usize) {
     entries.push(acl_entry(100, false, "-1", None, "0.0.0.0/0", "allow"));
     entries.push(acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"));
     acls.push(NetworkAcl {
-        network_acl_id: format!("acl-{n:08x}2"),
-        vpc_id: id.vpc.clone(),
+        network_acl_id: format!("acl-{n:08x}2").into(),
+        vpc_id: id.vpc.as_str().into(),
         is_default: false,
         associations: id
             .ep_subnets
             .iter()
             .map(|s| NetworkAclAssociation {
-                subnet_id: s.clone(),
+                subnet_id: s.as_str().into(),
             })
             .collect(),
         entries,
@@ -115,17 +115,17 @@ fn pad(e: &mut Estate, n: usize) {
     });
     // A sixth endpoint.
     snap.vpc_endpoints.as_mut().unwrap().push(VpcEndpoint {
-        vpc_endpoint_id: format!("vpce-{n:08x}6"),
-        vpc_id: id.vpc.clone(),
+        vpc_endpoint_id: format!("vpce-{n:08x}6").into(),
+        vpc_id: id.vpc.as_str().into(),
         service_name: "com.amazonaws.us-east-1.ssm".into(),
         vpc_endpoint_type: "Interface".into(),
         state: "available".into(),
         private_dns_enabled: true,
         policy_document: None,
-        subnet_ids: id.ep_subnets.to_vec(),
+        subnet_ids: id.ep_subnets.iter().map(|s| s.as_str().into()).collect(),
         route_table_ids: vec![],
         groups: vec![GroupIdentifier {
-            group_id: id.ep_sg.clone(),
+            group_id: id.ep_sg.as_str().into(),
             group_name: None,
         }],
         tags: vec![],

@@ -187,7 +187,7 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
             && !d.transit_vpcs.iter().any(|t| t.vpc_id == vpc.vpc_id)
         {
             d.transit_vpcs.push(TransitVpc {
-                vpc_id: vpc.vpc_id.clone(),
+                vpc_id: vpc.vpc_id.to_string(),
                 client_cidrs: Vec::new(),
                 origin: Origin::Tags,
             });
@@ -216,14 +216,14 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 .into_iter()
                 .flatten()
                 .filter(|s| tagged(&s.tags))
-                .map(|s| s.subnet_id.clone())
+                .map(|s| s.subnet_id.to_string())
                 .collect();
             subnet_ids.sort();
             let mut sg_ids: Vec<String> = ix
                 .groups_in(&vpc.vpc_id)
                 .iter()
                 .filter(|g| tagged(&g.tags))
-                .map(|g| g.group_id.clone())
+                .map(|g| g.group_id.to_string())
                 .collect();
             sg_ids.sort();
             let mut modes: BTreeSet<Mode> = tag(&vpc.tags, TAG_MODES)
@@ -241,7 +241,7 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
             ));
             d.workspaces.push(Workspace {
                 name: Arc::from(name),
-                vpc_id: vpc.vpc_id.clone(),
+                vpc_id: vpc.vpc_id.to_string(),
                 subnet_ids,
                 security_group_ids: sg_ids,
                 modes,
@@ -324,7 +324,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
         }
         let endpoint_subnets: BTreeSet<&str> = eps
             .iter()
-            .flat_map(|e| e.subnet_ids.iter().map(String::as_str))
+            .flat_map(|e| e.subnet_ids.iter().map(|s| s.as_str()))
             .collect();
         let endpoint_sgs: BTreeSet<&str> = eps
             .iter()
@@ -352,7 +352,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
                             .any(|r| r.is_default() && r.target().starts_with("igw-"))
                     })
             })
-            .map(|s| s.subnet_id.clone())
+            .map(|s| s.subnet_id.to_string())
             .collect();
         subnet_ids.sort();
         // Workspace security groups reference themselves (intra-cluster traffic).
@@ -366,7 +366,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
                         .iter()
                         .any(|r| !r.egress && r.peer == SgPeer::Group(&g.group_id))
             })
-            .map(|g| g.group_id.clone())
+            .map(|g| g.group_id.to_string())
             .collect();
         sg_ids.sort();
         let has_igw = ix.igws_by_vpc.get(vpc_id).is_some_and(|v| !v.is_empty());

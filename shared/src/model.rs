@@ -7,13 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Text from the snapshot. Most AWS values are ids of 24 bytes or less, which this keeps inline
+/// instead of on the heap: a 10,000-VPC snapshot holds millions of them.
+pub type Text = compact_str::CompactString;
+
 /// A resource tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
-    pub key: String,
+    pub key: Text,
     #[serde(default)]
-    pub value: String,
+    pub value: Text,
 }
 
 /// Looks a tag up by key.
@@ -24,14 +28,14 @@ pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Vpc {
-    pub vpc_id: String,
-    pub cidr_block: String,
+    pub vpc_id: Text,
+    pub cidr_block: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cidr_block_association_set: Vec<CidrBlockAssociation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
@@ -39,7 +43,7 @@ pub struct Vpc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CidrBlockAssociation {
-    pub cidr_block: String,
+    pub cidr_block: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cidr_block_state: Option<StateValue>,
 }
@@ -48,19 +52,19 @@ pub struct CidrBlockAssociation {
 #[serde(rename_all = "PascalCase")]
 pub struct StateValue {
     #[serde(default)]
-    pub state: String,
+    pub state: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subnet {
-    pub subnet_id: String,
-    pub vpc_id: String,
-    pub cidr_block: String,
+    pub subnet_id: Text,
+    pub vpc_id: Text,
+    pub cidr_block: Text,
     #[serde(default)]
-    pub availability_zone: String,
+    pub availability_zone: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zone_id: Option<String>,
+    pub availability_zone_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_ip_address_count: Option<u64>,
     #[serde(default)]
@@ -82,8 +86,8 @@ impl Subnet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTable {
-    pub route_table_id: String,
-    pub vpc_id: String,
+    pub route_table_id: Text,
+    pub vpc_id: Text,
     #[serde(default)]
     pub associations: Vec<RouteTableAssociation>,
     #[serde(default)]
@@ -98,40 +102,40 @@ pub struct RouteTableAssociation {
     #[serde(default)]
     pub main: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subnet_id: Option<String>,
+    pub subnet_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_id: Option<String>,
+    pub gateway_id: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination_cidr_block: Option<String>,
+    pub destination_cidr_block: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination_ipv6_cidr_block: Option<String>,
+    pub destination_ipv6_cidr_block: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination_prefix_list_id: Option<String>,
+    pub destination_prefix_list_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_id: Option<String>,
+    pub gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nat_gateway_id: Option<String>,
+    pub nat_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transit_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_interface_id: Option<String>,
+    pub network_interface_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_peering_connection_id: Option<String>,
+    pub vpc_peering_connection_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub egress_only_internet_gateway_id: Option<String>,
+    pub egress_only_internet_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_gateway_id: Option<String>,
+    pub local_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub core_network_arn: Option<String>,
+    pub core_network_arn: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<Text>,
 }
 
 impl Route {
@@ -179,7 +183,7 @@ impl Route {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InternetGateway {
-    pub internet_gateway_id: String,
+    pub internet_gateway_id: Text,
     #[serde(default)]
     pub attachments: Vec<GatewayAttachment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -189,21 +193,21 @@ pub struct InternetGateway {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GatewayAttachment {
-    pub vpc_id: String,
+    pub vpc_id: Text,
     #[serde(default)]
-    pub state: String,
+    pub state: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NatGateway {
-    pub nat_gateway_id: String,
-    pub vpc_id: String,
-    pub subnet_id: String,
+    pub nat_gateway_id: Text,
+    pub vpc_id: Text,
+    pub subnet_id: Text,
     #[serde(default)]
-    pub state: String,
+    pub state: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connectivity_type: Option<String>,
+    pub connectivity_type: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
@@ -211,21 +215,21 @@ pub struct NatGateway {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VpcEndpoint {
-    pub vpc_endpoint_id: String,
-    pub vpc_id: String,
-    pub service_name: String,
+    pub vpc_endpoint_id: Text,
+    pub vpc_id: Text,
+    pub service_name: Text,
     #[serde(default)]
-    pub vpc_endpoint_type: String,
+    pub vpc_endpoint_type: Text,
     #[serde(default)]
-    pub state: String,
+    pub state: Text,
     #[serde(default)]
     pub private_dns_enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_document: Option<String>,
+    pub policy_document: Option<Text>,
     #[serde(default)]
-    pub subnet_ids: Vec<String>,
+    pub subnet_ids: Vec<Text>,
     #[serde(default)]
-    pub route_table_ids: Vec<String>,
+    pub route_table_ids: Vec<Text>,
     #[serde(default)]
     pub groups: Vec<GroupIdentifier>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -257,19 +261,19 @@ impl VpcEndpoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupIdentifier {
-    pub group_id: String,
+    pub group_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_name: Option<String>,
+    pub group_name: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroup {
-    pub group_id: String,
+    pub group_id: Text,
     #[serde(default)]
-    pub group_name: String,
+    pub group_name: Text,
     #[serde(default)]
-    pub vpc_id: Option<String>,
+    pub vpc_id: Option<Text>,
     #[serde(default)]
     pub ip_permissions: Vec<IpPermission>,
     #[serde(default)]
@@ -281,7 +285,7 @@ pub struct SecurityGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpPermission {
-    pub ip_protocol: String,
+    pub ip_protocol: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,45 +303,45 @@ pub struct IpPermission {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpRange {
-    pub cidr_ip: String,
+    pub cidr_ip: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Ipv6Range {
-    pub cidr_ipv6: String,
+    pub cidr_ipv6: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PrefixListId {
-    pub prefix_list_id: String,
+    pub prefix_list_id: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserIdGroupPair {
-    pub group_id: String,
+    pub group_id: Text,
 }
 
 /// One row of `describe-security-group-rules`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroupRule {
-    pub security_group_rule_id: String,
-    pub group_id: String,
+    pub security_group_rule_id: Text,
+    pub group_id: Text,
     pub is_egress: bool,
-    pub ip_protocol: String,
+    pub ip_protocol: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cidr_ipv4: Option<String>,
+    pub cidr_ipv4: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cidr_ipv6: Option<String>,
+    pub cidr_ipv6: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefix_list_id: Option<String>,
+    pub prefix_list_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referenced_group_info: Option<ReferencedGroup>,
 }
@@ -345,14 +349,14 @@ pub struct SecurityGroupRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReferencedGroup {
-    pub group_id: String,
+    pub group_id: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAcl {
-    pub network_acl_id: String,
-    pub vpc_id: String,
+    pub network_acl_id: Text,
+    pub vpc_id: Text,
     #[serde(default)]
     pub is_default: bool,
     #[serde(default)]
@@ -366,20 +370,20 @@ pub struct NetworkAcl {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAclAssociation {
-    pub subnet_id: String,
+    pub subnet_id: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAclEntry {
     pub rule_number: i32,
-    pub protocol: String,
-    pub rule_action: String,
+    pub protocol: Text,
+    pub rule_action: Text,
     pub egress: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cidr_block: Option<String>,
+    pub cidr_block: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6_cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_range: Option<PortRangeJson>,
 }
@@ -395,7 +399,7 @@ pub struct PortRangeJson {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VpcAttributes {
-    pub vpc_id: String,
+    pub vpc_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_dns_hostnames: Option<BoolValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,17 +415,17 @@ pub struct BoolValue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EndpointServiceConfiguration {
-    pub service_id: String,
+    pub service_id: Text,
     #[serde(default)]
-    pub service_name: String,
+    pub service_name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_state: Option<String>,
+    pub service_state: Option<Text>,
     #[serde(default)]
     pub acceptance_required: bool,
     #[serde(default)]
-    pub network_load_balancer_arns: Vec<String>,
+    pub network_load_balancer_arns: Vec<Text>,
     #[serde(default)]
-    pub gateway_load_balancer_arns: Vec<String>,
+    pub gateway_load_balancer_arns: Vec<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
@@ -437,17 +441,17 @@ pub struct ServicePermissions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AllowedPrincipal {
-    pub principal: String,
+    pub principal: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal_type: Option<String>,
+    pub principal_type: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ManagedPrefixList {
-    pub prefix_list_id: String,
+    pub prefix_list_id: Text,
     #[serde(default)]
-    pub prefix_list_name: String,
+    pub prefix_list_name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address_family: Option<String>,
+    pub address_family: Option<Text>,
 }

@@ -482,10 +482,10 @@ pub fn nacl_check(
                 return Some(NaclBlock {
                     entry: Some(NaclEntryView {
                         rule_number: e.rule_number,
-                        action: e.rule_action.clone(),
+                        action: e.rule_action.to_string(),
                         proto: eproto,
                         ports: eports,
-                        cidr: e.cidr_block.clone().unwrap_or_default(),
+                        cidr: e.cidr_block.as_deref().unwrap_or_default().to_string(),
                     }),
                     ports: ip,
                     ip_lo: ilo,

@@ -31,8 +31,8 @@ fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
     pairs
         .iter()
         .map(|(k, v)| Tag {
-            key: k.to_string(),
-            value: v.to_string(),
+            key: (*k).into(),
+            value: (*v).into(),
         })
         .collect()
 }
@@ -65,9 +65,9 @@ pub fn sg_rule(
         ip_protocol: proto.into(),
         from_port: Some(ports.0),
         to_port: Some(ports.1),
-        cidr_ipv4: cidr4,
-        cidr_ipv6: cidr6,
-        prefix_list_id: pl,
+        cidr_ipv4: cidr4.map(Into::into),
+        cidr_ipv6: cidr6.map(Into::into),
+        prefix_list_id: pl.map(Into::into),
         referenced_group_info: grp,
     }
 }
@@ -127,12 +127,12 @@ fn endpoint(
         state: "available".into(),
         private_dns_enabled: kind == "Interface",
         policy_document: None,
-        subnet_ids: subnets.to_vec(),
+        subnet_ids: subnets.iter().map(Into::into).collect(),
         route_table_ids: Vec::new(),
         groups: groups
             .iter()
             .map(|g| GroupIdentifier {
-                group_id: g.clone(),
+                group_id: g.into(),
                 group_name: None,
             })
             .collect(),
@@ -212,7 +212,7 @@ impl Estate {
                 endpoint_service_permissions: Ok(BTreeMap::new()),
                 managed_prefix_lists: Ok(vec![ManagedPrefixList {
                     prefix_list_id: S3_PREFIX_LIST.into(),
-                    prefix_list_name: format!("com.amazonaws.{REGION}.s3"),
+                    prefix_list_name: format!("com.amazonaws.{REGION}.s3").into(),
                     address_family: Some("IPv4".into()),
                 }]),
             },
@@ -246,8 +246,8 @@ impl Estate {
         push(
             &mut snap.vpcs,
             Vpc {
-                vpc_id: id.vpc.clone(),
-                cidr_block: vpc_cidr.clone(),
+                vpc_id: id.vpc.as_str().into(),
+                cidr_block: vpc_cidr.as_str().into(),
                 cidr_block_association_set: Vec::new(),
                 state: Some("available".into()),
                 owner_id: Some(ACCOUNT.into()),
@@ -256,7 +256,7 @@ impl Estate {
         );
         if let Ok(list) = &mut snap.vpc_attributes {
             list.push(VpcAttributes {
-                vpc_id: id.vpc.clone(),
+                vpc_id: id.vpc.as_str().into(),
                 enable_dns_hostnames: Some(BoolValue { value: true }),
                 enable_dns_support: Some(BoolValue { value: true }),
             });
@@ -264,7 +264,7 @@ impl Estate {
         let azs = [("us-east-1a", "use1-az1"), ("us-east-1b", "use1-az2")];
         let subnet = |sid: &str, cidr: &str, az: usize, public: bool| Subnet {
             subnet_id: sid.into(),
-            vpc_id: id.vpc.clone(),
+            vpc_id: id.vpc.as_str().into(),
             cidr_block: cidr.into(),
             availability_zone: azs[az].0.into(),
             availability_zone_id: Some(azs[az].1.into()),
@@ -297,8 +297,8 @@ impl Estate {
         push(
             &mut snap.route_tables,
             RouteTable {
-                route_table_id: id.rt_private.clone(),
-                vpc_id: id.vpc.clone(),
+                route_table_id: id.rt_private.as_str().into(),
+                vpc_id: id.vpc.as_str().into(),
                 associations: id.ws_subnets.iter().map(|s| assoc(s)).collect(),
                 routes: private_routes,
                 tags: Vec::new(),
@@ -313,8 +313,8 @@ impl Estate {
         push(
             &mut snap.route_tables,
             RouteTable {
-                route_table_id: id.rt_endpoints.clone(),
-                vpc_id: id.vpc.clone(),
+                route_table_id: id.rt_endpoints.as_str().into(),
+                vpc_id: id.vpc.as_str().into(),
                 associations: ep_assoc,
                 routes: vec![local.clone()],
                 tags: Vec::new(),
@@ -324,8 +324,8 @@ impl Estate {
             push(
                 &mut snap.route_tables,
                 RouteTable {
-                    route_table_id: id.rt_public.clone(),
-                    vpc_id: id.vpc.clone(),
+                    route_table_id: id.rt_public.as_str().into(),
+                    vpc_id: id.vpc.as_str().into(),
                     associations: vec![assoc(&id.public_subnet)],
                     routes: vec![local, route("0.0.0.0/0", &id.igw)],
                     tags: Vec::new(),
@@ -334,9 +334,9 @@ impl Estate {
             push(
                 &mut snap.internet_gateways,
                 InternetGateway {
-                    internet_gateway_id: id.igw.clone(),
+                    internet_gateway_id: id.igw.as_str().into(),
                     attachments: vec![GatewayAttachment {
-                        vpc_id: id.vpc.clone(),
+                        vpc_id: id.vpc.as_str().into(),
                         state: "available".into(),
                     }],
                     tags: Vec::new(),
@@ -345,9 +345,9 @@ impl Estate {
             push(
                 &mut snap.nat_gateways,
                 NatGateway {
-                    nat_gateway_id: id.nat.clone(),
-                    vpc_id: id.vpc.clone(),
-                    subnet_id: id.public_subnet.clone(),
+                    nat_gateway_id: id.nat.as_str().into(),
+                    vpc_id: id.vpc.as_str().into(),
+                    subnet_id: id.public_subnet.as_str().into(),
                     state: "available".into(),
                     connectivity_type: Some("public".into()),
                     tags: Vec::new(),
@@ -362,9 +362,9 @@ impl Estate {
             push(
                 &mut snap.security_groups,
                 SecurityGroup {
-                    group_id: g.clone(),
+                    group_id: g.into(),
                     group_name: name.into(),
-                    vpc_id: Some(id.vpc.clone()),
+                    vpc_id: Some(id.vpc.as_str().into()),
                     ip_permissions: Vec::new(),
                     ip_permissions_egress: Vec::new(),
                     tags: Vec::new(),
@@ -422,12 +422,14 @@ impl Estate {
         push(
             &mut snap.network_acls,
             NetworkAcl {
-                network_acl_id: id.acl.clone(),
-                vpc_id: id.vpc.clone(),
+                network_acl_id: id.acl.as_str().into(),
+                vpc_id: id.vpc.as_str().into(),
                 is_default: true,
                 associations: subnets_of_vpc
                     .into_iter()
-                    .map(|s| NetworkAclAssociation { subnet_id: s })
+                    .map(|s| NetworkAclAssociation {
+                        subnet_id: s.into(),
+                    })
                     .collect(),
                 entries: vec![
                     acl_entry(100, false, "-1", None, "0.0.0.0/0", "allow"),
@@ -449,7 +451,7 @@ impl Estate {
             &[],
             &[],
         );
-        s3.route_table_ids = vec![id.rt_private.clone()];
+        s3.route_table_ids = vec![id.rt_private.as_str().into()];
         s3.policy_document = Some(r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::databricks-*/*"}]}"#.into());
         let restricted = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Resource":"*"}]}"#;
         let mut sts = endpoint(
@@ -469,7 +471,11 @@ impl Estate {
             &eps,
             &epg,
         );
-        kin.policy_document = Some(restricted.replace("sts:AssumeRole", "kinesis:PutRecord"));
+        kin.policy_document = Some(
+            restricted
+                .replace("sts:AssumeRole", "kinesis:PutRecord")
+                .into(),
+        );
         for e in [
             endpoint(
                 &id.rest,

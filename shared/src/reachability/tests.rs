@@ -304,7 +304,7 @@ fn arb_entry() -> impl Strategy<Value = NetworkAclEntry> {
             protocol: proto.into(),
             rule_action: if allow { "allow" } else { "deny" }.into(),
             egress: true,
-            cidr_block: Some(format!("10.0.0.{}/{}", host, len)),
+            cidr_block: Some(format!("10.0.0.{}/{}", host, len).into()),
             ipv6_cidr_block: None,
             port_range: Some(PortRangeJson {
                 from: a.min(b),

@@ -44,7 +44,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .ix
             .endpoints(&ws.vpc_id)
             .iter()
-            .filter(|e| services.contains(&e.service_name) && !e.is_gone())
+            .filter(|e| services.iter().any(|s| *s == e.service_name) && !e.is_gone())
         {
             let id = &e.vpc_endpoint_id;
             let o = match e.policy_document.as_deref().map(serde_json::from_str::<Value>) {

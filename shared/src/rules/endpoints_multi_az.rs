@@ -37,7 +37,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .subnet_ids
                 .iter()
                 .filter(|s| !ctx.ix.subnets.contains_key(s.as_str()))
-                .map(String::as_str)
+                .map(|s| s.as_str())
                 .collect();
             if !unknown.is_empty() {
                 out.extend(for_each_ws(

@@ -159,7 +159,7 @@ pub(super) fn endpoint_hops(
                 Some(i) => i,
                 None => {
                     accs.push(Acc {
-                        acl: acl.network_acl_id.clone(),
+                        acl: acl.network_acl_id.to_string(),
                         blocks: Vec::new(),
                         severity: Severity::Info,
                     });
@@ -188,7 +188,7 @@ pub(super) fn endpoint_hops(
                     let id = &e.endpoint.vpc_endpoint_id;
                     match targets.iter_mut().find(|(t, _)| t == id) {
                         Some((_, ports)) => push_unique(ports, need.ports.to_string()),
-                        None => targets.push((id.clone(), vec![need.ports.to_string()])),
+                        None => targets.push((id.to_string(), vec![need.ports.to_string()])),
                     }
                     acc.severity = acc.severity.max(need.endpoint_severity.max(Severity::High));
                 }
@@ -297,7 +297,7 @@ mod tests {
             .ep_subnets
             .iter()
             .map(|s| crate::model::NetworkAclAssociation {
-                subnet_id: s.clone(),
+                subnet_id: s.into(),
             })
             .collect();
         ep_acl.entries = vec![
@@ -306,7 +306,7 @@ mod tests {
         ];
         e.acls_mut()[0]
             .associations
-            .retain(|a| !ids().ep_subnets.contains(&a.subnet_id));
+            .retain(|a| !ids().ep_subnets.iter().any(|s| *s == a.subnet_id));
         e.acls_mut().push(ep_acl);
         let f = run("PL-NACL-001", &e);
         let x = on(&f, "acl-0endpoints");

@@ -72,7 +72,7 @@ mod tests {
         e.igws_mut().push(crate::model::InternetGateway {
             internet_gateway_id: "igw-0stray".into(),
             attachments: vec![crate::model::GatewayAttachment {
-                vpc_id: ids().vpc,
+                vpc_id: ids().vpc.into(),
                 state: "available".into(),
             }],
             tags: vec![],

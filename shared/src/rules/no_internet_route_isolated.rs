@@ -35,7 +35,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         let mut ids: BTreeSet<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
         for e in ctx.databricks_endpoints(&ws.vpc_id) {
-            ids.extend(e.endpoint.subnet_ids.iter().map(String::as_str));
+            ids.extend(e.endpoint.subnet_ids.iter().map(|s| s.as_str()));
         }
         let mut tables: BTreeSet<&str> = BTreeSet::new();
         for id in ids {

@@ -72,8 +72,8 @@ mod tests {
     fn nat(state: &str) -> crate::model::NatGateway {
         crate::model::NatGateway {
             nat_gateway_id: "nat-0stray".into(),
-            vpc_id: ids().vpc,
-            subnet_id: ids().ep_subnets[0].clone(),
+            vpc_id: ids().vpc.into(),
+            subnet_id: ids().ep_subnets[0].as_str().into(),
             state: state.into(),
             connectivity_type: None,
             tags: vec![],

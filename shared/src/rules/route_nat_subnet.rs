@@ -71,7 +71,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             format!("{nat_id} is a route target but is not in describe-nat-gateways.json."),
         );
     };
-    if ws.subnet_ids.contains(&nat.subnet_id) {
+    if ws.subnet_ids.iter().any(|s| *s == nat.subnet_id) {
         return Outcome::fail(
             ResourceType::NatGateway,
             nat_id,
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn fails_when_the_nat_is_in_a_workspace_subnet() {
         let mut e = Estate::backend();
-        e.nats_mut()[0].subnet_id = ids().ws_subnets[0].clone();
+        e.nats_mut()[0].subnet_id = ids().ws_subnets[0].as_str().into();
         assert_eq!(status_of(&run("PL-RT-002", &e), &ids().nat), Status::Fail);
     }
 

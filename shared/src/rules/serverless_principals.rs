@@ -34,7 +34,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let perms = ctx.ix.snap.endpoint_service_permissions.as_ref().ok();
     for s in found {
         let id = &s.service_id;
-        let Some(p) = perms.and_then(|p| p.get(id)) else {
+        let Some(p) = perms.and_then(|p| p.get(id.as_str())) else {
             out.push(Outcome::error(
                 ResourceType::VpcEndpointService,
                 id,

@@ -38,7 +38,8 @@ pub(super) fn services_in_scope<'a>(
             p.allowed_principals.iter().any(|a| {
                 a.principal.contains(":role/private-connectivity-role-")
                     && ctx.region.is_none_or(|r| {
-                        serverless_principals(r).contains(&a.principal) || a.principal.ends_with(r)
+                        serverless_principals(r).iter().any(|p| *p == a.principal)
+                            || a.principal.ends_with(r)
                     })
             })
         })
@@ -47,8 +48,8 @@ pub(super) fn services_in_scope<'a>(
     let mut found: Vec<&EndpointServiceConfiguration> = configs
         .iter()
         .filter(|c| {
-            declared.contains(&c.service_id)
-                || declared.contains(&c.service_name)
+            declared.iter().any(|d| *d == c.service_id)
+                || declared.iter().any(|d| *d == c.service_name)
                 || databricks(&c.service_id)
         })
         .collect();

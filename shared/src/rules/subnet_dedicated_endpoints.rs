@@ -42,7 +42,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         for sid in &ws.subnet_ids {
             let sharing: Vec<&str> = eps
                 .iter()
-                .filter(|e| e.endpoint.subnet_ids.contains(sid))
+                .filter(|e| e.endpoint.subnet_ids.iter().any(|s| s == sid))
                 .map(|e| e.endpoint.vpc_endpoint_id.as_str())
                 .collect();
             let ok = sharing.is_empty();
@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn fails_when_an_endpoint_lives_in_a_workspace_subnet() {
         let mut e = Estate::backend();
-        e.endpoint(&ids().relay).subnet_ids = vec![ids().ws_subnets[0].clone()];
+        e.endpoint(&ids().relay).subnet_ids = vec![ids().ws_subnets[0].as_str().into()];
         let f = run("PL-SUB-005", &e);
         assert_eq!(status_of(&f, &ids().ws_subnets[0]), Status::Fail);
         assert_eq!(status_of(&f, &ids().ws_subnets[1]), Status::Pass);

@@ -110,7 +110,7 @@ mod tests {
         {
             for r in t.routes.iter_mut().filter(|r| r.is_default()) {
                 r.nat_gateway_id = None;
-                r.gateway_id = Some(ids().igw);
+                r.gateway_id = Some(ids().igw.into());
             }
         }
         let f = run("PL-SUB-004", &e);
