@@ -29,7 +29,7 @@ fn failing(r: &plaudit::Report) -> BTreeSet<(String, String)> {
     r.findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| (f.rule_id.to_string(), f.resource_id.clone()))
+        .map(|f| (f.rule_id.to_string(), f.resource_id.to_string()))
         .collect()
 }
 

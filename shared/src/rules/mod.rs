@@ -172,7 +172,7 @@ pub fn select(selectors: &[String]) -> Vec<&'static Rule> {
 pub struct Outcome {
     pub status: Status,
     pub resource_type: ResourceType,
-    pub resource_id: String,
+    pub resource_id: crate::model::Text,
     pub workspace: Option<Arc<str>>,
     pub message: String,
     pub expected: Cow<'static, str>,
@@ -186,7 +186,7 @@ impl Outcome {
         Outcome {
             status,
             resource_type: rt,
-            resource_id: id.to_string(),
+            resource_id: id.into(),
             workspace: None,
             message,
             expected: Cow::Borrowed(""),

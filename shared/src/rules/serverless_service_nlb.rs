@@ -59,7 +59,7 @@ pub(super) fn services_in_scope<'a>(
         .filter(|d| {
             !configs
                 .iter()
-                .any(|c| &c.service_id == *d || &c.service_name == *d)
+                .any(|c| c.service_id == *d || c.service_name == *d)
         })
         .map(String::as_str)
         .collect();
