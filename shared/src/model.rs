@@ -282,6 +282,33 @@ pub struct SecurityGroup {
     pub tags: Vec<Tag>,
 }
 
+/// A security group without its permissions: what is read when
+/// `describe-security-group-rules.json` carries the rules, so their copies are skipped unparsed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupHead {
+    pub group_id: Text,
+    #[serde(default)]
+    pub group_name: Text,
+    #[serde(default)]
+    pub vpc_id: Option<Text>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl From<SecurityGroupHead> for SecurityGroup {
+    fn from(h: SecurityGroupHead) -> SecurityGroup {
+        SecurityGroup {
+            group_id: h.group_id,
+            group_name: h.group_name,
+            vpc_id: h.vpc_id,
+            ip_permissions: Vec::new(),
+            ip_permissions_egress: Vec::new(),
+            tags: h.tags,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpPermission {

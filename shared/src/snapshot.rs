@@ -221,6 +221,11 @@ wrapper!(IgwFile, "InternetGateways", Vec<InternetGateway>);
 wrapper!(NatFile, "NatGateways", Vec<NatGateway>);
 wrapper!(EndpointsFile, "VpcEndpoints", Vec<VpcEndpoint>);
 wrapper!(SgFile, "SecurityGroups", Vec<SecurityGroup>);
+#[derive(Deserialize)]
+struct SgHeadFile {
+    #[serde(rename = "SecurityGroups")]
+    items: Vec<SecurityGroupHead>,
+}
 wrapper!(SgRulesFile, "SecurityGroupRules", Vec<SecurityGroupRule>);
 wrapper!(AclFile, "NetworkAcls", Vec<NetworkAcl>);
 wrapper!(
@@ -333,34 +338,82 @@ impl Snapshot {
             Some(bytes) => parse_json(&meta_file, &bytes)?,
             None => SnapshotMeta::default(),
         };
-        let mut l = Loader {
-            dir,
-            meta: &meta,
-            found: 0,
-        };
+        // The security groups and their rules are the bulk of a snapshot: parse them on a second
+        // thread while this one reads the rest.
+        let (groups_side, rest) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let mut l = Loader {
+                    dir,
+                    meta: &meta,
+                    found: 0,
+                };
+                let rules = l.load(Input::SecurityGroupRules, |w: SgRulesFile| w.items)?;
+                let groups = if rules.is_ok() {
+                    // The rules file carries every rule, with ids; skip the copies in the groups.
+                    l.load(Input::SecurityGroups, |w: SgHeadFile| {
+                        w.items.into_iter().map(SecurityGroup::from).collect()
+                    })?
+                } else {
+                    l.load(Input::SecurityGroups, |w: SgFile| w.items)?
+                };
+                Ok::<_, SnapshotError>((rules, groups, l.found))
+            });
+            let mut l = Loader {
+                dir,
+                meta: &meta,
+                found: 0,
+            };
+            let rest = (|| {
+                Ok::<_, SnapshotError>((
+                    l.load(Input::Vpcs, |w: VpcsFile| w.items)?,
+                    l.load(Input::VpcAttributes, |w: Vec<VpcAttributes>| w)?,
+                    l.load(Input::Subnets, |w: SubnetsFile| w.items)?,
+                    l.load(Input::RouteTables, |w: RouteTablesFile| w.items)?,
+                    l.load(Input::InternetGateways, |w: IgwFile| w.items)?,
+                    l.load(Input::NatGateways, |w: NatFile| w.items)?,
+                    l.load(Input::VpcEndpoints, |w: EndpointsFile| w.items)?,
+                    l.load(Input::NetworkAcls, |w: AclFile| w.items)?,
+                    l.load(
+                        Input::EndpointServiceConfigurations,
+                        |w: ServiceConfigFile| w.items,
+                    )?,
+                    l.load(
+                        Input::EndpointServicePermissions,
+                        |w: BTreeMap<String, ServicePermissions>| w,
+                    )?,
+                    l.load(Input::ManagedPrefixLists, |w: PrefixListFile| w.items)?,
+                ))
+            })()
+            .map(|r| (r, l.found));
+            let side = match side.join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            };
+            (side, rest)
+        });
+        // Errors in file order: the main thread's files first.
+        let (
+            (vpcs, attrs, subnets, rts, igws, nats, eps, acls, svc_cfg, svc_perm, pls),
+            found_rest,
+        ) = rest?;
+        let (rules, groups, found_side) = groups_side?;
         let snapshot = Snapshot {
-            vpcs: l.load(Input::Vpcs, |w: VpcsFile| w.items)?,
-            vpc_attributes: l.load(Input::VpcAttributes, |w: Vec<VpcAttributes>| w)?,
-            subnets: l.load(Input::Subnets, |w: SubnetsFile| w.items)?,
-            route_tables: l.load(Input::RouteTables, |w: RouteTablesFile| w.items)?,
-            internet_gateways: l.load(Input::InternetGateways, |w: IgwFile| w.items)?,
-            nat_gateways: l.load(Input::NatGateways, |w: NatFile| w.items)?,
-            vpc_endpoints: l.load(Input::VpcEndpoints, |w: EndpointsFile| w.items)?,
-            security_groups: l.load(Input::SecurityGroups, |w: SgFile| w.items)?,
-            security_group_rules: l.load(Input::SecurityGroupRules, |w: SgRulesFile| w.items)?,
-            network_acls: l.load(Input::NetworkAcls, |w: AclFile| w.items)?,
-            endpoint_service_configurations: l.load(
-                Input::EndpointServiceConfigurations,
-                |w: ServiceConfigFile| w.items,
-            )?,
-            endpoint_service_permissions: l.load(
-                Input::EndpointServicePermissions,
-                |w: BTreeMap<String, ServicePermissions>| w,
-            )?,
-            managed_prefix_lists: l.load(Input::ManagedPrefixLists, |w: PrefixListFile| w.items)?,
+            vpcs,
+            vpc_attributes: attrs,
+            subnets,
+            route_tables: rts,
+            internet_gateways: igws,
+            nat_gateways: nats,
+            vpc_endpoints: eps,
+            security_groups: groups,
+            security_group_rules: rules,
+            network_acls: acls,
+            endpoint_service_configurations: svc_cfg,
+            endpoint_service_permissions: svc_perm,
+            managed_prefix_lists: pls,
             meta: meta.clone(),
         };
-        if l.found == 0 {
+        if found_rest + found_side == 0 {
             return Err(SnapshotError::NoSnapshotFiles {
                 path: dir.to_path_buf(),
             });

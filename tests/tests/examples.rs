@@ -150,8 +150,13 @@ fn without_the_rules_file_the_groups_file_gives_the_same_verdicts() {
         let dir =
             std::env::temp_dir().join(format!("plaudit-sgsource-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        Snapshot::load(&example(name)).unwrap().write(&dir).unwrap();
-        std::fs::remove_file(dir.join("describe-security-group-rules.json")).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in std::fs::read_dir(example(name)).unwrap() {
+            let f = f.unwrap();
+            if f.file_name() != "describe-security-group-rules.json" {
+                std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
+            }
+        }
         let m = manifest(name);
         let a = run(&example(name), &m);
         let b = run(&dir, &m);
