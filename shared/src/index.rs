@@ -33,6 +33,7 @@ impl Hasher for FnvHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
 use crate::cidr::Cidr;
+use crate::reachability::AclRules;
 use crate::model::*;
 use crate::snapshot::Snapshot;
 
@@ -198,7 +199,8 @@ pub struct Index<'s> {
     pub route_tables: FastMap<&'s str, &'s RouteTable>,
     rt_explicit: FastMap<&'s str, &'s RouteTable>,
     rt_main: FastMap<&'s str, &'s RouteTable>,
-    acl_by_subnet: FastMap<&'s str, &'s NetworkAcl>,
+    acl_by_subnet: FastMap<&'s str, &'s str>,
+    acls: FastMap<&'s str, AclRules<'s>>,
     pub endpoints_by_vpc: FastMap<&'s str, Vec<&'s VpcEndpoint>>,
     pub security_groups: FastMap<&'s str, &'s SecurityGroup>,
     pub sgs_by_vpc: FastMap<&'s str, Vec<&'s SecurityGroup>>,
@@ -228,6 +230,7 @@ impl<'s> Index<'s> {
             rt_explicit: FastMap::default(),
             rt_main: FastMap::default(),
             acl_by_subnet: FastMap::default(),
+            acls: FastMap::default(),
             endpoints_by_vpc: FastMap::default(),
             security_groups: FastMap::default(),
             sgs_by_vpc: FastMap::default(),
@@ -281,8 +284,9 @@ impl<'s> Index<'s> {
         }
         for acl in slice(&snap.network_acls) {
             for a in &acl.associations {
-                ix.acl_by_subnet.insert(&a.subnet_id, acl);
+                ix.acl_by_subnet.insert(&a.subnet_id, &acl.network_acl_id);
             }
+            ix.acls.insert(&acl.network_acl_id, AclRules::new(acl));
         }
         for e in slice(&snap.vpc_endpoints) {
             ix.endpoints_by_vpc.entry(&e.vpc_id).or_default().push(e);
@@ -339,8 +343,8 @@ impl<'s> Index<'s> {
     }
 
     /// The NACL associated with a subnet (every subnet has exactly one in AWS).
-    pub fn acl_for(&self, subnet_id: &str) -> Option<&'s NetworkAcl> {
-        self.acl_by_subnet.get(subnet_id).copied()
+    pub fn acl_for(&self, subnet_id: &str) -> Option<&AclRules<'s>> {
+        self.acls.get(self.acl_by_subnet.get(subnet_id)?)
     }
 
     pub fn endpoints(&self, vpc_id: &str) -> &[&'s VpcEndpoint] {

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::cidr::{format_v4_range, Cidr};
 use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
-use crate::model::{NetworkAcl, NetworkAclEntry, RouteTable};
+use crate::model::{NetworkAcl, RouteTable};
 
 /// One end of a flow.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct Host<'a> {
     /// The security groups of the ENIs at this end (empty for the internet).
     pub groups: Vec<&'a str>,
     /// The subnet's NACL; `None` outside a VPC.
-    pub acl: Option<&'a NetworkAcl>,
+    pub acl: Option<&'a AclRules<'a>>,
     /// The subnet's route table; `None` outside a VPC.
     pub route_table: Option<&'a RouteTable>,
     /// Set when the destination is a managed prefix list (S3 through a gateway endpoint).
@@ -47,7 +47,7 @@ impl<'a> Host<'a> {
     }
 
     /// A subnet of the snapshot with the given security groups.
-    pub fn subnet(ix: &Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
+    pub fn subnet(ix: &'a Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
         let subnet = ix.subnets.get(subnet_id)?;
         let cidr = *ix.subnet_cidrs.get(subnet_id)?;
         Some(Host {
@@ -172,7 +172,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             flow.ports,
         ),
     ));
-    let acl_hop = |acl: Option<&NetworkAcl>, egress, peer: &Host, ports, dir_text: &str| match acl {
+    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, dir_text: &str| match acl {
         None => Verdict::NotOnPath,
         Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, ports) {
             None => Verdict::Allowed,
@@ -395,11 +395,11 @@ pub struct NaclEntryView {
 
 impl NaclBlock {
     /// The deciding entry: "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0", or the final deny.
-    pub fn head(&self, acl: &NetworkAcl) -> String {
+    pub fn head(&self, acl: &AclRules<'_>) -> String {
         match &self.entry {
             Some(e) => format!(
                 "{} rule {} {} {} {}",
-                acl.network_acl_id,
+                acl.id,
                 e.rule_number,
                 e.action.to_ascii_uppercase(),
                 if e.proto.has_ports() {
@@ -411,14 +411,14 @@ impl NaclBlock {
             ),
             None => format!(
                 "{}'s final DENY (*), with no ALLOW before it,",
-                acl.network_acl_id
+                acl.id
             ),
         }
     }
 
     /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def (ports
     /// 1024-65535, addresses 10.0.0.0/22)".
-    pub fn sentence(&self, acl: &NetworkAcl, what: &str) -> String {
+    pub fn sentence(&self, acl: &AclRules<'_>, what: &str) -> String {
         format!(
             "{} blocks {what} (ports {}, addresses {})",
             self.head(acl),
@@ -428,47 +428,85 @@ impl NaclBlock {
     }
 }
 
+/// One NACL entry, parsed once.
+#[derive(Debug, Clone, Copy)]
+struct NaclRule<'s> {
+    rule_number: i32,
+    allow: bool,
+    proto: Proto,
+    ports: Ports,
+    lo: u32,
+    hi: u32,
+    action: &'s str,
+    cidr: &'s str,
+}
+
+/// A NACL with its IPv4 entries parsed and sorted by rule number, per direction: built once per
+/// audit by the index, then evaluated for every flow through the subnets it guards.
+#[derive(Debug, Clone)]
+pub struct AclRules<'s> {
+    pub id: &'s str,
+    ingress: Vec<NaclRule<'s>>,
+    egress: Vec<NaclRule<'s>>,
+}
+
+impl<'s> AclRules<'s> {
+    pub fn new(acl: &'s NetworkAcl) -> AclRules<'s> {
+        let parse = |egress: bool| {
+            let mut v: Vec<NaclRule<'s>> = acl
+                .entries
+                .iter()
+                .filter(|e| e.egress == egress)
+                .filter_map(|e| {
+                    let cidr = e.cidr_block.as_deref()?;
+                    let (lo, hi) = Cidr::parse(cidr)?.v4_range()?;
+                    let proto = Proto::parse(&e.protocol);
+                    let ports = match (&e.port_range, proto.has_ports()) {
+                        (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
+                        _ => Ports::ALL,
+                    };
+                    Some(NaclRule {
+                        rule_number: e.rule_number,
+                        allow: e.rule_action.eq_ignore_ascii_case("allow"),
+                        proto,
+                        ports,
+                        lo,
+                        hi,
+                        action: &e.rule_action,
+                        cidr,
+                    })
+                })
+                .collect();
+            v.sort_by_key(|r| r.rule_number);
+            v
+        };
+        AclRules {
+            id: &acl.network_acl_id,
+            ingress: parse(false),
+            egress: parse(true),
+        }
+    }
+}
+
 /// Evaluates a NACL for packets between this subnet and `peer` (the destination on egress, the
 /// source on ingress), the way AWS does: entries in ascending rule number, first match decides.
 /// Returns `None` when every packet of the flow is allowed.
 pub fn nacl_check(
-    acl: &NetworkAcl,
+    acl: &AclRules<'_>,
     egress: bool,
     peer: Cidr,
     proto: Proto,
     ports: Ports,
 ) -> Option<NaclBlock> {
     let (lo, hi) = peer.v4_range()?;
-    let mut entries: Vec<&NetworkAclEntry> = acl
-        .entries
-        .iter()
-        .filter(|e| e.egress == egress && e.cidr_block.is_some())
-        .collect();
-    entries.sort_by_key(|e| e.rule_number);
+    let entries = if egress { &acl.egress } else { &acl.ingress };
     // Undecided rectangles of (address range, port range).
     let mut open: Vec<(u32, u32, Ports)> = vec![(lo, hi, ports)];
     for e in entries {
-        let Some((elo, ehi)) = e
-            .cidr_block
-            .as_deref()
-            .and_then(Cidr::parse)
-            .and_then(|c| c.v4_range())
-        else {
-            continue;
-        };
-        let eproto = Proto::parse(&e.protocol);
-        if !eproto.matches(proto) {
+        if !e.proto.matches(proto) {
             continue;
         }
-        let eports = if eproto.has_ports() {
-            e.port_range
-                .as_ref()
-                .map(|p| Ports::from_api(eproto, Some(p.from), Some(p.to)))
-                .unwrap_or(Ports::ALL)
-        } else {
-            Ports::ALL
-        };
-        let allow = e.rule_action.eq_ignore_ascii_case("allow");
+        let (elo, ehi, eports, allow) = (e.lo, e.hi, e.ports, e.allow);
         let mut next = Vec::with_capacity(open.len());
         for (rlo, rhi, rp) in open {
             let ilo = rlo.max(elo);
@@ -482,10 +520,10 @@ pub fn nacl_check(
                 return Some(NaclBlock {
                     entry: Some(NaclEntryView {
                         rule_number: e.rule_number,
-                        action: e.rule_action.to_string(),
-                        proto: eproto,
+                        action: e.action.to_string(),
+                        proto: e.proto,
                         ports: eports,
-                        cidr: e.cidr_block.as_deref().unwrap_or_default().to_string(),
+                        cidr: e.cidr.to_string(),
                     }),
                     ports: ip,
                     ip_lo: ilo,

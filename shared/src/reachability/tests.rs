@@ -131,7 +131,8 @@ fn nacl_rule_order_decides() {
         ),
     ];
     for (i, (entries, peer, ports, want)) in cases.into_iter().enumerate() {
-        let got = nacl_check(&acl(entries), true, c(peer), Proto::Tcp, ports);
+        let a = acl(entries);
+        let got = nacl_check(&AclRules::new(&a), true, c(peer), Proto::Tcp, ports);
         let got = got.map(|b| b.entry.map(|e| e.rule_number).unwrap_or(-1));
         assert_eq!(got, want, "case {i}");
     }
@@ -140,8 +141,9 @@ fn nacl_rule_order_decides() {
 #[test]
 fn nacl_block_names_the_entry_in_a_sentence() {
     let a = acl(vec![acl_entry(90, true, "-1", None, "0.0.0.0/0", "deny")]);
-    let b = nacl_check(&a, true, c("10.0.4.0/22"), Proto::Tcp, Ports::EPHEMERAL).unwrap();
-    let s = b.sentence(&a, "return traffic to subnet-0def");
+    let rules = AclRules::new(&a);
+    let b = nacl_check(&rules, true, c("10.0.4.0/22"), Proto::Tcp, Ports::EPHEMERAL).unwrap();
+    let s = b.sentence(&rules, "return traffic to subnet-0def");
     assert!(
         s.starts_with("acl-0abc rule 90 DENY all 0.0.0.0/0 blocks return traffic to subnet-0def"),
         "{s}"
@@ -348,7 +350,8 @@ proptest! {
                 all_allowed &= packet_allowed(&entries, ip, port);
             }
         }
-        let got = nacl_check(&acl(entries.clone()), true, peer, Proto::Tcp, ports);
+        let a = acl(entries.clone());
+        let got = nacl_check(&AclRules::new(&a), true, peer, Proto::Tcp, ports);
         prop_assert_eq!(got.is_none(), all_allowed);
         if let Some(b) = got {
             // The blocked corner really is blocked, and by the entry named.

@@ -63,7 +63,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             }
             out.push(verdict_outcome(
                 ws,
-                &acl.network_acl_id,
+                acl.id,
                 blocks,
                 severity,
                 "ALLOW all inbound from 0.0.0.0/0 before any DENY",
@@ -155,11 +155,11 @@ pub(super) fn endpoint_hops(
         }
         for dst in ctx.endpoint_hosts(e.endpoint) {
             let Some(acl) = dst.acl else { continue };
-            let i = match accs.iter().position(|a| a.acl == acl.network_acl_id) {
+            let i = match accs.iter().position(|a| a.acl == acl.id) {
                 Some(i) => i,
                 None => {
                     accs.push(Acc {
-                        acl: acl.network_acl_id.to_string(),
+                        acl: acl.id.to_string(),
                         blocks: Vec::new(),
                         severity: Severity::Info,
                     });

@@ -55,7 +55,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 out.push(no_acl(ws, &s.subnet_id));
                 continue;
             };
-            if !seen.insert(acl.network_acl_id.as_str()) {
+            if !seen.insert(acl.id) {
                 continue;
             }
             let mut blocks = Vec::new();
@@ -95,7 +95,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             );
             let mut o = verdict_outcome(
                 ws,
-                &acl.network_acl_id,
+                acl.id,
                 blocks,
                 Severity::Critical,
                 &expected,
