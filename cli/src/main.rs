@@ -240,14 +240,15 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
     let (path, result) = match &a.output {
         Some(p) => {
             let res = File::create(p).and_then(|f| {
-                let mut w = BufWriter::new(f);
+                let mut w = BufWriter::with_capacity(1 << 20, f);
                 renderer.render(&report, &mut w)?;
                 w.flush()
             });
             (p.display().to_string(), res)
         }
         None => {
-            let mut out = io::stdout().lock();
+            // Standard output is line-buffered; a large JSON report needs a real buffer.
+            let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
             (
                 "standard output".to_string(),
                 renderer.render(&report, &mut out).and_then(|_| out.flush()),

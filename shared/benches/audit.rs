@@ -366,8 +366,10 @@ fn measure(dir: &Path, manifest: &Path) {
         },
     );
     let t2 = Instant::now();
-    let mut out =
-        std::io::BufWriter::new(std::fs::File::create(dir.join("report.json.out")).unwrap());
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("report.json.out")).unwrap(),
+    );
     Json.render(&report, &mut out).unwrap();
     out.flush().unwrap();
     let t3 = Instant::now();

@@ -158,18 +158,20 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         region.as_deref().map(Arc::from),
     );
     let (acct, reg) = (&acct, &reg);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = &next;
     let mut per_rule: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
-        // Interleaved, so cheap and costly rules spread over the threads; `merge` restores order.
+        // Each thread takes the next rule not yet taken, so costly rules do not pile up on one.
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
+            .map(|_| {
                 scope.spawn(move || {
-                    selected
-                        .iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, r)| (i, to_findings(run_rule(r, env), acct, reg)))
-                        .collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(r) = selected.get(i) else { break };
+                        done.push((i, to_findings(run_rule(r, env), acct, reg)));
+                    }
+                    done
                 })
             })
             .collect();

@@ -33,8 +33,8 @@ impl Hasher for FnvHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
 use crate::cidr::Cidr;
-use crate::reachability::AclRules;
 use crate::model::*;
+use crate::reachability::AclRules;
 use crate::snapshot::Snapshot;
 
 /// An IP protocol as security groups and NACLs name it.

@@ -172,7 +172,8 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             flow.ports,
         ),
     ));
-    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, dir_text: &str| match acl {
+    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, dir_text: &str| match acl
+    {
         None => Verdict::NotOnPath,
         Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, ports) {
             None => Verdict::Allowed,
@@ -409,10 +410,7 @@ impl NaclBlock {
                 },
                 e.cidr
             ),
-            None => format!(
-                "{}'s final DENY (*), with no ALLOW before it,",
-                acl.id
-            ),
+            None => format!("{}'s final DENY (*), with no ALLOW before it,", acl.id),
         }
     }
 

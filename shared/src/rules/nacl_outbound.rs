@@ -93,13 +93,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .join(", "),
                 format_ports(&ports)
             );
-            let mut o = verdict_outcome(
-                ws,
-                acl.id,
-                blocks,
-                Severity::Critical,
-                &expected,
-            );
+            let mut o = verdict_outcome(ws, acl.id, blocks, Severity::Critical, &expected);
             o.message.push_str(&note);
             out.push(o);
         }
