@@ -168,6 +168,11 @@ pub struct SgRule<'s> {
 }
 
 impl SgRule<'_> {
+    /// True for a rule to or from all of IPv4 or all of IPv6 (`0.0.0.0/0`, `::/0`).
+    pub fn is_anywhere(&self) -> bool {
+        matches!(&self.peer, SgPeer::Cidr(c) if c.prefix_len() == 0)
+    }
+
     /// "sgr-1 (tcp 443 to 10.0.0.0/16)" or "sg-1 egress tcp 443 to 10.0.0.0/16".
     pub fn describe(&self) -> String {
         let dir = if self.egress { "to" } else { "from" };

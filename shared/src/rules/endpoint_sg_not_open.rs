@@ -2,7 +2,6 @@
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::index::SgPeer;
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -32,9 +31,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .ix
                     .rules_of(&g.group_id)
                     .iter()
-                    .filter(|r| {
-                        !r.egress && matches!(&r.peer, SgPeer::Cidr(c) if c.prefix_len() == 0)
-                    })
+                    .filter(|r| !r.egress && r.is_anywhere())
                     .map(|r| r.describe())
                     .collect();
                 let ok = open.is_empty();

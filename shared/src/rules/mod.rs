@@ -382,6 +382,31 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The workspace's subnets; when some are absent, adds the `Error` outcomes that say so to
+    /// `out` and returns `None`.
+    pub fn subnets_or_report(
+        &self,
+        ws: &Workspace,
+        out: &mut Vec<Outcome>,
+    ) -> Option<Vec<&'a Subnet>> {
+        match self.subnets_of(ws) {
+            Ok(s) => Some(s),
+            Err(missing) => {
+                out.extend(self.missing_subnets(ws, &missing));
+                None
+            }
+        }
+    }
+
+    /// Adds an `Error` outcome to `out` for each of the workspace's security groups the snapshot
+    /// lacks; true when there was one.
+    pub fn report_missing_groups(&self, ws: &Workspace, out: &mut Vec<Outcome>) -> bool {
+        let missing = self.missing_groups(ws);
+        let any = !missing.is_empty();
+        out.extend(missing);
+        any
+    }
+
     /// The workspace's security groups that exist in the snapshot.
     pub fn groups_of(&self, ws: &'a Workspace) -> Vec<&'a str> {
         ws.security_group_ids

@@ -21,12 +21,8 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
-        let subnets = match ctx.subnets_of(ws) {
-            Ok(s) => s,
-            Err(missing) => {
-                out.extend(ctx.missing_subnets(ws, &missing));
-                continue;
-            }
+        let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
+            continue;
         };
         for s in subnets {
             let Some(rt) = ctx.ix.route_table_for(s) else {

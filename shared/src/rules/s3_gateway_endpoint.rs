@@ -33,12 +33,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             );
             continue;
         };
-        let subnets = match ctx.subnets_of(ws) {
-            Ok(s) => s,
-            Err(missing) => {
-                out.extend(ctx.missing_subnets(ws, &missing));
-                continue;
-            }
+        let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
+            continue;
         };
         let s3 = s3_service(region);
         let gateways: Vec<_> = ctx

@@ -28,9 +28,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
-        let missing = ctx.missing_groups(ws);
-        if !missing.is_empty() {
-            out.extend(missing);
+        if ctx.report_missing_groups(ws, &mut out) {
             continue;
         }
         let groups = ctx.groups_of(ws);

@@ -29,9 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
     }
     for ws in &ctx.workspaces {
-        let missing = ctx.missing_groups(ws);
-        if !missing.is_empty() {
-            out.extend(missing);
+        if ctx.report_missing_groups(ws, &mut out) {
             continue;
         }
         let n = ws.security_group_ids.len();

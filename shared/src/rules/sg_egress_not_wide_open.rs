@@ -3,7 +3,7 @@
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto, SgPeer};
+use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -23,9 +23,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
-        let missing = ctx.missing_groups(ws);
-        if !missing.is_empty() {
-            out.extend(missing);
+        if ctx.report_missing_groups(ws, &mut out) {
             continue;
         }
         for g in ctx.groups_of(ws) {
@@ -34,7 +32,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .rules_of(g)
                 .iter()
                 .filter(|r| r.egress)
-                .filter(|r| matches!(&r.peer, SgPeer::Cidr(c) if c.prefix_len() == 0))
+                .filter(|r| r.is_anywhere())
                 .filter(|r| r.proto == Proto::All || (r.proto.has_ports() && r.ports == Ports::ALL))
                 .map(|r| r.describe())
                 .collect();

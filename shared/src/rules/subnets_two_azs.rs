@@ -26,12 +26,8 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
-        let subnets = match ctx.subnets_of(ws) {
-            Ok(s) => s,
-            Err(missing) => {
-                out.extend(ctx.missing_subnets(ws, &missing));
-                continue;
-            }
+        let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
+            continue;
         };
         if subnets.is_empty() {
             out.push(
