@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README documents it and .ci/run calls it.
 # Incremental: it never cleans target/, so a second run only rebuilds what changed.
+# It installs moto (the AWS API emulator) from PyPI into .venv-test on first use, starts it on a
+# free loopback port for the live-collection tests, and stops it on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+MOTO_VERSION=5.2.5
+VENV=.venv-test
 
 echo "== format"
 cargo fmt --all -- --check
@@ -13,5 +18,28 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== pure core without optional features (no AWS SDK)"
 cargo test -p plaudit --no-default-features --locked --lib
 
-echo "== all tests"
-cargo test --workspace --locked
+echo "== moto $MOTO_VERSION"
+if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MOTO_LOG=$(mktemp)
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$MOTO_LOG" 2>&1 &
+MOTO_PID=$!
+trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG"' EXIT
+for _ in $(seq 1 150); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/moto-api/')" 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+    echo "moto did not start:"; cat "$MOTO_LOG"; exit 1
+  fi
+  sleep 0.2
+done
+export PLAUDIT_MOTO_URL="http://127.0.0.1:$PORT"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE
+
+echo "== all tests (including the ones against moto at $PLAUDIT_MOTO_URL)"
+cargo test --workspace --locked -- --include-ignored

@@ -40,6 +40,8 @@ struct Cli {
 enum Command {
     /// Audit a snapshot folder.
     Audit(AuditArgs),
+    /// Collect the live state of the account into a snapshot folder (the layout `audit --snapshot` reads).
+    Snapshot(SnapshotArgs),
     /// List the rule catalogue.
     Rules {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -52,17 +54,44 @@ enum Command {
     },
 }
 
+/// Where live state comes from (the default AWS credential chain).
+#[derive(clap::Args, Clone)]
+struct AwsArgs {
+    /// AWS profile (default: the standard credential chain).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Region to collect; repeat for several (default: the profile's region). With --snapshot, the
+    /// region to assume when snapshot.json does not give one.
+    #[arg(long)]
+    region: Vec<String>,
+    /// Endpoint URL for every AWS call (for emulators such as moto).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct SnapshotArgs {
+    /// Folder to write (created; with several regions, one sub-folder per region).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Manifest: collect only the VPCs it names (server-side filters) instead of the whole region.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
 #[derive(clap::Args)]
 struct AuditArgs {
-    /// Snapshot folder: describe-*.json files as the AWS CLI prints them (see README).
+    /// Snapshot folder: describe-*.json files as the AWS CLI prints them (see README). Without it,
+    /// the live account is audited through the AWS credential chain.
     #[arg(long, value_name = "DIR")]
     snapshot: Option<PathBuf>,
     /// Manifest naming the workspaces, modes, transit VPCs and waivers (JSON or YAML).
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Region, used when the snapshot's snapshot.json does not give one.
-    #[arg(long)]
-    region: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -132,6 +161,8 @@ enum CliError {
     },
     #[error("{0}")]
     Usage(String),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] io::Error),
 }
 
 fn main() -> ExitCode {
@@ -154,6 +185,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Audit(a) => audit(a),
+        Command::Snapshot(a) => snapshot(a),
         Command::Rules { format } => {
             let mut out = io::stdout().lock();
             ignore_broken_pipe(print_rules(format, &mut out)).map_err(|source| {
@@ -190,31 +222,14 @@ fn progress(msg: &str) {
 }
 
 fn audit(a: AuditArgs) -> Result<u8, CliError> {
-    let Some(dir) = a.snapshot else {
-        return Err(CliError::Usage(
-            "--snapshot DIR is required: this build audits saved snapshots (live collection comes with the AWS feature)".into(),
-        ));
-    };
     let started = Instant::now();
-    progress(&format!("reading snapshot {}", dir.display()));
-    let snap = Snapshot::load(&dir)?;
     let manifest = a.manifest.as_deref().map(Manifest::load).transpose()?;
-    progress(&format!(
-        "read in {:.2}s; evaluating",
-        started.elapsed().as_secs_f64()
-    ));
-    let opts = AuditOptions {
-        manifest: manifest.as_ref(),
-        region: a.region,
-        rules: a
-            .rules
-            .iter()
-            .map(|r| r.trim().to_ascii_uppercase())
-            .collect(),
-        today: None,
-    };
-    if let Some(bad) = opts
+    let selectors: Vec<String> = a
         .rules
+        .iter()
+        .map(|r| r.trim().to_ascii_uppercase())
+        .collect();
+    if let Some(bad) = selectors
         .iter()
         .find(|r| plaudit::rules::select(std::slice::from_ref(r)).is_empty())
     {
@@ -222,7 +237,173 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
             "--rules: `{bad}` matches no rule id or family"
         )));
     }
-    let report = plaudit::audit(&snap, &opts);
+    let snaps: Vec<Snapshot> = match &a.snapshot {
+        Some(dir) => {
+            progress(&format!("reading snapshot {}", dir.display()));
+            vec![Snapshot::load(dir)?]
+        }
+        None => collect_live(&a.aws, manifest.as_ref())?,
+    };
+    progress(&format!(
+        "read in {:.2}s; evaluating",
+        started.elapsed().as_secs_f64()
+    ));
+    let mut code = 0;
+    let several = snaps.len() > 1;
+    for snap in &snaps {
+        let opts = AuditOptions {
+            manifest: manifest.as_ref(),
+            region: if a.snapshot.is_some() {
+                a.aws.region.first().cloned()
+            } else {
+                None
+            },
+            rules: selectors.clone(),
+            today: None,
+        };
+        let report = plaudit::audit(snap, &opts);
+        let c = write_report(&a, &report, several)?;
+        code = worst_code(code, c);
+    }
+    progress(&format!("done in {:.2}s", started.elapsed().as_secs_f64()));
+    Ok(code)
+}
+
+/// Exit codes ordered by gravity: failures (1) over incomplete (3) over clean (0).
+fn worst_code(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        EXIT_FAILURES => 2,
+        EXIT_INCOMPLETE => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
+}
+
+/// The VPCs a manifest names (workspaces and transit VPCs): the scope of a live collection.
+fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
+    let mut v: Vec<String> = m
+        .map(|m| {
+            m.workspaces
+                .iter()
+                .map(|w| w.vpc_id.clone())
+                .chain(m.transit_vpcs.iter().map(|t| t.vpc_id.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Collects every requested region through the default credential chain.
+fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(p) = &aws.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &aws.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let base = loader.load().await;
+        let regions: Vec<Option<String>> = if aws.region.is_empty() {
+            vec![None]
+        } else {
+            aws.region.iter().cloned().map(Some).collect()
+        };
+        let mut account: Option<Option<String>> = None;
+        let mut out = Vec::new();
+        for region in regions {
+            let conf = match &region {
+                Some(r) => base
+                    .to_builder()
+                    .region(aws_config::Region::new(r.clone()))
+                    .build(),
+                None => base.clone(),
+            };
+            let Some(region) = conf.region().map(|r| r.to_string()) else {
+                return Err(CliError::Usage(
+                    "no region: pass --region or set one in the AWS profile or AWS_REGION".into(),
+                ));
+            };
+            if account.is_none() {
+                let id = plaudit::collect::account_id(&conf).await;
+                if id.is_none() {
+                    eprintln!(
+                        "plaudit: warning: sts:GetCallerIdentity failed; the account id is unknown"
+                    );
+                }
+                account = Some(id);
+            }
+            let account = account.clone().flatten();
+            progress(&format!("collecting {region}"));
+            let started = Instant::now();
+            let client = aws_sdk_ec2_client(&conf);
+            let counter = plaudit::collect::CallCounter::default();
+            let opts = plaudit::collect::CollectOptions {
+                vpc_ids: manifest_vpcs(manifest),
+                ..Default::default()
+            };
+            let meta = plaudit::snapshot::SnapshotMeta {
+                format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
+                account_id: account.clone(),
+                region: Some(region.clone()),
+                collected_at: Some(plaudit::time::now_rfc3339()),
+                collection_errors: Vec::new(),
+            };
+            let snap = plaudit::collect::collect(&client, &opts, meta, &counter).await;
+            progress(&format!(
+                "collected {region}: {} API calls in {:.2}s",
+                counter.total(),
+                started.elapsed().as_secs_f64()
+            ));
+            for i in plaudit::snapshot::Input::ALL {
+                if let Err(f) = snap.availability(i) {
+                    if f.code != "NotCollected" {
+                        eprintln!("plaudit: warning: {f}; the rules that need it report error");
+                    }
+                }
+            }
+            out.push(snap);
+        }
+        Ok(out)
+    })
+}
+
+fn aws_sdk_ec2_client(conf: &aws_config::SdkConfig) -> plaudit::collect::Ec2Client {
+    plaudit::collect::Ec2Client::new(conf)
+}
+
+fn snapshot(a: SnapshotArgs) -> Result<u8, CliError> {
+    let manifest = a.manifest.as_deref().map(Manifest::load).transpose()?;
+    let snaps = collect_live(&a.aws, manifest.as_ref())?;
+    let several = snaps.len() > 1;
+    for s in &snaps {
+        let dir = match (several, s.meta.region.as_deref()) {
+            (true, Some(r)) => a.out.join(r),
+            _ => a.out.clone(),
+        };
+        s.write(&dir)?;
+        eprintln!("plaudit: wrote {}", dir.display());
+    }
+    Ok(0)
+}
+
+/// Renders one report where `--output` and `--format` say. When one run audits several regions,
+/// each report goes to its own file, `FILE.<region>`.
+fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Result<u8, CliError> {
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
     let color = match a.color {
         ColorChoice::Always => true,
@@ -237,11 +418,19 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         Format::Json => Box::new(render::Json),
         Format::Markdown => Box::new(render::Markdown),
     };
-    let (path, result) = match &a.output {
+    let output = match (&a.output, several) {
+        (Some(p), true) => Some(PathBuf::from(format!(
+            "{}.{}",
+            p.display(),
+            report.region.as_deref().unwrap_or("unknown")
+        ))),
+        (o, _) => o.clone(),
+    };
+    let (path, result) = match &output {
         Some(p) => {
             let res = File::create(p).and_then(|f| {
                 let mut w = BufWriter::with_capacity(1 << 20, f);
-                renderer.render(&report, &mut w)?;
+                renderer.render(report, &mut w)?;
                 w.flush()
             });
             (p.display().to_string(), res)
@@ -251,7 +440,7 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
             let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
             (
                 "standard output".to_string(),
-                renderer.render(&report, &mut out).and_then(|_| out.flush()),
+                renderer.render(report, &mut out).and_then(|_| out.flush()),
             )
         }
     };
@@ -260,9 +449,8 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         for n in &report.deployment.notes {
             eprintln!("plaudit: note: {n}");
         }
-        eprintln!("plaudit: {}", render::summary_line(&report));
+        eprintln!("plaudit: {}", render::summary_line(report));
     }
-    progress(&format!("done in {:.2}s", started.elapsed().as_secs_f64()));
     Ok(match report.exit_code(a.fail_on.into()) {
         0 => 0,
         1 => EXIT_FAILURES,

@@ -6,6 +6,8 @@
 //! [`engine`], [`render`]) names no AWS SDK type and builds without any feature.
 
 pub mod cidr;
+#[cfg(feature = "aws")]
+pub mod collect;
 pub mod deployment;
 pub mod engine;
 pub mod finding;
