@@ -417,3 +417,104 @@ async fn a_failed_call_is_an_error_not_a_pass() {
         .any(|f| f.message.contains("DispatchFailure")));
     assert_eq!(r.exit_code(plaudit::Severity::High), 3);
 }
+
+/// Fault injection at the SDK boundary: answers the chosen operations with an EC2 error, as AWS
+/// would (the HTTP exchange with moto still happens; its answer is replaced before parsing).
+#[derive(Debug)]
+struct FailOperations(Vec<(&'static str, u16, &'static str)>);
+
+impl aws_sdk_ec2::config::Intercept for FailOperations {
+    fn name(&self) -> &'static str {
+        "FailOperations"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut aws_sdk_ec2::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &aws_sdk_ec2::config::RuntimeComponents,
+        cfg: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let op = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.name().to_string())
+            .unwrap_or_default();
+        if let Some((_, status, code)) = self.0.iter().find(|(o, _, _)| *o == op) {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected by the test</Message></Error></Errors><RequestID>test</RequestID></Response>"
+            );
+            *ctx.response_mut().status_mut() =
+                aws_smithy_runtime_api::http::StatusCode::try_from(*status)?;
+            *ctx.response_mut().body_mut() = aws_smithy_types::body::SdkBody::from(body);
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn access_denied_and_throttling_become_errors_with_their_codes() {
+    let setup = client().await;
+    let b = build_isolated(&setup, "10.62.0.0/16").await;
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(5)),
+        )
+        .load()
+        .await;
+    let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
+        .interceptor(FailOperations(vec![
+            ("DescribeNetworkAcls", 403, "UnauthorizedOperation"),
+            ("DescribeVpcEndpoints", 503, "RequestLimitExceeded"),
+        ]))
+        .build();
+    let c = Client::from_conf(ec2_conf);
+    let (snap, counter) = collect_scoped(&c, &b.vpc).await;
+    let acl = snap.network_acls.as_ref().unwrap_err();
+    assert_eq!(
+        (acl.api.as_str(), acl.code.as_str()),
+        ("DescribeNetworkAcls", "UnauthorizedOperation")
+    );
+    let eps = snap.vpc_endpoints.as_ref().unwrap_err();
+    assert_eq!(eps.code, "RequestLimitExceeded");
+    // The rest was read normally, and the throttled call was retried a bounded number of times
+    // (one page counted: the SDK's three attempts are one call to the collector).
+    assert!(snap.subnets.is_ok() && snap.security_group_rules.is_ok());
+    assert_eq!(counter.by_api().get("DescribeVpcEndpoints"), Some(&1));
+
+    let m = manifest(&b);
+    let r = audit(
+        &snap,
+        &AuditOptions {
+            manifest: Some(&m),
+            ..AuditOptions::default()
+        },
+    );
+    let needs = |f: &plaudit::Finding, input: Input| {
+        plaudit::rules::meta(&f.rule_id).is_some_and(|meta| meta.inputs.contains(&input))
+    };
+    let blind: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| needs(f, Input::NetworkAcls) || needs(f, Input::VpcEndpoints))
+        .collect();
+    assert!(!blind.is_empty());
+    for f in &blind {
+        assert_eq!(f.status, Status::Error, "{f:#?}");
+    }
+    assert!(blind
+        .iter()
+        .any(|f| f.message.contains("UnauthorizedOperation")));
+    assert!(blind
+        .iter()
+        .any(|f| f.message.contains("RequestLimitExceeded")));
+    // What could be read is still judged.
+    assert_eq!(status(&r, "PL-VPC-001"), vec![Status::Pass]);
+    assert!(!r.summary.complete);
+}
