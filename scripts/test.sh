@@ -15,8 +15,9 @@ cargo fmt --all -- --check
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== pure core without optional features (no AWS SDK)"
+echo "== pure core and offline CLI without optional features (no AWS SDK)"
 cargo test -p plaudit --no-default-features --locked --lib
+cargo clippy -p plaudit-cli --no-default-features --all-targets --locked -- -D warnings
 
 echo "== moto $MOTO_VERSION"
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then

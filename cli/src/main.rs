@@ -161,6 +161,7 @@ enum CliError {
     },
     #[error("{0}")]
     Usage(String),
+    #[cfg(feature = "live")]
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
 }
@@ -283,6 +284,7 @@ fn worst_code(a: u8, b: u8) -> u8 {
     }
 }
 
+#[cfg(feature = "live")]
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -290,6 +292,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::Runtime)
 }
 
+#[cfg(feature = "live")]
 /// The VPCs a manifest names (workspaces and transit VPCs): the scope of a live collection.
 fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
     let mut v: Vec<String> = m
@@ -306,6 +309,7 @@ fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
     v
 }
 
+#[cfg(feature = "live")]
 /// Collects every requested region through the default credential chain.
 fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
     let rt = runtime()?;
@@ -391,10 +395,12 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
     })
 }
 
+#[cfg(feature = "live")]
 fn aws_sdk_ec2_client(conf: &aws_config::SdkConfig) -> plaudit::collect::Ec2Client {
     plaudit::collect::Ec2Client::new(conf)
 }
 
+#[cfg(feature = "live")]
 fn snapshot(a: SnapshotArgs) -> Result<u8, CliError> {
     let manifest = a.manifest.as_deref().map(Manifest::load).transpose()?;
     let snaps = collect_live(&a.aws, manifest.as_ref())?;
@@ -408,6 +414,18 @@ fn snapshot(a: SnapshotArgs) -> Result<u8, CliError> {
         eprintln!("plaudit: wrote {}", dir.display());
     }
     Ok(0)
+}
+
+#[cfg(not(feature = "live"))]
+fn collect_live(_aws: &AwsArgs, _manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
+    Err(CliError::Usage(
+        "this plaudit was built without the `live` feature: pass --snapshot DIR, or rebuild with default features to audit live accounts".into(),
+    ))
+}
+
+#[cfg(not(feature = "live"))]
+fn snapshot(_a: SnapshotArgs) -> Result<u8, CliError> {
+    collect_live(&_a.aws, None).map(|_| 0)
 }
 
 /// Renders one report where `--output` and `--format` say. When one run audits several regions,

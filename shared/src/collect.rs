@@ -63,7 +63,7 @@ impl CallCounter {
     }
 }
 
-fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug + 'static>(
     api: &str,
     e: &SdkError<E, R>,
 ) -> CollectFailure {
@@ -76,23 +76,31 @@ fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
                 .to_string(),
         ),
         SdkError::TimeoutError(_) => ("Timeout".to_string(), "the call timed out".to_string()),
-        SdkError::DispatchFailure(d) => (
+        SdkError::DispatchFailure(_) => (
             "DispatchFailure".to_string(),
-            format!(
-                "the request could not be sent: {:?}",
-                d.as_connector_error().map(|c| c.to_string())
-            ),
+            format!("the request could not be sent: {}", chain(e)),
         ),
-        other => (
-            "SdkError".to_string(),
-            aws_sdk_ec2::error::DisplayErrorContext(other).to_string(),
-        ),
+        other => ("SdkError".to_string(), chain(other)),
     };
     CollectFailure {
         api: api.to_string(),
         code,
         message,
     }
+}
+
+/// An error and its sources, each by its `Display`, the way a person reads them.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
 }
 
 /// Drains a paginator into items, counting one call per page.

@@ -27,14 +27,23 @@ fn reset(url: &str) {
     write!(s, "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+        "{out}"
+    );
 }
 
 fn cpu_seconds() -> f64 {
     // utime + stime from /proc/self/stat, in clock ticks (100 per second on Linux).
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -50,22 +59,61 @@ fn rss_kib(field: &str) -> u64 {
 async fn build(c: &Client, n: usize) {
     for i in 0..n {
         let cidr = format!("10.{}.{}.0/24", i / 256, i % 256);
-        let vpc = c.create_vpc().cidr_block(&cidr).send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+        let vpc = c
+            .create_vpc()
+            .cidr_block(&cidr)
+            .send()
+            .await
+            .unwrap()
+            .vpc
+            .unwrap()
+            .vpc_id
+            .unwrap();
         let base = cidr.trim_end_matches(".0/24");
         let mut subnets = Vec::new();
         for (k, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-            let s = c.create_subnet().vpc_id(&vpc).cidr_block(format!("{base}.{}/26", k * 64)).availability_zone(*az).send().await.unwrap();
+            let s = c
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(format!("{base}.{}/26", k * 64))
+                .availability_zone(*az)
+                .send()
+                .await
+                .unwrap();
             subnets.push(s.subnet.unwrap().subnet_id.unwrap());
         }
-        let sg = c.create_security_group().group_name(format!("ws-{i}")).description("ws").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
+        let sg = c
+            .create_security_group()
+            .group_name(format!("ws-{i}"))
+            .description("ws")
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap();
         c.authorize_security_group_ingress()
             .group_id(&sg)
-            .ip_permissions(IpPermission::builder().ip_protocol("-1").user_id_group_pairs(UserIdGroupPair::builder().group_id(&sg).build()).build())
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("-1")
+                    .user_id_group_pairs(UserIdGroupPair::builder().group_id(&sg).build())
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
-        for service in ["com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f04", "com.amazonaws.vpce.us-east-1.vpce-svc-00018a8c3ff62ffdf"] {
-            let mut req = c.create_vpc_endpoint().vpc_id(&vpc).vpc_endpoint_type(VpcEndpointType::Interface).service_name(service).private_dns_enabled(true).security_group_ids(&sg);
+        for service in [
+            "com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f04",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-00018a8c3ff62ffdf",
+        ] {
+            let mut req = c
+                .create_vpc_endpoint()
+                .vpc_id(&vpc)
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .service_name(service)
+                .private_dns_enabled(true)
+                .security_group_ids(&sg);
             for s in &subnets {
                 req = req.subnet_ids(s);
             }
@@ -82,7 +130,10 @@ fn main() {
         .map(|i| args[i + 1].split(',').map(|s| s.parse().unwrap()).collect())
         .unwrap_or_else(|| vec![10, 100]);
     let url = moto();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     println!("| VPCs in moto | API calls | of which DescribeVpcAttribute | collect wall | audit wall | process CPU (collect + audit) | RSS growth | findings |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
@@ -91,7 +142,9 @@ fn main() {
             let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(&url)
                 .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "bench"))
+                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                    "testing", "testing", None, None, "bench",
+                ))
                 .load()
                 .await;
             let c = Client::new(&conf);
@@ -100,7 +153,12 @@ fn main() {
             let cpu0 = cpu_seconds();
             let t0 = Instant::now();
             let counter = CallCounter::default();
-            let meta = SnapshotMeta { account_id: Some("123456789012".into()), region: Some("us-east-1".into()), collected_at: Some("2026-11-30T06:00:00Z".into()), ..SnapshotMeta::default() };
+            let meta = SnapshotMeta {
+                account_id: Some("123456789012".into()),
+                region: Some("us-east-1".into()),
+                collected_at: Some("2026-11-30T06:00:00Z".into()),
+                ..SnapshotMeta::default()
+            };
             let snap = collect(&c, &CollectOptions::default(), meta, &counter).await;
             let collect_wall = t0.elapsed();
             let t1 = Instant::now();
