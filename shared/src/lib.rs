@@ -9,6 +9,7 @@ pub mod cidr;
 #[cfg(feature = "aws")]
 pub mod collect;
 pub mod deployment;
+pub mod drift;
 pub mod engine;
 pub mod finding;
 pub mod index;
