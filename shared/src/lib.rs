@@ -8,6 +8,7 @@
 pub mod cidr;
 #[cfg(feature = "aws")]
 pub mod collect;
+pub mod config_rule;
 pub mod deployment;
 pub mod drift;
 pub mod engine;

@@ -1,0 +1,715 @@
+//! AWS Config custom-rule logic, pure: parsing the invocation event, choosing what to report, and
+//! turning findings into evaluations. The Lambda function adds the AWS calls around it.
+//!
+//! Decisions (see README): an `error` finding is reported as `NON_COMPLIANT` with an annotation
+//! that says the state could not be read, because leaving the previous evaluation untouched would
+//! keep a stale `COMPLIANT` on the dashboard. One evaluation per (Config rule, resource) aggregates
+//! that resource's findings: any failure, else any error, makes it `NON_COMPLIANT`; a pass or a
+//! waiver makes it `COMPLIANT`; nothing applicable makes it `NOT_APPLICABLE`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::finding::{Finding, Status};
+
+/// The resource statuses that are evaluated; the others (deleted, not recorded) are not applicable.
+const EVALUATED_STATUSES: [&str; 2] = ["OK", "ResourceDiscovered"];
+
+/// The top level of the event Config sends. `invokingEvent` and `ruleParameters` are JSON in a
+/// string. Missing optional keys are tolerated (older event versions leave some out).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigEvent {
+    #[serde(default)]
+    pub invoking_event: Option<String>,
+    #[serde(default)]
+    pub rule_parameters: Option<String>,
+    #[serde(default)]
+    pub result_token: Option<String>,
+    #[serde(default)]
+    pub event_left_scope: bool,
+    #[serde(default)]
+    pub config_rule_name: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+impl ConfigEvent {
+    /// `TESTMODE` as the result token means: call `PutEvaluations` with `TestMode=true`.
+    pub fn test_mode(&self) -> bool {
+        self.result_token.as_deref() == Some("TESTMODE")
+    }
+}
+
+/// A resource as Config names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKey {
+    pub resource_type: String,
+    pub resource_id: String,
+}
+
+/// What triggered the invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    /// A configuration change of one resource.
+    Change {
+        resource: ResourceKey,
+        /// `OK`, `ResourceDiscovered`, `ResourceDeleted`, ...
+        status: String,
+        capture_time: String,
+        /// The VPC the resource belongs to, when the item says.
+        vpc_id: Option<String>,
+    },
+    /// A change whose item was too large to send: fetch it with `GetResourceConfigHistory`.
+    Oversized {
+        resource: ResourceKey,
+        status: String,
+        capture_time: String,
+    },
+    /// A periodic run.
+    Scheduled { notification_time: String },
+    /// A message type this version does not know: reply with no evaluations.
+    Unknown { message_type: String },
+}
+
+/// Why an event could not be understood.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigEventError {
+    #[error("the event is not a Config rule event: {0}")]
+    Envelope(String),
+    #[error("invokingEvent is missing")]
+    NoInvokingEvent,
+    #[error("invokingEvent is not JSON: {0}")]
+    InvokingEventNotJson(String),
+    #[error("invokingEvent.{field} is missing or not a string")]
+    Field { field: &'static str },
+    #[error("ruleParameters is not a JSON object: {0}")]
+    Parameters(String),
+    #[error("ruleParameters `rules`: `{0}` is not a plaudit rule id or family")]
+    UnknownRule(String),
+}
+
+/// The rule parameters plaudit reads: `{"rules": "PL-SG,PL-NACL"}` (ids or families; a JSON array
+/// works too). Without them, every rule is reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleParameters {
+    pub rules: Vec<String>,
+}
+
+/// Parses the event envelope.
+pub fn parse_event(raw: &Value) -> Result<ConfigEvent, ConfigEventError> {
+    serde_json::from_value(raw.clone()).map_err(|e| ConfigEventError::Envelope(e.to_string()))
+}
+
+fn text<'a>(v: &'a Value, key: &'static str) -> Result<&'a str, ConfigEventError> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or(ConfigEventError::Field { field: key })
+}
+
+fn vpc_of(item: &Value) -> Option<String> {
+    if item.get("resourceType").and_then(Value::as_str) == Some("AWS::EC2::VPC") {
+        return item
+            .get("resourceId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    if let Some(v) = item.pointer("/configuration/vpcId").and_then(Value::as_str) {
+        return Some(v.to_string());
+    }
+    item.get("relationships")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("resourceType").and_then(Value::as_str) == Some("AWS::EC2::VPC"))
+        .and_then(|r| r.get("resourceId").and_then(Value::as_str))
+        .map(str::to_string)
+}
+
+/// Parses `invokingEvent`.
+pub fn parse_invocation(event: &ConfigEvent) -> Result<Invocation, ConfigEventError> {
+    let raw = event
+        .invoking_event
+        .as_deref()
+        .ok_or(ConfigEventError::NoInvokingEvent)?;
+    let v: Value = serde_json::from_str(raw)
+        .map_err(|e| ConfigEventError::InvokingEventNotJson(e.to_string()))?;
+    let message_type = text(&v, "messageType")?;
+    let key = |item: &Value| -> Result<ResourceKey, ConfigEventError> {
+        Ok(ResourceKey {
+            resource_type: text(item, "resourceType")?.to_string(),
+            resource_id: text(item, "resourceId")?.to_string(),
+        })
+    };
+    match message_type {
+        "ConfigurationItemChangeNotification" => {
+            let item = v.get("configurationItem").ok_or(ConfigEventError::Field {
+                field: "configurationItem",
+            })?;
+            Ok(Invocation::Change {
+                resource: key(item)?,
+                status: text(item, "configurationItemStatus")?.to_string(),
+                capture_time: text(item, "configurationItemCaptureTime")?.to_string(),
+                vpc_id: vpc_of(item),
+            })
+        }
+        "OversizedConfigurationItemChangeNotification" => {
+            let item = v
+                .get("configurationItemSummary")
+                .ok_or(ConfigEventError::Field {
+                    field: "configurationItemSummary",
+                })?;
+            Ok(Invocation::Oversized {
+                resource: key(item)?,
+                status: text(item, "configurationItemStatus")?.to_string(),
+                capture_time: text(item, "configurationItemCaptureTime")?.to_string(),
+            })
+        }
+        "ScheduledNotification" => Ok(Invocation::Scheduled {
+            notification_time: text(&v, "notificationCreationTime")?.to_string(),
+        }),
+        other => Ok(Invocation::Unknown {
+            message_type: other.to_string(),
+        }),
+    }
+}
+
+/// The VPC of an item fetched with `GetResourceConfigHistory` (whose `configuration` is a JSON
+/// string and whose relationships use other field names).
+pub fn vpc_of_history_item(
+    resource_type: &str,
+    resource_id: &str,
+    configuration: Option<&str>,
+    relationships: &[(String, String)],
+) -> Option<String> {
+    if resource_type == "AWS::EC2::VPC" {
+        return Some(resource_id.to_string());
+    }
+    if let Some(v) = configuration
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|c| c.get("vpcId").and_then(Value::as_str).map(str::to_string))
+    {
+        return Some(v);
+    }
+    relationships
+        .iter()
+        .find(|(t, _)| t == "AWS::EC2::VPC")
+        .map(|(_, id)| id.clone())
+}
+
+/// Parses `ruleParameters`.
+pub fn parse_parameters(event: &ConfigEvent) -> Result<RuleParameters, ConfigEventError> {
+    let Some(raw) = event
+        .rule_parameters
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    else {
+        return Ok(RuleParameters::default());
+    };
+    let v: Value =
+        serde_json::from_str(raw).map_err(|e| ConfigEventError::Parameters(e.to_string()))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ConfigEventError::Parameters("expected an object".into()))?;
+    let rules: Vec<String> = match obj.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|x| x.trim().to_ascii_uppercase())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|x| x.trim().to_ascii_uppercase())
+            .collect(),
+        Some(_) => {
+            return Err(ConfigEventError::Parameters(
+                "`rules` must be a string or an array".into(),
+            ))
+        }
+    };
+    if let Some(bad) = rules
+        .iter()
+        .find(|r| crate::rules::select(std::slice::from_ref(r)).is_empty())
+    {
+        return Err(ConfigEventError::UnknownRule(bad.clone()));
+    }
+    Ok(RuleParameters { rules })
+}
+
+/// Config's verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Compliance {
+    Compliant,
+    NonCompliant,
+    NotApplicable,
+}
+
+impl Compliance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Compliant => "COMPLIANT",
+            Compliance::NonCompliant => "NON_COMPLIANT",
+            Compliance::NotApplicable => "NOT_APPLICABLE",
+        }
+    }
+}
+
+/// One evaluation to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub resource: ResourceKey,
+    pub compliance: Compliance,
+    /// At most 256 bytes, never empty (left out rather than sent empty).
+    pub annotation: Option<String>,
+    /// RFC 3339: the item's capture time for a change, the notification time for a periodic run.
+    pub ordering_timestamp: String,
+}
+
+/// The largest annotation Config takes.
+pub const ANNOTATION_MAX_BYTES: usize = 256;
+
+/// At most this many evaluations per `PutEvaluations` call.
+pub const EVALUATIONS_PER_CALL: usize = 100;
+
+/// Cuts text to `ANNOTATION_MAX_BYTES` on a character boundary, marking the cut.
+pub fn annotation(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.len() <= ANNOTATION_MAX_BYTES {
+        return Some(t.to_string());
+    }
+    const MARK: &str = " [truncated]";
+    let mut end = ANNOTATION_MAX_BYTES - MARK.len();
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}{MARK}", &t[..end]))
+}
+
+/// One evaluation per resource, aggregating its findings (see the module documentation).
+/// `scope`, when given, keeps only those resources (a change re-evaluates one VPC).
+pub fn evaluations(
+    findings: &[Finding],
+    scope: Option<&BTreeSet<ResourceKey>>,
+    ordering_timestamp: &str,
+) -> Vec<Evaluation> {
+    let mut by_resource: BTreeMap<ResourceKey, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        let key = ResourceKey {
+            resource_type: f.resource_type.as_str().to_string(),
+            resource_id: f.resource_id.to_string(),
+        };
+        if scope.is_some_and(|s| !s.contains(&key)) {
+            continue;
+        }
+        by_resource.entry(key).or_default().push(f);
+    }
+    by_resource
+        .into_iter()
+        .map(|(resource, fs)| {
+            let failing: Vec<&&Finding> = fs.iter().filter(|f| f.status == Status::Fail).collect();
+            let errors: Vec<&&Finding> = fs.iter().filter(|f| f.status == Status::Error).collect();
+            let (compliance, text) = if !failing.is_empty() {
+                let ids: Vec<&str> = failing.iter().map(|f| &*f.rule_id).collect();
+                (
+                    Compliance::NonCompliant,
+                    format!("{}: {}", ids.join(", "), failing[0].message),
+                )
+            } else if !errors.is_empty() {
+                (
+                    Compliance::NonCompliant,
+                    format!(
+                        "Could not evaluate ({}): {}",
+                        errors
+                            .iter()
+                            .map(|f| &*f.rule_id)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        errors[0].message
+                    ),
+                )
+            } else if fs
+                .iter()
+                .any(|f| matches!(f.status, Status::Pass | Status::Waived))
+            {
+                let waived = fs.iter().filter(|f| f.status == Status::Waived).count();
+                (
+                    Compliance::Compliant,
+                    if waived > 0 {
+                        format!("{waived} finding(s) waived")
+                    } else {
+                        String::new()
+                    },
+                )
+            } else {
+                (Compliance::NotApplicable, String::new())
+            };
+            Evaluation {
+                resource,
+                compliance,
+                annotation: annotation(&text),
+                ordering_timestamp: ordering_timestamp.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Every resource of a VPC that plaudit reports on: what a change anywhere in the VPC
+/// re-evaluates (a security-group change can break a flow that a NACL finding describes).
+pub fn resources_of_vpc(ix: &crate::index::Index<'_>, vpc_id: &str) -> BTreeSet<ResourceKey> {
+    use crate::finding::ResourceType as R;
+    let k = |t: R, id: &str| ResourceKey {
+        resource_type: t.as_str().to_string(),
+        resource_id: id.to_string(),
+    };
+    let mut out = BTreeSet::from([k(R::Vpc, vpc_id)]);
+    for s in ix.subnets_by_vpc.get(vpc_id).into_iter().flatten() {
+        out.insert(k(R::Subnet, &s.subnet_id));
+        if let Some(acl) = ix.acl_for(&s.subnet_id) {
+            out.insert(k(R::NetworkAcl, acl.id));
+        }
+    }
+    for t in ix.rts_by_vpc.get(vpc_id).into_iter().flatten() {
+        out.insert(k(R::RouteTable, &t.route_table_id));
+    }
+    for g in ix.groups_in(vpc_id) {
+        out.insert(k(R::SecurityGroup, &g.group_id));
+    }
+    for e in ix.endpoints(vpc_id) {
+        out.insert(k(R::VpcEndpoint, &e.vpc_endpoint_id));
+    }
+    for g in ix.igws_by_vpc.get(vpc_id).into_iter().flatten() {
+        out.insert(k(R::InternetGateway, &g.internet_gateway_id));
+    }
+    for n in ix.nats_by_vpc.get(vpc_id).into_iter().flatten() {
+        out.insert(k(R::NatGateway, &n.nat_gateway_id));
+    }
+    out
+}
+
+/// `NOT_APPLICABLE` for the resources Config still shows for this rule that the current periodic
+/// run no longer reports (matched on type and id). Only for periodic runs: doing it on a change
+/// would wipe every other resource's result.
+pub fn stale(
+    previous: &[ResourceKey],
+    current: &[Evaluation],
+    ordering_timestamp: &str,
+) -> Vec<Evaluation> {
+    let now: BTreeSet<&ResourceKey> = current.iter().map(|e| &e.resource).collect();
+    let mut out: Vec<Evaluation> = previous
+        .iter()
+        .filter(|k| !now.contains(k))
+        .map(|k| Evaluation {
+            resource: k.clone(),
+            compliance: Compliance::NotApplicable,
+            annotation: annotation("No longer in plaudit's audit scope."),
+            ordering_timestamp: ordering_timestamp.to_string(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.resource.cmp(&b.resource));
+    out.dedup_by(|a, b| a.resource == b.resource);
+    out
+}
+
+/// The single evaluation for a change that left the rule's scope or whose resource is gone.
+pub fn change_not_applicable(event: &ConfigEvent, invocation: &Invocation) -> Option<Evaluation> {
+    let (resource, status, time) = match invocation {
+        Invocation::Change {
+            resource,
+            status,
+            capture_time,
+            ..
+        }
+        | Invocation::Oversized {
+            resource,
+            status,
+            capture_time,
+        } => (resource, status, capture_time),
+        _ => return None,
+    };
+    let gone = !EVALUATED_STATUSES.contains(&status.as_str());
+    (event.event_left_scope || gone).then(|| Evaluation {
+        resource: resource.clone(),
+        compliance: Compliance::NotApplicable,
+        annotation: annotation(if event.event_left_scope {
+            "The resource left the rule's scope."
+        } else {
+            "The resource was deleted or is not recorded."
+        }),
+        ordering_timestamp: time.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(invoking: Value, params: Option<&str>) -> ConfigEvent {
+        parse_event(&json!({
+            "version": "1.0",
+            "invokingEvent": invoking.to_string(),
+            "ruleParameters": params,
+            "resultToken": "TESTMODE",
+            "eventLeftScope": false,
+            "configRuleName": "plaudit-security-groups",
+            "accountId": "123456789012"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn parses_the_three_message_types_and_tolerates_unknown_ones() {
+        let change = event(
+            json!({"messageType": "ConfigurationItemChangeNotification", "notificationCreationTime": "2026-11-30T06:00:01Z",
+                   "configurationItem": {"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK",
+                       "configurationItemCaptureTime": "2026-11-30T06:00:00Z", "configuration": {"vpcId": "vpc-1"}, "relationships": []}}),
+            None,
+        );
+        assert!(change.test_mode());
+        match parse_invocation(&change).unwrap() {
+            Invocation::Change {
+                resource,
+                vpc_id,
+                capture_time,
+                ..
+            } => {
+                assert_eq!(resource.resource_id, "sg-1");
+                assert_eq!(vpc_id.as_deref(), Some("vpc-1"));
+                assert_eq!(capture_time, "2026-11-30T06:00:00Z");
+            }
+            other => panic!("{other:?}"),
+        }
+        let subnet = event(
+            json!({"messageType": "ConfigurationItemChangeNotification",
+                   "configurationItem": {"resourceType": "AWS::EC2::NetworkAcl", "resourceId": "acl-1", "configurationItemStatus": "OK",
+                       "configurationItemCaptureTime": "t", "relationships": [{"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-9", "name": "Is contained in Vpc"}]}}),
+            None,
+        );
+        assert!(
+            matches!(parse_invocation(&subnet).unwrap(), Invocation::Change { vpc_id: Some(v), .. } if v == "vpc-9")
+        );
+        let oversized = event(
+            json!({"messageType": "OversizedConfigurationItemChangeNotification",
+                   "configurationItemSummary": {"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-2", "configurationItemStatus": "ResourceDeleted", "configurationItemCaptureTime": "t2"}}),
+            None,
+        );
+        let inv = parse_invocation(&oversized).unwrap();
+        assert!(
+            matches!(&inv, Invocation::Oversized { resource, .. } if resource.resource_id == "vpc-2")
+        );
+        let na = change_not_applicable(&oversized, &inv).unwrap();
+        assert_eq!(na.compliance, Compliance::NotApplicable);
+        assert_eq!(na.ordering_timestamp, "t2");
+        let periodic = event(
+            json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-30T07:00:00Z", "awsAccountId": "1"}),
+            None,
+        );
+        assert_eq!(
+            parse_invocation(&periodic).unwrap(),
+            Invocation::Scheduled {
+                notification_time: "2026-11-30T07:00:00Z".into()
+            }
+        );
+        let unknown = event(
+            json!({"messageType": "ConfigurationSnapshotDeliveryCompleted"}),
+            None,
+        );
+        assert!(matches!(
+            parse_invocation(&unknown).unwrap(),
+            Invocation::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn malformed_events_are_errors_not_evaluations() {
+        let mut e = event(json!({}), None);
+        e.invoking_event = Some("{not json".into());
+        assert!(matches!(
+            parse_invocation(&e),
+            Err(ConfigEventError::InvokingEventNotJson(_))
+        ));
+        e.invoking_event = Some(json!({"messageType": 7}).to_string());
+        assert_eq!(
+            parse_invocation(&e),
+            Err(ConfigEventError::Field {
+                field: "messageType"
+            })
+        );
+        e.invoking_event = None;
+        assert_eq!(parse_invocation(&e), Err(ConfigEventError::NoInvokingEvent));
+        assert!(parse_event(&json!("a string")).is_err());
+        // eventLeftScope may be missing.
+        assert!(parse_event(&json!({"invokingEvent": "{}"})).is_ok());
+    }
+
+    #[test]
+    fn rule_parameters_select_rules_and_reject_typos() {
+        assert_eq!(
+            parse_parameters(&event(json!({}), Some(r#"{"rules": "pl-sg, PL-EP-006"}"#)))
+                .unwrap()
+                .rules,
+            vec!["PL-SG", "PL-EP-006"]
+        );
+        assert_eq!(
+            parse_parameters(&event(json!({}), Some(r#"{"rules": ["PL-NACL"]}"#)))
+                .unwrap()
+                .rules,
+            vec!["PL-NACL"]
+        );
+        assert!(parse_parameters(&event(json!({}), None))
+            .unwrap()
+            .rules
+            .is_empty());
+        assert_eq!(
+            parse_parameters(&event(json!({}), Some(r#"{"rules": "PL-SGG"}"#))),
+            Err(ConfigEventError::UnknownRule("PL-SGG".into()))
+        );
+        assert!(parse_parameters(&event(json!({}), Some("[1]"))).is_err());
+    }
+
+    #[test]
+    fn annotations_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(300);
+        let a = annotation(&long).unwrap();
+        assert!(a.len() <= ANNOTATION_MAX_BYTES, "{}", a.len());
+        assert!(a.ends_with(" [truncated]"));
+        assert_eq!(annotation("   "), None);
+        assert_eq!(annotation("ok").as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn one_evaluation_per_resource_with_errors_never_compliant() {
+        use crate::engine::{audit, AuditOptions};
+        use crate::synth::{Estate, Ids};
+        let mut e = Estate::backend();
+        if let Ok(r) = &mut e.snap.security_group_rules {
+            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
+        }
+        let f = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        )
+        .findings;
+        let evals = evaluations(&f, None, "2026-11-30T07:00:00Z");
+        let keys: BTreeSet<&ResourceKey> = evals.iter().map(|e| &e.resource).collect();
+        assert_eq!(keys.len(), evals.len(), "one evaluation per resource");
+        let sg = evals
+            .iter()
+            .find(|x| x.resource.resource_id == Ids::new(0).ws_sg)
+            .unwrap();
+        assert_eq!(sg.compliance, Compliance::NonCompliant);
+        assert!(sg.annotation.as_deref().unwrap().starts_with("PL-SG-006: "));
+        // Blind: the endpoint rules cannot read their input; their VPC-level result is not compliant.
+        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        let f = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        )
+        .findings;
+        let evals = evaluations(&f, None, "t");
+        let vpc = evals
+            .iter()
+            .find(|x| x.resource.resource_id == Ids::new(0).vpc)
+            .unwrap();
+        assert_eq!(vpc.compliance, Compliance::NonCompliant);
+        assert!(
+            vpc.annotation
+                .as_deref()
+                .unwrap()
+                .starts_with("Could not evaluate"),
+            "{vpc:?}"
+        );
+        // Scoped to one resource, and chunked for PutEvaluations.
+        let scope: BTreeSet<ResourceKey> = [ResourceKey {
+            resource_type: "AWS::EC2::SecurityGroup".into(),
+            resource_id: Ids::new(0).ws_sg,
+        }]
+        .into();
+        assert_eq!(evaluations(&f, Some(&scope), "t").len(), 1);
+        let many: Vec<Evaluation> = (0..250)
+            .map(|i| Evaluation {
+                resource: ResourceKey {
+                    resource_type: "AWS::EC2::VPC".into(),
+                    resource_id: format!("vpc-{i}"),
+                },
+                compliance: Compliance::Compliant,
+                annotation: None,
+                ordering_timestamp: "t".into(),
+            })
+            .collect();
+        assert_eq!(
+            many.chunks(EVALUATIONS_PER_CALL)
+                .map(|c| c.len())
+                .collect::<Vec<_>>(),
+            vec![100, 100, 50]
+        );
+    }
+
+    #[test]
+    fn a_change_re_evaluates_its_whole_vpc_and_nothing_else() {
+        use crate::engine::{audit, AuditOptions};
+        use crate::synth::{Estate, Ids};
+        let mut e = Estate::backend();
+        e.add_vpc(1, true);
+        let ix = crate::index::Index::new(&e.snap);
+        let scope = resources_of_vpc(&ix, &Ids::new(0).vpc);
+        assert!(
+            scope
+                .iter()
+                .any(|k| k.resource_id == Ids::new(0).acl
+                    && k.resource_type == "AWS::EC2::NetworkAcl")
+        );
+        assert!(scope.iter().any(|k| k.resource_id == Ids::new(0).relay));
+        assert!(!scope.iter().any(|k| k.resource_id == Ids::new(1).vpc));
+        let f = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        )
+        .findings;
+        let evals = evaluations(&f, Some(&scope), "t");
+        assert!(!evals.is_empty());
+        assert!(evals.iter().all(|x| scope.contains(&x.resource)));
+        assert!(evals
+            .iter()
+            .any(|x| x.resource.resource_type == "AWS::EC2::SecurityGroup"));
+    }
+
+    #[test]
+    fn stale_resources_become_not_applicable_by_type_and_id() {
+        let k = |t: &str, id: &str| ResourceKey {
+            resource_type: t.into(),
+            resource_id: id.into(),
+        };
+        let current = vec![Evaluation {
+            resource: k("AWS::EC2::VPC", "vpc-1"),
+            compliance: Compliance::Compliant,
+            annotation: None,
+            ordering_timestamp: "t".into(),
+        }];
+        // Same id, other type: still stale.
+        let prev = vec![
+            k("AWS::EC2::VPC", "vpc-1"),
+            k("AWS::EC2::SecurityGroup", "vpc-1"),
+            k("AWS::EC2::Subnet", "subnet-gone"),
+        ];
+        let s = stale(&prev, &current, "t");
+        assert_eq!(s.len(), 2);
+        assert!(s.iter().all(|e| e.compliance == Compliance::NotApplicable));
+    }
+}
