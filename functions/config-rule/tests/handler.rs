@@ -1,0 +1,367 @@
+//! The Config-rule handler called directly: EC2 state from moto's server mode, the Config calls
+//! recorded by a fake (moto stores no evaluations and lacks the compliance-reading calls), and one
+//! happy path against moto's real `PutEvaluations` in test mode.
+//!
+//! Needs moto (`scripts/test.sh` starts it); ignored by a plain `cargo test`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use aws_sdk_ec2::types::{IpPermission, IpRange};
+use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
+use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, Deps, HandlerError};
+use plaudit_tests::moto::{build_isolated, client, manifest, moto_url, Built};
+use serde_json::{json, Value};
+
+#[derive(Default)]
+struct Recorder {
+    puts: Mutex<Vec<(String, bool, Vec<Evaluation>)>>,
+    /// Reject every evaluation of this many `put_evaluations` calls.
+    reject_calls: AtomicUsize,
+    reported: Vec<ResourceKey>,
+}
+
+impl ConfigApi for Recorder {
+    async fn put_evaluations(
+        &self,
+        token: &str,
+        test_mode: bool,
+        chunk: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, ConfigApiError> {
+        assert!(chunk.len() <= 100, "a chunk of {}", chunk.len());
+        self.puts
+            .lock()
+            .unwrap()
+            .push((token.to_string(), test_mode, chunk.to_vec()));
+        let reject = self.reject_calls.load(Ordering::SeqCst);
+        if reject > 0 {
+            self.reject_calls.store(reject - 1, Ordering::SeqCst);
+            return Ok(chunk.iter().map(|e| e.resource.clone()).collect());
+        }
+        Ok(Vec::new())
+    }
+
+    async fn reported_resources(&self, _rule: &str) -> Result<Vec<ResourceKey>, ConfigApiError> {
+        Ok(self.reported.clone())
+    }
+
+    async fn vpc_from_history(
+        &self,
+        _r: &ResourceKey,
+        _t: &str,
+    ) -> Result<Option<String>, ConfigApiError> {
+        Err(ConfigApiError {
+            api: "GetResourceConfigHistory",
+            message: "not recorded in this test".into(),
+        })
+    }
+}
+
+impl Recorder {
+    fn sent(&self) -> Vec<Evaluation> {
+        self.puts
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|(_, _, e)| e.clone())
+            .collect()
+    }
+}
+
+async fn deps<C>(config: C, b: &Built) -> Deps<C> {
+    Deps {
+        ec2: client().await,
+        config,
+        manifest: Some(manifest(b)),
+        account_id: Some("123456789012".into()),
+        region: "us-east-1".into(),
+    }
+}
+
+fn event(invoking: Value, params: Option<&str>, token: &str) -> Value {
+    json!({
+        "version": "1.0",
+        "invokingEvent": invoking.to_string(),
+        "ruleParameters": params,
+        "resultToken": token,
+        "eventLeftScope": false,
+        "executionRoleArn": "arn:aws:iam::123456789012:role/config",
+        "configRuleArn": "arn:aws:config:us-east-1:123456789012:config-rule/config-rule-abc",
+        "configRuleName": "plaudit-security-groups",
+        "configRuleId": "config-rule-abc",
+        "accountId": "123456789012"
+    })
+}
+
+fn scheduled() -> Value {
+    json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-30T07:00:00.000Z", "awsAccountId": "123456789012", "recordVersion": "1.0"})
+}
+
+fn change(resource_type: &str, id: &str, vpc: &str, status: &str) -> Value {
+    json!({"messageType": "ConfigurationItemChangeNotification", "notificationCreationTime": "2026-11-30T06:30:01.000Z", "recordVersion": "1.3",
+           "configurationItem": {"resourceType": resource_type, "resourceId": id, "configurationItemStatus": status, "awsRegion": "us-east-1",
+               "awsAccountId": "123456789012", "configurationItemCaptureTime": "2026-11-30T06:30:00.000Z", "configuration": {"vpcId": vpc},
+               "relationships": [], "tags": {}}})
+}
+
+fn sg_key(b: &Built) -> ResourceKey {
+    ResourceKey {
+        resource_type: "AWS::EC2::SecurityGroup".into(),
+        resource_id: b.ws_sg.clone(),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn periodic_runs_evaluate_every_resource_and_clean_up_stale_ones() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.71.0.0/16").await;
+    let gone = ResourceKey {
+        resource_type: "AWS::EC2::Subnet".into(),
+        resource_id: "subnet-0gone".into(),
+    };
+    let d = deps(
+        Recorder {
+            reported: vec![gone.clone(), sg_key(&b)],
+            ..Recorder::default()
+        },
+        &b,
+    )
+    .await;
+    let out = handle(&event(scheduled(), None, "token-1"), &d)
+        .await
+        .unwrap();
+    assert_eq!(out.message_type, "scheduled");
+    let sent = d.config.sent();
+    assert_eq!(out.evaluations, sent.len());
+    assert!(sent
+        .iter()
+        .all(|e| e.ordering_timestamp == "2026-11-30T07:00:00.000Z"));
+    let stale = sent.iter().find(|e| e.resource == gone).unwrap();
+    assert_eq!(stale.compliance, Compliance::NotApplicable);
+    // The security group is still reported, so it is not cleaned up, and it is evaluated once.
+    assert_eq!(sent.iter().filter(|e| e.resource == sg_key(&b)).count(), 1);
+    assert!(d
+        .config
+        .puts
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(t, test_mode, _)| t == "token-1" && !test_mode));
+
+    // Drift: the relay port goes; the security group turns non-compliant, naming the rule.
+    c.revoke_security_group_egress()
+        .group_id(&b.ws_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(6666)
+                .to_port(6666)
+                .ip_ranges(IpRange::builder().cidr_ip("10.71.0.0/16").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = deps(Recorder::default(), &b).await;
+    handle(
+        &event(scheduled(), Some(r#"{"rules": "PL-SG-006"}"#), "token-2"),
+        &d,
+    )
+    .await
+    .unwrap();
+    let sent = d.config.sent();
+    let sg = sent.iter().find(|e| e.resource == sg_key(&b)).unwrap();
+    assert_eq!(sg.compliance, Compliance::NonCompliant);
+    assert!(
+        sg.annotation.as_deref().unwrap().starts_with("PL-SG-006: "),
+        "{sg:?}"
+    );
+    assert!(sg.annotation.as_deref().unwrap().len() <= 256);
+    // Only PL-SG-006 was selected: it reports on security groups only.
+    assert!(
+        sent.iter()
+            .all(|e| e.resource.resource_type == "AWS::EC2::SecurityGroup"),
+        "{sent:#?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_change_re_evaluates_the_vpc_of_the_changed_resource() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.72.0.0/16").await;
+    let other = build_isolated(&c, "10.73.0.0/16").await;
+    let d = deps(Recorder::default(), &b).await;
+    let out = handle(
+        &event(
+            change("AWS::EC2::SecurityGroup", &b.ws_sg, &b.vpc, "OK"),
+            None,
+            "t",
+        ),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.message_type, "change");
+    assert!(out.calls > 0);
+    let sent = d.config.sent();
+    assert!(sent.iter().any(|e| e.resource == sg_key(&b)));
+    assert!(
+        sent.iter()
+            .any(|e| e.resource.resource_type == "AWS::EC2::NetworkAcl"),
+        "the whole VPC: {sent:#?}"
+    );
+    assert!(sent
+        .iter()
+        .all(|e| e.ordering_timestamp == "2026-11-30T06:30:00.000Z"));
+    assert!(!sent
+        .iter()
+        .any(|e| e.resource.resource_id == other.vpc || e.resource.resource_id == other.ws_sg));
+    let vpcs: Vec<_> = sent
+        .iter()
+        .filter(|e| e.resource.resource_type == "AWS::EC2::VPC")
+        .collect();
+    assert_eq!(vpcs.len(), 1);
+    assert_eq!(vpcs[0].resource.resource_id, b.vpc);
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn deleted_left_scope_unknown_and_malformed_events() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.74.0.0/16").await;
+    // Deleted: one NOT_APPLICABLE, no EC2 calls.
+    let d = deps(Recorder::default(), &b).await;
+    let out = handle(
+        &event(
+            change(
+                "AWS::EC2::Subnet",
+                "subnet-0dead",
+                &b.vpc,
+                "ResourceDeleted",
+            ),
+            None,
+            "t",
+        ),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.calls, 0);
+    let sent = d.config.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].compliance, sent[0].resource.resource_id.as_str()),
+        (Compliance::NotApplicable, "subnet-0dead")
+    );
+    // Left scope: the same.
+    let mut ev = event(
+        change("AWS::EC2::SecurityGroup", &b.ws_sg, &b.vpc, "OK"),
+        None,
+        "t",
+    );
+    ev["eventLeftScope"] = json!(true);
+    let d = deps(Recorder::default(), &b).await;
+    handle(&ev, &d).await.unwrap();
+    assert_eq!(d.config.sent().len(), 1);
+    assert_eq!(d.config.sent()[0].compliance, Compliance::NotApplicable);
+    // Unknown message type: logged, nothing sent.
+    let d = deps(Recorder::default(), &b).await;
+    let out = handle(
+        &event(
+            json!({"messageType": "ConfigurationSnapshotDeliveryCompleted"}),
+            None,
+            "t",
+        ),
+        &d,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.evaluations, 0);
+    assert!(d.config.puts.lock().unwrap().is_empty());
+    // Malformed: an error that Lambda should not retry, and nothing sent.
+    let mut ev = event(scheduled(), None, "t");
+    ev["invokingEvent"] = json!("{not json");
+    let err = handle(&ev, &d).await.unwrap_err();
+    assert!(
+        matches!(err, HandlerError::BadEvent(_)) && !err.retryable(),
+        "{err}"
+    );
+    let err = handle(
+        &event(scheduled(), Some(r#"{"rules": "PL-TYPO"}"#), "t"),
+        &d,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("PL-TYPO"));
+    assert!(d.config.puts.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn rejected_evaluations_are_retried_then_reported() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.75.0.0/16").await;
+    let d = deps(
+        Recorder {
+            reject_calls: AtomicUsize::new(1),
+            ..Recorder::default()
+        },
+        &b,
+    )
+    .await;
+    let out = handle(&event(scheduled(), Some(r#"{"rules": "PL-VPC"}"#), "t"), &d)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.config.puts.lock().unwrap().len(),
+        2,
+        "sent, rejected, sent again"
+    );
+    assert_eq!(out.evaluations, 1);
+    let d = deps(
+        Recorder {
+            reject_calls: AtomicUsize::new(5),
+            ..Recorder::default()
+        },
+        &b,
+    )
+    .await;
+    let err = handle(&event(scheduled(), Some(r#"{"rules": "PL-VPC"}"#), "t"), &d)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, HandlerError::Rejected { count: 1, .. }) && err.retryable(),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn testmode_against_moto_config() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.76.0.0/16").await;
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let mut ev = event(
+        scheduled(),
+        Some(r#"{"rules": "PL-SG,PL-VPC"}"#),
+        "TESTMODE",
+    );
+    // Without a rule name there is nothing to clean up (moto lacks the compliance-reading calls).
+    ev.as_object_mut().unwrap().remove("configRuleName");
+    let d = deps(AwsConfig(aws_sdk_config::Client::new(&conf)), &b).await;
+    let out = handle(&ev, &d).await.unwrap();
+    assert!(out.test_mode);
+    assert!(out.evaluations > 0);
+}
