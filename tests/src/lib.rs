@@ -32,8 +32,9 @@ pub mod moto {
         )
     }
 
-    pub async fn client() -> Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    /// The SDK configuration for moto: its endpoint, us-east-1, test credentials, no retries.
+    pub async fn sdk_config() -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(moto_url())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
@@ -41,8 +42,28 @@ pub mod moto {
             ))
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .load()
-            .await;
-        Client::new(&conf)
+            .await
+    }
+
+    pub async fn client() -> Client {
+        Client::new(&sdk_config().await)
+    }
+
+    /// Drift: removes the workspace group's TCP 6666 egress to the VPC CIDR.
+    pub async fn revoke_relay_egress(c: &Client, b: &Built, vpc_cidr: &str) {
+        c.revoke_security_group_egress()
+            .group_id(&b.ws_sg)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(6666)
+                    .to_port(6666)
+                    .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
     }
 
     pub struct Built {

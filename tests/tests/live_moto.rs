@@ -6,14 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use aws_sdk_ec2::types::{IpPermission, IpRange};
 use aws_sdk_ec2::Client;
 use plaudit::collect::{collect, CallCounter, CollectOptions};
 use plaudit::engine::{audit, AuditOptions};
 use plaudit::manifest::{Manifest, Mode, WorkspaceSpec};
 use plaudit::snapshot::{Input, Snapshot, SnapshotMeta};
 use plaudit::Status;
-use plaudit_tests::moto::{build_isolated, client, manifest, moto_url};
+use plaudit_tests::moto::{build_isolated, client, manifest, moto_url, revoke_relay_egress};
 
 fn meta() -> SnapshotMeta {
     SnapshotMeta {
@@ -113,19 +112,7 @@ async fn live_audit_equals_the_audit_of_its_snapshot_and_sees_drift() {
     assert_eq!(live.findings, offline.findings);
 
     // Drift: the relay port disappears from the workspace egress.
-    c.revoke_security_group_egress()
-        .group_id(&b.ws_sg)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(6666)
-                .to_port(6666)
-                .ip_ranges(IpRange::builder().cidr_ip("10.61.0.0/16").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    revoke_relay_egress(&c, &b, "10.61.0.0/16").await;
     let (snap, _) = collect_scoped(&c, &b.vpc).await;
     let after = audit(&snap, &opts);
     assert_eq!(status(&after, "PL-SG-006"), vec![Status::Fail]);

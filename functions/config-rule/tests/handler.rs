@@ -9,10 +9,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange};
 use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
 use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, Deps, HandlerError};
-use plaudit_tests::moto::{build_isolated, client, manifest, moto_url, Built};
+use plaudit_tests::moto::{
+    build_isolated, client, manifest, revoke_relay_egress, sdk_config, Built,
+};
 use serde_json::{json, Value};
 
 #[derive(Default)]
@@ -152,19 +153,7 @@ async fn periodic_runs_evaluate_every_resource_and_clean_up_stale_ones() {
         .all(|(t, test_mode, _)| t == "token-1" && !test_mode));
 
     // Drift: the relay port goes; the security group turns non-compliant, naming the rule.
-    c.revoke_security_group_egress()
-        .group_id(&b.ws_sg)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(6666)
-                .to_port(6666)
-                .ip_ranges(IpRange::builder().cidr_ip("10.71.0.0/16").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    revoke_relay_egress(&c, &b, "10.71.0.0/16").await;
     let d = deps(Recorder::default(), &b).await;
     handle(
         &event(scheduled(), Some(r#"{"rules": "PL-SG-006"}"#), "token-2"),
@@ -344,15 +333,7 @@ async fn rejected_evaluations_are_retried_then_reported() {
 async fn testmode_against_moto_config() {
     let c = client().await;
     let b = build_isolated(&c, "10.76.0.0/16").await;
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto_url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
+    let conf = sdk_config().await;
     let mut ev = event(
         scheduled(),
         Some(r#"{"rules": "PL-SG,PL-VPC"}"#),
