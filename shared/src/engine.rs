@@ -227,6 +227,11 @@ struct RuleEnv<'a> {
     dbx: &'a crate::index::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
 }
 
+/// An `error` outcome on a workspace's VPC: the rule could not judge anything in it.
+fn vpc_error(w: &crate::deployment::Workspace, message: String) -> Outcome {
+    Outcome::error(ResourceType::Vpc, &w.vpc_id, message).ws(w)
+}
+
 /// Runs one rule for the workspaces it applies to, or reports why it cannot run.
 fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outcome)> {
     let mut out = Vec::new();
@@ -248,28 +253,20 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     if !missing.is_empty() {
         let why = missing.join("; ");
         for w in &workspaces {
+            let msg = format!(
+                "{} could not be evaluated for workspace `{}`: {why}.",
+                rule.meta.id, w.name
+            );
             out.push((
                 rule,
-                Outcome::error(
-                    ResourceType::Vpc,
-                    &w.vpc_id,
-                    format!(
-                        "{} could not be evaluated for workspace `{}`: {why}.",
-                        rule.meta.id, w.name
-                    ),
-                )
-                .ws(w)
-                .expect("the inputs the rule reads", why.clone()),
+                vpc_error(w, msg).expect("the inputs the rule reads", why.clone()),
             ));
         }
         return out;
     }
     if let Some(e) = &env.table.load_error {
         for w in &workspaces {
-            out.push((
-                rule,
-                Outcome::error(ResourceType::Vpc, &w.vpc_id, e.clone()).ws(w),
-            ));
+            out.push((rule, vpc_error(w, e.clone())));
         }
         return out;
     }
@@ -278,18 +275,11 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
         workspaces.retain(|w| {
             let known = env.ix.vpcs.contains_key(w.vpc_id.as_str());
             if !known {
-                out.push((
-                    rule,
-                    Outcome::error(
-                        ResourceType::Vpc,
-                        &w.vpc_id,
-                        format!(
-                            "Workspace `{}` names {}, which is not in describe-vpcs.json.",
-                            w.name, w.vpc_id
-                        ),
-                    )
-                    .ws(w),
-                ));
+                let msg = format!(
+                    "Workspace `{}` names {}, which is not in describe-vpcs.json.",
+                    w.name, w.vpc_id
+                );
+                out.push((rule, vpc_error(w, msg)));
             }
             known
         });

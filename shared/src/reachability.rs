@@ -437,6 +437,9 @@ struct NaclRule<'s> {
     hi: u32,
     action: &'s str,
     cidr: &'s str,
+    /// False when `CidrBlock` does not parse: the entry's addresses are unknown, so where it could
+    /// decide it blocks (failing closed) instead of being skipped (which could pass a denied flow).
+    readable: bool,
 }
 
 /// A NACL with its IPv4 entries parsed and sorted by rule number, per direction: built once per
@@ -457,7 +460,8 @@ impl<'s> AclRules<'s> {
                 .filter(|e| e.egress == egress)
                 .filter_map(|e| {
                     let cidr = e.cidr_block.as_deref()?;
-                    let (lo, hi) = Cidr::parse(cidr)?.v4_range()?;
+                    let range = Cidr::parse(cidr).and_then(|c| c.v4_range());
+                    let (lo, hi) = range.unwrap_or((0, u32::MAX));
                     let proto = Proto::parse(&e.protocol);
                     let ports = match (&e.port_range, proto.has_ports()) {
                         (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
@@ -472,6 +476,7 @@ impl<'s> AclRules<'s> {
                         hi,
                         action: &e.rule_action,
                         cidr,
+                        readable: range.is_some(),
                     })
                 })
                 .collect();
@@ -504,7 +509,8 @@ pub fn nacl_check(
         if !e.proto.matches(proto) {
             continue;
         }
-        let (elo, ehi, eports, allow) = (e.lo, e.hi, e.ports, e.allow);
+        let (elo, ehi, eports) = (e.lo, e.hi, e.ports);
+        let allow = e.allow && e.readable;
         let mut next = Vec::with_capacity(open.len());
         for (rlo, rhi, rp) in open {
             let ilo = rlo.max(elo);
@@ -518,7 +524,11 @@ pub fn nacl_check(
                 return Some(NaclBlock {
                     entry: Some(NaclEntryView {
                         rule_number: e.rule_number,
-                        action: e.action.to_string(),
+                        action: if e.readable {
+                            e.action.to_string()
+                        } else {
+                            format!("{} (unreadable CIDR)", e.action)
+                        },
                         proto: e.proto,
                         ports: eports,
                         cidr: e.cidr.to_string(),

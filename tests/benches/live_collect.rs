@@ -139,14 +139,7 @@ fn main() {
     for n in sizes {
         reset(&url);
         rt.block_on(async {
-            let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(&url)
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                    "testing", "testing", None, None, "bench",
-                ))
-                .load()
-                .await;
+            let conf = plaudit_tests::moto::sdk_config().await;
             let c = Client::new(&conf);
             build(&c, n).await;
             let rss0 = rss_kib("VmRSS:");

@@ -152,28 +152,19 @@ pub mod moto {
             }
         };
         // moto gives a new group an allow-all egress rule; isolation wants it gone.
-        c.revoke_security_group_egress()
-            .group_id(&ws_sg)
-            .ip_permissions(
-                IpPermission::builder()
-                    .ip_protocol("-1")
-                    .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        c.revoke_security_group_egress()
-            .group_id(&ep_sg)
-            .ip_permissions(
-                IpPermission::builder()
-                    .ip_protocol("-1")
-                    .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        for g in [&ws_sg, &ep_sg] {
+            c.revoke_security_group_egress()
+                .group_id(g)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("-1")
+                        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
         let mut ingress = c.authorize_security_group_ingress().group_id(&ws_sg);
         for p in [perm("tcp", 0, 65535, &ws_sg), perm("udp", 0, 65535, &ws_sg)] {
             ingress = ingress.ip_permissions(p);

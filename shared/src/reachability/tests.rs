@@ -119,6 +119,22 @@ fn nacl_rule_order_decides() {
             Ports::EPHEMERAL,
             None,
         ),
+        // An entry whose CIDR cannot be read blocks where it could decide: never a silent pass.
+        (
+            vec![
+                acl_entry(90, true, "-1", None, "10.0.0.0/99", "deny"),
+                acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+            ],
+            "10.0.0.0/22",
+            Ports::one(443),
+            Some(90),
+        ),
+        (
+            vec![acl_entry(90, true, "-1", None, "not-a-cidr", "allow")],
+            "10.0.0.0/22",
+            Ports::one(443),
+            Some(90),
+        ),
         // Ingress entries do not apply to egress.
         (
             vec![
