@@ -50,6 +50,16 @@ impl ChangeKind {
         }
     }
 
+    /// The wire name (`new_failure`, ...), also the `event` message attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::NewFailure => "new_failure",
+            ChangeKind::EvidenceChanged => "evidence_changed",
+            ChangeKind::CouldNotEvaluate => "could_not_evaluate",
+            ChangeKind::Resolved => "resolved",
+        }
+    }
+
     fn emoji(self) -> &'static str {
         match self {
             ChangeKind::NewFailure => ":red_circle:",
@@ -61,7 +71,7 @@ impl ChangeKind {
 }
 
 /// One alerted change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub kind: ChangeKind,
     pub finding_id: FindingId,
@@ -234,6 +244,11 @@ pub struct Alert {
     pub email: String,
     /// The highest severity in the alert, for SNS filter policies.
     pub severity: Severity,
+    /// `new_failure`, `evidence_changed`, `could_not_evaluate`, `resolved` or `digest`: the
+    /// `event` message attribute.
+    pub event: &'static str,
+    /// The findings this alert announces (one, or a digest's).
+    pub finding_ids: Vec<FindingId>,
 }
 
 /// SNS's limit on a message, in bytes.
@@ -301,7 +316,7 @@ pub fn single_alert(c: &Change, account: Option<&str>, region: Option<&str>) -> 
         "metadata": {
             "threadId": c.finding_id.to_string(),
             "summary": format!("{}: {} {}", c.kind.label(), c.rule_id, c.resource_id),
-            "eventType": format!("plaudit.{}", serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            "eventType": format!("plaudit.{}", c.kind.as_str()),
             "relatedResources": [c.resource_id],
             "additionalContext": {"severity": c.severity.as_str(), "rule": c.rule_id, "finding_id": c.finding_id.to_string()},
         },
@@ -332,6 +347,8 @@ pub fn single_alert(c: &Change, account: Option<&str>, region: Option<&str>) -> 
         chat: chat.to_string(),
         email,
         severity: c.severity,
+        event: c.kind.as_str(),
+        finding_ids: vec![c.finding_id],
     }
 }
 
@@ -362,6 +379,13 @@ pub fn alerts(changes: &[Change], account: Option<&str>, region: Option<&str>) -
         out.push(digest(&batch, account, region));
     }
     out
+}
+
+/// The SNS message body for `MessageStructure=json`: the custom-notification JSON for chat
+/// (Amazon Q Developer / AWS Chatbot reads `default`; so do SQS and HTTPS subscribers) and plain
+/// text for e-mail.
+pub fn sns_message(a: &Alert) -> String {
+    json!({"default": a.chat, "email": a.email}).to_string()
 }
 
 fn digest_line(c: &Change) -> String {
@@ -417,6 +441,8 @@ fn digest(batch: &[&Change], account: Option<&str>, region: Option<&str>) -> Ale
             lines.join("\n")
         ),
         severity,
+        event: "digest",
+        finding_ids: batch.iter().map(|c| c.finding_id).collect(),
     }
 }
 
@@ -590,15 +616,23 @@ mod tests {
         assert!(a.len() >= 2, "{} digests", a.len());
         let mut covered = 0;
         for x in &a {
+            let body = sns_message(x);
             assert!(
-                x.chat.len() + x.email.len() < SNS_MAX_BYTES,
+                body.len() + x.subject.len() + 200 < SNS_MAX_BYTES,
                 "{}",
-                x.chat.len() + x.email.len()
+                body.len()
             );
+            assert_eq!(x.event, "digest");
             assert!(x.subject.chars().count() < 100);
             covered += x.email.lines().filter(|l| l.contains("PL-SG-006")).count();
         }
         assert_eq!(covered, 400, "every change is in some digest");
+        let ids: BTreeSet<FindingId> = a.iter().flat_map(|x| x.finding_ids.clone()).collect();
+        assert_eq!(
+            ids.len(),
+            400,
+            "every change is claimed by exactly its digest"
+        );
     }
 
     #[test]

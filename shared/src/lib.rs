@@ -5,6 +5,7 @@
 //! core ([`snapshot`], [`manifest`], [`deployment`], [`rules`], [`reachability`], [`finding`],
 //! [`engine`], [`render`]) names no AWS SDK type and builds without any feature.
 
+pub mod alerting;
 pub mod cidr;
 #[cfg(feature = "aws")]
 pub mod collect;
@@ -16,6 +17,8 @@ pub mod finding;
 pub mod index;
 pub mod manifest;
 pub mod model;
+#[cfg(feature = "aws")]
+pub mod publish;
 pub mod reachability;
 pub mod render;
 pub mod rules;

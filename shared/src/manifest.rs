@@ -124,6 +124,12 @@ pub enum ManifestError {
     Read(#[from] crate::snapshot::SnapshotError),
     #[error("{file}: not found")]
     NotFound { file: PathBuf },
+    /// A remote source (an SSM parameter) could not be read.
+    #[error("{source_name}: could not be read: {message}")]
+    Source {
+        source_name: String,
+        message: String,
+    },
     #[error("{file}: at `{path}`: {message}")]
     Parse {
         file: PathBuf,

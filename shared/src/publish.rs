@@ -1,0 +1,313 @@
+//! The publishers behind the SDK boundary (feature `aws`): the drift state in DynamoDB, alerts on
+//! SNS, and the manifest from SSM Parameter Store.
+//!
+//! Table layout (docs/drift-state.md): partition key `scope` (`account#region`), sort key
+//! `finding_id`; attributes `rule_id`, `resource_id`, `status`, `evidence`, `unreadable`,
+//! `first_seen`, `last_changed`, `rev`, and optionally `pending` (the undelivered transition, JSON),
+//! `claimed_at`, `last_notified`, `expires_at` (the TTL attribute).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue as Av;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::alerting::{AlertSink, Record, SinkError, StateStore, StoreError};
+use crate::drift::{sns_message, Alert, StateItem};
+use crate::finding::{FindingId, Status};
+
+/// The drift-state table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+}
+
+/// The alert topic.
+#[derive(Debug, Clone)]
+pub struct SnsSink {
+    pub client: aws_sdk_sns::Client,
+    pub topic_arn: String,
+}
+
+/// An SDK error as `Code: message` (the code alone when there is no message).
+fn describe<E: ProvideErrorMetadata>(e: &E, fallback: &str) -> String {
+    match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(m)) => m.to_string(),
+        (None, None) => fallback.to_string(),
+    }
+}
+
+fn sdk_message<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match e {
+        SdkError::ServiceError(s) => describe(s.err(), "the service returned an error"),
+        SdkError::TimeoutError(_) => "Timeout: the call timed out".to_string(),
+        SdkError::DispatchFailure(_) => "DispatchFailure: the request could not be sent".into(),
+        other => format!("SdkError: {other}"),
+    }
+}
+
+fn s(v: &str) -> Av {
+    Av::S(v.to_string())
+}
+
+fn n(v: u64) -> Av {
+    Av::N(v.to_string())
+}
+
+fn to_item(scope: &str, r: &Record) -> HashMap<String, Av> {
+    let i = &r.item;
+    let mut m = HashMap::from([
+        ("scope".to_string(), s(scope)),
+        ("finding_id".to_string(), s(&i.finding_id.to_string())),
+        ("rule_id".to_string(), s(&i.rule_id)),
+        ("resource_id".to_string(), s(&i.resource_id)),
+        ("status".to_string(), s(i.status.as_str())),
+        ("evidence".to_string(), s(&format!("{:016x}", i.evidence))),
+        ("unreadable".to_string(), Av::Bool(i.unreadable)),
+        ("first_seen".to_string(), s(&i.first_seen)),
+        ("last_changed".to_string(), s(&i.last_changed)),
+        ("rev".to_string(), n(r.rev)),
+    ]);
+    if let Some(p) = r
+        .pending
+        .as_ref()
+        .and_then(|p| serde_json::to_string(p).ok())
+    {
+        m.insert("pending".into(), Av::S(p));
+    }
+    if let Some(t) = r.claimed_at {
+        m.insert("claimed_at".into(), n(t));
+    }
+    if let Some(t) = &r.last_notified {
+        m.insert("last_notified".into(), s(t));
+    }
+    if let Some(t) = r.expires_at {
+        m.insert("expires_at".into(), n(t));
+    }
+    m
+}
+
+/// Reads one stored item; `Err` names the attribute that is missing or malformed.
+fn from_item(m: &HashMap<String, Av>) -> Result<Record, String> {
+    let text = |k: &str| -> Result<String, String> {
+        m.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| format!("attribute `{k}` is missing or not a string"))
+    };
+    let num = |k: &str| -> Result<Option<u64>, String> {
+        match m.get(k) {
+            None => Ok(None),
+            Some(v) => v
+                .as_n()
+                .ok()
+                .and_then(|x| x.parse().ok())
+                .map(Some)
+                .ok_or_else(|| format!("attribute `{k}` is not a whole number")),
+        }
+    };
+    let id = text("finding_id")?;
+    let finding_id = u64::from_str_radix(&id, 16)
+        .map(FindingId)
+        .map_err(|_| format!("finding_id `{id}` is not 16 hex digits"))?;
+    let status_text = text("status")?;
+    let status = Status::ALL
+        .into_iter()
+        .find(|s| s.as_str() == status_text)
+        .ok_or_else(|| format!("status `{status_text}` is unknown"))?;
+    let evidence_text = text("evidence")?;
+    let evidence = u64::from_str_radix(&evidence_text, 16)
+        .map_err(|_| format!("evidence `{evidence_text}` is not hex"))?;
+    let pending = match m.get("pending").and_then(|v| v.as_s().ok()) {
+        Some(p) => Some(
+            serde_json::from_str(p)
+                .map_err(|e| format!("attribute `pending` is not valid: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok(Record {
+        item: StateItem {
+            finding_id,
+            rule_id: text("rule_id")?,
+            resource_id: text("resource_id")?,
+            status,
+            evidence,
+            unreadable: m
+                .get("unreadable")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            first_seen: text("first_seen")?,
+            last_changed: text("last_changed")?,
+        },
+        rev: num("rev")?.ok_or("attribute `rev` is missing")?,
+        pending,
+        claimed_at: num("claimed_at")?,
+        last_notified: text("last_notified").ok(),
+        expires_at: num("expires_at")?,
+    })
+}
+
+impl StateStore for DynamoStore {
+    async fn load(&self, scope: &str) -> Result<Vec<Record>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", "scope")
+            .expression_attribute_values(":s", s(scope))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| StoreError {
+                operation: "Query",
+                message: format!("{} on table {}", sdk_message(&e), self.table),
+            })?;
+            for item in page.items() {
+                // A record this version cannot read is skipped with a warning rather than
+                // failing every run; its finding is treated as never seen (it alerts again if it
+                // still fails, which errs on the side of telling).
+                match from_item(item) {
+                    Ok(r) => out.push(r),
+                    Err(why) => {
+                        tracing::warn!(table = %self.table, %why, "unreadable drift record skipped")
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_if(
+        &self,
+        scope: &str,
+        record: &Record,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(scope, record)));
+        req = match expected {
+            None => req.condition_expression("attribute_not_exists(finding_id)"),
+            Some(rev) => req
+                .condition_expression("rev = :rev")
+                .expression_attribute_values(":rev", n(rev)),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError {
+                operation: "PutItem",
+                message: format!("{} on table {}", sdk_message(&e), self.table),
+            }),
+        }
+    }
+}
+
+fn attr(v: &str) -> Option<MessageAttributeValue> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(v)
+        .build()
+        .ok()
+}
+
+impl AlertSink for SnsSink {
+    async fn publish(&self, alert: &Alert) -> Result<(), SinkError> {
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&alert.subject)
+            .message(sns_message(alert))
+            .message_structure("json")
+            .set_message_attributes(Some(
+                [
+                    ("severity", alert.severity.as_str()),
+                    ("event", alert.event),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), attr(v)?)))
+                .collect(),
+            ))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| SinkError {
+                message: format!("{} (topic {})", sdk_message(&e), self.topic_arn),
+            })
+    }
+}
+
+/// Reads the manifest from an SSM parameter (String or SecureString).
+pub async fn manifest_from_ssm(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<crate::Manifest, crate::manifest::ManifestError> {
+    let resp = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| crate::manifest::ManifestError::Source {
+            source_name: format!("SSM parameter {name}"),
+            message: sdk_message(&e),
+        })?;
+    let text = resp.parameter().and_then(|p| p.value()).unwrap_or_default();
+    crate::Manifest::from_json_str(&format!("SSM parameter {name}"), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_dynamodb_items() {
+        let r = Record {
+            item: StateItem {
+                finding_id: FindingId(0xfeed_beef_0000_0001),
+                rule_id: "PL-SG-006".into(),
+                resource_id: "sg-1".into(),
+                status: Status::Fail,
+                evidence: u64::MAX,
+                unreadable: false,
+                first_seen: "2026-11-30T06:00:00Z".into(),
+                last_changed: "2026-11-30T06:00:00Z".into(),
+            },
+            rev: 7,
+            pending: None,
+            claimed_at: Some(1_800_000_000),
+            last_notified: None,
+            expires_at: None,
+        };
+        let item = to_item("111122223333#us-east-1", &r);
+        assert_eq!(item["finding_id"], s("feedbeef00000001"));
+        assert_eq!(from_item(&item), Ok(r));
+    }
+
+    #[test]
+    fn a_malformed_item_names_the_attribute() {
+        let mut item = HashMap::from([("finding_id".to_string(), s("zz"))]);
+        assert!(from_item(&item).unwrap_err().contains("finding_id"));
+        item.insert("finding_id".into(), s("0000000000000001"));
+        assert!(from_item(&item).unwrap_err().contains("status"));
+    }
+}
