@@ -295,18 +295,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 #[cfg(feature = "live")]
 /// The VPCs a manifest names (workspaces and transit VPCs): the scope of a live collection.
 fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
-    let mut v: Vec<String> = m
-        .map(|m| {
-            m.workspaces
-                .iter()
-                .map(|w| w.vpc_id.clone())
-                .chain(m.transit_vpcs.iter().map(|t| t.vpc_id.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v.dedup();
-    v
+    m.map(Manifest::vpc_ids).unwrap_or_default()
 }
 
 #[cfg(feature = "live")]

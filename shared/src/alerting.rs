@@ -257,6 +257,52 @@ pub async fn sync<S: StateStore + Sync, A: AlertSink + Sync>(
     Ok(out)
 }
 
+/// The state partition of an account and region.
+pub fn scope_of(account: Option<&str>, region: Option<&str>) -> String {
+    format!(
+        "{}#{}",
+        account.unwrap_or("unknown"),
+        region.unwrap_or("unknown")
+    )
+}
+
+/// [`sync`] for an audit report: the scope, the rules that ran and the clock come from the report
+/// and the rule selection.
+pub async fn sync_report<S: StateStore + Sync, A: AlertSink + Sync>(
+    store: &S,
+    sink: &A,
+    report: &crate::engine::Report,
+    selectors: &[String],
+    in_scope: &(dyn Fn(&StateItem) -> bool + Sync),
+) -> Result<SyncOutcome, StoreError> {
+    let evaluated: Vec<&str> = crate::rules::select(selectors)
+        .iter()
+        .map(|r| r.meta.id)
+        .collect();
+    let now_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let now = crate::time::now_rfc3339();
+    let account = report.account_id.as_deref();
+    let region = report.region.as_deref();
+    sync(
+        store,
+        sink,
+        &SyncInput {
+            scope: &scope_of(account, region),
+            findings: &report.findings,
+            evaluated: &evaluated,
+            in_scope,
+            now: &now,
+            now_epoch,
+            account,
+            region,
+        },
+    )
+    .await
+}
+
 fn lapsed(claimed_at: Option<u64>, now: u64) -> bool {
     claimed_at.is_none_or(|t| now.saturating_sub(t) >= LEASE_SECS)
 }

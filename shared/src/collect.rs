@@ -38,14 +38,35 @@ impl Default for CollectOptions {
     }
 }
 
-/// How many calls each API took.
+/// How many calls each API took, and when collection must stop.
 #[derive(Debug, Default)]
 pub struct CallCounter {
     counts: std::sync::Mutex<BTreeMap<&'static str, usize>>,
     total: AtomicUsize,
+    deadline: Option<tokio::time::Instant>,
 }
 
+/// The code of an input that could not be read before the deadline.
+pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
+
 impl CallCounter {
+    /// A counter whose calls stop at `deadline`: an input not read by then becomes
+    /// `Err(DeadlineExceeded)`, so what was read is still audited and the rest reports `Error`.
+    pub fn with_deadline(deadline: tokio::time::Instant) -> CallCounter {
+        CallCounter {
+            deadline: Some(deadline),
+            ..CallCounter::default()
+        }
+    }
+
+    /// Runs `f` unless the deadline passes first.
+    async fn within<F: std::future::Future>(&self, f: F) -> Option<F::Output> {
+        match self.deadline {
+            Some(d) => tokio::time::timeout_at(d, f).await.ok(),
+            None => Some(f.await),
+        }
+    }
+
     fn count(&self, api: &'static str) {
         self.total.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut m) = self.counts.lock() {
@@ -89,6 +110,15 @@ fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
     }
 }
 
+fn deadline_failure(api: &str) -> CollectFailure {
+    CollectFailure {
+        api: api.to_string(),
+        code: DEADLINE_EXCEEDED.to_string(),
+        message: "not read before the run's deadline (the Lambda time limit); the next run retries"
+            .to_string(),
+    }
+}
+
 /// An error and its sources, each by its `Display`, the way a person reads them.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
@@ -110,7 +140,10 @@ macro_rules! paged {
         let mut stream = $builder.into_paginator().send();
         let mut out = Vec::new();
         loop {
-            match stream.next().await {
+            let Some(next) = $counter.within(stream.next()).await else {
+                break Err(deadline_failure(api));
+            };
+            match next {
                 None => break Ok(out),
                 Some(Ok(page)) => {
                     $counter.count(api);
@@ -580,7 +613,12 @@ async fn vpc_attributes(
         })
         .collect();
     let mut first_error = None;
-    while let Some(joined) = tasks.join_next().await {
+    loop {
+        let Some(next) = counter.within(tasks.join_next()).await else {
+            tasks.abort_all();
+            return Err(deadline_failure(api));
+        };
+        let Some(joined) = next else { break };
         counter.count(api);
         let Ok((i, attr, res)) = joined else {
             first_error.get_or_insert(CollectFailure {

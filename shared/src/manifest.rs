@@ -145,6 +145,20 @@ pub enum ManifestError {
 }
 
 impl Manifest {
+    /// Every VPC the manifest names (workspaces and transit VPCs), sorted, once each: the scope
+    /// of a live collection.
+    pub fn vpc_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .workspaces
+            .iter()
+            .map(|w| w.vpc_id.clone())
+            .chain(self.transit_vpcs.iter().map(|t| t.vpc_id.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// Reads and validates a manifest file.
     pub fn load(file: &Path) -> Result<Manifest, ManifestError> {
         let bytes = read_limited(file)?.ok_or_else(|| ManifestError::NotFound {

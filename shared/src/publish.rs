@@ -275,6 +275,39 @@ pub async fn manifest_from_ssm(
     crate::Manifest::from_json_str(&format!("SSM parameter {name}"), text)
 }
 
+/// The manifest named by the `PLAUDIT_MANIFEST` environment variable: inline JSON (it starts
+/// with `{`), or else the name of an SSM parameter that holds it; unset or empty: none.
+pub async fn manifest_from_env(
+    conf: &aws_config::SdkConfig,
+) -> Result<Option<crate::Manifest>, crate::manifest::ManifestError> {
+    let value = std::env::var("PLAUDIT_MANIFEST").unwrap_or_default();
+    let value = value.trim();
+    if value.is_empty() {
+        Ok(None)
+    } else if value.starts_with('{') {
+        crate::Manifest::from_json_str("PLAUDIT_MANIFEST", value).map(Some)
+    } else {
+        manifest_from_ssm(&aws_sdk_ssm::Client::new(conf), value)
+            .await
+            .map(Some)
+    }
+}
+
+/// JSON logs for the Lambda functions, at `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else info).
+pub fn init_json_logs() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            level.to_ascii_lowercase(),
+        ))
+        .with_current_span(false)
+        .without_time()
+        .init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,6 +66,183 @@ pub mod moto {
             .unwrap();
     }
 
+    /// Undoes [`revoke_relay_egress`].
+    pub async fn restore_relay_egress(c: &Client, b: &Built, vpc_cidr: &str) {
+        c.authorize_security_group_egress()
+            .group_id(&b.ws_sg)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(6666)
+                    .to_port(6666)
+                    .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The alerting side in moto: the drift-state table, the alert topic, and two SQS queues
+    /// subscribed to it (one with every message, one with a `severity = critical` filter policy).
+    pub struct Alerting {
+        pub table: String,
+        pub topic_arn: String,
+        pub all: String,
+        pub critical: String,
+        pub ddb: aws_sdk_dynamodb::Client,
+        pub sns: aws_sdk_sns::Client,
+        pub sqs: aws_sdk_sqs::Client,
+    }
+
+    /// Creates the table, topic and queues, all named after `name` and this process (so a test
+    /// run against a long-lived moto starts clean).
+    pub async fn alerting(name: &str) -> Alerting {
+        let name = &format!("{name}-{}", std::process::id());
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let conf = sdk_config().await;
+        let ddb = aws_sdk_dynamodb::Client::new(&conf);
+        let sns = aws_sdk_sns::Client::new(&conf);
+        let sqs = aws_sdk_sqs::Client::new(&conf);
+        let mut table = ddb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest);
+        for (attr, kind) in [("scope", KeyType::Hash), ("finding_id", KeyType::Range)] {
+            table = table
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(attr)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .unwrap(),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(attr)
+                        .key_type(kind)
+                        .build()
+                        .unwrap(),
+                );
+        }
+        table.send().await.unwrap();
+        let topic_arn = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .unwrap()
+            .topic_arn
+            .unwrap();
+        let mut urls = Vec::new();
+        for (suffix, filter) in [
+            ("all", None),
+            ("critical", Some(r#"{"severity": ["critical"]}"#)),
+        ] {
+            let url = sqs
+                .create_queue()
+                .queue_name(format!("{name}-{suffix}"))
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap();
+            let arn = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+                .clone();
+            let mut sub = sns
+                .subscribe()
+                .topic_arn(&topic_arn)
+                .protocol("sqs")
+                .endpoint(arn);
+            if let Some(f) = filter {
+                sub = sub.attributes("FilterPolicy", f);
+            }
+            sub.send().await.unwrap();
+            urls.push(url);
+        }
+        let critical = urls.pop().unwrap();
+        let all = urls.pop().unwrap();
+        Alerting {
+            table: name.to_string(),
+            topic_arn,
+            all,
+            critical,
+            ddb,
+            sns,
+            sqs,
+        }
+    }
+
+    impl Alerting {
+        pub fn store(&self) -> plaudit::publish::DynamoStore {
+            plaudit::publish::DynamoStore {
+                client: self.ddb.clone(),
+                table: self.table.clone(),
+            }
+        }
+
+        pub fn sink(&self) -> plaudit::publish::SnsSink {
+            plaudit::publish::SnsSink {
+                client: self.sns.clone(),
+                topic_arn: self.topic_arn.clone(),
+            }
+        }
+
+        /// Every message waiting in a queue (the SNS envelopes, parsed), removed from it.
+        pub async fn drain(&self, queue_url: &str) -> Vec<serde_json::Value> {
+            let mut out = Vec::new();
+            loop {
+                let got = self
+                    .sqs
+                    .receive_message()
+                    .queue_url(queue_url)
+                    .max_number_of_messages(10)
+                    .send()
+                    .await
+                    .unwrap();
+                let msgs = got.messages.unwrap_or_default();
+                if msgs.is_empty() {
+                    return out;
+                }
+                for m in msgs {
+                    out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+                    self.sqs
+                        .delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(m.receipt_handle().unwrap())
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+
+        /// The stored drift records, as attribute maps.
+        pub async fn items(
+            &self,
+        ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>
+        {
+            self.ddb
+                .scan()
+                .table_name(&self.table)
+                .send()
+                .await
+                .unwrap()
+                .items
+                .unwrap_or_default()
+        }
+    }
+
     pub struct Built {
         pub vpc: String,
         pub ws_subnets: Vec<String>,

@@ -170,17 +170,7 @@ pub async fn handle<C: ConfigApi + Sync>(
             let vpcs = deps
                 .manifest
                 .as_ref()
-                .map(|m| {
-                    let mut v: Vec<String> = m
-                        .workspaces
-                        .iter()
-                        .map(|w| w.vpc_id.clone())
-                        .chain(m.transit_vpcs.iter().map(|t| t.vpc_id.clone()))
-                        .collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                })
+                .map(Manifest::vpc_ids)
                 .unwrap_or_default();
             let snap = collect_scope(deps, vpcs, &mut out).await;
             let report = audit(&snap, &options(deps, &params.rules));

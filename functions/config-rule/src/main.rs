@@ -18,24 +18,9 @@ fn diagnostic(e: &HandlerError) -> Diagnostic {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            level.to_ascii_lowercase(),
-        ))
-        .with_current_span(false)
-        .without_time()
-        .init();
+    plaudit::publish::init_json_logs();
     let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let manifest = match std::env::var("PLAUDIT_MANIFEST") {
-        Ok(text) if !text.trim().is_empty() => {
-            Some(plaudit::Manifest::from_json_str("PLAUDIT_MANIFEST", &text)?)
-        }
-        _ => None,
-    };
+    let manifest = plaudit::publish::manifest_from_env(&conf).await?;
     let deps = Deps {
         ec2: plaudit::collect::Ec2Client::new(&conf),
         config: AwsConfig(aws_sdk_config::Client::new(&conf)),

@@ -1,1 +1,306 @@
+//! The scheduled audit function's handler: a plain async function that tests call directly;
+//! `main` only wires the clients.
+//!
+//! One run: collect the region (or the manifest's VPCs) until a deadline short of the Lambda
+//! limit, evaluate, record the drift state and alert on transitions, log a summary and emit
+//! CloudWatch embedded-metric-format (EMF) counts. Inputs not read by the deadline are `Error`
+//! findings (never pass, never fail) and alert once as "could not evaluate".
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
+use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
+use plaudit::engine::{audit, AuditOptions, Report};
+use plaudit::finding::{Severity, Status};
+use plaudit::manifest::Manifest;
+use plaudit::snapshot::{Input, SnapshotMeta};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+/// Time kept back from the Lambda deadline for evaluating, recording and publishing.
+pub const PUBLISH_RESERVE: Duration = Duration::from_secs(20);
+
+/// The CloudWatch namespace of the EMF metrics.
+pub const METRIC_NAMESPACE: &str = "plaudit";
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The invocation payload is not an event object.
+    #[error("malformed event: {0}")]
+    BadEvent(String),
+    /// The drift state could not be read: no alert can be trusted, none was sent.
+    #[error(transparent)]
+    State(#[from] plaudit::alerting::StoreError),
+    /// The audit ran and the state was read, but some records or alerts failed; undelivered
+    /// alerts are sent by a later run.
+    #[error("{count} drift-state or publish error(s), first: {first}")]
+    Delivery { count: usize, first: String },
+}
+
+/// What the function needs, built once per container.
+pub struct Deps<S, A> {
+    pub ec2: Ec2Client,
+    pub store: S,
+    pub sink: A,
+    pub manifest: Option<Manifest>,
+    pub account_id: Option<String>,
+    pub region: String,
+    /// Plaudit rule ids or families to run (empty: all).
+    pub rules: Vec<String>,
+}
+
+/// What a run did (returned to Lambda and logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub findings: usize,
+    pub by_status: BTreeMap<Status, usize>,
+    pub failures_by_severity: BTreeMap<Severity, usize>,
+    pub complete: bool,
+    pub api_calls: usize,
+    /// Inputs that could not be read (API and error code).
+    pub collection_errors: Vec<String>,
+    pub deadline_reached: bool,
+    pub drift: SyncOutcome,
+}
+
+/// Checks the invocation payload: an EventBridge scheduled event, or any JSON object for a
+/// manual run.
+pub fn check_event(event: &Value) -> Result<(), HandlerError> {
+    match event {
+        Value::Object(_) => Ok(()),
+        other => Err(HandlerError::BadEvent(format!(
+            "expected a JSON object (an EventBridge scheduled event), got {}",
+            match other {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
+            }
+        ))),
+    }
+}
+
+/// Runs one scheduled audit. `deadline` is when the Lambda invocation ends; collection stops
+/// [`PUBLISH_RESERVE`] before it.
+pub async fn handle<S, A>(
+    event: &Value,
+    deps: &Deps<S, A>,
+    deadline: Instant,
+) -> Result<Outcome, HandlerError>
+where
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+{
+    check_event(event)?;
+    let collect_by = deadline
+        .checked_sub(PUBLISH_RESERVE)
+        .unwrap_or(deadline)
+        .max(Instant::now());
+    let counter = CallCounter::with_deadline(collect_by);
+    let meta = SnapshotMeta {
+        format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
+        account_id: deps.account_id.clone(),
+        region: Some(deps.region.clone()),
+        collected_at: Some(plaudit::time::now_rfc3339()),
+        collection_errors: Vec::new(),
+    };
+    let opts = CollectOptions {
+        vpc_ids: deps
+            .manifest
+            .as_ref()
+            .map(Manifest::vpc_ids)
+            .unwrap_or_default(),
+        ..CollectOptions::default()
+    };
+    let snap = collect(&deps.ec2, &opts, meta, &counter).await;
+    let mut out = Outcome {
+        api_calls: counter.total(),
+        ..Outcome::default()
+    };
+    for i in Input::ALL {
+        if let Err(f) = snap.availability(i) {
+            if f.code != "NotCollected" {
+                out.deadline_reached |= f.code == plaudit::collect::DEADLINE_EXCEEDED;
+                tracing::warn!(api = %f.api, code = %f.code, "collection failed; the rules that need it report error");
+                out.collection_errors.push(format!("{} {}", f.api, f.code));
+            }
+        }
+    }
+    out.collection_errors.dedup();
+    let report = audit(
+        &snap,
+        &AuditOptions {
+            manifest: deps.manifest.as_ref(),
+            region: Some(deps.region.clone()),
+            rules: deps.rules.clone(),
+            today: None,
+        },
+    );
+    out.findings = report.summary.total;
+    out.by_status = report.summary.by_status.clone();
+    out.failures_by_severity = report.summary.failures_by_severity.clone();
+    out.complete = report.summary.complete;
+    let everything = |_: &plaudit::drift::StateItem| true;
+    let drift = sync_report(&deps.store, &deps.sink, &report, &deps.rules, &everything).await;
+    let drift = match drift {
+        Ok(d) => d,
+        Err(e) => {
+            emit_metrics(&report, &out);
+            tracing::error!(error = %e, "drift state unreadable: no alerts sent");
+            return Err(e.into());
+        }
+    };
+    out.drift = drift;
+    emit_metrics(&report, &out);
+    tracing::info!(
+        findings = out.findings,
+        fail = out.by_status.get(&Status::Fail).copied().unwrap_or(0),
+        error = out.by_status.get(&Status::Error).copied().unwrap_or(0),
+        complete = out.complete,
+        api_calls = out.api_calls,
+        transitions = out.drift.transitions,
+        alerts = out.drift.alerts_published,
+        lost_races = out.drift.lost_races,
+        deadline_reached = out.deadline_reached,
+        "scheduled audit done"
+    );
+    if let Some(first) = out.drift.errors.first() {
+        return Err(HandlerError::Delivery {
+            count: out.drift.errors.len(),
+            first: first.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn emit_metrics(report: &Report, out: &Outcome) {
+    for line in metrics(report, out, epoch_millis()) {
+        // EMF documents go to stdout, one per line; CloudWatch Logs extracts the metrics.
+        println!("{line}");
+    }
+}
+
+fn epoch_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The EMF documents of a run: `Findings` by `Status` and `Severity` (one document per pair
+/// that occurred), and one with the run's own counts (`Transitions`, `AlertsPublished`,
+/// `AlertsFailed`, `ApiCalls`, `CollectionErrors`, `Incomplete`). Every document also carries
+/// `Account` and `Region` as properties (not dimensions, to keep metric cardinality low).
+pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String> {
+    let account = report.account_id.as_deref().unwrap_or("unknown");
+    let region = report.region.as_deref().unwrap_or("unknown");
+    let mut counts: BTreeMap<(Status, Severity), usize> = BTreeMap::new();
+    for f in &report.findings {
+        *counts.entry((f.status, f.severity)).or_default() += 1;
+    }
+    let mut lines: Vec<String> = counts
+        .iter()
+        .map(|((status, severity), n)| {
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": METRIC_NAMESPACE,
+                        "Dimensions": [["Status", "Severity"]],
+                        "Metrics": [{"Name": "Findings", "Unit": "Count"}],
+                    }],
+                },
+                "Status": status.as_str(),
+                "Severity": severity.as_str(),
+                "Findings": n,
+                "Account": account,
+                "Region": region,
+            })
+            .to_string()
+        })
+        .collect();
+    let run = [
+        ("Transitions", out.drift.transitions),
+        ("AlertsPublished", out.drift.alerts_published),
+        ("AlertsFailed", out.drift.alerts_failed),
+        ("ApiCalls", out.api_calls),
+        ("CollectionErrors", out.collection_errors.len()),
+        ("Incomplete", usize::from(!out.complete)),
+    ];
+    let mut doc = json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": METRIC_NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": run.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        },
+        "Account": account,
+        "Region": region,
+    });
+    for (name, n) in run {
+        doc[name] = json!(n);
+    }
+    lines.push(doc.to_string());
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_object_events_are_rejected_with_what_arrived() {
+        assert!(check_event(&json!({"source": "aws.events"})).is_ok());
+        assert!(check_event(&json!({})).is_ok());
+        let e = check_event(&json!("ping")).unwrap_err().to_string();
+        assert!(e.contains("got a string"), "{e}");
+        assert!(check_event(&Value::Null).is_err());
+    }
+
+    #[test]
+    fn metrics_are_valid_emf_with_one_document_per_status_and_severity() {
+        let e = plaudit::synth::Estate::backend();
+        let report = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        );
+        let out = Outcome {
+            api_calls: 12,
+            complete: true,
+            ..Outcome::default()
+        };
+        let lines = metrics(&report, &out, 1_800_000_000_000);
+        let docs: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut total = 0;
+        for d in &docs {
+            let cw = &d["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(cw["Namespace"], METRIC_NAMESPACE);
+            assert_eq!(d["_aws"]["Timestamp"], 1_800_000_000_000u64);
+            // Every dimension and metric named in the directive is present as a member.
+            for dim in cw["Dimensions"][0].as_array().unwrap() {
+                assert!(d[dim.as_str().unwrap()].is_string(), "{d}");
+            }
+            for m in cw["Metrics"].as_array().unwrap() {
+                assert!(d[m["Name"].as_str().unwrap()].is_number(), "{d}");
+            }
+            total += d["Findings"].as_u64().unwrap_or(0);
+        }
+        assert_eq!(total as usize, report.findings.len());
+        let run = docs.last().unwrap();
+        assert_eq!(run["ApiCalls"], 12);
+        assert_eq!(run["Incomplete"], 0);
+    }
+}
