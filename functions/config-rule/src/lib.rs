@@ -16,7 +16,9 @@ use plaudit::config_rule::{
     resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation, Invocation,
     ResourceKey, EVALUATIONS_PER_CALL,
 };
-use plaudit::engine::{audit, AuditOptions};
+use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
+use plaudit::engine::{audit, AuditOptions, Report};
+use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit::index::Index;
 use plaudit::manifest::Manifest;
 use plaudit::snapshot::SnapshotMeta;
@@ -65,6 +67,10 @@ pub enum HandlerError {
     /// Config rejected some evaluations even after a retry.
     #[error("Config rejected {count} evaluation(s) twice, e.g. {example}")]
     Rejected { count: usize, example: String },
+    /// The evaluations were sent, but the drift state could not be read or updated, or an
+    /// alert could not be published (a retry or the next run catches up).
+    #[error("drift alerting failed: {0}")]
+    Drift(String),
 }
 
 impl HandlerError {
@@ -75,12 +81,15 @@ impl HandlerError {
 }
 
 /// What the handler needs, built once per container.
-pub struct Deps<C> {
+pub struct Deps<C, S = DynamoStore, A = SnsSink> {
     pub ec2: Ec2Client,
     pub config: C,
     pub manifest: Option<Manifest>,
     pub account_id: Option<String>,
     pub region: String,
+    /// The drift state and alert topic shared with the scheduled function; when set, every
+    /// evaluation also records transitions and alerts on them.
+    pub alerting: Option<(S, A)>,
 }
 
 /// What an invocation did (returned to Lambda and logged).
@@ -90,13 +99,21 @@ pub struct Outcome {
     pub evaluations: usize,
     pub calls: usize,
     pub test_mode: bool,
+    /// What the drift alerting did (absent when not configured or nothing was evaluated).
+    pub drift: Option<SyncOutcome>,
 }
 
+/// What an evaluation saw, for the drift state: the report and the resources it answers for
+/// (`None`: everything in the region).
+type Seen = Option<(Report, Option<BTreeSet<String>>)>;
+
 /// Handles one Config event.
-pub async fn handle<C: ConfigApi + Sync>(
-    raw: &Value,
-    deps: &Deps<C>,
-) -> Result<Outcome, HandlerError> {
+pub async fn handle<C, S, A>(raw: &Value, deps: &Deps<C, S, A>) -> Result<Outcome, HandlerError>
+where
+    C: ConfigApi + Sync,
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+{
     let event = parse_event(raw)?;
     let invocation = parse_invocation(&event)?;
     let params = parse_parameters(&event)?;
@@ -106,7 +123,7 @@ pub async fn handle<C: ConfigApi + Sync>(
         test_mode,
         ..Outcome::default()
     };
-    let (evals, ordering) = match &invocation {
+    let (evals, ordering, seen): (Vec<Evaluation>, Option<String>, Seen) = match &invocation {
         Invocation::Unknown { message_type } => {
             tracing::info!(message_type = %message_type, "unknown message type: no evaluations");
             out.message_type = message_type.clone();
@@ -115,7 +132,7 @@ pub async fn handle<C: ConfigApi + Sync>(
         Invocation::Change { .. } | Invocation::Oversized { .. } => {
             out.message_type = "change".into();
             if let Some(na) = change_not_applicable(&event, &invocation) {
-                (vec![na], None)
+                (vec![na], None, None)
             } else {
                 let (resource, capture_time, vpc) = match &invocation {
                     Invocation::Change {
@@ -162,7 +179,8 @@ pub async fn handle<C: ConfigApi + Sync>(
                         ordering_timestamp: capture_time.clone(),
                     });
                 }
-                (evals, None)
+                let ids = scope.into_iter().map(|k| k.resource_id).collect();
+                (evals, None, Some((report, Some(ids))))
             }
         }
         Invocation::Scheduled { notification_time } => {
@@ -175,7 +193,7 @@ pub async fn handle<C: ConfigApi + Sync>(
             let snap = collect_scope(deps, vpcs, &mut out).await;
             let report = audit(&snap, &options(deps, &params.rules));
             let evals = evaluations(&report.findings, None, notification_time);
-            (evals, Some(notification_time.clone()))
+            (evals, Some(notification_time.clone()), Some((report, None)))
         }
     };
     let mut evals = evals;
@@ -183,10 +201,48 @@ pub async fn handle<C: ConfigApi + Sync>(
         let previous = deps.config.reported_resources(rule).await?;
         evals.extend(stale(&previous, &evals, &ts));
     }
-    send(deps, &token, test_mode, evals, out).await
+    let selectors = params.rules.clone();
+    let out = send(deps, &token, test_mode, evals, out).await?;
+    record_drift(deps, seen, &selectors, out).await
 }
 
-fn options<'a, C>(deps: &'a Deps<C>, rules: &[String]) -> AuditOptions<'a> {
+/// Records the transitions of what was evaluated and alerts on them (after the evaluations are
+/// sent, so a state or topic outage never holds back the Config dashboard).
+async fn record_drift<C, S, A>(
+    deps: &Deps<C, S, A>,
+    seen: Seen,
+    selectors: &[String],
+    mut out: Outcome,
+) -> Result<Outcome, HandlerError>
+where
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+{
+    let (Some((store, sink)), Some((report, ids))) = (&deps.alerting, seen) else {
+        return Ok(out);
+    };
+    let in_scope = |item: &plaudit::drift::StateItem| {
+        ids.as_ref()
+            .is_none_or(|ids| ids.contains(&item.resource_id))
+    };
+    let drift = sync_report(store, sink, &report, selectors, &in_scope)
+        .await
+        .map_err(|e| HandlerError::Drift(e.to_string()))?;
+    tracing::info!(
+        transitions = drift.transitions,
+        alerts = drift.alerts_published,
+        lost_races = drift.lost_races,
+        "drift recorded"
+    );
+    let first_error = drift.errors.first().cloned();
+    out.drift = Some(drift);
+    match first_error {
+        Some(e) => Err(HandlerError::Drift(e)),
+        None => Ok(out),
+    }
+}
+
+fn options<'a, C, S, A>(deps: &'a Deps<C, S, A>, rules: &[String]) -> AuditOptions<'a> {
     AuditOptions {
         manifest: deps.manifest.as_ref(),
         region: Some(deps.region.clone()),
@@ -195,8 +251,8 @@ fn options<'a, C>(deps: &'a Deps<C>, rules: &[String]) -> AuditOptions<'a> {
     }
 }
 
-async fn collect_scope<C>(
-    deps: &Deps<C>,
+async fn collect_scope<C, S, A>(
+    deps: &Deps<C, S, A>,
     vpc_ids: Vec<String>,
     out: &mut Outcome,
 ) -> plaudit::Snapshot {
@@ -231,8 +287,8 @@ async fn collect_scope<C>(
 
 /// `PutEvaluations` in chunks of at most 100; rejected evaluations are sent once more, then
 /// reported.
-async fn send<C: ConfigApi>(
-    deps: &Deps<C>,
+async fn send<C: ConfigApi, S, A>(
+    deps: &Deps<C, S, A>,
     token: &str,
     test_mode: bool,
     evals: Vec<Evaluation>,

@@ -2,6 +2,7 @@
 //! event to [`plaudit_config_rule::handle`].
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_config_rule::{handle, AwsConfig, Deps, HandlerError};
 use serde_json::Value;
 
@@ -16,6 +17,23 @@ fn diagnostic(e: &HandlerError) -> Diagnostic {
     }
 }
 
+/// The drift state and alert topic, when both `PLAUDIT_STATE_TABLE` and `PLAUDIT_TOPIC_ARN` are
+/// set (the SAM template sets them); otherwise the function only reports to Config.
+fn alerting(conf: &aws_config::SdkConfig) -> Option<(DynamoStore, SnsSink)> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let (table, topic_arn) = (var("PLAUDIT_STATE_TABLE")?, var("PLAUDIT_TOPIC_ARN")?);
+    Some((
+        DynamoStore {
+            client: aws_sdk_dynamodb::Client::new(conf),
+            table,
+        },
+        SnsSink {
+            client: aws_sdk_sns::Client::new(conf),
+            topic_arn,
+        },
+    ))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     plaudit::publish::init_json_logs();
@@ -27,6 +45,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         manifest,
         account_id: plaudit::collect::account_id(&conf).await,
         region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
+        alerting: alerting(&conf),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
 use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, Deps, HandlerError};
 use plaudit_tests::moto::{
-    build_isolated, client, manifest, revoke_relay_egress, sdk_config, Built,
+    alerting, build_isolated, client, manifest, restore_relay_egress, revoke_relay_egress,
+    sdk_config, Built,
 };
 use serde_json::{json, Value};
 
@@ -78,6 +79,7 @@ async fn deps<C>(config: C, b: &Built) -> Deps<C> {
         manifest: Some(manifest(b)),
         account_id: Some("123456789012".into()),
         region: "us-east-1".into(),
+        alerting: None,
     }
 }
 
@@ -345,4 +347,58 @@ async fn testmode_against_moto_config() {
     let out = handle(&ev, &d).await.unwrap();
     assert!(out.test_mode);
     assert!(out.evaluations > 0);
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn concurrent_change_events_alert_once_per_transition() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.85.0.0/16").await;
+    let a = alerting("plaudit-config-drift").await;
+    let mut d = deps(Recorder::default(), &b).await;
+    d.alerting = Some((a.store(), a.sink()));
+    // A periodic run records the estate's own failures (and announces them).
+    let first = handle(&event(scheduled(), None, "t"), &d).await.unwrap();
+    let baseline = first.drift.unwrap().transitions;
+    assert_eq!(a.drain(&a.all).await.len(), baseline);
+
+    revoke_relay_egress(&c, &b, "10.85.0.0/16").await;
+    // Config reports the change to every resource of the VPC at once: many events, one transition.
+    let sg_change = event(
+        change("AWS::EC2::SecurityGroup", &b.ws_sg, &b.vpc, "OK"),
+        None,
+        "t",
+    );
+    let subnet_changes: Vec<Value> = b
+        .ws_subnets
+        .iter()
+        .map(|s| event(change("AWS::EC2::Subnet", s, &b.vpc, "OK"), None, "t"))
+        .collect();
+    let mut calls = Vec::new();
+    for i in 0..24 {
+        let ev = if i % 3 == 0 { &sg_change } else { &subnet_changes[i % 2] };
+        calls.push(handle(ev, &d));
+    }
+    let outs: Vec<_> = futures_util::future::join_all(calls).await;
+    let drift: Vec<_> = outs
+        .into_iter()
+        .map(|o| o.unwrap().drift.unwrap())
+        .collect();
+    let owned: usize = drift.iter().map(|x| x.transitions).sum();
+    let msgs = a.drain(&a.all).await;
+    assert_eq!(owned, 1, "{drift:?}");
+    assert_eq!(msgs.len(), 1, "one alert for the one transition");
+    let body: Value = serde_json::from_str(msgs[0]["Message"].as_str().unwrap()).unwrap();
+    assert!(body["content"]["title"].as_str().unwrap().contains("PL-SG-006"), "{body}");
+
+    restore_relay_egress(&c, &b, "10.85.0.0/16").await;
+    let fixed = handle(&sg_change, &d).await.unwrap().drift.unwrap();
+    assert_eq!(fixed.transitions, 1);
+    let msgs = a.drain(&a.all).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["MessageAttributes"]["event"]["Value"], "resolved");
+    // The same change delivered again: nothing new.
+    let again = handle(&sg_change, &d).await.unwrap().drift.unwrap();
+    assert_eq!(again.transitions, 0);
+    assert!(a.drain(&a.all).await.is_empty());
 }
