@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue as Av;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::alerting::{AlertSink, Record, SinkError, StateStore, StoreError};
-use crate::drift::{sns_message, Alert, StateItem};
+use crate::drift::{Alert, StateItem};
 use crate::finding::{FindingId, Status};
 
 /// The drift-state table.
@@ -230,29 +230,36 @@ fn attr(v: &str) -> Option<MessageAttributeValue> {
         .ok()
 }
 
+/// Each alert is published twice with `MessageStructure=String` (SNS delivers message attributes,
+/// and so filter policies can rely on them, only for String messages): once as the Amazon Q
+/// Developer / AWS Chatbot custom notification (`format` = `chat`), once as plain text for people
+/// (`format` = `email`). Both carry `severity` and `event`. Subscriptions pick one with a filter
+/// policy (the SAM template's e-mail subscription takes `email`); Chatbot ignores the plain-text copy.
 impl AlertSink for SnsSink {
     async fn publish(&self, alert: &Alert) -> Result<(), SinkError> {
-        self.client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .subject(&alert.subject)
-            .message(sns_message(alert))
-            .message_structure("json")
-            .set_message_attributes(Some(
-                [
-                    ("severity", alert.severity.as_str()),
-                    ("event", alert.event),
-                ]
-                .into_iter()
-                .filter_map(|(k, v)| Some((k.to_string(), attr(v)?)))
-                .collect(),
-            ))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| SinkError {
-                message: format!("{} (topic {})", sdk_message(&e), self.topic_arn),
-            })
+        for (format, body) in [("chat", &alert.chat), ("email", &alert.email)] {
+            self.client
+                .publish()
+                .topic_arn(&self.topic_arn)
+                .subject(&alert.subject)
+                .message(body)
+                .set_message_attributes(Some(
+                    [
+                        ("severity", alert.severity.as_str()),
+                        ("event", alert.event),
+                        ("format", format),
+                    ]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k.to_string(), attr(v)?)))
+                    .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| SinkError {
+                    message: format!("{} (topic {})", sdk_message(&e), self.topic_arn),
+                })?;
+        }
+        Ok(())
     }
 }
 

@@ -84,7 +84,9 @@ pub mod moto {
     }
 
     /// The alerting side in moto: the drift-state table, the alert topic, and two SQS queues
-    /// subscribed to it (one with every message, one with a `severity = critical` filter policy).
+    /// subscribed to it through filter policies: `all` takes the chat copy of every alert
+    /// (`format = chat`), `critical` the e-mail copy of critical ones (`format = email`,
+    /// `severity = critical`), as an e-mail subscription with a severity threshold would.
     pub struct Alerting {
         pub table: String,
         pub topic_arn: String,
@@ -138,8 +140,11 @@ pub mod moto {
             .unwrap();
         let mut urls = Vec::new();
         for (suffix, filter) in [
-            ("all", None),
-            ("critical", Some(r#"{"severity": ["critical"]}"#)),
+            ("all", r#"{"format": ["chat"]}"#),
+            (
+                "critical",
+                r#"{"format": ["email"], "severity": ["critical"]}"#,
+            ),
         ] {
             let url = sqs
                 .create_queue()
@@ -159,15 +164,14 @@ pub mod moto {
                 .attributes
                 .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
                 .clone();
-            let mut sub = sns
-                .subscribe()
+            sns.subscribe()
                 .topic_arn(&topic_arn)
                 .protocol("sqs")
-                .endpoint(arn);
-            if let Some(f) = filter {
-                sub = sub.attributes("FilterPolicy", f);
-            }
-            sub.send().await.unwrap();
+                .endpoint(arn)
+                .attributes("FilterPolicy", filter)
+                .send()
+                .await
+                .unwrap();
             urls.push(url);
         }
         let critical = urls.pop().unwrap();

@@ -10,17 +10,17 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 
+use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
 use plaudit::config_rule::{
     change_not_applicable, evaluations, parse_event, parse_invocation, parse_parameters,
     resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation, Invocation,
     ResourceKey, EVALUATIONS_PER_CALL,
 };
-use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
 use plaudit::engine::{audit, AuditOptions, Report};
-use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit::index::Index;
 use plaudit::manifest::Manifest;
+use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit::snapshot::SnapshotMeta;
 use serde_json::Value;
 

@@ -376,7 +376,11 @@ async fn concurrent_change_events_alert_once_per_transition() {
         .collect();
     let mut calls = Vec::new();
     for i in 0..24 {
-        let ev = if i % 3 == 0 { &sg_change } else { &subnet_changes[i % 2] };
+        let ev = if i % 3 == 0 {
+            &sg_change
+        } else {
+            &subnet_changes[i % 2]
+        };
         calls.push(handle(ev, &d));
     }
     let outs: Vec<_> = futures_util::future::join_all(calls).await;
@@ -389,7 +393,13 @@ async fn concurrent_change_events_alert_once_per_transition() {
     assert_eq!(owned, 1, "{drift:?}");
     assert_eq!(msgs.len(), 1, "one alert for the one transition");
     let body: Value = serde_json::from_str(msgs[0]["Message"].as_str().unwrap()).unwrap();
-    assert!(body["content"]["title"].as_str().unwrap().contains("PL-SG-006"), "{body}");
+    assert!(
+        body["content"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("PL-SG-006"),
+        "{body}"
+    );
 
     restore_relay_egress(&c, &b, "10.85.0.0/16").await;
     let fixed = handle(&sg_change, &d).await.unwrap().drift.unwrap();
