@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
 VENV=.venv-test
+CFN_LINT_VERSION=1.58.0
+SAM_VERSION=1.170.0
+TOOLS=.venv-tools
 
 echo "== format"
 cargo fmt --all -- --check
@@ -18,6 +21,18 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== pure core and offline CLI without optional features (no AWS SDK)"
 cargo test -p plaudit --no-default-features --locked --lib
 cargo clippy -p plaudit-cli --no-default-features --all-targets --locked -- -D warnings
+
+echo "== deployment template (cfn-lint $CFN_LINT_VERSION, sam validate --lint with SAM CLI $SAM_VERSION)"
+# A venv of their own: aws-sam-cli pins boto3/botocore versions that moto's venv should not get.
+if ! "$TOOLS/bin/cfn-lint" --version 2>/dev/null | grep -q "$CFN_LINT_VERSION" \
+   || ! "$TOOLS/bin/sam" --version 2>/dev/null | grep -q "$SAM_VERSION"; then
+  python3 -m venv "$TOOLS"
+  "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_VERSION"
+fi
+"$TOOLS/bin/cfn-lint" template.yaml
+SAM_HOME=$(mktemp -d)
+SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template template.yaml
+rm -rf "$SAM_HOME"
 
 echo "== moto $MOTO_VERSION"
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then

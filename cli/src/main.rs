@@ -501,6 +501,7 @@ fn print_rules(format: Format, out: &mut dyn Write) -> io::Result<()> {
                         "remediation": m.remediation,
                         "references": m.references,
                         "inputs": m.inputs.iter().map(|i| i.file()).collect::<Vec<_>>(),
+                        "optional_inputs": m.optional_inputs.iter().map(|i| i.file()).collect::<Vec<_>>(),
                         "permissions": m.permissions(),
                     })
                 })

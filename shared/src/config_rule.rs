@@ -269,6 +269,13 @@ pub struct Evaluation {
     pub ordering_timestamp: String,
 }
 
+/// The IAM actions the Config-rule function uses on AWS Config.
+pub const CONFIG_ACTIONS: [&str; 3] = [
+    "config:GetComplianceDetailsByConfigRule",
+    "config:GetResourceConfigHistory",
+    "config:PutEvaluations",
+];
+
 /// The largest annotation Config takes.
 pub const ANNOTATION_MAX_BYTES: usize = 256;
 

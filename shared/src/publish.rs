@@ -16,6 +16,15 @@ use crate::alerting::{AlertSink, Record, SinkError, StateStore, StoreError};
 use crate::drift::{Alert, StateItem};
 use crate::finding::{FindingId, Status};
 
+/// The IAM actions the drift-state store uses (on its table).
+pub const STATE_ACTIONS: [&str; 2] = ["dynamodb:PutItem", "dynamodb:Query"];
+/// The IAM actions publishing alerts uses (on the topic, and its KMS key).
+pub const ALERT_ACTIONS: [&str; 3] = ["kms:Decrypt", "kms:GenerateDataKey", "sns:Publish"];
+/// The IAM action reading the manifest from SSM uses (on the parameter).
+pub const MANIFEST_ACTIONS: [&str; 1] = ["ssm:GetParameter"];
+/// The drift-state table's partition key, sort key and TTL attribute.
+pub const TABLE_KEYS: (&str, &str, &str) = ("scope", "finding_id", "expires_at");
+
 /// The drift-state table.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {

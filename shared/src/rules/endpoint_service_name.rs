@@ -22,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Recreate the endpoint with the service name for the VPC's region from https://docs.databricks.com/aws/en/resources/ip-domain-region (the table `plaudit explain PL-EP-005` uses).",
     references: &["https://docs.databricks.com/aws/en/resources/ip-domain-region"],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add ingress TCP 443 rules for every client CIDR to the front-end endpoint's security group; declare the ranges as `client_cidrs` of the transit VPC in the manifest.",
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -16,6 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Register the endpoint with the Databricks account (account console or the vpc-endpoints API); recreate endpoints that are rejected, failed or expired.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

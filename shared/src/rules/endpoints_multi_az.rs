@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add an endpoint subnet in each workspace availability zone to the endpoint (modify-vpc-endpoint --add-subnet-ids).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::Subnets],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -16,6 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled (needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -76,12 +76,21 @@ pub struct RuleMeta {
     /// The describe calls whose answers the rule reads. The IAM actions it needs follow from
     /// them ([`RuleMeta::permissions`]).
     pub inputs: &'static [Input],
+    /// Inputs the rule uses when present and does without otherwise (PL-SG-004 names the S3
+    /// prefix list from `describe-managed-prefix-lists.json`, else from the routes). Their
+    /// actions are part of [`RuleMeta::permissions`] too.
+    pub optional_inputs: &'static [Input],
 }
 
 impl RuleMeta {
     /// The IAM actions the rule needs, one per input.
     pub fn permissions(&self) -> Vec<String> {
-        let set: BTreeSet<String> = self.inputs.iter().map(|i| i.iam_action()).collect();
+        let set: BTreeSet<String> = self
+            .inputs
+            .iter()
+            .chain(self.optional_inputs)
+            .map(|i| i.iam_action())
+            .collect();
         set.into_iter().collect()
     }
 

@@ -22,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

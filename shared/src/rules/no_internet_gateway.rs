@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::InternetGateways],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -16,6 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Delete the NAT gateway (aws ec2 delete-nat-gateway) and release its Elastic IP.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::NatGateways],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Delete the extra endpoints (keep the one with private DNS that is registered with Databricks) and share it across the VPC's workspaces.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts"],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -21,6 +21,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/resources/ip-domain-region",
     ],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

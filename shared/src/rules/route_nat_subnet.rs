@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Place the NAT gateway in a dedicated public subnet whose route table sends 0.0.0.0/0 to the VPC's internet gateway (or your egress appliance).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

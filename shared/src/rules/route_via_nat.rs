@@ -16,6 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add 0.0.0.0/0 to a NAT gateway (or firewall ENI, transit gateway, Gateway Load Balancer endpoint) in the route table of each workspace subnet; replace blackhole routes.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -22,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

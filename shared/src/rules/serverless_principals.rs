@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "aws ec2 modify-vpc-endpoint-service-permissions --service-id <svc> --add-allowed-principals <Databricks role ARN> --remove-allowed-principals '*'",
     references: &["https://docs.databricks.com/aws/en/security/network/serverless-network-security/pl-to-internal-network"],
     inputs: &[Input::EndpointServiceConfigurations, Input::EndpointServicePermissions],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

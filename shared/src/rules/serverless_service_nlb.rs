@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Put the resource behind an internal NLB, expose it as the endpoint service, and set AcceptanceRequired=true (aws ec2 modify-vpc-endpoint-service-configuration --acceptance-required).",
     references: &["https://docs.databricks.com/aws/en/security/network/serverless-network-security/pl-to-internal-network"],
     inputs: &[Input::EndpointServiceConfigurations, Input::EndpointServicePermissions],
+    optional_inputs: &[],
 };
 
 /// The endpoint services in scope: declared in the manifest, or allowing a Databricks serverless

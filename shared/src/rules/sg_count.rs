@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "List between one and five security groups of the workspace VPC in the network configuration; prefer a dedicated group per workspace.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::SecurityGroups],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -25,6 +25,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints, Input::RouteTables],
+    optional_inputs: &[Input::ManagedPrefixLists],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

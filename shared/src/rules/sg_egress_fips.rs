@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add a TCP 2443 egress rule to the relay endpoint (or 0.0.0.0/0 without back-end PrivateLink).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Replace all-traffic egress to 0.0.0.0/0 or ::/0 with the self reference, the required ports to the VPC CIDR, and 443 to the S3 prefix list.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

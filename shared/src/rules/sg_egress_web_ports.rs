@@ -17,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add a TCP 8443-8451 egress rule to 0.0.0.0/0, or under back-end PrivateLink to the VPC CIDR or the endpoint security group.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

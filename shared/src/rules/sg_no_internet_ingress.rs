@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Remove ingress rules whose source is 0.0.0.0/0, ::/0 or a CIDR outside the VPC; keep the self-referencing rules.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

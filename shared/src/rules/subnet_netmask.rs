@@ -17,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Recreate the subnet with a netmask between /17 and /26 and point the network configuration at it.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

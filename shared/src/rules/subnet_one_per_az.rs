@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Keep one subnet per availability zone in the workspace's network configuration; move the others to a different zone or drop them.",
     references: &["https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks"],
     inputs: &[Input::Subnets],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

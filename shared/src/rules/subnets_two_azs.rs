@@ -21,6 +21,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks",
     ],
     inputs: &[Input::Subnets],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -17,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::VpcAttributes],
+    optional_inputs: &[],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
