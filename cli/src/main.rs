@@ -303,16 +303,7 @@ fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
 fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
     let rt = runtime()?;
     rt.block_on(async {
-        // Bounded: every call times out, and throttling or 5xx answers get at most four attempts
-        // (standard retry with backoff) before the input is reported as not collected.
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(std::time::Duration::from_secs(20))
-                    .operation_timeout(std::time::Duration::from_secs(90))
-                    .build(),
-            );
+        let mut loader = plaudit::collect::bounded_config_loader();
         if let Some(p) = &aws.profile {
             loader = loader.profile_name(p);
         }

@@ -696,6 +696,20 @@ async fn service_permissions(
     Ok(out)
 }
 
+/// The SDK configuration every front end uses: every call times out (20 s an attempt, 90 s in
+/// all), and throttling or 5xx answers get at most four attempts (standard retry with backoff)
+/// before the input is reported as not collected. Add a profile or endpoint, then `load()`.
+pub fn bounded_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_secs(20))
+                .operation_timeout(std::time::Duration::from_secs(90))
+                .build(),
+        )
+}
+
 /// The account the credentials belong to (`sts:GetCallerIdentity`, which needs no permission).
 pub async fn account_id(conf: &aws_config::SdkConfig) -> Option<String> {
     aws_sdk_sts::Client::new(conf)

@@ -400,22 +400,43 @@ pub fn resources_of_vpc(ix: &crate::index::Index<'_>, vpc_id: &str) -> BTreeSet<
     out
 }
 
-/// `NOT_APPLICABLE` for the resources Config still shows for this rule that the current periodic
-/// run no longer reports (matched on type and id). Only for periodic runs: doing it on a change
-/// would wipe every other resource's result.
+/// Why a run could not see everything: the first `error` finding's message, if any.
+pub fn blind_reason(findings: &[crate::finding::Finding]) -> Option<String> {
+    findings
+        .iter()
+        .find(|f| f.status == crate::finding::Status::Error)
+        .map(|f| f.message.clone())
+}
+
+/// The resources Config still shows for this rule that the current periodic run no longer
+/// reports (matched on type and id): `NOT_APPLICABLE` when the run saw everything; when it could
+/// not (`blind`: why), `NON_COMPLIANT` with the reason, since a resource missing from a partial
+/// read may well still exist. Only for periodic runs: doing it on a change would wipe every other
+/// resource's result.
 pub fn stale(
     previous: &[ResourceKey],
     current: &[Evaluation],
     ordering_timestamp: &str,
+    blind: Option<&str>,
 ) -> Vec<Evaluation> {
     let now: BTreeSet<&ResourceKey> = current.iter().map(|e| &e.resource).collect();
+    let (compliance, note) = match blind {
+        None => (
+            Compliance::NotApplicable,
+            "No longer in plaudit's audit scope.".to_string(),
+        ),
+        Some(why) => (
+            Compliance::NonCompliant,
+            format!("plaudit could not evaluate this resource: {why}"),
+        ),
+    };
     let mut out: Vec<Evaluation> = previous
         .iter()
         .filter(|k| !now.contains(k))
         .map(|k| Evaluation {
             resource: k.clone(),
-            compliance: Compliance::NotApplicable,
-            annotation: annotation("No longer in plaudit's audit scope."),
+            compliance,
+            annotation: annotation(&note),
             ordering_timestamp: ordering_timestamp.to_string(),
         })
         .collect();
@@ -715,8 +736,13 @@ mod tests {
             k("AWS::EC2::SecurityGroup", "vpc-1"),
             k("AWS::EC2::Subnet", "subnet-gone"),
         ];
-        let s = stale(&prev, &current, "t");
+        let s = stale(&prev, &current, "t", None);
         assert_eq!(s.len(), 2);
         assert!(s.iter().all(|e| e.compliance == Compliance::NotApplicable));
+        // A partial read proves nothing about what it did not see.
+        let s = stale(&prev, &current, "t", Some("DescribeSubnets: AccessDenied"));
+        assert_eq!(s.len(), 2);
+        assert!(s.iter().all(|e| e.compliance == Compliance::NonCompliant
+            && e.annotation.as_deref().unwrap().contains("AccessDenied")));
     }
 }

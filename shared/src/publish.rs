@@ -309,6 +309,17 @@ pub async fn manifest_from_env(
     }
 }
 
+/// A Lambda invocation's deadline (milliseconds since the epoch, from the context) as a tokio
+/// instant.
+pub fn lambda_deadline(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
 /// JSON logs for the Lambda functions, at `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else info).
 pub fn init_json_logs() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")

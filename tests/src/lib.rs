@@ -66,6 +66,48 @@ pub mod moto {
             .unwrap();
     }
 
+    /// Fault injection at the SDK boundary: answers the chosen operations with an EC2 error, as AWS
+    /// would (the HTTP exchange with moto still happens; its answer is replaced before parsing).
+    #[derive(Debug)]
+    pub struct FailOperations(pub Vec<(&'static str, u16, &'static str)>);
+
+    impl aws_sdk_ec2::config::Intercept for FailOperations {
+        fn name(&self) -> &'static str {
+            "FailOperations"
+        }
+
+        fn modify_before_deserialization(
+            &self,
+            ctx: &mut aws_sdk_ec2::config::interceptors::BeforeDeserializationInterceptorContextMut<
+                '_,
+            >,
+            _rc: &aws_sdk_ec2::config::RuntimeComponents,
+            cfg: &mut aws_sdk_ec2::config::ConfigBag,
+        ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+            let op = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map(|m| m.name().to_string())
+                .unwrap_or_default();
+            if let Some((_, status, code)) = self.0.iter().find(|(o, _, _)| *o == op) {
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected by the test</Message></Error></Errors><RequestID>test</RequestID></Response>"
+                );
+                *ctx.response_mut().status_mut() =
+                    aws_smithy_runtime_api::http::StatusCode::try_from(*status)?;
+                *ctx.response_mut().body_mut() = aws_smithy_types::body::SdkBody::from(body);
+            }
+            Ok(())
+        }
+    }
+
+    /// An EC2 client for moto whose chosen operations fail (operation, HTTP status, AWS code).
+    pub async fn faulty_client(faults: Vec<(&'static str, u16, &'static str)>) -> Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&sdk_config().await)
+            .interceptor(FailOperations(faults))
+            .build();
+        Client::from_conf(conf)
+    }
+
     /// Undoes [`revoke_relay_egress`].
     pub async fn restore_relay_egress(c: &Client, b: &Built, vpc_cidr: &str) {
         c.authorize_security_group_egress()

@@ -12,7 +12,9 @@ use plaudit::engine::{audit, AuditOptions};
 use plaudit::manifest::{Manifest, Mode, WorkspaceSpec};
 use plaudit::snapshot::{Input, Snapshot, SnapshotMeta};
 use plaudit::Status;
-use plaudit_tests::moto::{build_isolated, client, manifest, moto_url, revoke_relay_egress};
+use plaudit_tests::moto::{
+    build_isolated, client, manifest, moto_url, revoke_relay_egress, FailOperations,
+};
 
 fn meta() -> SnapshotMeta {
     SnapshotMeta {
@@ -186,38 +188,6 @@ async fn a_failed_call_is_an_error_not_a_pass() {
         .iter()
         .any(|f| f.message.contains("DispatchFailure")));
     assert_eq!(r.exit_code(plaudit::Severity::High), 3);
-}
-
-/// Fault injection at the SDK boundary: answers the chosen operations with an EC2 error, as AWS
-/// would (the HTTP exchange with moto still happens; its answer is replaced before parsing).
-#[derive(Debug)]
-struct FailOperations(Vec<(&'static str, u16, &'static str)>);
-
-impl aws_sdk_ec2::config::Intercept for FailOperations {
-    fn name(&self) -> &'static str {
-        "FailOperations"
-    }
-
-    fn modify_before_deserialization(
-        &self,
-        ctx: &mut aws_sdk_ec2::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
-        _rc: &aws_sdk_ec2::config::RuntimeComponents,
-        cfg: &mut aws_sdk_ec2::config::ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let op = cfg
-            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
-            .map(|m| m.name().to_string())
-            .unwrap_or_default();
-        if let Some((_, status, code)) = self.0.iter().find(|(o, _, _)| *o == op) {
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected by the test</Message></Error></Errors><RequestID>test</RequestID></Response>"
-            );
-            *ctx.response_mut().status_mut() =
-                aws_smithy_runtime_api::http::StatusCode::try_from(*status)?;
-            *ctx.response_mut().body_mut() = aws_smithy_types::body::SdkBody::from(body);
-        }
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -13,9 +13,9 @@ use std::future::Future;
 use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
 use plaudit::config_rule::{
-    change_not_applicable, evaluations, parse_event, parse_invocation, parse_parameters,
-    resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation, Invocation,
-    ResourceKey, EVALUATIONS_PER_CALL,
+    blind_reason, change_not_applicable, evaluations, parse_event, parse_invocation,
+    parse_parameters, resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation,
+    Invocation, ResourceKey, EVALUATIONS_PER_CALL,
 };
 use plaudit::engine::{audit, AuditOptions, Report};
 use plaudit::index::Index;
@@ -107,13 +107,37 @@ pub struct Outcome {
 /// (`None`: everything in the region).
 type Seen = Option<(Report, Option<BTreeSet<String>>)>;
 
-/// Handles one Config event.
+/// Time kept back from the Lambda deadline for evaluating and sending.
+pub const SEND_RESERVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Handles one Config event with no deadline (tests, tools).
 pub async fn handle<C, S, A>(raw: &Value, deps: &Deps<C, S, A>) -> Result<Outcome, HandlerError>
 where
     C: ConfigApi + Sync,
     S: StateStore + Sync,
     A: AlertSink + Sync,
 {
+    handle_until(raw, deps, None).await
+}
+
+/// Handles one Config event. Collection stops [`SEND_RESERVE`] before `deadline` (the Lambda
+/// deadline): inputs not read by then are `Error` findings, reported `NON_COMPLIANT` with the
+/// reason, never `COMPLIANT`.
+pub async fn handle_until<C, S, A>(
+    raw: &Value,
+    deps: &Deps<C, S, A>,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Outcome, HandlerError>
+where
+    C: ConfigApi + Sync,
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+{
+    let collect_by = deadline.map(|d| {
+        d.checked_sub(SEND_RESERVE)
+            .unwrap_or(d)
+            .max(tokio::time::Instant::now())
+    });
     let event = parse_event(raw)?;
     let invocation = parse_invocation(&event)?;
     let params = parse_parameters(&event)?;
@@ -164,19 +188,31 @@ where
                     };
                     return send(deps, &token, test_mode, vec![na], out).await;
                 };
-                let snap = collect_scope(deps, vec![vpc.clone()], &mut out).await;
+                let snap = collect_scope(deps, vec![vpc.clone()], collect_by, &mut out).await;
                 let report = audit(&snap, &options(deps, &params.rules));
                 let ix = Index::new(&snap);
                 let mut scope = resources_of_vpc(&ix, &vpc);
                 scope.insert(resource.clone());
                 let mut evals = evaluations(&report.findings, Some(&scope), capture_time);
-                // The changed resource always gets an answer.
+                // The changed resource always gets an answer: not applicable when plaudit saw
+                // the VPC and reported nothing for it; when the state could not be read, an
+                // explicit NON_COMPLIANT with the reason (never a silent not-applicable).
                 if !evals.iter().any(|e| e.resource == *resource) {
-                    evals.push(Evaluation {
-                        resource: resource.clone(),
-                        compliance: plaudit::config_rule::Compliance::NotApplicable,
-                        annotation: None,
-                        ordering_timestamp: capture_time.clone(),
+                    evals.push(match blind_reason(&report.findings) {
+                        Some(why) => Evaluation {
+                            resource: resource.clone(),
+                            compliance: plaudit::config_rule::Compliance::NonCompliant,
+                            annotation: plaudit::config_rule::annotation(&format!(
+                                "plaudit could not evaluate this VPC: {why}"
+                            )),
+                            ordering_timestamp: capture_time.clone(),
+                        },
+                        None => Evaluation {
+                            resource: resource.clone(),
+                            compliance: plaudit::config_rule::Compliance::NotApplicable,
+                            annotation: None,
+                            ordering_timestamp: capture_time.clone(),
+                        },
                     });
                 }
                 let ids = scope.into_iter().map(|k| k.resource_id).collect();
@@ -190,7 +226,7 @@ where
                 .as_ref()
                 .map(Manifest::vpc_ids)
                 .unwrap_or_default();
-            let snap = collect_scope(deps, vpcs, &mut out).await;
+            let snap = collect_scope(deps, vpcs, collect_by, &mut out).await;
             let report = audit(&snap, &options(deps, &params.rules));
             let evals = evaluations(&report.findings, None, notification_time);
             (evals, Some(notification_time.clone()), Some((report, None)))
@@ -199,7 +235,8 @@ where
     let mut evals = evals;
     if let (Some(ts), Some(rule)) = (ordering, event.config_rule_name.as_deref()) {
         let previous = deps.config.reported_resources(rule).await?;
-        evals.extend(stale(&previous, &evals, &ts));
+        let blind = seen.as_ref().and_then(|(r, _)| blind_reason(&r.findings));
+        evals.extend(stale(&previous, &evals, &ts, blind.as_deref()));
     }
     let selectors = params.rules.clone();
     let out = send(deps, &token, test_mode, evals, out).await?;
@@ -254,9 +291,12 @@ fn options<'a, C, S, A>(deps: &'a Deps<C, S, A>, rules: &[String]) -> AuditOptio
 async fn collect_scope<C, S, A>(
     deps: &Deps<C, S, A>,
     vpc_ids: Vec<String>,
+    collect_by: Option<tokio::time::Instant>,
     out: &mut Outcome,
 ) -> plaudit::Snapshot {
-    let counter = CallCounter::default();
+    let counter = collect_by
+        .map(CallCounter::with_deadline)
+        .unwrap_or_default();
     let meta = SnapshotMeta {
         format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
         account_id: deps.account_id.clone(),

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use plaudit::publish::{DynamoStore, SnsSink};
-use plaudit_config_rule::{handle, AwsConfig, Deps, HandlerError};
+use plaudit_config_rule::{handle_until, AwsConfig, Deps, HandlerError};
 use serde_json::Value;
 
 fn diagnostic(e: &HandlerError) -> Diagnostic {
@@ -37,7 +37,7 @@ fn alerting(conf: &aws_config::SdkConfig) -> Option<(DynamoStore, SnsSink)> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     plaudit::publish::init_json_logs();
-    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let conf = plaudit::collect::bounded_config_loader().load().await;
     let manifest = plaudit::publish::manifest_from_env(&conf).await?;
     let deps = Deps {
         ec2: plaudit::collect::Ec2Client::new(&conf),
@@ -49,7 +49,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(&event.payload, deps).await.map_err(|e| {
+        handle_until(
+            &event.payload,
+            deps,
+            Some(plaudit::publish::lambda_deadline(event.context.deadline)),
+        )
+        .await
+        .map_err(|e| {
             tracing::error!(error = %e, retryable = e.retryable(), "invocation failed");
             diagnostic(&e)
         })

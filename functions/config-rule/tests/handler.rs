@@ -412,3 +412,79 @@ async fn concurrent_change_events_alert_once_per_transition() {
     assert_eq!(again.transitions, 0);
     assert!(a.drain(&a.all).await.is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_run_out_of_time_reports_non_compliant_with_the_reason_never_compliant() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.86.0.0/16").await;
+    let d = deps(Recorder::default(), &b).await;
+    let started = std::time::Instant::now();
+    let out = plaudit_config_rule::handle_until(
+        &event(
+            change("AWS::EC2::SecurityGroup", &b.ws_sg, &b.vpc, "OK"),
+            None,
+            "t",
+        ),
+        &d,
+        Some(tokio::time::Instant::now()),
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.calls, 0, "nothing was called after the deadline");
+    let sent = d.config.sent();
+    assert!(!sent.is_empty());
+    let sg = sent.iter().find(|e| e.resource == sg_key(&b)).unwrap();
+    assert_eq!(sg.compliance, Compliance::NonCompliant, "{sg:?}");
+    assert!(
+        sg.annotation.as_deref().unwrap_or("").contains("could not"),
+        "{sg:?}"
+    );
+    assert!(
+        sent.iter().all(|e| e.compliance != Compliance::Compliant),
+        "{sent:#?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_periodic_run_that_cannot_read_subnets_does_not_call_them_gone() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.87.0.0/16").await;
+    // A subnet Config knows and the manifest does not name: with subnets unreadable, plaudit
+    // cannot tell whether it still exists.
+    let subnet = ResourceKey {
+        resource_type: "AWS::EC2::Subnet".into(),
+        resource_id: "subnet-0unseen".into(),
+    };
+    let mut d = deps(
+        Recorder {
+            reported: vec![subnet.clone()],
+            ..Recorder::default()
+        },
+        &b,
+    )
+    .await;
+    d.ec2 =
+        plaudit_tests::moto::faulty_client(vec![("DescribeSubnets", 403, "UnauthorizedOperation")])
+            .await;
+    handle(&event(scheduled(), None, "t"), &d).await.unwrap();
+    let sent = d.config.sent();
+    let e = sent.iter().find(|e| e.resource == subnet).unwrap();
+    assert_eq!(e.compliance, Compliance::NonCompliant, "{e:?}");
+    assert!(
+        e.annotation
+            .as_deref()
+            .unwrap()
+            .contains("UnauthorizedOperation"),
+        "{e:?}"
+    );
+    assert!(
+        !sent
+            .iter()
+            .any(|e| e.compliance == Compliance::NotApplicable
+                && e.resource.resource_type == "AWS::EC2::Subnet"),
+        "{sent:#?}"
+    );
+}

@@ -6,21 +6,10 @@
 //! optional `PLAUDIT_RULES` (comma-separated rule ids or families), `AWS_LAMBDA_LOG_LEVEL` /
 //! `RUST_LOG`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use plaudit::publish::{manifest_from_env, DynamoStore, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps};
 use serde_json::Value;
-
-/// The Lambda deadline (milliseconds since the epoch) as a tokio instant.
-fn deadline(deadline_ms: u64) -> tokio::time::Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    tokio::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
-}
 
 fn required(name: &str) -> Result<String, lambda_runtime::Error> {
     match std::env::var(name) {
@@ -32,7 +21,7 @@ fn required(name: &str) -> Result<String, lambda_runtime::Error> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     plaudit::publish::init_json_logs();
-    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let conf = plaudit::collect::bounded_config_loader().load().await;
     let deps = Deps {
         ec2: plaudit::collect::Ec2Client::new(&conf),
         store: DynamoStore {
@@ -56,7 +45,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let by = deadline(event.context.deadline);
+        let by = plaudit::publish::lambda_deadline(event.context.deadline);
         handle(&event.payload, deps, by).await.map_err(|e| {
             tracing::error!(error = %e, "scheduled audit failed");
             Diagnostic {
