@@ -66,10 +66,51 @@ pub mod moto {
             .unwrap();
     }
 
-    /// Fault injection at the SDK boundary: answers the chosen operations with an EC2 error, as AWS
-    /// would (the HTTP exchange with moto still happens; its answer is replaced before parsing).
-    #[derive(Debug)]
-    pub struct FailOperations(pub Vec<(&'static str, u16, &'static str)>);
+    /// One injected fault: the operation (e.g. `DescribeSubnets`, `PutItem`), the HTTP status and
+    /// body its answers get instead of the server's, and how many answers it replaced.
+    #[derive(Debug, Clone)]
+    pub struct Fault {
+        pub op: &'static str,
+        pub status: u16,
+        pub body: String,
+        pub hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Fault {
+        /// An EC2 (query protocol, XML) error.
+        pub fn ec2(op: &'static str, status: u16, code: &str) -> Fault {
+            Fault::raw(op, status, &format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected by the test</Message></Error></Errors><RequestID>test</RequestID></Response>"
+            ))
+        }
+
+        /// A JSON-protocol (DynamoDB) error.
+        pub fn json(op: &'static str, status: u16, code: &str) -> Fault {
+            Fault::raw(op, status, &format!(
+                "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by the test\"}}"
+            ))
+        }
+
+        /// Any answer, e.g. a truncated or malformed body with status 200.
+        pub fn raw(op: &'static str, status: u16, body: &str) -> Fault {
+            Fault {
+                op,
+                status,
+                body: body.to_string(),
+                hits: Default::default(),
+            }
+        }
+
+        pub fn hits(&self) -> usize {
+            self.hits.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    /// Fault injection at the SDK boundary, for any SDK client: answers the chosen operations as
+    /// the fault says (the HTTP exchange with moto still happens; its answer is replaced before
+    /// parsing, so retries, error parsing and the callers' handling are the SDK's real ones).
+    #[derive(Debug, Clone)]
+    pub struct FailOperations(pub Vec<Fault>);
 
     impl aws_sdk_ec2::config::Intercept for FailOperations {
         fn name(&self) -> &'static str {
@@ -88,21 +129,30 @@ pub mod moto {
                 .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
                 .map(|m| m.name().to_string())
                 .unwrap_or_default();
-            if let Some((_, status, code)) = self.0.iter().find(|(o, _, _)| *o == op) {
-                let body = format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected by the test</Message></Error></Errors><RequestID>test</RequestID></Response>"
-                );
+            if let Some(f) = self.0.iter().find(|f| f.op == op) {
+                f.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 *ctx.response_mut().status_mut() =
-                    aws_smithy_runtime_api::http::StatusCode::try_from(*status)?;
-                *ctx.response_mut().body_mut() = aws_smithy_types::body::SdkBody::from(body);
+                    aws_smithy_runtime_api::http::StatusCode::try_from(f.status)?;
+                *ctx.response_mut().body_mut() =
+                    aws_smithy_types::body::SdkBody::from(f.body.clone());
             }
             Ok(())
         }
     }
 
-    /// An EC2 client for moto whose chosen operations fail (operation, HTTP status, AWS code).
-    pub async fn faulty_client(faults: Vec<(&'static str, u16, &'static str)>) -> Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&sdk_config().await)
+    /// An EC2 client for moto whose chosen operations fail, with the SDK's standard retry (three
+    /// attempts, millisecond backoff) so throttling is retried, boundedly, as in production.
+    pub async fn faulty_client(faults: Vec<Fault>) -> Client {
+        let base = sdk_config()
+            .await
+            .to_builder()
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(2)),
+            )
+            .build();
+        let conf = aws_sdk_ec2::config::Builder::from(&base)
             .interceptor(FailOperations(faults))
             .build();
         Client::from_conf(conf)

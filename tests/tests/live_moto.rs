@@ -13,7 +13,7 @@ use plaudit::manifest::{Manifest, Mode, WorkspaceSpec};
 use plaudit::snapshot::{Input, Snapshot, SnapshotMeta};
 use plaudit::Status;
 use plaudit_tests::moto::{
-    build_isolated, client, manifest, moto_url, revoke_relay_egress, FailOperations,
+    build_isolated, client, manifest, moto_url, revoke_relay_egress, FailOperations, Fault,
 };
 
 fn meta() -> SnapshotMeta {
@@ -210,8 +210,8 @@ async fn access_denied_and_throttling_become_errors_with_their_codes() {
         .await;
     let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
         .interceptor(FailOperations(vec![
-            ("DescribeNetworkAcls", 403, "UnauthorizedOperation"),
-            ("DescribeVpcEndpoints", 503, "RequestLimitExceeded"),
+            Fault::ec2("DescribeNetworkAcls", 403, "UnauthorizedOperation"),
+            Fault::ec2("DescribeVpcEndpoints", 503, "RequestLimitExceeded"),
         ]))
         .build();
     let c = Client::from_conf(ec2_conf);

@@ -466,9 +466,12 @@ async fn a_periodic_run_that_cannot_read_subnets_does_not_call_them_gone() {
         &b,
     )
     .await;
-    d.ec2 =
-        plaudit_tests::moto::faulty_client(vec![("DescribeSubnets", 403, "UnauthorizedOperation")])
-            .await;
+    d.ec2 = plaudit_tests::moto::faulty_client(vec![plaudit_tests::moto::Fault::ec2(
+        "DescribeSubnets",
+        403,
+        "UnauthorizedOperation",
+    )])
+    .await;
     handle(&event(scheduled(), None, "t"), &d).await.unwrap();
     let sent = d.config.sent();
     let e = sent.iter().find(|e| e.resource == subnet).unwrap();
