@@ -73,6 +73,9 @@ pub mod moto {
         pub op: &'static str,
         pub status: u16,
         pub body: String,
+        /// Refuse the call before it is sent (the server never sees it), instead of replacing
+        /// the server's answer (the server did the work; the caller sees an error).
+        pub before_send: bool,
         pub hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     }
 
@@ -97,7 +100,16 @@ pub mod moto {
                 op,
                 status,
                 body: body.to_string(),
+                before_send: false,
                 hits: Default::default(),
+            }
+        }
+
+        /// The call fails before reaching the server (an outage: nothing is written).
+        pub fn refuse(op: &'static str) -> Fault {
+            Fault {
+                before_send: true,
+                ..Fault::raw(op, 0, "")
             }
         }
 
@@ -117,6 +129,23 @@ pub mod moto {
             "FailOperations"
         }
 
+        fn read_before_transmit(
+            &self,
+            _ctx: &aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+            _rc: &aws_sdk_ec2::config::RuntimeComponents,
+            cfg: &mut aws_sdk_ec2::config::ConfigBag,
+        ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+            let op = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map(|m| m.name().to_string())
+                .unwrap_or_default();
+            if let Some(f) = self.0.iter().find(|f| f.op == op && f.before_send) {
+                f.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                return Err(format!("{op} refused by the test before sending").into());
+            }
+            Ok(())
+        }
+
         fn modify_before_deserialization(
             &self,
             ctx: &mut aws_sdk_ec2::config::interceptors::BeforeDeserializationInterceptorContextMut<
@@ -129,7 +158,7 @@ pub mod moto {
                 .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
                 .map(|m| m.name().to_string())
                 .unwrap_or_default();
-            if let Some(f) = self.0.iter().find(|f| f.op == op) {
+            if let Some(f) = self.0.iter().find(|f| f.op == op && !f.before_send) {
                 f.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 *ctx.response_mut().status_mut() =
                     aws_smithy_runtime_api::http::StatusCode::try_from(f.status)?;
@@ -156,6 +185,27 @@ pub mod moto {
             .interceptor(FailOperations(faults))
             .build();
         Client::from_conf(conf)
+    }
+
+    /// A loopback server that accepts connections and drops them at once (the client sees a
+    /// reset or an early close), or (`hang`) never answers. Its URL.
+    pub fn bad_server(hang: bool) -> String {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for mut stream in listener.incoming().flatten() {
+                if hang {
+                    held.push(stream);
+                } else {
+                    let mut buf = [0u8; 1024];
+                    let _ = stream.read(&mut buf);
+                    drop(stream);
+                }
+            }
+        });
+        format!("http://{addr}")
     }
 
     /// Undoes [`revoke_relay_egress`].

@@ -9,7 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use plaudit::collect::{collect, CallCounter, CollectOptions};
 use plaudit::engine::{audit, AuditOptions, Report};
@@ -157,27 +156,6 @@ async fn every_describe_call_failing_in_every_way() {
     assert!(cases >= 60, "{cases} fault cases ran");
 }
 
-/// A loopback server that accepts connections and drops them at once (the client sees a reset
-/// or an early close), or never answers.
-fn bad_server(hang: bool) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            if hang {
-                held.push(stream);
-            } else {
-                let mut s = stream;
-                let mut buf = [0u8; 1024];
-                let _ = s.read(&mut buf);
-                drop(s);
-            }
-        }
-    });
-    format!("http://{addr}")
-}
-
 async fn client_at(url: &str, attempt_timeout: Option<std::time::Duration>) -> aws_sdk_ec2::Client {
     let mut t = aws_config::timeout::TimeoutConfig::builder();
     if let Some(d) = attempt_timeout {
@@ -203,10 +181,10 @@ async fn connection_resets_and_silent_servers_are_errors_not_verdicts() {
     let setup = client().await;
     let b = build_isolated(&setup, "10.92.0.0/16").await;
     for (label, url, timeout) in [
-        ("reset", bad_server(false), None),
+        ("reset", plaudit_tests::moto::bad_server(false), None),
         (
             "silent",
-            bad_server(true),
+            plaudit_tests::moto::bad_server(true),
             Some(std::time::Duration::from_millis(300)),
         ),
     ] {

@@ -12,8 +12,8 @@ use plaudit::finding::Status;
 use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps, HandlerError, Outcome};
 use plaudit_tests::moto::{
-    alerting, build_isolated, client, manifest, restore_relay_egress, revoke_relay_egress,
-    Alerting, Built,
+    alerting, bad_server, build_isolated, client, manifest, restore_relay_egress,
+    revoke_relay_egress, sdk_config, Alerting, Built, FailOperations, Fault,
 };
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -298,4 +298,112 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
         .await
         .unwrap_err();
     assert!(matches!(e, HandlerError::BadEvent(_)), "{e}");
+}
+
+fn store_with(fault: &Fault, conf: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(conf)
+            .interceptor(FailOperations(vec![fault.clone()]))
+            .build(),
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_state_write_outage_loses_no_transition() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.88.0.0/16").await;
+    let a = alerting("plaudit-sched-putitem").await;
+    revoke_relay_egress(&c, &b, "10.88.0.0/16").await;
+    let conf = sdk_config().await;
+
+    // Outage: every write refused before it reaches the table.
+    let refused = Fault::refuse("PutItem");
+    let mut d = deps(&a, &b).await;
+    d.store.client = store_with(&refused, &conf);
+    let e = handle(
+        &schedule_event(),
+        &d,
+        Instant::now() + Duration::from_secs(120),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, HandlerError::Delivery { .. }), "{e}");
+    assert!(e.to_string().contains("PutItem"), "{e}");
+    assert!(refused.hits() > 0);
+    assert!(
+        a.drain(&a.all).await.is_empty(),
+        "nothing recorded, nothing sent"
+    );
+    assert!(a.items().await.is_empty());
+    // The table is back: every transition of the outage is alerted now, once.
+    let d = deps(&a, &b).await;
+    let ok = run(&d).await;
+    assert_eq!(ok.drift.transitions, fails(&ok));
+    assert_eq!(a.drain(&a.all).await.len(), fails(&ok));
+    run(&d).await;
+    assert!(a.drain(&a.all).await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_write_whose_answer_is_lost_is_kept_pending_not_sent_twice() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.90.0.0/16").await;
+    let a = alerting("plaudit-sched-ambiguous").await;
+    let conf = sdk_config().await;
+    // The table applies the writes but the answers are lost (throttling on the way back).
+    let lost = Fault::json("PutItem", 400, "ProvisionedThroughputExceededException");
+    let mut d = deps(&a, &b).await;
+    d.store.client = store_with(&lost, &conf);
+    let e = handle(
+        &schedule_event(),
+        &d,
+        Instant::now() + Duration::from_secs(120),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ProvisionedThroughputExceededException"),
+        "{e}"
+    );
+    assert!(a.drain(&a.all).await.is_empty());
+    // Recorded and claimed, so not lost; a run within the claim's lease does not send it a
+    // second time (the lease's expiry and the re-send are unit-tested with a controlled clock).
+    let items = a.items().await;
+    assert!(!items.is_empty());
+    assert!(items
+        .iter()
+        .all(|i| i.contains_key("pending") && i.contains_key("claimed_at")));
+    let d = deps(&a, &b).await;
+    let again = run(&d).await;
+    assert_eq!((again.drift.transitions, again.drift.redelivered), (0, 0));
+    assert!(a.drain(&a.all).await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn a_silent_ec2_endpoint_cannot_push_the_run_past_its_deadline() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.89.0.0/16").await;
+    let a = alerting("plaudit-sched-silent").await;
+    let mut d = deps(&a, &b).await;
+    let conf = sdk_config()
+        .await
+        .to_builder()
+        .endpoint_url(bad_server(true))
+        .build();
+    d.ec2 = aws_sdk_ec2::Client::new(&conf);
+    let started = std::time::Instant::now();
+    let deadline =
+        Instant::now() + plaudit_scheduled_audit::PUBLISH_RESERVE + Duration::from_secs(2);
+    let out = handle(&schedule_event(), &d, deadline).await.unwrap();
+    assert!(Instant::now() < deadline, "returned before the deadline");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(out.deadline_reached);
+    assert_eq!(out.by_status.get(&Status::Pass), None);
+    assert_eq!(out.by_status.get(&Status::Fail), None);
+    let msgs = a.drain(&a.all).await;
+    assert!(!msgs.is_empty(), "could-not-evaluate is alerted");
 }
