@@ -626,6 +626,56 @@ mod tests {
     }
 
     #[test]
+    fn alerts_carry_only_the_schema_fields_and_no_evidence_beyond_the_finding() {
+        let mut e = Estate::backend();
+        drop_relay_egress(&mut e);
+        let d = diff(&[], &findings(&e), &all_rules(), NOW);
+        for a in alerts(&d.changes, Some("111122223333"), Some("us-east-1")) {
+            let v: serde_json::Value = serde_json::from_str(&a.chat).unwrap();
+            let keys = |x: &serde_json::Value| -> Vec<String> {
+                x.as_object().unwrap().keys().cloned().collect()
+            };
+            for k in keys(&v) {
+                assert!(
+                    ["version", "source", "id", "content", "metadata"].contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+            for k in keys(&v["content"]) {
+                assert!(
+                    ["textType", "title", "description", "nextSteps", "keywords"]
+                        .contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+            for k in keys(&v["metadata"]) {
+                assert!(
+                    [
+                        "threadId",
+                        "summary",
+                        "eventType",
+                        "relatedResources",
+                        "additionalContext"
+                    ]
+                    .contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+            for k in keys(&v["metadata"]["additionalContext"]) {
+                assert!(
+                    ["severity", "rule", "finding_id"].contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+            // Nothing of the account beyond its id and region: no ARNs, no tags, no raw state.
+            for text in [&a.chat, &a.email] {
+                assert!(!text.contains("arn:aws"), "{text}");
+                assert!(!text.contains("\"Tags\""), "{text}");
+            }
+        }
+    }
+
+    #[test]
     fn long_subjects_are_cut() {
         let s = subject_line(&format!("plaudit: {}\nsecond line", "x".repeat(200)));
         assert!(s.chars().count() < 100 && !s.contains('\n') && s.ends_with("..."));

@@ -320,16 +320,29 @@ pub fn lambda_deadline(deadline_ms: u64) -> tokio::time::Instant {
         + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
-/// JSON logs for the Lambda functions, at `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else info).
+/// The log filter for a level: plaudit's own crates at `level`, everything else (the AWS SDK,
+/// hyper) at `warn`, so raising the level never logs SDK request internals (which include the
+/// access key id and request contents).
+pub fn log_filter(level: &str) -> String {
+    let l = level.trim().to_ascii_lowercase();
+    format!("warn,plaudit={l},plaudit_config_rule={l},plaudit_scheduled_audit={l}")
+}
+
+/// JSON logs for the Lambda functions: [`log_filter`] at `AWS_LAMBDA_LOG_LEVEL` (set by the
+/// function's logging configuration); else `RUST_LOG` verbatim (an operator's explicit choice,
+/// which can include SDK debug output); else info.
 pub fn init_json_logs() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
+    let filter = match (
+        std::env::var("AWS_LAMBDA_LOG_LEVEL"),
+        std::env::var("RUST_LOG"),
+    ) {
+        (Ok(level), _) => log_filter(&level),
+        (Err(_), Ok(explicit)) => explicit,
+        _ => log_filter("info"),
+    };
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            level.to_ascii_lowercase(),
-        ))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_current_span(false)
         .without_time()
         .init();
