@@ -98,6 +98,9 @@ pub struct SyncInput<'a> {
     pub now_epoch: u64,
     pub account: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// When to stop recording new transitions (shortly before the Lambda deadline). Those not
+    /// recorded by then are not lost: the next run sees them again.
+    pub stop_at: Option<std::time::Instant>,
 }
 
 /// What one run did.
@@ -114,6 +117,8 @@ pub struct SyncOutcome {
     pub writes: usize,
     /// Store and publish failures (the run goes on; nothing is marked delivered that was not).
     pub errors: Vec<String>,
+    /// Writes not attempted because the run reached `stop_at` (left for the next run).
+    pub deferred: usize,
 }
 
 /// A write this run wants, and whether its pending alert is this run's to send.
@@ -202,7 +207,14 @@ pub async fn sync<S: StateStore + Sync, A: AlertSink + Sync>(
 
     let mut out = SyncOutcome::default();
     let mut owned: Vec<Record> = Vec::new();
-    for batch in writes.chunks(WRITE_CONCURRENCY) {
+    for (n, batch) in writes.chunks(WRITE_CONCURRENCY).enumerate() {
+        if input
+            .stop_at
+            .is_some_and(|t| std::time::Instant::now() >= t)
+        {
+            out.deferred = writes.len() - n * WRITE_CONCURRENCY;
+            break;
+        }
         let results = futures_util::future::join_all(
             batch
                 .iter()
@@ -274,6 +286,7 @@ pub async fn sync_report<S: StateStore + Sync, A: AlertSink + Sync>(
     report: &crate::engine::Report,
     selectors: &[String],
     in_scope: &(dyn Fn(&StateItem) -> bool + Sync),
+    stop_at: Option<std::time::Instant>,
 ) -> Result<SyncOutcome, StoreError> {
     let evaluated: Vec<&str> = crate::rules::select(selectors)
         .iter()
@@ -298,6 +311,7 @@ pub async fn sync_report<S: StateStore + Sync, A: AlertSink + Sync>(
             now_epoch,
             account,
             region,
+            stop_at,
         },
     )
     .await
@@ -469,6 +483,7 @@ mod tests {
                 now_epoch: at,
                 account: Some("111122223333"),
                 region: Some("us-east-1"),
+                stop_at: None,
             },
         )
         .await
@@ -615,10 +630,91 @@ mod tests {
                 now_epoch: T0 + 60,
                 account: None,
                 region: None,
+                stop_at: None,
             },
         ))
         .unwrap();
         assert_eq!((o.transitions, o.writes), (0, 0));
         assert!(sink.take().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+    use crate::engine::{audit, AuditOptions};
+    use crate::synth::Estate;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Mem(Mutex<HashMap<FindingId, Record>>);
+
+    impl StateStore for Mem {
+        async fn load(&self, _scope: &str) -> Result<Vec<Record>, StoreError> {
+            Ok(self.0.lock().unwrap().values().cloned().collect())
+        }
+        async fn put_if(
+            &self,
+            _s: &str,
+            r: &Record,
+            expected: Option<u64>,
+        ) -> Result<bool, StoreError> {
+            let mut m = self.0.lock().unwrap();
+            if m.get(&r.item.finding_id).map(|x| x.rev) != expected {
+                return Ok(false);
+            }
+            m.insert(r.item.finding_id, r.clone());
+            Ok(true)
+        }
+    }
+
+    struct Count(Mutex<usize>);
+
+    impl AlertSink for Count {
+        async fn publish(&self, _a: &Alert) -> Result<(), SinkError> {
+            *self.0.lock().unwrap() += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_run_past_its_stop_time_defers_transitions_to_the_next_run() {
+        let mut e = Estate::backend();
+        if let Ok(r) = &mut e.snap.security_group_rules {
+            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
+        }
+        let findings = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        )
+        .findings;
+        let failing = findings.iter().filter(|f| f.status == Status::Fail).count();
+        let rules: Vec<&str> = crate::rules::RULES.iter().map(|r| r.meta.id).collect();
+        let (store, sink) = (Mem::default(), Count(Mutex::new(0)));
+        let all = |_: &StateItem| true;
+        let input = |stop_at| SyncInput {
+            scope: "s",
+            findings: &findings,
+            evaluated: &rules,
+            in_scope: &all,
+            now: "t",
+            now_epoch: 1,
+            account: None,
+            region: None,
+            stop_at,
+        };
+        let late = futures_executor::block_on(sync(
+            &store,
+            &sink,
+            &input(Some(std::time::Instant::now())),
+        ))
+        .unwrap();
+        assert_eq!((late.transitions, late.deferred), (0, failing));
+        assert_eq!(*sink.0.lock().unwrap(), 0);
+        let next = futures_executor::block_on(sync(&store, &sink, &input(None))).unwrap();
+        assert_eq!((next.transitions, next.deferred), (failing, 0));
     }
 }

@@ -240,7 +240,7 @@ where
     }
     let selectors = params.rules.clone();
     let out = send(deps, &token, test_mode, evals, out).await?;
-    record_drift(deps, seen, &selectors, out).await
+    record_drift(deps, seen, &selectors, deadline, out).await
 }
 
 /// Records the transitions of what was evaluated and alerts on them (after the evaluations are
@@ -249,6 +249,7 @@ async fn record_drift<C, S, A>(
     deps: &Deps<C, S, A>,
     seen: Seen,
     selectors: &[String],
+    deadline: Option<tokio::time::Instant>,
     mut out: Outcome,
 ) -> Result<Outcome, HandlerError>
 where
@@ -262,7 +263,12 @@ where
         ids.as_ref()
             .is_none_or(|ids| ids.contains(&item.resource_id))
     };
-    let drift = sync_report(store, sink, &report, selectors, &in_scope)
+    let stop_at = deadline.map(|d| {
+        d.checked_sub(std::time::Duration::from_secs(5))
+            .unwrap_or(d)
+            .into_std()
+    });
+    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at)
         .await
         .map_err(|e| HandlerError::Drift(e.to_string()))?;
     tracing::info!(

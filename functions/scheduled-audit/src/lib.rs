@@ -146,7 +146,20 @@ where
     out.failures_by_severity = report.summary.failures_by_severity.clone();
     out.complete = report.summary.complete;
     let everything = |_: &plaudit::drift::StateItem| true;
-    let drift = sync_report(&deps.store, &deps.sink, &report, &deps.rules, &everything).await;
+    // Recording stops 5 s before the deadline; what is left is seen again by the next run.
+    let stop_at = deadline
+        .checked_sub(std::time::Duration::from_secs(5))
+        .unwrap_or(deadline)
+        .into_std();
+    let drift = sync_report(
+        &deps.store,
+        &deps.sink,
+        &report,
+        &deps.rules,
+        &everything,
+        Some(stop_at),
+    )
+    .await;
     let drift = match drift {
         Ok(d) => d,
         Err(e) => {
@@ -166,6 +179,7 @@ where
         transitions = out.drift.transitions,
         alerts = out.drift.alerts_published,
         lost_races = out.drift.lost_races,
+        deferred = out.drift.deferred,
         deadline_reached = out.deadline_reached,
         "scheduled audit done"
     );
