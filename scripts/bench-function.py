@@ -50,7 +50,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
                            "source": "aws.events", "detail": {}}).encode()
         self.send_response(200)
         self.send_header("Lambda-Runtime-Aws-Request-Id", "bench-1")
-        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
+        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + Runtime.deadline_ms))
         self.send_header("Lambda-Runtime-Invoked-Function-Arn",
                          "arn:aws:lambda:us-east-1:123456789012:function:plaudit")
         self.send_header("Lambda-Runtime-Trace-Id", "Root=1-0-0")
@@ -90,8 +90,9 @@ def build_estate(moto, n):
     return boto3.client("sns", **kw).create_topic(Name="plaudit-bench")["TopicArn"]
 
 
-def run_once(moto, topic):
+def run_once(moto, topic, deadline_s):
     Runtime.state = {}
+    Runtime.deadline_ms = int(deadline_s * 1000)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(os.environ,
@@ -105,7 +106,7 @@ def run_once(moto, topic):
                PLAUDIT_STATE_TABLE="plaudit-bench", PLAUDIT_TOPIC_ARN=topic)
     start = time.monotonic()
     proc = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    while "done" not in Runtime.state and proc.poll() is None and time.monotonic() - start < 900:
+    while "done" not in Runtime.state and proc.poll() is None and time.monotonic() - start < deadline_s + 60:
         time.sleep(0.005)
     hwm = None
     try:
@@ -132,18 +133,26 @@ def main():
     ap.add_argument("--moto", required=True)
     ap.add_argument("--vpcs", default="10,100,500")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--deadline-s", type=float, default=900,
+                    help="the invocation's time limit (Lambda's maximum, 900 s, by default)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="audit the estate already in moto (built by an earlier run) instead of a new one")
     args = ap.parse_args()
     for n in [int(x) for x in args.vpcs.split(",")]:
         t = time.monotonic()
-        topic = build_estate(args.moto, n)
-        print(f"{n} VPCs built in moto in {time.monotonic() - t:.1f} s")
+        if args.reuse:
+            topic = "arn:aws:sns:us-east-1:123456789012:plaudit-bench"
+        else:
+            topic = build_estate(args.moto, n)
+            print(f"{n} VPCs built in moto in {time.monotonic() - t:.1f} s")
         for k in range(args.repeat):
-            r = run_once(args.moto, topic)
+            r = run_once(args.moto, topic, args.deadline_s)
             b = r["body"]
             print(f"  run {k + 1}: init {r['init_ms']:.1f} ms, invoke {r['invoke_s']:.2f} s, "
                   f"peak RSS {r['peak_rss_mb']:.1f} MB, ok={r['ok']}, findings {b.get('findings')}, "
                   f"api_calls {b.get('api_calls')}, transitions {b.get('drift', {}).get('transitions')}, "
-                  f"alerts {b.get('drift', {}).get('alerts_published')}")
+                  f"alerts {b.get('drift', {}).get('alerts_published')}, deferred {b.get('drift', {}).get('deferred')}, "
+                  f"deadline reached {b.get('deadline_reached')}, collection errors {len(b.get('collection_errors', []))}")
 
 
 if __name__ == "__main__":
