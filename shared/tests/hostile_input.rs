@@ -172,6 +172,25 @@ fn deeply_nested_and_huge_events_are_refused_without_overflow() {
     parse_all(&e).unwrap();
 }
 
+#[test]
+fn oversized_snapshot_files_and_manifests_are_refused_by_size_before_reading() {
+    // Sparse files: 2 GiB + 1 byte on paper, nothing on disk.
+    let dir = scratch("oversized");
+    copy_example(&dir);
+    let big = |p: &Path| {
+        let f = std::fs::File::create(p).unwrap();
+        f.set_len(plaudit::snapshot::MAX_FILE_BYTES + 1).unwrap();
+    };
+    big(&dir.join("describe-subnets.json"));
+    let e = Snapshot::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("describe-subnets.json"), "{e}");
+    assert!(e.contains("2147483649"), "says the size: {e}");
+    let m = dir.join("manifest.yaml");
+    big(&m);
+    let e = Manifest::load(&m).unwrap_err().to_string();
+    assert!(e.contains("manifest.yaml"), "{e}");
+}
+
 /// Every file in `tests/corpus/<kind>/`: `*.ok.*` must be accepted, `*.bad.*` refused with a
 /// message; none may panic. Interesting inputs found by the properties above are kept here.
 #[test]
