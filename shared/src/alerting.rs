@@ -279,7 +279,7 @@ pub fn scope_of(account: Option<&str>, region: Option<&str>) -> String {
 }
 
 /// [`sync`] for an audit report: the scope, the rules that ran and the clock come from the report
-/// and the rule selection.
+/// and the rule selection. `partial`: some input could not be collected.
 pub async fn sync_report<S: StateStore + Sync, A: AlertSink + Sync>(
     store: &S,
     sink: &A,
@@ -287,11 +287,18 @@ pub async fn sync_report<S: StateStore + Sync, A: AlertSink + Sync>(
     selectors: &[String],
     in_scope: &(dyn Fn(&StateItem) -> bool + Sync),
     stop_at: Option<std::time::Instant>,
+    partial: bool,
 ) -> Result<SyncOutcome, StoreError> {
-    let evaluated: Vec<&str> = crate::rules::select(selectors)
-        .iter()
-        .map(|r| r.meta.id)
-        .collect();
+    // A run that could not read everything proves nothing about what it did not see: nothing
+    // is resolved by disappearing (a throttled DescribeVpcs must not "resolve" every failure).
+    let evaluated: Vec<&str> = if partial {
+        Vec::new()
+    } else {
+        crate::rules::select(selectors)
+            .iter()
+            .map(|r| r.meta.id)
+            .collect()
+    };
     let now_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -675,6 +682,45 @@ mod deadline_tests {
             *self.0.lock().unwrap() += 1;
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_partial_run_that_sees_nothing_resolves_nothing() {
+        let mut e = Estate::backend();
+        if let Ok(r) = &mut e.snap.security_group_rules {
+            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
+        }
+        let report = audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                ..AuditOptions::default()
+            },
+        );
+        let (store, sink) = (Mem::default(), Count(Mutex::new(0)));
+        let all = |_: &StateItem| true;
+        let first =
+            futures_executor::block_on(sync_report(&store, &sink, &report, &[], &all, None, false))
+                .unwrap();
+        assert!(first.transitions > 0);
+        let sent = *sink.0.lock().unwrap();
+        // The next run could not list the VPCs: no findings at all.
+        let mut blind = report.clone();
+        blind.findings.clear();
+        let o =
+            futures_executor::block_on(sync_report(&store, &sink, &blind, &[], &all, None, true))
+                .unwrap();
+        assert_eq!((o.transitions, o.writes), (0, 0), "{o:?}");
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            sent,
+            "no resolved alerts from a blind run"
+        );
+        // Had it claimed to see everything, they would all resolve.
+        let o =
+            futures_executor::block_on(sync_report(&store, &sink, &blind, &[], &all, None, false))
+                .unwrap();
+        assert_eq!(o.transitions, first.transitions);
     }
 
     #[test]

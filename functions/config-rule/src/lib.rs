@@ -105,7 +105,7 @@ pub struct Outcome {
 
 /// What an evaluation saw, for the drift state: the report and the resources it answers for
 /// (`None`: everything in the region).
-type Seen = Option<(Report, Option<BTreeSet<String>>)>;
+type Seen = Option<(Report, Option<BTreeSet<String>>, bool)>;
 
 /// Time kept back from the Lambda deadline for evaluating and sending.
 pub const SEND_RESERVE: std::time::Duration = std::time::Duration::from_secs(15);
@@ -216,7 +216,7 @@ where
                     });
                 }
                 let ids = scope.into_iter().map(|k| k.resource_id).collect();
-                (evals, None, Some((report, Some(ids))))
+                (evals, None, Some((report, Some(ids), partial(&snap))))
             }
         }
         Invocation::Scheduled { notification_time } => {
@@ -229,13 +229,20 @@ where
             let snap = collect_scope(deps, vpcs, collect_by, &mut out).await;
             let report = audit(&snap, &options(deps, &params.rules));
             let evals = evaluations(&report.findings, None, notification_time);
-            (evals, Some(notification_time.clone()), Some((report, None)))
+            let partial = partial(&snap);
+            (
+                evals,
+                Some(notification_time.clone()),
+                Some((report, None, partial)),
+            )
         }
     };
     let mut evals = evals;
     if let (Some(ts), Some(rule)) = (ordering, event.config_rule_name.as_deref()) {
         let previous = deps.config.reported_resources(rule).await?;
-        let blind = seen.as_ref().and_then(|(r, _)| blind_reason(&r.findings));
+        let blind = seen
+            .as_ref()
+            .and_then(|(r, _, _)| blind_reason(&r.findings));
         evals.extend(stale(&previous, &evals, &ts, blind.as_deref()));
     }
     let selectors = params.rules.clone();
@@ -256,7 +263,7 @@ where
     S: StateStore + Sync,
     A: AlertSink + Sync,
 {
-    let (Some((store, sink)), Some((report, ids))) = (&deps.alerting, seen) else {
+    let (Some((store, sink)), Some((report, ids, partial))) = (&deps.alerting, seen) else {
         return Ok(out);
     };
     let in_scope = |item: &plaudit::drift::StateItem| {
@@ -268,7 +275,7 @@ where
             .unwrap_or(d)
             .into_std()
     });
-    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at)
+    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial)
         .await
         .map_err(|e| HandlerError::Drift(e.to_string()))?;
     tracing::info!(
@@ -283,6 +290,14 @@ where
         Some(e) => Err(HandlerError::Drift(e)),
         None => Ok(out),
     }
+}
+
+/// Whether some input could not be collected (anything but "not collected by design").
+fn partial(snap: &plaudit::Snapshot) -> bool {
+    plaudit::snapshot::Input::ALL.iter().any(|i| {
+        snap.availability(*i)
+            .is_err_and(|f| f.code != "NotCollected")
+    })
 }
 
 fn options<'a, C, S, A>(deps: &'a Deps<C, S, A>, rules: &[String]) -> AuditOptions<'a> {

@@ -144,7 +144,9 @@ where
     out.findings = report.summary.total;
     out.by_status = report.summary.by_status.clone();
     out.failures_by_severity = report.summary.failures_by_severity.clone();
-    out.complete = report.summary.complete;
+    // Complete only when every finding could be evaluated and nothing failed to be collected (a
+    // run that could not even list the VPCs has no findings, and must not look clean).
+    out.complete = report.summary.complete && out.collection_errors.is_empty();
     let everything = |_: &plaudit::drift::StateItem| true;
     // Recording stops 5 s before the deadline; what is left is seen again by the next run.
     let stop_at = deadline
@@ -158,6 +160,7 @@ where
         &deps.rules,
         &everything,
         Some(stop_at),
+        !out.collection_errors.is_empty(),
     )
     .await;
     let drift = match drift {

@@ -216,10 +216,22 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
     let b = build_isolated(&c, "10.83.0.0/16").await;
     let a = alerting("plaudit-sched-deadline").await;
     let d = deps(&a, &b).await;
-    // The deadline has already passed: nothing can be collected.
+    // No time at all: nothing collected, nothing recorded (deferred to the next run), at once.
     let started = std::time::Instant::now();
     let out = handle(&schedule_event(), &d, Instant::now()).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        out.drift.deferred > 0 && out.drift.transitions == 0,
+        "{out:?}"
+    );
+    assert!(a.drain(&a.all).await.is_empty());
+    // Collection out of time, but the publish reserve left: the blind rules are recorded and
+    // "could not evaluate" is alerted.
+    let reserve = plaudit_scheduled_audit::PUBLISH_RESERVE;
+    let out = handle(&schedule_event(), &d, Instant::now() + reserve)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
     assert!(out.deadline_reached);
     assert!(!out.complete);
     assert!(out
@@ -238,7 +250,9 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
             .all(|e| *e == "could_not_evaluate" || *e == "digest"),
         "{events:?}"
     );
-    let again = handle(&schedule_event(), &d, Instant::now()).await.unwrap();
+    let again = handle(&schedule_event(), &d, Instant::now() + reserve)
+        .await
+        .unwrap();
     assert_eq!(again.drift.transitions, 0);
     assert!(
         a.drain(&a.all).await.is_empty(),
