@@ -40,6 +40,14 @@ pub enum HandlerError {
     Delivery { count: usize, first: String },
 }
 
+impl HandlerError {
+    /// Whether a retry can help (Lambda retries asynchronous invocations; a malformed event stays
+    /// malformed).
+    pub fn retryable(&self) -> bool {
+        !matches!(self, HandlerError::BadEvent(_))
+    }
+}
+
 /// What the function needs, built once per container.
 pub struct Deps<S, A> {
     pub ec2: Ec2Client,
@@ -276,7 +284,9 @@ mod tests {
     fn non_object_events_are_rejected_with_what_arrived() {
         assert!(check_event(&json!({"source": "aws.events"})).is_ok());
         assert!(check_event(&json!({})).is_ok());
-        let e = check_event(&json!("ping")).unwrap_err().to_string();
+        let e = check_event(&json!("ping")).unwrap_err();
+        assert!(!e.retryable());
+        let e = e.to_string();
         assert!(e.contains("got a string"), "{e}");
         assert!(check_event(&Value::Null).is_err());
     }

@@ -47,9 +47,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let by = plaudit::publish::lambda_deadline(event.context.deadline);
         handle(&event.payload, deps, by).await.map_err(|e| {
-            tracing::error!(error = %e, "scheduled audit failed");
+            tracing::error!(error = %e, retryable = e.retryable(), "scheduled audit failed");
             Diagnostic {
-                error_type: "PlauditError".into(),
+                error_type: if e.retryable() { "Retryable" } else { "Fatal" }.into(),
                 error_message: e.to_string(),
             }
         })
