@@ -6,14 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod common;
+use common::{change, deps, event, scheduled};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
-use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, Deps, HandlerError};
+use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, HandlerError};
 use plaudit_tests::moto::{
-    alerting, build_isolated, client, manifest, restore_relay_egress, revoke_relay_egress,
-    sdk_config, Built,
+    alerting, build_isolated, client, restore_relay_egress, revoke_relay_egress, sdk_config, Built,
 };
 use serde_json::{json, Value};
 
@@ -70,43 +72,6 @@ impl Recorder {
             .flat_map(|(_, _, e)| e.clone())
             .collect()
     }
-}
-
-async fn deps<C>(config: C, b: &Built) -> Deps<C> {
-    Deps {
-        ec2: client().await,
-        config,
-        manifest: Some(manifest(b)),
-        account_id: Some("123456789012".into()),
-        region: "us-east-1".into(),
-        alerting: None,
-    }
-}
-
-fn event(invoking: Value, params: Option<&str>, token: &str) -> Value {
-    json!({
-        "version": "1.0",
-        "invokingEvent": invoking.to_string(),
-        "ruleParameters": params,
-        "resultToken": token,
-        "eventLeftScope": false,
-        "executionRoleArn": "arn:aws:iam::123456789012:role/config",
-        "configRuleArn": "arn:aws:config:us-east-1:123456789012:config-rule/config-rule-abc",
-        "configRuleName": "plaudit-security-groups",
-        "configRuleId": "config-rule-abc",
-        "accountId": "123456789012"
-    })
-}
-
-fn scheduled() -> Value {
-    json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-30T07:00:00.000Z", "awsAccountId": "123456789012", "recordVersion": "1.0"})
-}
-
-fn change(resource_type: &str, id: &str, vpc: &str, status: &str) -> Value {
-    json!({"messageType": "ConfigurationItemChangeNotification", "notificationCreationTime": "2026-11-30T06:30:01.000Z", "recordVersion": "1.3",
-           "configurationItem": {"resourceType": resource_type, "resourceId": id, "configurationItemStatus": status, "awsRegion": "us-east-1",
-               "awsAccountId": "123456789012", "configurationItemCaptureTime": "2026-11-30T06:30:00.000Z", "configuration": {"vpcId": vpc},
-               "relationships": [], "tags": {}}})
 }
 
 fn sg_key(b: &Built) -> ResourceKey {
@@ -490,59 +455,4 @@ async fn a_periodic_run_that_cannot_read_subnets_does_not_call_them_gone() {
                 && e.resource.resource_type == "AWS::EC2::Subnet"),
         "{sent:#?}"
     );
-}
-
-#[tokio::test]
-#[ignore = "needs moto: run scripts/test.sh"]
-async fn logs_carry_no_credentials_tokens_or_events() {
-    let c = client().await;
-    let b = build_isolated(&c, "10.96.0.0/16").await;
-    let a = alerting("plaudit-config-logs").await;
-    // Credentials and a token that must never be written anywhere.
-    let conf = sdk_config()
-        .await
-        .to_builder()
-        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-            aws_sdk_ec2::config::Credentials::new(
-                "AKIALEAKCHECK0000000",
-                "leakcheck-secret-access-key",
-                Some("leakcheck-session-token".into()),
-                None,
-                "test",
-            ),
-        ))
-        .build();
-    let mut d = deps(Recorder::default(), &b).await;
-    d.ec2 = aws_sdk_ec2::Client::new(&conf);
-    d.alerting = Some((a.store(), a.sink()));
-    let (guard, logs) = plaudit_tests::capture_logs();
-    let mut ev = event(
-        change("AWS::EC2::SecurityGroup", &b.ws_sg, &b.vpc, "OK"),
-        Some(r#"{"rules": "PL-SG"}"#),
-        "leakcheck-result-token",
-    );
-    ev["executionRoleArn"] = json!("arn:aws:iam::123456789012:role/leakcheck-role");
-    handle(&ev, &d).await.unwrap();
-    // A malformed event and an unknown message type are logged too: still no event content.
-    let mut bad = ev.clone();
-    bad["invokingEvent"] = json!("{\"messageType\": \"leakcheck-unknown-type\"}");
-    let _ = handle(&bad, &d).await;
-    let mut bad = ev.clone();
-    bad["invokingEvent"] = json!("leakcheck-not-json");
-    let _ = handle(&bad, &d).await;
-    drop(guard);
-    let text = logs.text();
-    assert!(text.contains("evaluated"), "logs were captured: {text}");
-    for secret in [
-        "AKIALEAKCHECK",
-        "leakcheck-secret-access-key",
-        "leakcheck-session-token",
-        "leakcheck-result-token",
-        "leakcheck-role",
-        "leakcheck-not-json",
-        "invokingEvent",
-        "configurationItem",
-    ] {
-        assert!(!text.contains(secret), "the logs contain {secret}:\n{text}");
-    }
 }

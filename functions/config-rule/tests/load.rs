@@ -8,55 +8,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use futures_util::StreamExt;
-use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
-use plaudit_config_rule::{handle, ConfigApi, ConfigApiError, Deps};
+mod common;
+use common::Counting;
+
+use plaudit_config_rule::{handle, Deps};
 use plaudit_tests::moto::{
     alerting, build_isolated, client, manifest, revoke_relay_egress, sdk_config,
 };
 use serde_json::{json, Value};
-
-/// Counts what would go to Config (moto keeps no evaluations).
-#[derive(Default)]
-struct Counting {
-    calls: AtomicUsize,
-    evaluations: AtomicUsize,
-    compliant: AtomicUsize,
-}
-
-impl ConfigApi for Counting {
-    async fn put_evaluations(
-        &self,
-        _token: &str,
-        _test_mode: bool,
-        chunk: &[Evaluation],
-    ) -> Result<Vec<ResourceKey>, ConfigApiError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.evaluations.fetch_add(chunk.len(), Ordering::SeqCst);
-        self.compliant.fetch_add(
-            chunk
-                .iter()
-                .filter(|e| e.compliance == Compliance::Compliant)
-                .count(),
-            Ordering::SeqCst,
-        );
-        Ok(Vec::new())
-    }
-
-    async fn reported_resources(&self, _rule: &str) -> Result<Vec<ResourceKey>, ConfigApiError> {
-        Ok(Vec::new())
-    }
-
-    async fn vpc_from_history(
-        &self,
-        _r: &ResourceKey,
-        _t: &str,
-    ) -> Result<Option<String>, ConfigApiError> {
-        Ok(None)
-    }
-}
 
 fn change(resource_type: &str, id: &str, vpc: &str, n: usize) -> Value {
     let item = json!({"messageType": "ConfigurationItemChangeNotification",
