@@ -25,6 +25,8 @@ struct Recorder {
     /// Reject every evaluation of this many `put_evaluations` calls.
     reject_calls: AtomicUsize,
     reported: Vec<ResourceKey>,
+    /// What `GetResourceConfigHistory` says the VPC of an oversized item is (None: the call fails).
+    history_vpc: Option<String>,
 }
 
 impl ConfigApi for Recorder {
@@ -56,7 +58,7 @@ impl ConfigApi for Recorder {
         _r: &ResourceKey,
         _t: &str,
     ) -> Result<Option<String>, ConfigApiError> {
-        Err(ConfigApiError {
+        self.history_vpc.clone().map(Some).ok_or(ConfigApiError {
             api: "GetResourceConfigHistory",
             message: "not recorded in this test".into(),
         })
@@ -455,4 +457,43 @@ async fn a_periodic_run_that_cannot_read_subnets_does_not_call_them_gone() {
                 && e.resource.resource_type == "AWS::EC2::Subnet"),
         "{sent:#?}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run scripts/test.sh"]
+async fn an_oversized_item_is_looked_up_and_its_vpc_re_evaluated() {
+    let c = client().await;
+    let b = build_isolated(&c, "10.97.0.0/16").await;
+    let oversized = json!({"messageType": "OversizedConfigurationItemChangeNotification",
+        "notificationCreationTime": "2026-11-30T06:30:01.000Z", "recordVersion": "1.0",
+        "configurationItemSummary": {"changeType": "UPDATE", "configurationItemVersion": "1.3",
+            "configurationItemCaptureTime": "2026-11-30T06:30:00.000Z", "configurationStateId": 1,
+            "awsAccountId": "123456789012", "configurationItemStatus": "OK",
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": b.ws_sg, "awsRegion": "us-east-1"}});
+    let d = deps(
+        Recorder {
+            history_vpc: Some(b.vpc.clone()),
+            ..Recorder::default()
+        },
+        &b,
+    )
+    .await;
+    let out = handle(&event(oversized.clone(), None, "t"), &d)
+        .await
+        .unwrap();
+    assert_eq!(out.message_type, "change");
+    let sent = d.config.sent();
+    assert!(sent.iter().any(|e| e.resource == sg_key(&b)));
+    assert!(sent
+        .iter()
+        .any(|e| e.resource.resource_type == "AWS::EC2::VPC"));
+    assert!(sent
+        .iter()
+        .all(|e| e.ordering_timestamp == "2026-11-30T06:30:00.000Z"));
+    // The history cannot be read: a retryable failure, nothing reported.
+    let d = deps(Recorder::default(), &b).await;
+    let e = handle(&event(oversized, None, "t"), &d).await.unwrap_err();
+    assert!(e.retryable(), "{e}");
+    assert!(e.to_string().contains("GetResourceConfigHistory"), "{e}");
+    assert!(d.config.sent().is_empty());
 }
