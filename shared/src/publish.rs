@@ -165,6 +165,30 @@ fn from_item(m: &HashMap<String, Av>) -> Result<Record, String> {
     })
 }
 
+/// The addressable part of a record [`from_item`] cannot read: its key and revision, as a record
+/// that is not failing.
+fn salvage(m: &HashMap<String, Av>) -> Option<Record> {
+    let id = m.get("finding_id")?.as_s().ok()?;
+    let rev = m.get("rev")?.as_n().ok()?.parse().ok()?;
+    Some(Record {
+        item: StateItem {
+            finding_id: FindingId(u64::from_str_radix(id, 16).ok()?),
+            rule_id: String::new(),
+            resource_id: String::new(),
+            status: Status::NotApplicable,
+            evidence: 0,
+            unreadable: false,
+            first_seen: String::new(),
+            last_changed: String::new(),
+        },
+        rev,
+        pending: None,
+        claimed_at: None,
+        last_notified: None,
+        expires_at: None,
+    })
+}
+
 impl StateStore for DynamoStore {
     async fn load(&self, scope: &str) -> Result<Vec<Record>, StoreError> {
         let mut pages = self
@@ -184,13 +208,16 @@ impl StateStore for DynamoStore {
                 message: format!("{} on table {}", sdk_message(&e), self.table),
             })?;
             for item in page.items() {
-                // A record this version cannot read is skipped with a warning rather than
-                // failing every run; its finding is treated as never seen (it alerts again if it
-                // still fails, which errs on the side of telling).
+                // A record this version cannot read does not fail every run: when its key and
+                // revision are readable it counts as "not failing", so a finding that fails now
+                // alerts again and its conditional write replaces the bad record (erring on the
+                // side of telling); otherwise it is skipped. Either way, with a warning.
                 match from_item(item) {
                     Ok(r) => out.push(r),
                     Err(why) => {
-                        tracing::warn!(table = %self.table, %why, "unreadable drift record skipped")
+                        let salvaged = salvage(item);
+                        tracing::warn!(table = %self.table, %why, replaced_if_failing = salvaged.is_some(), "unreadable drift record");
+                        out.extend(salvaged);
                     }
                 }
             }
@@ -374,6 +401,42 @@ mod tests {
         let item = to_item("111122223333#us-east-1", &r);
         assert_eq!(item["finding_id"], s("feedbeef00000001"));
         assert_eq!(from_item(&item), Ok(r));
+    }
+
+    #[test]
+    fn a_record_with_a_bad_attribute_is_salvaged_by_key_and_revision() {
+        let mut item = to_item(
+            "s",
+            &Record {
+                item: StateItem {
+                    finding_id: FindingId(7),
+                    rule_id: "PL-SG-006".into(),
+                    resource_id: "sg-1".into(),
+                    status: Status::Fail,
+                    evidence: 1,
+                    unreadable: false,
+                    first_seen: "t".into(),
+                    last_changed: "t".into(),
+                },
+                rev: 3,
+                pending: None,
+                claimed_at: None,
+                last_notified: None,
+                expires_at: None,
+            },
+        );
+        item.insert("status".into(), s("exploded"));
+        assert!(from_item(&item).is_err());
+        let r = salvage(&item).unwrap();
+        assert_eq!(
+            (r.item.finding_id, r.rev, r.item.status),
+            (FindingId(7), 3, Status::NotApplicable)
+        );
+        item.insert("rev".into(), s("three"));
+        assert!(
+            salvage(&item).is_none(),
+            "not addressable for a conditional write"
+        );
     }
 
     #[test]
