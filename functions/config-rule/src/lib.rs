@@ -67,10 +67,14 @@ pub enum HandlerError {
     /// Config rejected some evaluations even after a retry.
     #[error("Config rejected {count} evaluation(s) twice, e.g. {example}")]
     Rejected { count: usize, example: String },
-    /// The evaluations were sent, but the drift state could not be read or updated, or an
-    /// alert could not be published (a retry or the next run catches up).
-    #[error("drift alerting failed: {0}")]
-    Drift(String),
+    /// The evaluations were sent, but the drift state could not be read: no alert was sent (a
+    /// retry or the next run catches up).
+    #[error(transparent)]
+    State(#[from] plaudit::alerting::StoreError),
+    /// The evaluations were sent and the state read, but some records or alerts failed;
+    /// undelivered alerts are sent by a later run.
+    #[error("{count} drift-state or publish error(s), first: {first}")]
+    Delivery { count: usize, first: String },
 }
 
 impl HandlerError {
@@ -275,19 +279,20 @@ where
             .unwrap_or(d)
             .into_std()
     });
-    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial)
-        .await
-        .map_err(|e| HandlerError::Drift(e.to_string()))?;
+    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial).await?;
     tracing::info!(
         transitions = drift.transitions,
         alerts = drift.alerts_published,
         lost_races = drift.lost_races,
         "drift recorded"
     );
-    let first_error = drift.errors.first().cloned();
+    let failed = drift
+        .errors
+        .first()
+        .map(|first| (drift.errors.len(), first.clone()));
     out.drift = Some(drift);
-    match first_error {
-        Some(e) => Err(HandlerError::Drift(e)),
+    match failed {
+        Some((count, first)) => Err(HandlerError::Delivery { count, first }),
         None => Ok(out),
     }
 }
