@@ -361,7 +361,6 @@ mod tests {
     use std::task::Poll;
 
     use super::*;
-    use crate::engine::{audit, AuditOptions};
     use crate::synth::Estate;
 
     const SCOPE: &str = "111122223333#us-east-1";
@@ -449,25 +448,8 @@ mod tests {
         }
     }
 
-    fn findings(e: &Estate) -> Vec<Finding> {
-        audit(
-            &e.snap,
-            &AuditOptions {
-                manifest: Some(&e.manifest),
-                ..AuditOptions::default()
-            },
-        )
-        .findings
-    }
-
     fn rules() -> Vec<&'static str> {
         crate::rules::RULES.iter().map(|r| r.meta.id).collect()
-    }
-
-    fn drop_relay_egress(e: &mut Estate) {
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
     }
 
     fn run(store: &Store, sink: &Sink, f: &[Finding], at: u64) -> SyncOutcome {
@@ -501,15 +483,15 @@ mod tests {
     fn only_transitions_alert_and_only_failures_are_stored() {
         let (store, sink) = (Store::default(), Sink::default());
         let mut e = Estate::backend();
-        let ok = findings(&e);
+        let ok = e.findings();
         let first = run(&store, &sink, &ok, T0);
         assert_eq!(
             (first.transitions, first.writes),
             (0, 0),
             "a compliant estate stores nothing"
         );
-        drop_relay_egress(&mut e);
-        let bad = findings(&e);
+        e.drop_relay_egress();
+        let bad = e.findings();
         let failing = bad.iter().filter(|f| f.status == Status::Fail).count();
         assert!(failing > 0);
         let o = run(&store, &sink, &bad, T0 + 3600);
@@ -546,8 +528,8 @@ mod tests {
         };
         let sink = Sink::default();
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let bad = findings(&e);
+        e.drop_relay_egress();
+        let bad = e.findings();
         let failing = bad.iter().filter(|f| f.status == Status::Fail).count();
         let (a, b) = futures_executor::block_on(futures_util::future::join(
             run_async(&store, &sink, &bad, T0),
@@ -565,8 +547,8 @@ mod tests {
     fn an_alert_that_could_not_be_published_is_sent_by_a_later_run_once() {
         let (store, sink) = (Store::default(), Sink::default());
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let bad = findings(&e);
+        e.drop_relay_egress();
+        let bad = e.findings();
         let failing = bad.iter().filter(|f| f.status == Status::Fail).count();
         sink.broken.store(true, Ordering::SeqCst);
         let o = run(&store, &sink, &bad, T0);
@@ -596,8 +578,8 @@ mod tests {
         };
         let sink = Sink::default();
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let bad = findings(&e);
+        e.drop_relay_egress();
+        let bad = e.findings();
         let o = run(&store, &sink, &bad, T0);
         assert_eq!((o.transitions, o.alerts_published), (0, 0));
         assert!(!o.errors.is_empty());
@@ -618,8 +600,8 @@ mod tests {
     fn a_change_triggered_run_leaves_other_vpcs_records_alone() {
         let (store, sink) = (Store::default(), Sink::default());
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let bad = findings(&e);
+        e.drop_relay_egress();
+        let bad = e.findings();
         run(&store, &sink, &bad, T0);
         sink.take();
         // A run that saw none of these findings and answers for nothing resolves nothing.
@@ -687,9 +669,7 @@ mod deadline_tests {
     #[test]
     fn a_partial_run_that_sees_nothing_resolves_nothing() {
         let mut e = Estate::backend();
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
+        e.drop_relay_egress();
         let report = audit(
             &e.snap,
             &AuditOptions {
@@ -726,9 +706,7 @@ mod deadline_tests {
     #[test]
     fn a_run_past_its_stop_time_defers_transitions_to_the_next_run() {
         let mut e = Estate::backend();
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
+        e.drop_relay_egress();
         let findings = audit(
             &e.snap,
             &AuditOptions {

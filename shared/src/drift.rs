@@ -442,47 +442,29 @@ fn digest(batch: &[&Change], account: Option<&str>, region: Option<&str>) -> Ale
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{audit, AuditOptions};
     use crate::synth::Estate;
 
     const NOW: &str = "2026-11-30T06:00:00Z";
     const LATER: &str = "2026-11-30T07:00:00Z";
 
-    fn findings(e: &Estate) -> Vec<Finding> {
-        audit(
-            &e.snap,
-            &AuditOptions {
-                manifest: Some(&e.manifest),
-                ..AuditOptions::default()
-            },
-        )
-        .findings
-    }
-
     fn all_rules() -> Vec<&'static str> {
         crate::rules::RULES.iter().map(|r| r.meta.id).collect()
-    }
-
-    fn drop_relay_egress(e: &mut Estate) {
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
     }
 
     #[test]
     fn a_steady_state_alerts_nothing_and_a_first_run_only_failures() {
         let mut e = Estate::backend();
-        let first = diff(&[], &findings(&e), &all_rules(), NOW);
+        let first = diff(&[], &e.findings(), &all_rules(), NOW);
         assert!(first.changes.is_empty(), "{:#?}", first.changes);
-        assert_eq!(first.next.len(), findings(&e).len());
-        let again = diff(&first.next, &findings(&e), &all_rules(), LATER);
+        assert_eq!(first.next.len(), e.findings().len());
+        let again = diff(&first.next, &e.findings(), &all_rules(), LATER);
         assert!(again.changes.is_empty());
         assert_eq!(
             again.next, first.next,
             "nothing changed, so neither does the state"
         );
-        drop_relay_egress(&mut e);
-        let broken = diff(&[], &findings(&e), &all_rules(), NOW);
+        e.drop_relay_egress();
+        let broken = diff(&[], &e.findings(), &all_rules(), NOW);
         assert_eq!(broken.changes.len(), 1);
         assert_eq!(broken.changes[0].kind, ChangeKind::NewFailure);
         assert_eq!(broken.changes[0].rule_id, "PL-SG-006");
@@ -491,20 +473,20 @@ mod tests {
     #[test]
     fn failure_then_fix_alerts_once_each() {
         let mut e = Estate::backend();
-        let s0 = diff(&[], &findings(&e), &all_rules(), NOW).next;
-        drop_relay_egress(&mut e);
-        let d1 = diff(&s0, &findings(&e), &all_rules(), LATER);
+        let s0 = diff(&[], &e.findings(), &all_rules(), NOW).next;
+        e.drop_relay_egress();
+        let d1 = diff(&s0, &e.findings(), &all_rules(), LATER);
         assert_eq!(
             d1.changes.iter().map(|c| c.kind).collect::<Vec<_>>(),
             vec![ChangeKind::NewFailure]
         );
-        let d2 = diff(&d1.next, &findings(&e), &all_rules(), LATER);
+        let d2 = diff(&d1.next, &e.findings(), &all_rules(), LATER);
         assert!(
             d2.changes.is_empty(),
             "still failing the same way: no repeat"
         );
         let fixed = Estate::backend();
-        let d3 = diff(&d2.next, &findings(&fixed), &all_rules(), LATER);
+        let d3 = diff(&d2.next, &fixed.findings(), &all_rules(), LATER);
         assert_eq!(
             d3.changes.iter().map(|c| c.kind).collect::<Vec<_>>(),
             vec![ChangeKind::Resolved]
@@ -514,8 +496,8 @@ mod tests {
     #[test]
     fn a_different_blocking_entry_is_an_evidence_change() {
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let s = diff(&[], &findings(&e), &all_rules(), NOW).next;
+        e.drop_relay_egress();
+        let s = diff(&[], &e.findings(), &all_rules(), NOW).next;
         // 6666 now reaches one of the relay's two subnets: still failing, for a different reason.
         if let Ok(r) = &mut e.snap.security_group_rules {
             r.push(crate::synth::sg_rule(
@@ -527,7 +509,7 @@ mod tests {
                 "10.0.28.0/26",
             ));
         }
-        let d = diff(&s, &findings(&e), &all_rules(), LATER);
+        let d = diff(&s, &e.findings(), &all_rules(), LATER);
         assert_eq!(d.changes.len(), 1, "{:#?}", d.changes);
         assert_eq!(d.changes[0].kind, ChangeKind::EvidenceChanged);
         assert_eq!(d.changes[0].rule_id, "PL-SG-006");
@@ -536,28 +518,28 @@ mod tests {
     #[test]
     fn could_not_evaluate_is_alerted_once_and_does_not_reset_a_failure() {
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let s = diff(&[], &findings(&e), &all_rules(), NOW).next;
+        e.drop_relay_egress();
+        let s = diff(&[], &e.findings(), &all_rules(), NOW).next;
         let mut blind = e.clone();
         blind.not_collected(crate::snapshot::Input::VpcEndpoints);
-        let d1 = diff(&s, &findings(&blind), &all_rules(), LATER);
+        let d1 = diff(&s, &blind.findings(), &all_rules(), LATER);
         assert!(!d1.changes.is_empty());
         assert!(d1
             .changes
             .iter()
             .all(|c| c.kind == ChangeKind::CouldNotEvaluate));
-        let d2 = diff(&d1.next, &findings(&blind), &all_rules(), LATER);
+        let d2 = diff(&d1.next, &blind.findings(), &all_rules(), LATER);
         assert!(d2.changes.is_empty(), "still blind: no repeat");
         // Readable again and still failing the same way: nothing new to say.
-        let d3 = diff(&d2.next, &findings(&e), &all_rules(), LATER);
+        let d3 = diff(&d2.next, &e.findings(), &all_rules(), LATER);
         assert!(d3.changes.is_empty(), "{:#?}", d3.changes);
     }
 
     #[test]
     fn a_failing_resource_that_disappears_is_resolved_unless_its_rule_did_not_run() {
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let s = diff(&[], &findings(&e), &all_rules(), NOW).next;
+        e.drop_relay_egress();
+        let s = diff(&[], &e.findings(), &all_rules(), NOW).next;
         let d = diff(&s, &[], &["PL-SG-006"], LATER);
         assert_eq!(d.changes.len(), 1);
         assert_eq!(d.changes[0].kind, ChangeKind::Resolved);
@@ -573,8 +555,8 @@ mod tests {
     #[test]
     fn chat_messages_follow_the_custom_notification_schema() {
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let d = diff(&[], &findings(&e), &all_rules(), NOW);
+        e.drop_relay_egress();
+        let d = diff(&[], &e.findings(), &all_rules(), NOW);
         let a = alerts(&d.changes, Some("111122223333"), Some("us-east-1"));
         assert_eq!(a.len(), 1);
         let v: serde_json::Value = serde_json::from_str(&a[0].chat).unwrap();
@@ -600,10 +582,8 @@ mod tests {
         for i in 0..400 {
             e.add_vpc(i, false);
         }
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
-        let d = diff(&[], &findings(&e), &all_rules(), NOW);
+        e.drop_relay_egress();
+        let d = diff(&[], &e.findings(), &all_rules(), NOW);
         assert_eq!(d.changes.len(), 400);
         let a = alerts(&d.changes, Some("111122223333"), Some("us-east-1"));
         assert!(a.len() >= 2, "{} digests", a.len());
@@ -628,8 +608,8 @@ mod tests {
     #[test]
     fn alerts_carry_only_the_schema_fields_and_no_evidence_beyond_the_finding() {
         let mut e = Estate::backend();
-        drop_relay_egress(&mut e);
-        let d = diff(&[], &findings(&e), &all_rules(), NOW);
+        e.drop_relay_egress();
+        let d = diff(&[], &e.findings(), &all_rules(), NOW);
         for a in alerts(&d.changes, Some("111122223333"), Some("us-east-1")) {
             let v: serde_json::Value = serde_json::from_str(&a.chat).unwrap();
             let keys = |x: &serde_json::Value| -> Vec<String> {

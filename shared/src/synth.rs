@@ -611,6 +611,21 @@ impl Estate {
     pub fn drop_sg_rules(&mut self, f: impl Fn(&SecurityGroupRule) -> bool) {
         self.sg_rules_mut().retain(|r| !f(r));
     }
+    /// Drift: every TCP 6666 egress rule (the relay port) disappears.
+    pub fn drop_relay_egress(&mut self) {
+        self.drop_sg_rules(|r| r.is_egress && r.from_port == Some(6666));
+    }
+    /// The findings of an audit of the estate with its manifest.
+    pub fn findings(&self) -> Vec<crate::finding::Finding> {
+        crate::engine::audit(
+            &self.snap,
+            &crate::engine::AuditOptions {
+                manifest: Some(&self.manifest),
+                ..crate::engine::AuditOptions::default()
+            },
+        )
+        .findings
+    }
     /// Marks an input as not collected.
     pub fn not_collected(&mut self, input: crate::snapshot::Input) {
         let f = crate::snapshot::CollectFailure {

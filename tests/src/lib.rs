@@ -87,18 +87,21 @@ pub mod moto {
         Client::new(&sdk_config().await)
     }
 
+    /// The workspace group's TCP 6666 egress rule to the VPC CIDR.
+    fn relay_egress(vpc_cidr: &str) -> IpPermission {
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(6666)
+            .to_port(6666)
+            .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
+            .build()
+    }
+
     /// Drift: removes the workspace group's TCP 6666 egress to the VPC CIDR.
     pub async fn revoke_relay_egress(c: &Client, b: &Built, vpc_cidr: &str) {
         c.revoke_security_group_egress()
             .group_id(&b.ws_sg)
-            .ip_permissions(
-                IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(6666)
-                    .to_port(6666)
-                    .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
-                    .build(),
-            )
+            .ip_permissions(relay_egress(vpc_cidr))
             .send()
             .await
             .unwrap();
@@ -250,14 +253,7 @@ pub mod moto {
     pub async fn restore_relay_egress(c: &Client, b: &Built, vpc_cidr: &str) {
         c.authorize_security_group_egress()
             .group_id(&b.ws_sg)
-            .ip_permissions(
-                IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(6666)
-                    .to_port(6666)
-                    .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
-                    .build(),
-            )
+            .ip_permissions(relay_egress(vpc_cidr))
             .send()
             .await
             .unwrap();

@@ -36,14 +36,18 @@ async fn deps(a: &Alerting, b: &Built) -> Deps<DynamoStore, SnsSink> {
     }
 }
 
-async fn run(d: &Deps<DynamoStore, SnsSink>) -> Outcome {
+/// One scheduled run with two minutes to spare.
+async fn try_run(d: &Deps<DynamoStore, SnsSink>) -> Result<Outcome, HandlerError> {
     handle(
         &schedule_event(),
         d,
         Instant::now() + Duration::from_secs(120),
     )
     .await
-    .unwrap()
+}
+
+async fn run(d: &Deps<DynamoStore, SnsSink>) -> Outcome {
+    try_run(d).await.unwrap()
 }
 
 fn fails(o: &Outcome) -> usize {
@@ -277,13 +281,7 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
 
     let mut d = deps(&a, &b).await;
     d.store.table = "no-such-table".into();
-    let e = handle(
-        &schedule_event(),
-        &d,
-        Instant::now() + Duration::from_secs(120),
-    )
-    .await
-    .unwrap_err();
+    let e = try_run(&d).await.unwrap_err();
     assert!(matches!(e, HandlerError::State(_)), "{e}");
     assert!(e.to_string().contains("no-such-table"), "{e}");
     assert!(
@@ -293,13 +291,7 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
 
     let mut d = deps(&a, &b).await;
     d.sink.topic_arn = "arn:aws:sns:us-east-1:123456789012:no-such-topic".into();
-    let e = handle(
-        &schedule_event(),
-        &d,
-        Instant::now() + Duration::from_secs(120),
-    )
-    .await
-    .unwrap_err();
+    let e = try_run(&d).await.unwrap_err();
     assert!(matches!(e, HandlerError::Delivery { .. }), "{e}");
     assert!(e.to_string().contains("no-such-topic"), "{e}");
     // Recorded as pending, so not lost: a later run re-sends it once the claim lapses
@@ -335,13 +327,7 @@ async fn a_state_write_outage_loses_no_transition() {
     let refused = Fault::refuse("PutItem");
     let mut d = deps(&a, &b).await;
     d.store.client = store_with(&refused, &conf);
-    let e = handle(
-        &schedule_event(),
-        &d,
-        Instant::now() + Duration::from_secs(120),
-    )
-    .await
-    .unwrap_err();
+    let e = try_run(&d).await.unwrap_err();
     assert!(matches!(e, HandlerError::Delivery { .. }), "{e}");
     assert!(e.to_string().contains("PutItem"), "{e}");
     assert!(refused.hits() > 0);
@@ -370,13 +356,7 @@ async fn a_write_whose_answer_is_lost_is_kept_pending_not_sent_twice() {
     let lost = Fault::json("PutItem", 400, "ProvisionedThroughputExceededException");
     let mut d = deps(&a, &b).await;
     d.store.client = store_with(&lost, &conf);
-    let e = handle(
-        &schedule_event(),
-        &d,
-        Instant::now() + Duration::from_secs(120),
-    )
-    .await
-    .unwrap_err();
+    let e = try_run(&d).await.unwrap_err();
     assert!(
         e.to_string()
             .contains("ProvisionedThroughputExceededException"),
