@@ -65,6 +65,18 @@ pub struct SinkError {
     pub message: String,
 }
 
+/// Why a run's drift alerting did not fully succeed (both functions report it as is).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriftError {
+    /// The state could not be read: no alert can be trusted, none was sent.
+    #[error(transparent)]
+    State(#[from] StoreError),
+    /// The state was read, but some records or alerts failed; undelivered alerts are sent by a
+    /// later run, unrecorded transitions are seen again.
+    #[error("{count} drift-state or publish error(s), first: {first}")]
+    Delivery { count: usize, first: String },
+}
+
 /// Where the drift state lives.
 pub trait StateStore {
     /// Every record of a scope.
@@ -119,6 +131,16 @@ pub struct SyncOutcome {
     pub errors: Vec<String>,
     /// Writes not attempted because the run reached `stop_at` (left for the next run).
     pub deferred: usize,
+}
+
+impl SyncOutcome {
+    /// The run's store and publish failures as one error, if there were any.
+    pub fn delivery_error(&self) -> Option<DriftError> {
+        self.errors.first().map(|first| DriftError::Delivery {
+            count: self.errors.len(),
+            first: first.clone(),
+        })
+    }
 }
 
 /// A write this run wants, and whether its pending alert is this run's to send.

@@ -10,7 +10,7 @@
 use std::io::{Read, Write};
 use std::time::Instant;
 
-use aws_sdk_ec2::types::{IpPermission, UserIdGroupPair, VpcEndpointType};
+use aws_sdk_ec2::types::{IpPermission, UserIdGroupPair};
 use aws_sdk_ec2::Client;
 use plaudit::collect::{collect, CallCounter, CollectOptions};
 use plaudit::engine::{audit, AuditOptions};
@@ -103,22 +103,8 @@ async fn build(c: &Client, n: usize) {
             .send()
             .await
             .unwrap();
-        for service in [
-            "com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f04",
-            "com.amazonaws.vpce.us-east-1.vpce-svc-00018a8c3ff62ffdf",
-        ] {
-            let mut req = c
-                .create_vpc_endpoint()
-                .vpc_id(&vpc)
-                .vpc_endpoint_type(VpcEndpointType::Interface)
-                .service_name(service)
-                .private_dns_enabled(true)
-                .security_group_ids(&sg);
-            for s in &subnets {
-                req = req.subnet_ids(s);
-            }
-            req.send().await.unwrap();
-        }
+        use plaudit_tests::moto::{interface_endpoints, RELAY_SERVICE, WORKSPACE_SERVICE};
+        interface_endpoints(c, &vpc, &[WORKSPACE_SERVICE, RELAY_SERVICE], &sg, &subnets).await;
     }
 }
 

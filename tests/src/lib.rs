@@ -567,28 +567,46 @@ pub mod moto {
             .send()
             .await
             .unwrap();
-        for service in [
-            WORKSPACE_SERVICE,
-            RELAY_SERVICE,
-            "com.amazonaws.us-east-1.sts",
-            "com.amazonaws.us-east-1.kinesis-streams",
-        ] {
-            let mut req = c
-                .create_vpc_endpoint()
-                .vpc_id(&vpc)
-                .vpc_endpoint_type(VpcEndpointType::Interface)
-                .service_name(service)
-                .private_dns_enabled(true)
-                .security_group_ids(&ep_sg);
-            for s in &ep {
-                req = req.subnet_ids(s);
-            }
-            req.send().await.unwrap();
-        }
+        interface_endpoints(
+            c,
+            &vpc,
+            &[
+                WORKSPACE_SERVICE,
+                RELAY_SERVICE,
+                "com.amazonaws.us-east-1.sts",
+                "com.amazonaws.us-east-1.kinesis-streams",
+            ],
+            &ep_sg,
+            &ep,
+        )
+        .await;
         Built {
             vpc,
             ws_subnets: ws,
             ws_sg,
+        }
+    }
+
+    /// Interface endpoints with private DNS to each service, in the subnets, behind the group.
+    pub async fn interface_endpoints(
+        c: &Client,
+        vpc: &str,
+        services: &[&str],
+        sg: &str,
+        subnets: &[String],
+    ) {
+        for service in services {
+            let mut req = c
+                .create_vpc_endpoint()
+                .vpc_id(vpc)
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .service_name(*service)
+                .private_dns_enabled(true)
+                .security_group_ids(sg);
+            for s in subnets {
+                req = req.subnet_ids(s);
+            }
+            req.send().await.unwrap();
         }
     }
 

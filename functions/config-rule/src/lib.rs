@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 
-use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
+use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
 use plaudit::config_rule::{
     blind_reason, change_not_applicable, evaluations, parse_event, parse_invocation,
@@ -67,14 +67,10 @@ pub enum HandlerError {
     /// Config rejected some evaluations even after a retry.
     #[error("Config rejected {count} evaluation(s) twice, e.g. {example}")]
     Rejected { count: usize, example: String },
-    /// The evaluations were sent, but the drift state could not be read: no alert was sent (a
-    /// retry or the next run catches up).
+    /// The evaluations were sent, but drift alerting failed (a retry or the next run catches
+    /// up).
     #[error(transparent)]
-    State(#[from] plaudit::alerting::StoreError),
-    /// The evaluations were sent and the state read, but some records or alerts failed;
-    /// undelivered alerts are sent by a later run.
-    #[error("{count} drift-state or publish error(s), first: {first}")]
-    Delivery { count: usize, first: String },
+    Drift(#[from] DriftError),
 }
 
 impl HandlerError {
@@ -279,20 +275,19 @@ where
             .unwrap_or(d)
             .into_std()
     });
-    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial).await?;
+    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial)
+        .await
+        .map_err(DriftError::from)?;
     tracing::info!(
         transitions = drift.transitions,
         alerts = drift.alerts_published,
         lost_races = drift.lost_races,
         "drift recorded"
     );
-    let failed = drift
-        .errors
-        .first()
-        .map(|first| (drift.errors.len(), first.clone()));
+    let failed = drift.delivery_error();
     out.drift = Some(drift);
     match failed {
-        Some((count, first)) => Err(HandlerError::Delivery { count, first }),
+        Some(e) => Err(e.into()),
         None => Ok(out),
     }
 }

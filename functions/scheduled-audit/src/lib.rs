@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use plaudit::alerting::{sync_report, AlertSink, StateStore, SyncOutcome};
+use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
 use plaudit::engine::{audit, AuditOptions, Report};
 use plaudit::finding::{Severity, Status};
@@ -31,13 +31,10 @@ pub enum HandlerError {
     /// The invocation payload is not an event object.
     #[error("malformed event: {0}")]
     BadEvent(String),
-    /// The drift state could not be read: no alert can be trusted, none was sent.
+    /// The audit ran, but drift alerting failed (state unreadable: nothing sent; some records
+    /// or alerts failed: a later run catches up).
     #[error(transparent)]
-    State(#[from] plaudit::alerting::StoreError),
-    /// The audit ran and the state was read, but some records or alerts failed; undelivered
-    /// alerts are sent by a later run.
-    #[error("{count} drift-state or publish error(s), first: {first}")]
-    Delivery { count: usize, first: String },
+    Drift(#[from] DriftError),
 }
 
 impl HandlerError {
@@ -176,7 +173,7 @@ where
         Err(e) => {
             emit_metrics(&report, &out);
             tracing::error!(error = %e, "drift state unreadable: no alerts sent");
-            return Err(e.into());
+            return Err(DriftError::from(e).into());
         }
     };
     out.drift = drift;
@@ -194,13 +191,10 @@ where
         deadline_reached = out.deadline_reached,
         "scheduled audit done"
     );
-    if let Some(first) = out.drift.errors.first() {
-        return Err(HandlerError::Delivery {
-            count: out.drift.errors.len(),
-            first: first.clone(),
-        });
+    match out.drift.delivery_error() {
+        Some(e) => Err(e.into()),
+        None => Ok(out),
     }
-    Ok(out)
 }
 
 fn emit_metrics(report: &Report, out: &Outcome) {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use plaudit::alerting::DriftError;
 use plaudit::finding::Status;
 use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps, HandlerError, Outcome};
@@ -282,7 +283,10 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
     let mut d = deps(&a, &b).await;
     d.store.table = "no-such-table".into();
     let e = try_run(&d).await.unwrap_err();
-    assert!(matches!(e, HandlerError::State(_)), "{e}");
+    assert!(
+        matches!(e, HandlerError::Drift(DriftError::State(_))),
+        "{e}"
+    );
     assert!(e.to_string().contains("no-such-table"), "{e}");
     assert!(
         a.drain(&a.all).await.is_empty(),
@@ -292,7 +296,10 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
     let mut d = deps(&a, &b).await;
     d.sink.topic_arn = "arn:aws:sns:us-east-1:123456789012:no-such-topic".into();
     let e = try_run(&d).await.unwrap_err();
-    assert!(matches!(e, HandlerError::Delivery { .. }), "{e}");
+    assert!(
+        matches!(e, HandlerError::Drift(DriftError::Delivery { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("no-such-topic"), "{e}");
     // Recorded as pending, so not lost: a later run re-sends it once the claim lapses
     // (the lease is exercised with a controlled clock in plaudit's alerting unit tests).
@@ -328,7 +335,10 @@ async fn a_state_write_outage_loses_no_transition() {
     let mut d = deps(&a, &b).await;
     d.store.client = store_with(&refused, &conf);
     let e = try_run(&d).await.unwrap_err();
-    assert!(matches!(e, HandlerError::Delivery { .. }), "{e}");
+    assert!(
+        matches!(e, HandlerError::Drift(DriftError::Delivery { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("PutItem"), "{e}");
     assert!(refused.hits() > 0);
     assert!(
