@@ -26,8 +26,10 @@ mod endpoints_available;
 mod endpoints_multi_az;
 mod endpoints_private_dns;
 mod front_end_endpoint_present;
+mod nacl_front_end;
 mod nacl_inbound;
 mod nacl_outbound;
+mod nacl_s3;
 mod no_internet_gateway;
 mod no_internet_route_isolated;
 mod no_nat_gateway;
@@ -130,6 +132,8 @@ registry![
     no_internet_gateway,               // PL-IGW-001
     nacl_inbound,                      // PL-NACL-001
     nacl_outbound,                     // PL-NACL-002
+    nacl_s3,                           // PL-NACL-003
+    nacl_front_end,                    // PL-NACL-004
     no_nat_gateway,                    // PL-NAT-001
     route_via_nat,                     // PL-RT-001
     route_nat_subnet,                  // PL-RT-002

@@ -1,0 +1,355 @@
+//! PL-NACL-003: under complete isolation, S3 traffic through the gateway endpoint still passes the
+//! workspace subnets' NACLs. A gateway endpoint is a route target, not an interface: packets keep
+//! S3's public destination addresses, so a NACL that only allows the VPC CIDR blocks S3.
+
+use std::collections::BTreeSet;
+
+use super::{Context, Outcome, RuleMeta};
+use crate::cidr::{format_v4_range, Cidr};
+use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
+use crate::manifest::Mode;
+use crate::reachability::{nacl_check, AclRules};
+use crate::services::s3_service;
+use crate::snapshot::Input;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "PL-NACL-003",
+    title: "NACLs let S3 traffic through the gateway endpoint (isolation)",
+    severity: Severity::High,
+    modes: &[Mode::Isolated],
+    not_under: &[],
+    resource_type: ResourceType::NetworkAcl,
+    rationale: "Under complete isolation clusters reach S3 only through the S3 gateway endpoint. Its traffic keeps S3's public addresses (the com.amazonaws.<region>.s3 prefix list), so the workspace subnets' NACLs must allow TCP 443 out to them and the replies (TCP 1024-65535) back in. A NACL that allows only the VPC CIDR blocks S3: cluster start-up, logs and DBFS fail.",
+    remediation: "Allow outbound TCP 443 and inbound TCP 1024-65535 for the S3 prefix list's CIDRs (`aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-...`) or for 0.0.0.0/0, numbered below every DENY.",
+    references: &[
+        "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html",
+        "https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc",
+    ],
+    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
+    optional_inputs: &[Input::ManagedPrefixLists],
+};
+
+/// Address blocks that are never S3's (RFC 6890 special-purpose IPv4 space).
+const NOT_PUBLIC: [&str; 8] = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/3",
+];
+
+pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let s3 = match ctx.region {
+        Some(r) => {
+            let name = s3_service(r);
+            match ctx.ix.s3_prefix_list(r) {
+                Some(pl) => format!("S3 ({pl}, {name})"),
+                None => format!("S3 ({name})"),
+            }
+        }
+        None => "S3".to_string(),
+    };
+    for ws in &ctx.workspaces {
+        let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
+            continue;
+        };
+        let public = public_ranges(ctx.ix.cidrs_of_vpc(&ws.vpc_id));
+        let mut seen = BTreeSet::new();
+        for s in &subnets {
+            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+                out.push(super::nacl_inbound::no_acl(ws, &s.subnet_id));
+                continue;
+            };
+            if !seen.insert(acl.id) {
+                continue;
+            }
+            let hops = [
+                (true, Ports::one(443), "outbound tcp 443 to"),
+                (
+                    false,
+                    Ports::EPHEMERAL,
+                    "inbound replies (tcp 1024-65535) from",
+                ),
+            ];
+            let mut blocked = Vec::new();
+            let mut unknown = Vec::new();
+            for (egress, ports, what) in hops {
+                match s3_hop(acl, egress, ports, &public) {
+                    S3Hop::Open => {}
+                    S3Hop::Closed(head) => blocked.push(format!("{head} blocks {what} {s3}")),
+                    S3Hop::Partly(allowed) => unknown.push(format!(
+                        "{what} {s3} is allowed only to {}",
+                        allowed.join(", ")
+                    )),
+                }
+            }
+            let expected = format!("allow tcp 443 out to {s3} and tcp 1024-65535 back in");
+            let o = if !blocked.is_empty() {
+                Outcome::fail(
+                    ResourceType::NetworkAcl,
+                    acl.id,
+                    format!(
+                        "{}: S3's addresses are public, so the gateway endpoint's traffic cannot pass (workspace `{}`).",
+                        blocked.join("; "),
+                        ws.name
+                    ),
+                )
+                .expect(expected, blocked.join("; "))
+            } else if !unknown.is_empty() {
+                Outcome::error(
+                    ResourceType::NetworkAcl,
+                    acl.id,
+                    format!(
+                        "{} of the public address space: whether that includes all of S3's ranges is unknown, because the S3 prefix list's entries are not in the snapshot (workspace `{}`).",
+                        unknown.join("; "),
+                        ws.name
+                    ),
+                )
+                .expect(expected, unknown.join("; "))
+            } else {
+                Outcome::pass(
+                    ResourceType::NetworkAcl,
+                    acl.id,
+                    format!("{} lets workspace `{}` reach {s3} through the gateway endpoint (tcp 443 out, replies in).", acl.id, ws.name),
+                )
+                .expect(expected, "allowed")
+            };
+            out.push(o.ws(ws));
+        }
+    }
+    out
+}
+
+/// The IPv4 space outside special-purpose blocks and the VPC's own CIDRs, as sorted ranges.
+fn public_ranges(vpc: &[Cidr]) -> Vec<(u32, u32)> {
+    let mut holes: Vec<(u32, u32)> = NOT_PUBLIC
+        .iter()
+        .filter_map(|c| Cidr::parse(c))
+        .chain(vpc.iter().copied())
+        .filter_map(|c| c.v4_range())
+        .collect();
+    holes.sort_unstable();
+    let mut out = Vec::new();
+    let mut next: u64 = 0;
+    for (lo, hi) in holes {
+        if u64::from(lo) > next {
+            out.push((next as u32, lo - 1));
+        }
+        next = next.max(u64::from(hi) + 1);
+    }
+    if next <= u64::from(u32::MAX) {
+        out.push((next as u32, u32::MAX));
+    }
+    out
+}
+
+enum S3Hop {
+    /// Every public address passes.
+    Open,
+    /// No public address passes; the entry that decides (for the message).
+    Closed(String),
+    /// Some public addresses pass: these ranges.
+    Partly(Vec<String>),
+}
+
+fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[(u32, u32)]) -> S3Hop {
+    let mut allowed = Vec::new();
+    let mut first_block = None;
+    for &(lo, hi) in public {
+        split(acl, egress, ports, lo, hi, &mut allowed, &mut first_block);
+    }
+    match (allowed.is_empty(), first_block) {
+        (_, None) => S3Hop::Open,
+        (true, Some(head)) => S3Hop::Closed(head),
+        (false, Some(_)) => S3Hop::Partly(merge(allowed)),
+    }
+}
+
+/// Splits `lo..=hi` into the parts the NACL lets through entirely (`allowed`) and records the
+/// first deciding entry of a blocked part. A part that one entry decides whole ends the split, so
+/// the work is bounded by the number of entry boundaries, not by the address count.
+fn split(
+    acl: &AclRules<'_>,
+    egress: bool,
+    ports: Ports,
+    lo: u32,
+    hi: u32,
+    allowed: &mut Vec<(u32, u32)>,
+    first_block: &mut Option<String>,
+) {
+    // Aligned CIDR blocks, so that each query is one CIDR.
+    for c in cidrs_of(lo, hi) {
+        let Some((clo, chi)) = c.v4_range() else {
+            continue;
+        };
+        match nacl_check(acl, egress, c, Proto::Tcp, ports) {
+            None => allowed.push((clo, chi)),
+            Some(b) => {
+                if first_block.is_none() {
+                    *first_block = Some(b.head(acl));
+                }
+                let whole = b.ip_lo <= clo && b.ip_hi >= chi && b.ports == ports;
+                if !whole && clo < chi {
+                    let mid = clo + (chi - clo) / 2;
+                    split(acl, egress, ports, clo, mid, allowed, first_block);
+                    split(acl, egress, ports, mid + 1, chi, allowed, first_block);
+                }
+            }
+        }
+    }
+}
+
+/// The smallest list of CIDR blocks covering exactly `lo..=hi`.
+fn cidrs_of(lo: u32, hi: u32) -> Vec<Cidr> {
+    let mut out = Vec::new();
+    let mut at = u64::from(lo);
+    let end = u64::from(hi);
+    while at <= end {
+        let mut size: u64 = if at == 0 {
+            1 << 32
+        } else {
+            1 << at.trailing_zeros()
+        };
+        while at + size - 1 > end {
+            size >>= 1;
+        }
+        let len = 32 - size.trailing_zeros() as u8;
+        if let Some(c) = Cidr::parse(&format!("{}/{len}", std::net::Ipv4Addr::from(at as u32))) {
+            out.push(c);
+        }
+        at += size;
+    }
+    out
+}
+
+fn merge(mut v: Vec<(u32, u32)>) -> Vec<String> {
+    v.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for (lo, hi) in v {
+        match out.last_mut() {
+            Some(last) if u64::from(last.1) + 1 >= u64::from(lo) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out.into_iter()
+        .map(|(lo, hi)| format_v4_range(lo, hi))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::finding::Status;
+
+    fn only_vpc_outbound(e: &mut Estate) {
+        e.acls_mut()[0].entries.retain(|x| !x.egress);
+        e.acls_mut()[0]
+            .entries
+            .push(acl_entry(100, true, "-1", None, "10.0.0.0/16", "allow"));
+    }
+
+    #[test]
+    fn passes_with_allow_all() {
+        assert_all(&run("PL-NACL-003", &Estate::isolated()), Status::Pass);
+    }
+
+    #[test]
+    fn fails_when_the_nacl_allows_only_the_vpc() {
+        let mut e = Estate::isolated();
+        only_vpc_outbound(&mut e);
+        let f = run("PL-NACL-003", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Fail);
+        assert!(
+            x.message
+                .contains("blocks outbound tcp 443 to S3 (pl-63a5400a"),
+            "{}",
+            x.message
+        );
+        assert!(x.message.contains("final DENY"), "{}", x.message);
+        insta::assert_snapshot!(x.message);
+    }
+
+    #[test]
+    fn fails_on_a_deny_of_replies_from_s3() {
+        let mut e = Estate::isolated();
+        e.acls_mut()[0].entries.push(acl_entry(
+            50,
+            false,
+            "6",
+            Some((1024, 65535)),
+            "0.0.0.0/0",
+            "deny",
+        ));
+        let f = run("PL-NACL-003", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Fail);
+        assert!(x.message.contains("rule 50 DENY"), "{}", x.message);
+        assert!(x.message.contains("inbound replies"), "{}", x.message);
+    }
+
+    #[test]
+    fn an_allow_of_some_public_ranges_is_unknown_not_a_verdict() {
+        let mut e = Estate::isolated();
+        only_vpc_outbound(&mut e);
+        e.acls_mut()[0].entries.push(acl_entry(
+            110,
+            true,
+            "6",
+            Some((443, 443)),
+            "52.216.0.0/15",
+            "allow",
+        ));
+        let f = run("PL-NACL-003", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Error, "{}", x.message);
+        assert!(x.message.contains("52.216.0.0/15"), "{}", x.message);
+    }
+
+    #[test]
+    fn allowing_all_public_space_in_pieces_passes() {
+        let mut e = Estate::isolated();
+        only_vpc_outbound(&mut e);
+        e.acls_mut()[0].entries.push(acl_entry(
+            110,
+            true,
+            "6",
+            Some((443, 443)),
+            "0.0.0.0/1",
+            "allow",
+        ));
+        e.acls_mut()[0].entries.push(acl_entry(
+            120,
+            true,
+            "6",
+            Some((443, 443)),
+            "128.0.0.0/1",
+            "allow",
+        ));
+        assert_all(&run("PL-NACL-003", &e), Status::Pass);
+    }
+
+    #[test]
+    fn does_not_apply_outside_isolation() {
+        assert!(run("PL-NACL-003", &Estate::backend()).is_empty());
+    }
+
+    #[test]
+    fn cidrs_of_covers_exactly() {
+        let v: Vec<String> = super::cidrs_of(0, u32::MAX)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(v, ["0.0.0.0/0"]);
+        let v: Vec<String> = super::cidrs_of(1, 6)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(v, ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/31", "0.0.0.6/32"]);
+    }
+}
