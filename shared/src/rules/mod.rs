@@ -663,3 +663,6 @@ pub(crate) mod testkit;
 
 #[cfg(test)]
 mod registry_tests;
+
+#[cfg(test)]
+mod misc_regressions;
