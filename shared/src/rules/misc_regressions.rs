@@ -34,7 +34,12 @@ fn govcloud(mut e: Estate) -> Estate {
 
 fn messages(f: &[crate::finding::Finding]) -> String {
     f.iter()
-        .map(|x| format!("{} {} {}: {}", x.rule_id, x.status, x.resource_id, x.message))
+        .map(|x| {
+            format!(
+                "{} {} {}: {}",
+                x.rule_id, x.status, x.resource_id, x.message
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -60,7 +65,8 @@ fn fails_when_the_policy_allows_the_whole_service() {
     assert_eq!(policy_status("s3", p).0, Status::Fail);
     let p = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["sts:GetCallerIdentity","STS:*"],"Resource":["arn:aws:iam::111122223333:role/x","*"]}}"#;
     assert_eq!(policy_status("sts", p).0, Status::Fail);
-    let p = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"Kinesis:*","Resource":"*"}]}"#;
+    let p =
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"Kinesis:*","Resource":"*"}]}"#;
     assert_eq!(policy_status("kinesis", p).0, Status::Fail);
 }
 
@@ -74,7 +80,8 @@ fn fails_when_not_action_excludes_nothing_the_service_does() {
 
 #[test]
 fn passes_when_not_action_excludes_the_data_actions() {
-    let p = r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"s3:*","Resource":"*"}]}"#;
+    let p =
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"s3:*","Resource":"*"}]}"#;
     assert_eq!(policy_status("s3", p).0, Status::Pass);
 }
 
@@ -180,7 +187,8 @@ fn snapshot_govcloud_ports() {
 
 // ---- class 13: reports cannot be forged by names and tags ----
 
-const EVIL: &str = "x\n\u{1b}[31mPASS  fake | row | `code` </td><script>*b*_i_[l](u)\u{9b}2J\u{202e}";
+const EVIL: &str =
+    "x\n\u{1b}[31mPASS  fake | row | `code` </td><script>*b*_i_[l](u)\u{9b}2J\u{202e}";
 
 fn evil_report() -> crate::engine::Report {
     let mut e = Estate::backend();
@@ -223,7 +231,11 @@ fn table_output_escapes_names() {
     );
     assert_no_raw_controls(&t);
     assert!(t.contains("\\x1b[31m"), "{t}");
-    assert!(!t.lines().any(|l| l.starts_with("\u{1b}") || l.trim_start().starts_with("PASS")), "{t}");
+    assert!(
+        !t.lines()
+            .any(|l| l.starts_with("\u{1b}") || l.trim_start().starts_with("PASS")),
+        "{t}"
+    );
 }
 
 #[test]
@@ -233,7 +245,10 @@ fn markdown_output_escapes_names() {
     assert_no_raw_controls(&m);
     assert!(!m.contains("<script>") && !m.contains("</td>"), "{m}");
     // Every table row keeps its five cells: no unescaped pipe from the name.
-    for l in m.lines().filter(|l| l.starts_with("| FAIL") || l.starts_with("| PASS")) {
+    for l in m
+        .lines()
+        .filter(|l| l.starts_with("| FAIL") || l.starts_with("| PASS"))
+    {
         let cells = l.replace("\\|", "").matches('|').count();
         assert_eq!(cells, 6, "{l}");
     }
@@ -267,5 +282,7 @@ fn snapshot_escaped_names() {
         .unwrap_or_default()
         .trim()
         .to_string();
-    insta::assert_snapshot!(format!("--- table\n{t}\n--- markdown\n{m}\n--- json name\n{name_line}"));
+    insta::assert_snapshot!(format!(
+        "--- table\n{t}\n--- markdown\n{m}\n--- json name\n{name_line}"
+    ));
 }
