@@ -316,6 +316,8 @@ fn assess(doc: &Value, svc: &Service, partition: Partition) -> Result<Assessment
                         actions.join(", "),
                         svc.data_actions.join(", ")
                     )
+                } else if actions.contains(&"*") {
+                    "every action (Action *)".to_string()
                 } else {
                     format!("{} (every {} action)", actions.join(", "), svc.prefix)
                 },

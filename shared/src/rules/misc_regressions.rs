@@ -278,7 +278,7 @@ fn snapshot_escaped_names() {
     let j = render(&Json, &report);
     let name_line = j
         .lines()
-        .find(|l| l.contains("\"name\""))
+        .find(|l| l.contains("\"name\": \"x"))
         .unwrap_or_default()
         .trim()
         .to_string();

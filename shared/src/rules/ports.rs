@@ -331,7 +331,7 @@ pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
         .filter(|r| partition.is_none_or(|p| r.partitions.contains(&p)))
     {
         let to = if r.dests.is_empty() {
-            "0.0.0.0/0 (NACL)".to_string()
+            "the internet (NACL only)".to_string()
         } else {
             r.dests
                 .iter()
@@ -340,10 +340,11 @@ pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
                 .join(", ")
         };
         s.push_str(&format!(
-            "| tcp {} | {} | {} | {} | {} | {} |\n",
+            "| tcp {} | {} | {} | {} | {} | {} | {} |\n",
             r.ports,
             r.purpose,
             to,
+            if r.nacl_outbound { "yes" } else { "no" },
             r.partitions
                 .iter()
                 .map(|p| p.as_str())
