@@ -286,3 +286,35 @@ fn snapshot_escaped_names() {
         "--- table\n{t}\n--- markdown\n{m}\n--- json name\n{name_line}"
     ));
 }
+
+#[test]
+fn a_discovered_workspace_named_by_a_vpc_tag_is_escaped_too() {
+    let mut e = Estate::backend();
+    for v in e.vpcs_mut() {
+        for t in v.tags.iter_mut().filter(|t| &*t.key == "Name") {
+            t.value = EVIL.into();
+        }
+    }
+    let report = audit(&e.snap, &AuditOptions::default());
+    assert!(
+        report
+            .deployment
+            .workspaces
+            .iter()
+            .any(|w| w.name.contains("\u{1b}")),
+        "{:?}",
+        report.deployment.workspaces
+    );
+    let t = render(
+        &Table {
+            color: false,
+            show_passed: true,
+        },
+        &report,
+    );
+    assert_no_raw_controls(&t);
+    let m = render(&Markdown, &report);
+    assert_no_raw_controls(&m);
+    assert!(!m.contains("<script>"), "{m}");
+    assert_no_raw_controls(&render(&Json, &report).replace('\n', ""));
+}
