@@ -1,4 +1,5 @@
-//! PL-EP-010: the S3, STS and Kinesis endpoints do not keep the default full-access policy.
+//! PL-EP-010: the S3, STS and Kinesis endpoints do not keep the default full-access policy, nor
+//! one that is full access in effect (semantics in docs/semantics.md, "Endpoint policies").
 
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     modes: &[Mode::BackEnd],
     not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
-    rationale: "The default endpoint policy allows any principal any action on any resource, so the endpoint is an exfiltration path to any account's buckets and streams. Databricks' reference architecture restricts them.",
+    rationale: "The default endpoint policy allows any principal any action on any resource, so the endpoint is an exfiltration path to any account's buckets and streams; so does any policy that is full access in effect (every principal, `s3:*` / `sts:*` / `kinesis:*` or a NotAction that spares the data actions, every resource, no Condition, no Deny). Databricks' reference architecture restricts them. A policy that cannot be read is an error, never a pass.",
     remediation: "Attach an endpoint policy limited to your accounts and the Databricks buckets, roles and streams (see the SRA's privatelink.tf).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints],

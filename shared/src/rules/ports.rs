@@ -323,7 +323,7 @@ pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
         None => "Ports (every partition; `--region R` shows one region's):\n\n".to_string(),
     };
     s.push_str(
-        "| Ports | Purpose | To | Partitions | When | Source |\n|---|---|---|---|---|---|\n",
+        "| Ports | Purpose | To | NACL out to 0.0.0.0/0 | Partitions | When | Source |\n|---|---|---|---|---|---|---|\n",
     );
     for r in PORT_TABLE
         .iter()
