@@ -29,7 +29,7 @@ const EXIT_INCOMPLETE: u8 = 3;
         groups, NACLs and routes.\n\n\
         Exit codes: 0 no failure at or above --fail-on; 1 such failures; 2 bad usage or input;\n\
         3 the audit was incomplete (some rules could not be evaluated) with no qualifying failure.",
-    after_help = "Examples:\n  plaudit audit --snapshot examples/backend-drifted --manifest examples/backend-drifted/manifest.yaml\n  plaudit audit --snapshot ./snap --format json --output report.json --fail-on critical\n  plaudit rules\n  plaudit explain PL-NACL-001"
+    after_help = "Examples:\n  plaudit audit --snapshot examples/backend-drifted --manifest examples/backend-drifted/manifest.yaml\n  plaudit audit --snapshot ./snap --format json --output report.json --fail-on critical\n  plaudit rules\n  plaudit explain PL-NACL-001\n  plaudit explain PL-EPSG-001 --region us-gov-west-1   (the port table for GovCloud)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,10 +47,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Explain one rule: why it exists, how it decides, how to fix it, what it needs to read.
+    /// Explain one rule: why it exists, how it decides, how to fix it, what it needs to read,
+    /// and (for the rules that check ports) the port table it applies, with the source of each
+    /// entry.
     Explain {
         /// A rule id such as PL-EP-006.
         rule: String,
+        /// Show the port table for this region's partition only (e.g. us-gov-west-1: GovCloud,
+        /// where 6666 is dropped and 2443 is always required). Without it, every partition.
+        #[arg(long)]
+        region: Option<String>,
     },
 }
 
@@ -177,7 +183,8 @@ fn main() -> ExitCode {
                 msg.push_str(&format!(": {s}"));
                 src = s.source();
             }
-            eprintln!("{msg}");
+            // Errors quote file contents and names: no raw control characters on the terminal.
+            eprintln!("{}", render::plain(&msg));
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -197,14 +204,17 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             })?;
             Ok(0)
         }
-        Command::Explain { rule } => match plaudit::rules::meta(&rule.to_ascii_uppercase()) {
+        Command::Explain { rule, region } => match plaudit::rules::meta(&rule.to_ascii_uppercase())
+        {
             Some(m) => {
+                let partition = region
+                    .as_deref()
+                    .map(plaudit::rules::ports::Partition::of_region);
+                let text = render::explain_in(m, partition);
                 let mut out = io::stdout().lock();
-                ignore_broken_pipe(write!(out, "{}", render::explain(m))).map_err(|source| {
-                    CliError::Output {
-                        path: "standard output".into(),
-                        source,
-                    }
+                ignore_broken_pipe(write!(out, "{text}")).map_err(|source| CliError::Output {
+                    path: "standard output".into(),
+                    source,
                 })?;
                 Ok(0)
             }
@@ -454,7 +464,7 @@ fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Resul
     ignore_broken_pipe(result).map_err(|source| CliError::Output { path, source })?;
     if a.output.is_some() || !matches!(a.format, Format::Table) {
         for n in &report.deployment.notes {
-            eprintln!("plaudit: note: {n}");
+            eprintln!("plaudit: note: {}", render::plain(n));
         }
         eprintln!("plaudit: {}", render::summary_line(report));
     }

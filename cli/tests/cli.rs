@@ -365,3 +365,28 @@ fn help_is_helpful() {
     }
     assert!(text(&plaudit(&["--help"]).stdout).contains("Exit codes"));
 }
+
+#[test]
+fn explain_shows_the_port_table_per_partition_with_sources() {
+    let all = text(&plaudit(&["explain", "PL-EPSG-001"]).stdout);
+    assert!(
+        all.contains("| tcp 6666 |") && all.contains("aws-us-gov"),
+        "{all}"
+    );
+    let gov = plaudit(&["explain", "PL-EPSG-001", "--region", "us-gov-west-1"]);
+    assert_eq!(gov.status.code(), Some(0));
+    let gov = text(&gov.stdout);
+    assert!(!gov.contains("| tcp 6666 |"), "{gov}");
+    assert!(
+        gov.contains("| tcp 2443 |") && gov.contains("SRA network.tf"),
+        "{gov}"
+    );
+    let table = gov
+        .lines()
+        .skip_while(|l| !l.starts_with("Ports"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("explain-PL-EPSG-001-us-gov-west-1", table);
+    // A rule without ports prints no table.
+    assert!(!text(&plaudit(&["explain", "PL-VPC-001"]).stdout).contains("| Ports |"));
+}

@@ -270,6 +270,21 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
         }
         return out;
     }
+    // The ports Databricks needs depend on the partition (GovCloud drops 6666 and always needs
+    // 2443), so a rule that reads the port table cannot judge without the region.
+    if env.region.is_none() && rules::ports::uses_ports(rule.meta.id) {
+        for w in &workspaces {
+            let msg = format!(
+                "{} could not be evaluated for workspace `{}`: the region is unknown (not in snapshot.json, no --region, no availability-zone names), so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",
+                rule.meta.id, w.name
+            );
+            out.push((
+                rule,
+                vpc_error(w, msg).expect("the region of the snapshot", "unknown"),
+            ));
+        }
+        return out;
+    }
     // A workspace whose VPC is not in the snapshot cannot be judged by any rule.
     if env.snap.vpcs.is_ok() {
         workspaces.retain(|w| {

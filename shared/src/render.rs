@@ -1,5 +1,12 @@
 //! Output formats: one trait, writing to `&mut dyn Write`, so tests capture them in memory.
+//!
+//! Names, tag values, resource ids and messages come from the audited account and the manifest,
+//! so every string a renderer prints goes through one escaper for its format ([`plain`] for the
+//! table, [`md_text`] / [`md_code`] for Markdown, [`Json`]'s formatter for JSON): no control
+//! character, ANSI escape, newline or Markdown/HTML metacharacter in them can change the report's
+//! layout or a terminal's state.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -17,9 +24,138 @@ pub struct Json;
 
 impl Render for Json {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+        write_json(report, out)?;
         writeln!(out)
     }
+}
+
+/// Writes `value` as pretty JSON in which every character a terminal or viewer could act on
+/// (C0 and C1 controls, DEL, bidirectional overrides, line separators) is a `\uXXXX` escape.
+/// The values are unchanged: any JSON parser reads back the exact strings.
+pub fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut *out,
+        SafeFormatter(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
+
+/// True for the characters no report may print raw: controls (C0, DEL, C1), bidirectional
+/// formatting characters and the Unicode line and paragraph separators.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// serde_json's pretty formatter, with the characters [`is_unsafe`] names escaped (serde_json
+/// escapes only C0 controls, quotes and backslashes).
+struct SafeFormatter<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for SafeFormatter<'_> {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        frag: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in frag.char_indices() {
+            if is_unsafe(c) {
+                w.write_all(&frag.as_bytes()[start..i])?;
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&frag.as_bytes()[start..])
+    }
+}
+
+/// Text for a terminal: newlines, tabs, ESC and every other [`is_unsafe`] character become
+/// visible escapes (`\n`, `\t`, `\x1b`, `\u{202e}`), so a name cannot start a line, move
+/// the cursor or colour the output.
+pub fn plain(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if is_unsafe(c) && (c as u32) < 0x80 => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_unsafe(c) => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    Cow::Owned(o)
+}
+
+/// Text for Markdown (a table cell, a heading, a list item): [`plain`], then every character
+/// Markdown or HTML would act on is backslash-escaped (CommonMark: any ASCII punctuation may
+/// be), so the text renders literally and cannot open a cell, a code span, emphasis, a link or
+/// a tag.
+pub fn md_text(s: &str) -> String {
+    let p = plain(s);
+    let mut o = String::with_capacity(p.len() + 8);
+    for c in p.chars() {
+        if matches!(
+            c,
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '#' | '!' | '$'
+        ) {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// An identifier as a Markdown code span: [`plain`], pipes escaped (GFM splits cells on them
+/// even in code), fenced with more backticks than it contains.
+pub fn md_code(s: &str) -> String {
+    let p = plain(s).replace('|', "\\|");
+    let longest = p.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if p.starts_with('`') || p.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{p}{pad}{fence}")
 }
 
 /// A terminal table grouped by workspace and VPC, ending with a summary line.
@@ -137,6 +273,7 @@ pub fn summary_line(report: &Report) -> String {
     )
 }
 
+/// The report's first line, unescaped (each renderer escapes it for its format).
 fn header(report: &Report) -> String {
     format!(
         "plaudit {}: account {}, region {} ({}), collected {}, service table {}",
@@ -152,13 +289,17 @@ fn header(report: &Report) -> String {
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = self.color;
-        writeln!(out, "{}", paint(c, "1", &header(report)))?;
+        writeln!(out, "{}", paint(c, "1", &plain(&header(report))))?;
         for n in &report.deployment.notes {
-            writeln!(out, "  note: {n}")?;
+            writeln!(out, "  note: {}", plain(n))?;
         }
         for (title, list) in groups(report) {
             writeln!(out)?;
-            writeln!(out, "{}", paint(c, "1", &format!("== {title} ==")))?;
+            writeln!(
+                out,
+                "{}",
+                paint(c, "1", &format!("== {} ==", plain(&title)))
+            )?;
             let mut quiet: BTreeMap<Status, usize> = BTreeMap::new();
             for f in list {
                 let loud = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
@@ -181,19 +322,23 @@ impl Render for Table {
                     ),
                     sev,
                     f.rule_id,
-                    f.resource_id
+                    plain(&f.resource_id)
                 )?;
-                writeln!(out, "         {}", f.message)?;
+                writeln!(out, "         {}", plain(&f.message))?;
                 if f.status == Status::Fail {
-                    writeln!(out, "         fix: {}", f.remediation)?;
+                    writeln!(out, "         fix: {}", plain(&f.remediation))?;
                 }
                 if let Some(w) = &f.waiver {
                     writeln!(
                         out,
                         "         waiver: {} (owner {}, expires {}{})",
-                        w.reason,
-                        if w.owner.is_empty() { "-" } else { &w.owner },
-                        w.expires.as_deref().unwrap_or("never"),
+                        plain(&w.reason),
+                        if w.owner.is_empty() {
+                            Cow::Borrowed("-")
+                        } else {
+                            plain(&w.owner)
+                        },
+                        plain(w.expires.as_deref().unwrap_or("never")),
                         if w.expired { ", EXPIRED" } else { "" }
                     )?;
                 }
@@ -220,35 +365,31 @@ impl Render for Table {
     }
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 impl Render for Markdown {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "# plaudit report\n")?;
-        writeln!(out, "{}\n", header(report))?;
+        writeln!(out, "{}\n", md_text(&header(report)))?;
         writeln!(out, "**{}**\n", summary_line(report))?;
         if !report.deployment.notes.is_empty() {
             writeln!(out, "## Deployment notes\n")?;
             for n in &report.deployment.notes {
-                writeln!(out, "- {}", md_escape(n))?;
+                writeln!(out, "- {}", md_text(n))?;
             }
             writeln!(out)?;
         }
         for (title, list) in groups(report) {
-            writeln!(out, "## {}\n", md_escape(&title))?;
+            writeln!(out, "## {}\n", md_text(&title))?;
             writeln!(out, "| Status | Severity | Rule | Resource | Finding |")?;
             writeln!(out, "|---|---|---|---|---|")?;
             for f in list {
                 writeln!(
                     out,
-                    "| {} | {} | {} | `{}` | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     status_label(f.status),
                     f.severity,
                     f.rule_id,
-                    f.resource_id,
-                    md_escape(&f.message)
+                    md_code(&f.resource_id),
+                    md_text(&f.message)
                 )?;
             }
             writeln!(out)?;
@@ -305,8 +446,17 @@ fn modes_text(m: &crate::rules::RuleMeta) -> String {
     t
 }
 
-/// One rule's documentation (Markdown; also what `plaudit explain` prints).
+/// One rule's documentation (Markdown; also what `plaudit explain` prints), with the port table
+/// of every partition for the rules that check ports.
 pub fn explain(m: &crate::rules::RuleMeta) -> String {
+    explain_in(m, None)
+}
+
+/// [`explain`], with the port table of one partition only when `partition` is given.
+pub fn explain_in(
+    m: &crate::rules::RuleMeta,
+    partition: Option<crate::rules::ports::Partition>,
+) -> String {
     let mut s = format!("## {}\n\n**{}**\n\n", m.id, m.title);
     s.push_str(&format!("- Severity: {}\n", m.severity));
     s.push_str(&format!("- Modes: {}\n", modes_text(m)));
@@ -328,6 +478,10 @@ pub fn explain(m: &crate::rules::RuleMeta) -> String {
     s.push_str("References:\n");
     for r in m.references {
         s.push_str(&format!("- {r}\n"));
+    }
+    if crate::rules::ports::uses_ports(m.id) {
+        s.push('\n');
+        s.push_str(&crate::rules::ports::table_markdown(m.id, partition));
     }
     s
 }

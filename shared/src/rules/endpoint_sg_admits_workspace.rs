@@ -2,7 +2,7 @@
 //! needs (443 and 8443-8451 on the workspace endpoint; 6666, and 2443 with the compliance profile,
 //! on the relay).
 
-use super::{port_needs, Context, Outcome, RuleMeta};
+use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::index::Proto;
 use crate::manifest::Mode;
@@ -92,7 +92,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 }
                 continue;
             }
-            let needs = port_needs(ws, Some(e.kind));
+            let needs = ctx.port_needs(ws, Some(e.kind));
             let mut blocked: Vec<String> = Vec::new();
             let mut severity: Option<Severity> = None;
             for h in &net.hosts {

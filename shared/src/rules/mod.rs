@@ -10,12 +10,14 @@ use std::sync::Arc;
 
 use crate::deployment::{databricks_kind, Deployment, Workspace};
 use crate::finding::{ResourceType, Severity, Status};
-use crate::index::{FastMap, Index, Ports};
+use crate::index::{FastMap, Index};
 use crate::manifest::Mode;
 use crate::model::{Subnet, VpcEndpoint};
 use crate::reachability::Host;
 use crate::services::{ServiceKind, ServiceTable};
+
 use crate::snapshot::Input;
+pub use ports::PortNeed;
 
 mod endpoint_policies_not_full_access;
 mod endpoint_service_name;
@@ -34,6 +36,7 @@ mod no_internet_gateway;
 mod no_internet_route_isolated;
 mod no_nat_gateway;
 mod one_endpoint_per_service;
+pub mod ports;
 mod relay_endpoint_present;
 mod rest_endpoint_present;
 mod route_nat_subnet;
@@ -297,84 +300,6 @@ pub struct FrontEndVpc<'a> {
 pub struct DatabricksEndpoint<'a> {
     pub endpoint: &'a VpcEndpoint,
     pub kind: ServiceKind,
-}
-
-/// One port (range) a Databricks flow needs, and the rules that own its two security-group hops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortNeed {
-    pub ports: Ports,
-    pub purpose: &'static str,
-    /// The PL-SG rule that checks the workspace egress on these ports.
-    pub egress_rule: &'static str,
-    pub egress_severity: Severity,
-    /// The severity of PL-EPSG-001 when the endpoint does not admit these ports.
-    pub endpoint_severity: Severity,
-}
-
-/// The ports the workspace needs towards a Databricks service (towards the internet when
-/// `kind` is `None`, i.e. no back-end PrivateLink).
-pub fn port_needs(ws: &Workspace, kind: Option<ServiceKind>) -> Vec<PortNeed> {
-    let need = |ports, purpose, egress_rule, egress_severity, endpoint_severity| PortNeed {
-        ports,
-        purpose,
-        egress_rule,
-        egress_severity,
-        endpoint_severity,
-    };
-    let rest = || {
-        vec![
-            need(
-                Ports::one(443),
-                "the REST API and web application",
-                "PL-SG-004",
-                Severity::Critical,
-                Severity::Critical,
-            ),
-            need(
-                Ports::one(8443),
-                "compute-to-control-plane API calls",
-                "PL-SG-005",
-                Severity::Critical,
-                Severity::Medium,
-            ),
-            need(
-                Ports::one(8444),
-                "Unity Catalog logging and lineage",
-                "PL-SG-005",
-                Severity::High,
-                Severity::Medium,
-            ),
-            need(
-                Ports::range(8445, 8451),
-                "ports reserved for future use",
-                "PL-SG-005",
-                Severity::Medium,
-                Severity::Medium,
-            ),
-        ]
-    };
-    let fips = need(
-        Ports::one(2443),
-        "FIPS-encrypted connections (compliance security profile)",
-        "PL-SG-007",
-        Severity::High,
-        Severity::High,
-    );
-    let mut out = match kind {
-        Some(ServiceKind::Workspace) | Some(ServiceKind::ServiceDirect) => rest(),
-        Some(ServiceKind::Relay) => vec![need(
-            Ports::one(6666),
-            "secure cluster connectivity over PrivateLink",
-            "PL-SG-006",
-            Severity::Critical,
-            Severity::Critical,
-        )],
-        None => rest(),
-    };
-    if ws.compliance_security_profile && kind != Some(ServiceKind::Workspace) {
-        out.push(fips);
-    }
-    out
 }
 
 impl<'a> Context<'a> {
@@ -667,3 +592,6 @@ pub(crate) mod testkit;
 
 #[cfg(test)]
 mod registry_tests;
+
+#[cfg(test)]
+mod misc_regressions;

@@ -2,7 +2,7 @@
 //! 0.0.0.0/0 ahead of any deny (as Databricks checks at workspace creation), and the endpoint
 //! subnets' NACLs let the workspace's traffic in on the ports it needs.
 
-use super::{port_needs, Context, Outcome, RuleMeta, WsNet};
+use super::{Context, Outcome, RuleMeta, WsNet};
 use crate::cidr::ANY_V4;
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
@@ -164,7 +164,7 @@ pub(super) fn endpoint_hops(
                 }
             };
             for src in &hosts {
-                for need in port_needs(ws, Some(e.kind)) {
+                for need in ctx.port_needs(ws, Some(e.kind)) {
                     let block = if returning {
                         nacl_check(acl, true, src.cidr, Proto::Tcp, Ports::EPHEMERAL)
                     } else {

@@ -38,14 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .copied()
             .filter(|c| c.v4_range().is_some())
             .collect();
-        let mut ports = vec![Ports::one(443), Ports::one(6666), Ports::range(8443, 8451)];
-        if !ws.isolated() {
-            ports.push(Ports::one(3306));
-        }
-        if ws.compliance_security_profile {
-            ports.push(Ports::one(2443));
-        }
-        ports.sort();
+        let ports = ctx.nacl_outbound_ports(ws);
         let mut seen = std::collections::BTreeSet::new();
         for s in &subnets {
             let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {

@@ -1,7 +1,7 @@
 //! PL-SG-004: the workspace security groups let TCP 443 out to where it must go: the workspace
 //! (REST) endpoint under back-end PrivateLink, the internet outside isolation, S3 under isolation.
 
-use super::{port_needs, Context, Outcome, PortNeed, RuleMeta};
+use super::{Context, Outcome, PortNeed, RuleMeta};
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Index, Proto};
@@ -200,7 +200,8 @@ fn targets<'a>(
     let mut out = Vec::new();
     let mut via_endpoint: Vec<PortNeed> = Vec::new();
     for kind in [ServiceKind::Workspace, ServiceKind::Relay] {
-        let needs: Vec<PortNeed> = port_needs(ws, Some(kind))
+        let needs: Vec<PortNeed> = ctx
+            .port_needs(ws, Some(kind))
             .into_iter()
             .filter(|n| n.egress_rule == rule)
             .collect();
@@ -226,7 +227,8 @@ fn targets<'a>(
     if !ws.isolated() {
         // Outside isolation the internet path carries what no endpoint does, and 443 always
         // (cloud data sources, library repositories).
-        for n in port_needs(ws, None)
+        for n in ctx
+            .port_needs(ws, None)
             .into_iter()
             .filter(|n| n.egress_rule == rule)
         {
@@ -249,7 +251,8 @@ fn targets<'a>(
         };
         match s3_prefix_list(ctx.ix, &ws.vpc_id, region) {
             Some(pl) => {
-                let need = port_needs(ws, None)
+                let need = ctx
+                    .port_needs(ws, None)
                     .into_iter()
                     .find(|n| n.ports.from == 443);
                 if let Some(need) = need {
