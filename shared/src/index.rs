@@ -212,6 +212,8 @@ pub struct Index<'s> {
     pub rts_by_vpc: FastMap<&'s str, Vec<&'s RouteTable>>,
     pub sg_rules: FastMap<&'s str, Vec<SgRule<'s>>>,
     pub igws_by_vpc: FastMap<&'s str, Vec<&'s InternetGateway>>,
+    /// Internet gateways by id (route targets).
+    pub igws: FastMap<&'s str, &'s InternetGateway>,
     pub nats_by_vpc: FastMap<&'s str, Vec<&'s NatGateway>>,
     pub nats: FastMap<&'s str, &'s NatGateway>,
     pub prefix_lists: FastMap<&'s str, &'s ManagedPrefixList>,
@@ -242,6 +244,7 @@ impl<'s> Index<'s> {
             rts_by_vpc: FastMap::default(),
             sg_rules: FastMap::default(),
             igws_by_vpc: FastMap::default(),
+            igws: FastMap::default(),
             nats_by_vpc: FastMap::default(),
             nats: FastMap::default(),
             prefix_lists: FastMap::default(),
@@ -325,6 +328,7 @@ impl<'s> Index<'s> {
             }
         }
         for igw in slice(&snap.internet_gateways) {
+            ix.igws.insert(&igw.internet_gateway_id, igw);
             for a in &igw.attachments {
                 ix.igws_by_vpc.entry(&a.vpc_id).or_default().push(igw);
             }

@@ -133,6 +133,8 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub core_network_arn: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Text>,
@@ -150,6 +152,7 @@ impl Route {
             &self.vpc_peering_connection_id,
             &self.egress_only_internet_gateway_id,
             &self.local_gateway_id,
+            &self.carrier_gateway_id,
             &self.core_network_arn,
         ]
         .into_iter()
@@ -245,16 +248,20 @@ impl VpcEndpoint {
         self.vpc_endpoint_type.eq_ignore_ascii_case("Gateway")
     }
 
-    /// `available`, compared as the wire string (AWS sends it lower-case).
-    pub fn is_available(&self) -> bool {
-        self.state.eq_ignore_ascii_case("available")
+    /// Where the endpoint is in its life ([`crate::lifecycle::endpoint`]).
+    pub fn life(&self) -> crate::lifecycle::Life {
+        crate::lifecycle::endpoint(&self.state)
     }
 
-    /// Deleted or being deleted: no longer counts as present.
+    /// `available` (any case): exists and carries traffic.
+    pub fn is_available(&self) -> bool {
+        self.life().is_live()
+    }
+
+    /// Deleting, deleted or expired: no longer counts as present, as a duplicate or as a failure.
+    /// Pending, rejected and failed endpoints still exist (PL-EP-004 reports them).
     pub fn is_gone(&self) -> bool {
-        ["deleted", "deleting", "rejected", "failed", "expired"]
-            .iter()
-            .any(|s| self.state.eq_ignore_ascii_case(s))
+        self.life().is_gone()
     }
 }
 
