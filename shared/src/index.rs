@@ -201,6 +201,8 @@ pub struct Index<'s> {
     pub subnets: FastMap<&'s str, &'s Subnet>,
     pub subnet_cidrs: FastMap<&'s str, Cidr>,
     pub subnets_by_vpc: FastMap<&'s str, Vec<&'s Subnet>>,
+    /// Zone names related to zone ids, for counting availability zones.
+    pub zones: Zones,
     pub route_tables: FastMap<&'s str, &'s RouteTable>,
     rt_explicit: FastMap<&'s str, &'s RouteTable>,
     rt_main: FastMap<&'s str, &'s RouteTable>,
@@ -233,6 +235,7 @@ impl<'s> Index<'s> {
             subnets: FastMap::default(),
             subnet_cidrs: FastMap::default(),
             subnets_by_vpc: FastMap::default(),
+            zones: Zones::new(slice(&snap.subnets)),
             route_tables: FastMap::default(),
             rt_explicit: FastMap::default(),
             rt_main: FastMap::default(),

@@ -601,12 +601,14 @@ fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
             }
             Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
             Some(r) => match route(r.state.as_deref()) {
-                RouteState::Blackhole => return Verdict::Blocked(format!(
+                RouteState::Blackhole => {
+                    return Verdict::Blocked(format!(
                     "{} routes {} to {part} through {}, which is a blackhole (its target is gone)",
                     rt.route_table_id,
                     r.destination(),
                     r.target()
-                )),
+                ))
+                }
                 RouteState::Unknown => {
                     return Verdict::Blocked(format!(
                         "{} routes {} to {part} through {}, whose state `{}` plaudit does not know",
