@@ -31,24 +31,22 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
             .collect();
         if let Err(bad) = ctx.ix.zones.keys(&ws_subnets) {
-            {
-                let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
-                for e in ctx.databricks_endpoints(vpc) {
-                    let id = &e.endpoint.vpc_endpoint_id;
-                    out.extend(for_each_ws(
-                        &ws,
-                        Outcome::error(
-                            ResourceType::VpcEndpoint,
-                            id,
-                            format!(
-                                "The workspace zones {id} must cover cannot be counted: {}.",
-                                why.join("; ")
-                            ),
+            let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
+            for e in ctx.databricks_endpoints(vpc) {
+                let id = &e.endpoint.vpc_endpoint_id;
+                out.extend(for_each_ws(
+                    &ws,
+                    Outcome::error(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!(
+                            "The workspace zones {id} must cover cannot be counted: {}.",
+                            why.join("; ")
                         ),
-                    ));
-                }
-                continue;
+                    ),
+                ));
             }
+            continue;
         }
         for e in ctx.databricks_endpoints(vpc) {
             let id = &e.endpoint.vpc_endpoint_id;

@@ -144,7 +144,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ResourceType::NatGateway,
             nat_id,
             format!(
-                "{nat_id} sits in {} whose table {} sends public addresses to {actual}.",
+                "{nat_id} sits in {} whose table {} sends public addresses out of the VPC ({actual}).",
                 nat.subnet_id, rt.route_table_id
             ),
         )
