@@ -280,6 +280,7 @@ pub async fn collect(
                             .egress_only_internet_gateway_id()
                             .map(Text::from),
                         local_gateway_id: x.local_gateway_id().map(Text::from),
+                        carrier_gateway_id: x.carrier_gateway_id().map(Text::from),
                         core_network_arn: x.core_network_arn().map(Text::from),
                         state: x.state().map(|s| Text::from(s.as_str())),
                     })

@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use crate::cidr::Cidr;
 use crate::index::{Index, SgPeer};
+use crate::lifecycle::{self, Life};
 use crate::manifest::{Manifest, Mode, Waiver};
 use crate::model::tag;
+use crate::routing;
 use crate::services::{ServiceKind, ServiceTable};
 
 pub const TAG_WORKSPACE: &str = "plaudit:workspace";
@@ -40,6 +42,10 @@ pub struct Workspace {
     pub legacy_hive_metastore: bool,
     pub custom_dns: bool,
     pub origin: Origin,
+    /// Why the description cannot be trusted (a `plaudit:modes` tag that does not parse): every
+    /// rule reports `error` for the workspace, naming this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 impl Workspace {
@@ -113,6 +119,7 @@ pub fn resolve(
                 legacy_hive_metastore: w.legacy_hive_metastore,
                 custom_dns: w.custom_dns,
                 origin: Origin::Manifest,
+                problems: Vec::new(),
             });
         }
         for t in &m.transit_vpcs {
@@ -226,9 +233,7 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 .map(|g| g.group_id.to_string())
                 .collect();
             sg_ids.sort();
-            let mut modes: BTreeSet<Mode> = tag(&vpc.tags, TAG_MODES)
-                .map(|m| m.split(',').filter_map(Mode::parse).collect())
-                .unwrap_or_default();
+            let (mut modes, problems) = tag_modes(&vpc.vpc_id, tag(&vpc.tags, TAG_MODES));
             if modes.is_empty() {
                 modes = default_modes(ix, &vpc.vpc_id, region, table);
             }
@@ -249,9 +254,31 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 legacy_hive_metastore: false,
                 custom_dns: false,
                 origin: Origin::Tags,
+                problems,
             });
         }
     }
+}
+
+/// The modes of a `plaudit:modes` tag, and a problem for each value that is not a mode, worded
+/// like the manifest's rejection of an unknown mode.
+fn tag_modes(vpc_id: &str, value: Option<&str>) -> (BTreeSet<Mode>, Vec<String>) {
+    let mut modes = BTreeSet::new();
+    let mut problems = Vec::new();
+    let Some(value) = value else {
+        return (modes, problems);
+    };
+    for m in value.split(',').map(str::trim) {
+        match Mode::parse(m) {
+            Some(mode) => {
+                modes.insert(mode);
+            }
+            None => problems.push(format!(
+                "tag `{TAG_MODES}={value}` on {vpc_id}: unknown mode `{m}`, expected one of `cmv`, `back-end`, `front-end`, `serverless`, `isolated` (comma-separated)"
+            )),
+        }
+    }
+    (modes, problems)
 }
 
 /// VPCs holding Databricks endpoints, by VPC id.
@@ -318,23 +345,29 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
                 origin: Origin::Discovered,
             });
             d.notes.push(format!(
-                "{vpc_id} holds a Databricks workspace endpoint but no relay endpoint: treated as a front-end transit VPC"
+                "{vpc_id} holds a Databricks workspace endpoint but no relay endpoint: treated as a front-end transit VPC (no client CIDRs known; declare them in a manifest)"
             ));
             continue;
         }
-        let endpoint_subnets: BTreeSet<&str> = eps
+        // Every subnet holding an interface endpoint that exists (to any service: Databricks,
+        // STS, Kinesis, S3, ...) is an endpoint subnet, not a workspace subnet.
+        let endpoint_subnets: BTreeSet<&str> = ix
+            .endpoints(vpc_id)
             .iter()
+            .filter(|e| e.is_interface() && !e.is_gone())
             .flat_map(|e| e.subnet_ids.iter().map(|s| s.as_str()))
             .collect();
-        let endpoint_sgs: BTreeSet<&str> = eps
+        let endpoint_sgs: BTreeSet<&str> = ix
+            .endpoints(vpc_id)
             .iter()
+            .filter(|e| e.is_interface() && !e.is_gone())
             .flat_map(|e| e.groups.iter().map(|g| g.group_id.as_str()))
             .collect();
-        let nat_subnets: BTreeSet<&str> = ix
-            .nats_by_vpc
-            .get(vpc_id)
-            .into_iter()
-            .flatten()
+        // Gone NAT gateways (deleted, deleting, failed) no longer occupy their subnet.
+        let nats: Vec<_> = ix.nats_by_vpc.get(vpc_id).into_iter().flatten().collect();
+        let nat_subnets: BTreeSet<&str> = nats
+            .iter()
+            .filter(|n| !lifecycle::nat(&n.state).is_gone())
             .map(|n| n.subnet_id.as_str())
             .collect();
         let mut subnet_ids: Vec<String> = ix
@@ -347,9 +380,10 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
                     && !nat_subnets.contains(s.subnet_id.as_str())
                     && !s.map_public_ip_on_launch
                     && !ix.route_table_for(s).is_some_and(|rt| {
-                        rt.routes
-                            .iter()
-                            .any(|r| r.is_default() && r.target().starts_with("igw-"))
+                        routing::public_routes(ix, rt).iter().any(|p| {
+                            matches!(p.egress, routing::Egress::InternetGateway(_))
+                                && p.route.is_some_and(|r| r.target().starts_with("igw-"))
+                        })
                     })
             })
             .map(|s| s.subnet_id.to_string())
@@ -369,13 +403,52 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             .map(|g| g.group_id.to_string())
             .collect();
         sg_ids.sort();
-        let has_igw = ix.igws_by_vpc.get(vpc_id).is_some_and(|v| !v.is_empty());
-        let has_nat = ix.nats_by_vpc.get(vpc_id).is_some_and(|v| !v.is_empty());
+        // Only gateways that exist decide the mode: a detached internet gateway or a deleted NAT
+        // gateway is no path. One in a state plaudit does not know counts as present.
+        let igw_states: Vec<(String, Life)> = ix
+            .igws_by_vpc
+            .get(vpc_id)
+            .into_iter()
+            .flatten()
+            .flat_map(|g| {
+                g.attachments
+                    .iter()
+                    .filter(|a| a.vpc_id == vpc_id)
+                    .map(|a| {
+                        (
+                            g.internet_gateway_id.to_string(),
+                            lifecycle::igw_attachment(&a.state),
+                        )
+                    })
+            })
+            .collect();
+        let nat_states: Vec<(String, Life)> = nats
+            .iter()
+            .map(|n| (n.nat_gateway_id.to_string(), lifecycle::nat(&n.state)))
+            .collect();
+        let present: Vec<&(String, Life)> = igw_states
+            .iter()
+            .chain(&nat_states)
+            .filter(|(_, l)| !l.is_gone())
+            .collect();
+        for (id, _) in present.iter().filter(|(_, l)| *l == Life::Unknown) {
+            d.notes.push(format!(
+                "{id} in {vpc_id} has a state plaudit does not know; discovery counts it as present, so the VPC is not taken as isolated"
+            ));
+        }
         let mut modes = BTreeSet::from([Mode::BackEnd]);
         let mut why = "it holds the Databricks relay endpoint".to_string();
-        if !has_igw && !has_nat {
+        if present.is_empty() {
             modes.insert(Mode::Isolated);
             why.push_str(" and has no internet or NAT gateway");
+            let gone: Vec<&str> = igw_states
+                .iter()
+                .chain(&nat_states)
+                .map(|(id, _)| id.as_str())
+                .collect();
+            if !gone.is_empty() {
+                why.push_str(&format!(" (only gone ones: {})", gone.join(", ")));
+            }
         }
         let name = ix
             .vpcs
@@ -384,7 +457,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             .unwrap_or(vpc_id)
             .to_string();
         d.notes.push(format!(
-            "discovered workspace `{name}` in {vpc_id} with modes {} because {why}; subnets {} (the VPC's private subnets without endpoints or NAT gateways); security groups {} (self-referencing, not on the endpoints). Correct this with a manifest if it is wrong.",
+            "discovered workspace `{name}` in {vpc_id} with modes {} because {why}; subnets {} (the VPC's private subnets without interface endpoints or NAT gateways); security groups {} (self-referencing, not on the endpoints). Correct this with a manifest if it is wrong.",
             join_modes(&modes),
             if subnet_ids.is_empty() { "none".to_string() } else { subnet_ids.join(", ") },
             if sg_ids.is_empty() { "none".to_string() } else { sg_ids.join(", ") },
@@ -399,6 +472,32 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             legacy_hive_metastore: false,
             custom_dns: false,
             origin: Origin::Discovered,
+            problems: Vec::new(),
         });
+    }
+    // A transit VPC means front-end PrivateLink: audit it the way a manifest declaring the
+    // workspaces `front-end` would. Discovery cannot tell which workspaces it serves, so it
+    // assumes all of them.
+    if !d.transit_vpcs.is_empty() {
+        let transits: Vec<&str> = d.transit_vpcs.iter().map(|t| t.vpc_id.as_str()).collect();
+        if d.workspaces.is_empty() {
+            d.notes.push(format!(
+                "transit VPC(s) {} found, but no workspace VPC (one with a Databricks relay endpoint): nothing can be audited through them; declare the workspaces in a manifest",
+                transits.join(", ")
+            ));
+        }
+        for w in d
+            .workspaces
+            .iter_mut()
+            .filter(|w| w.origin == Origin::Discovered)
+        {
+            if w.modes.insert(Mode::FrontEnd) {
+                d.notes.push(format!(
+                    "discovered workspace `{}` is taken as front-end too, served by transit VPC(s) {} (a guess: discovery cannot see which workspaces a front-end endpoint serves)",
+                    w.name,
+                    transits.join(", ")
+                ));
+            }
+        }
     }
 }

@@ -93,9 +93,9 @@ impl Report {
             .any(|f| f.status == Status::Fail && f.severity >= fail_on);
         if failing {
             1
-        } else if !self.summary.complete
-            || self.deployment.workspaces.is_empty() && self.deployment.transit_vpcs.is_empty()
-        {
+        } else if !self.summary.complete || self.deployment.workspaces.is_empty() {
+            // No workspace: nothing was audited (a transit VPC alone is audited only through
+            // the workspaces it serves).
             3
         } else {
             0
@@ -268,6 +268,26 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
         for w in &workspaces {
             out.push((rule, vpc_error(w, e.clone())));
         }
+        return out;
+    }
+    // A workspace whose description cannot be trusted (a `plaudit:modes` tag that does not parse)
+    // is judged by no rule: each reports `error` naming the problem, as a manifest would refuse it.
+    workspaces.retain(|w| {
+        if w.problems.is_empty() {
+            return true;
+        }
+        let why = w.problems.join("; ");
+        let msg = format!(
+            "{} cannot be evaluated for workspace `{}`: {why}.",
+            rule.meta.id, w.name
+        );
+        out.push((
+            rule,
+            vpc_error(w, msg).expect("a valid workspace description", why),
+        ));
+        false
+    });
+    if workspaces.is_empty() {
         return out;
     }
     // The ports Databricks needs depend on the partition (GovCloud drops 6666 and always needs

@@ -201,6 +201,8 @@ pub struct Index<'s> {
     pub subnets: FastMap<&'s str, &'s Subnet>,
     pub subnet_cidrs: FastMap<&'s str, Cidr>,
     pub subnets_by_vpc: FastMap<&'s str, Vec<&'s Subnet>>,
+    /// Zone names related to zone ids, for counting availability zones.
+    pub zones: Zones,
     pub route_tables: FastMap<&'s str, &'s RouteTable>,
     rt_explicit: FastMap<&'s str, &'s RouteTable>,
     rt_main: FastMap<&'s str, &'s RouteTable>,
@@ -212,6 +214,8 @@ pub struct Index<'s> {
     pub rts_by_vpc: FastMap<&'s str, Vec<&'s RouteTable>>,
     pub sg_rules: FastMap<&'s str, Vec<SgRule<'s>>>,
     pub igws_by_vpc: FastMap<&'s str, Vec<&'s InternetGateway>>,
+    /// Internet gateways by id (route targets).
+    pub igws: FastMap<&'s str, &'s InternetGateway>,
     pub nats_by_vpc: FastMap<&'s str, Vec<&'s NatGateway>>,
     pub nats: FastMap<&'s str, &'s NatGateway>,
     pub prefix_lists: FastMap<&'s str, &'s ManagedPrefixList>,
@@ -231,6 +235,7 @@ impl<'s> Index<'s> {
             subnets: FastMap::default(),
             subnet_cidrs: FastMap::default(),
             subnets_by_vpc: FastMap::default(),
+            zones: Zones::new(slice(&snap.subnets)),
             route_tables: FastMap::default(),
             rt_explicit: FastMap::default(),
             rt_main: FastMap::default(),
@@ -242,6 +247,7 @@ impl<'s> Index<'s> {
             rts_by_vpc: FastMap::default(),
             sg_rules: FastMap::default(),
             igws_by_vpc: FastMap::default(),
+            igws: FastMap::default(),
             nats_by_vpc: FastMap::default(),
             nats: FastMap::default(),
             prefix_lists: FastMap::default(),
@@ -325,6 +331,7 @@ impl<'s> Index<'s> {
             }
         }
         for igw in slice(&snap.internet_gateways) {
+            ix.igws.insert(&igw.internet_gateway_id, igw);
             for a in &igw.attachments {
                 ix.igws_by_vpc.entry(&a.vpc_id).or_default().push(igw);
             }

@@ -15,12 +15,14 @@ pub mod drift;
 pub mod engine;
 pub mod finding;
 pub mod index;
+pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 #[cfg(feature = "aws")]
 pub mod publish;
 pub mod reachability;
 pub mod render;
+pub mod routing;
 pub mod rules;
 pub mod services;
 pub mod snapshot;

@@ -74,12 +74,80 @@ pub struct Subnet {
 }
 
 impl Subnet {
-    /// The AZ identity to compare subnets by: the zone id when known (it names the same physical
-    /// zone across accounts), else the zone name.
+    /// The subnet's own AZ identity: the zone id when it carries one, else the zone name. To
+    /// compare subnets, use [`Zones::keys`], which relates names to ids.
     pub fn az_key(&self) -> &str {
         self.availability_zone_id
             .as_deref()
             .unwrap_or(&self.availability_zone)
+    }
+}
+
+/// Availability zones as one consistent key: the zone id (`use1-az1`), which names the same
+/// physical zone in every account. A subnet that only carries its zone name (`us-east-1a`) is
+/// related to the id through any other subnet of the snapshot that carries both.
+#[derive(Debug, Clone, Default)]
+pub struct Zones {
+    name_to_id: std::collections::HashMap<String, String>,
+}
+
+impl Zones {
+    pub fn new<'a>(subnets: impl IntoIterator<Item = &'a Subnet>) -> Zones {
+        let mut z = Zones::default();
+        for s in subnets {
+            if let Some(id) = s.availability_zone_id.as_deref().filter(|i| !i.is_empty()) {
+                if !s.availability_zone.is_empty() {
+                    z.name_to_id
+                        .entry(s.availability_zone.to_string())
+                        .or_insert_with(|| id.to_string());
+                }
+            }
+        }
+        z
+    }
+
+    /// One zone key per subnet (in order), or, for each subnet whose zone cannot be related to
+    /// the others', its id and the reason. Zone names are used as keys only when no subnet of
+    /// the set has a zone id (then they are consistent among themselves).
+    pub fn keys(&self, subnets: &[&Subnet]) -> Result<Vec<String>, Vec<(String, String)>> {
+        let resolved: Vec<Option<String>> = subnets
+            .iter()
+            .map(|s| {
+                s.availability_zone_id
+                    .as_deref()
+                    .filter(|i| !i.is_empty())
+                    .map(str::to_string)
+                    .or_else(|| self.name_to_id.get(s.availability_zone.as_str()).cloned())
+            })
+            .collect();
+        let any_id = resolved.iter().any(Option::is_some);
+        let mut bad = Vec::new();
+        let mut keys = Vec::with_capacity(subnets.len());
+        for (s, r) in subnets.iter().zip(resolved) {
+            match r {
+                Some(k) => keys.push(k),
+                None if s.availability_zone.is_empty() => bad.push((
+                    s.subnet_id.to_string(),
+                    format!(
+                        "{} has neither AvailabilityZone nor AvailabilityZoneId",
+                        s.subnet_id
+                    ),
+                )),
+                None if any_id => bad.push((
+                    s.subnet_id.to_string(),
+                    format!(
+                        "{} has only the zone name {} (no AvailabilityZoneId), and no subnet in the snapshot relates that name to a zone id, while the other subnets are known by zone id",
+                        s.subnet_id, s.availability_zone
+                    ),
+                )),
+                None => keys.push(s.availability_zone.to_string()),
+            }
+        }
+        if bad.is_empty() {
+            Ok(keys)
+        } else {
+            Err(bad)
+        }
     }
 }
 
@@ -133,6 +201,8 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_gateway_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub core_network_arn: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Text>,
@@ -150,6 +220,7 @@ impl Route {
             &self.vpc_peering_connection_id,
             &self.egress_only_internet_gateway_id,
             &self.local_gateway_id,
+            &self.carrier_gateway_id,
             &self.core_network_arn,
         ]
         .into_iter()
@@ -245,16 +316,20 @@ impl VpcEndpoint {
         self.vpc_endpoint_type.eq_ignore_ascii_case("Gateway")
     }
 
-    /// `available`, compared as the wire string (AWS sends it lower-case).
-    pub fn is_available(&self) -> bool {
-        self.state.eq_ignore_ascii_case("available")
+    /// Where the endpoint is in its life ([`crate::lifecycle::endpoint`]).
+    pub fn life(&self) -> crate::lifecycle::Life {
+        crate::lifecycle::endpoint(&self.state)
     }
 
-    /// Deleted or being deleted: no longer counts as present.
+    /// `available` (any case): exists and carries traffic.
+    pub fn is_available(&self) -> bool {
+        self.life().is_live()
+    }
+
+    /// Deleting, deleted or expired: no longer counts as present, as a duplicate or as a failure.
+    /// Pending, rejected and failed endpoints still exist (PL-EP-004 reports them).
     pub fn is_gone(&self) -> bool {
-        ["deleted", "deleting", "rejected", "failed", "expired"]
-            .iter()
-            .any(|s| self.state.eq_ignore_ascii_case(s))
+        self.life().is_gone()
     }
 }
 

@@ -565,43 +565,64 @@ pub fn nacl_check(
     })
 }
 
-/// The route the source subnet uses towards the destination (longest prefix that covers it).
+/// The routes the source subnet uses towards the destination: longest-prefix match over every
+/// address of the destination ([`crate::routing::segments`]), so the destination is reached only
+/// when each of its addresses takes a route that is not a blackhole. For the internet
+/// (`0.0.0.0/0`), the addresses the local route keeps inside the VPC are left out.
 fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
+    use crate::lifecycle::{route, RouteState};
+    use crate::routing::{format_range, range_of, segments};
     let Some(rt) = src.route_table else {
         return Verdict::NotOnPath;
     };
     if let Some(pl) = dst.prefix_list {
-        if rt
-            .routes
-            .iter()
-            .any(|r| r.destination_prefix_list_id.as_deref() == Some(pl) && !r.is_blackhole())
-        {
+        if rt.routes.iter().any(|r| {
+            r.destination_prefix_list_id.as_deref() == Some(pl)
+                && route(r.state.as_deref()) != RouteState::Blackhole
+        }) {
             return Verdict::Allowed;
         }
     }
-    let best = rt
-        .routes
-        .iter()
-        .filter_map(|r| {
-            let c = Cidr::parse(r.destination_cidr_block.as_deref()?)?;
-            c.covers(&dst.cidr).then_some((c.prefix_len(), r))
-        })
-        .max_by_key(|(len, _)| *len);
-    match best {
-        None => Verdict::Blocked(format!(
-            "{} has no route to {}",
-            rt.route_table_id,
+    let (family, lo, hi) = range_of(&dst.cidr);
+    let internet = dst.cidr.prefix_len() == 0;
+    for seg in segments(rt, family) {
+        let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
+        if slo > shi {
+            continue;
+        }
+        let part = if slo == lo && shi == hi {
             dst.label()
-        )),
-        Some((_, r)) if r.is_blackhole() => Verdict::Blocked(format!(
-            "{} routes {} to {} through {}, which is a blackhole (its target is gone)",
-            rt.route_table_id,
-            r.destination(),
-            dst.label(),
-            r.target()
-        )),
-        Some(_) => Verdict::Allowed,
+        } else {
+            format!("{} of {}", format_range(family, slo, shi), dst.label())
+        };
+        match seg.route {
+            None => {
+                return Verdict::Blocked(format!("{} has no route to {part}", rt.route_table_id))
+            }
+            Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
+            Some(r) => match route(r.state.as_deref()) {
+                RouteState::Blackhole => {
+                    return Verdict::Blocked(format!(
+                    "{} routes {} to {part} through {}, which is a blackhole (its target is gone)",
+                    rt.route_table_id,
+                    r.destination(),
+                    r.target()
+                ))
+                }
+                RouteState::Unknown => {
+                    return Verdict::Blocked(format!(
+                        "{} routes {} to {part} through {}, whose state `{}` plaudit does not know",
+                        rt.route_table_id,
+                        r.destination(),
+                        r.target(),
+                        r.state.as_deref().unwrap_or_default()
+                    ))
+                }
+                RouteState::Active | RouteState::Unstated => {}
+            },
+        }
     }
+    Verdict::Allowed
 }
 
 #[cfg(test)]

@@ -196,6 +196,13 @@ pub enum SnapshotError {
         json_path: String,
         message: String,
     },
+    /// The same id twice in one file (pages concatenated by hand) with different contents.
+    #[error("{file}: {id} appears more than once with different `{field}`; which record is current cannot be told (collect the file again, or keep one copy)")]
+    Duplicate {
+        file: PathBuf,
+        id: String,
+        field: String,
+    },
     #[error("{file}: cannot be written")]
     Write {
         file: PathBuf,
@@ -288,6 +295,97 @@ pub fn read_limited(file: &Path) -> Result<Option<Vec<u8>>, SnapshotError> {
         })
 }
 
+/// A record with an id that is unique within its file.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+macro_rules! keyed {
+    ($($ty:ty => $field:ident),* $(,)?) => {
+        $(impl Keyed for $ty {
+            fn key(&self) -> &str {
+                &self.$field
+            }
+        })*
+    };
+}
+
+keyed!(
+    Vpc => vpc_id,
+    VpcAttributes => vpc_id,
+    Subnet => subnet_id,
+    RouteTable => route_table_id,
+    InternetGateway => internet_gateway_id,
+    NatGateway => nat_gateway_id,
+    VpcEndpoint => vpc_endpoint_id,
+    SecurityGroup => group_id,
+    SecurityGroupRule => security_group_rule_id,
+    NetworkAcl => network_acl_id,
+    EndpointServiceConfiguration => service_id,
+    ManagedPrefixList => prefix_list_id,
+);
+
+/// Merges records that appear more than once with the same id (the first copy stays, in place);
+/// a second copy that differs is an error naming the id and the first field that differs.
+fn dedup<T: Keyed + PartialEq + Serialize>(
+    file: &Path,
+    items: Vec<T>,
+) -> Result<Vec<T>, SnapshotError> {
+    let mut drop: Vec<usize> = Vec::new();
+    {
+        let mut seen: crate::index::FastMap<&str, usize> = crate::index::FastMap::default();
+        seen.reserve(items.len());
+        for (i, it) in items.iter().enumerate() {
+            match seen.get(it.key()) {
+                None => {
+                    seen.insert(it.key(), i);
+                }
+                Some(&first) if items[first] == *it => drop.push(i),
+                Some(&first) => {
+                    return Err(SnapshotError::Duplicate {
+                        file: file.to_path_buf(),
+                        id: it.key().to_string(),
+                        field: differing_field(&items[first], it),
+                    })
+                }
+            }
+        }
+    }
+    if drop.is_empty() {
+        return Ok(items);
+    }
+    let mut next = drop.into_iter().peekable();
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            if next.peek() == Some(i) {
+                next.next();
+                false
+            } else {
+                true
+            }
+        })
+        .map(|(_, it)| it)
+        .collect())
+}
+
+/// The first top-level field (in the file's PascalCase) whose value differs between two records.
+fn differing_field<T: Serialize>(a: &T, b: &T) -> String {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return "(record)".to_string();
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .find(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .unwrap_or_else(|| "(record)".to_string())
+}
+
 struct Loader<'a> {
     dir: &'a Path,
     meta: &'a SnapshotMeta,
@@ -308,6 +406,18 @@ impl Loader<'_> {
                 Ok(Ok(unwrap(parsed)))
             }
             None => Ok(Err(self.missing(input))),
+        }
+    }
+
+    /// [`Loader::load`] for a list of records with ids, duplicates merged or refused.
+    fn load_list<W: DeserializeOwned, T: Keyed + PartialEq + Serialize>(
+        &mut self,
+        input: Input,
+        unwrap: impl FnOnce(W) -> Vec<T>,
+    ) -> Result<Collected<Vec<T>>, SnapshotError> {
+        match self.load(input, unwrap)? {
+            Ok(items) => Ok(Ok(dedup(&self.dir.join(input.file()), items)?)),
+            Err(f) => Ok(Err(f)),
         }
     }
 
@@ -347,14 +457,14 @@ impl Snapshot {
                     meta: &meta,
                     found: 0,
                 };
-                let rules = l.load(Input::SecurityGroupRules, |w: SgRulesFile| w.items)?;
+                let rules = l.load_list(Input::SecurityGroupRules, |w: SgRulesFile| w.items)?;
                 let groups = if rules.is_ok() {
                     // The rules file carries every rule, with ids; skip the copies in the groups.
-                    l.load(Input::SecurityGroups, |w: SgHeadFile| {
+                    l.load_list(Input::SecurityGroups, |w: SgHeadFile| {
                         w.items.into_iter().map(SecurityGroup::from).collect()
                     })?
                 } else {
-                    l.load(Input::SecurityGroups, |w: SgFile| w.items)?
+                    l.load_list(Input::SecurityGroups, |w: SgFile| w.items)?
                 };
                 Ok::<_, SnapshotError>((rules, groups, l.found))
             });
@@ -365,15 +475,15 @@ impl Snapshot {
             };
             let rest = (|| {
                 Ok::<_, SnapshotError>((
-                    l.load(Input::Vpcs, |w: VpcsFile| w.items)?,
-                    l.load(Input::VpcAttributes, |w: Vec<VpcAttributes>| w)?,
-                    l.load(Input::Subnets, |w: SubnetsFile| w.items)?,
-                    l.load(Input::RouteTables, |w: RouteTablesFile| w.items)?,
-                    l.load(Input::InternetGateways, |w: IgwFile| w.items)?,
-                    l.load(Input::NatGateways, |w: NatFile| w.items)?,
-                    l.load(Input::VpcEndpoints, |w: EndpointsFile| w.items)?,
-                    l.load(Input::NetworkAcls, |w: AclFile| w.items)?,
-                    l.load(
+                    l.load_list(Input::Vpcs, |w: VpcsFile| w.items)?,
+                    l.load_list(Input::VpcAttributes, |w: Vec<VpcAttributes>| w)?,
+                    l.load_list(Input::Subnets, |w: SubnetsFile| w.items)?,
+                    l.load_list(Input::RouteTables, |w: RouteTablesFile| w.items)?,
+                    l.load_list(Input::InternetGateways, |w: IgwFile| w.items)?,
+                    l.load_list(Input::NatGateways, |w: NatFile| w.items)?,
+                    l.load_list(Input::VpcEndpoints, |w: EndpointsFile| w.items)?,
+                    l.load_list(Input::NetworkAcls, |w: AclFile| w.items)?,
+                    l.load_list(
                         Input::EndpointServiceConfigurations,
                         |w: ServiceConfigFile| w.items,
                     )?,
@@ -381,7 +491,7 @@ impl Snapshot {
                         Input::EndpointServicePermissions,
                         |w: BTreeMap<String, ServicePermissions>| w,
                     )?,
-                    l.load(Input::ManagedPrefixLists, |w: PrefixListFile| w.items)?,
+                    l.load_list(Input::ManagedPrefixLists, |w: PrefixListFile| w.items)?,
                 ))
             })()
             .map(|r| (r, l.found));

@@ -2,6 +2,7 @@
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
+use crate::lifecycle::{self, Life};
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -22,7 +23,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
-        // Include endpoints in a final state too: a rejected endpoint is exactly what to report.
+        // Include broken endpoints: a rejected or pending endpoint is exactly what to report.
         for e in ctx.ix.endpoints(vpc).iter().filter(|e| e.is_interface()) {
             let Some(kind) =
                 crate::deployment::databricks_kind(ctx.table, ctx.region, &e.service_name)
@@ -30,6 +31,26 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             };
             let id = &e.vpc_endpoint_id;
+            match e.life() {
+                // Deleted, deleting or expired: no longer an endpoint, not a failure.
+                Life::Gone => continue,
+                Life::Unknown => {
+                    out.extend(for_each_ws(
+                        &ws,
+                        Outcome::error(
+                            ResourceType::VpcEndpoint,
+                            id,
+                            format!(
+                                "{id} ({}) in {vpc} has state {}, which plaudit does not know, so whether it carries traffic cannot be told.",
+                                kind.label(),
+                                lifecycle::shown(&e.state)
+                            ),
+                        ),
+                    ));
+                    continue;
+                }
+                Life::Live | Life::Broken => {}
+            }
             let ok = e.is_available();
             let hint = if e.state.eq_ignore_ascii_case("pendingAcceptance") {
                 " It is waiting for acceptance: register it with the Databricks account, which accepts it automatically."

@@ -24,13 +24,30 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
-        let ws_azs: BTreeSet<&str> = ws
+        let ws_subnets: Vec<&crate::model::Subnet> = ws
             .iter()
             .filter(|w| w.vpc_id == vpc)
             .flat_map(|w| w.subnet_ids.iter())
-            .filter_map(|s| ctx.ix.subnets.get(s.as_str()))
-            .map(|s| s.az_key())
+            .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
             .collect();
+        if let Err(bad) = ctx.ix.zones.keys(&ws_subnets) {
+            let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
+            for e in ctx.databricks_endpoints(vpc) {
+                let id = &e.endpoint.vpc_endpoint_id;
+                out.extend(for_each_ws(
+                    &ws,
+                    Outcome::error(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!(
+                            "The workspace zones {id} must cover cannot be counted: {}.",
+                            why.join("; ")
+                        ),
+                    ),
+                ));
+            }
+            continue;
+        }
         for e in ctx.databricks_endpoints(vpc) {
             let id = &e.endpoint.vpc_endpoint_id;
             let unknown: Vec<&str> = e
@@ -54,12 +71,40 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 ));
                 continue;
             }
-            let azs: BTreeSet<&str> = e
+            let ep_subnets: Vec<&crate::model::Subnet> = e
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter_map(|s| ctx.ix.subnets.get(s.as_str()))
-                .map(|s| s.az_key())
+                .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
+                .collect();
+            // Relate the endpoint's zones and the workspace's through one key set.
+            let all: Vec<&crate::model::Subnet> =
+                ep_subnets.iter().chain(&ws_subnets).copied().collect();
+            let keys = match ctx.ix.zones.keys(&all) {
+                Ok(k) => k,
+                Err(bad) => {
+                    let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
+                    out.extend(for_each_ws(
+                        &ws,
+                        Outcome::error(
+                            ResourceType::VpcEndpoint,
+                            id,
+                            format!(
+                                "{id}'s availability zones cannot be counted: {}.",
+                                why.join("; ")
+                            ),
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            let azs: BTreeSet<&str> = keys[..ep_subnets.len()]
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let ws_azs: BTreeSet<&str> = keys[ep_subnets.len()..]
+                .iter()
+                .map(String::as_str)
                 .collect();
             let missing: Vec<&str> = ws_azs.difference(&azs).copied().collect();
             let az_list = azs.iter().copied().collect::<Vec<_>>().join(", ");

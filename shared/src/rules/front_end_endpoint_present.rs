@@ -50,6 +50,31 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .filter(|e| matches!(e.kind, ServiceKind::Workspace | ServiceKind::ServiceDirect))
             .collect();
         let available: Vec<_> = front.iter().filter(|e| e.endpoint.is_available()).collect();
+        let unknown: Vec<String> = front
+            .iter()
+            .filter(|e| e.endpoint.life() == crate::lifecycle::Life::Unknown)
+            .map(|e| {
+                format!(
+                    "{} has state {}",
+                    e.endpoint.vpc_endpoint_id,
+                    crate::lifecycle::shown(&e.endpoint.state)
+                )
+            })
+            .collect();
+        if available.is_empty() && !unknown.is_empty() {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::error(
+                    ResourceType::Vpc,
+                    vpc,
+                    format!(
+                        "Whether the {role} {vpc} has a working front-end endpoint cannot be told: {}, a state plaudit does not know.",
+                        unknown.join(", ")
+                    ),
+                ),
+            ));
+            continue;
+        }
         if available.is_empty() {
             let detail = if front.is_empty() {
                 "no interface endpoint to the Databricks workspace or Service Direct service"
@@ -59,7 +84,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     "no available front-end endpoint ({})",
                     front
                         .iter()
-                        .map(|e| format!("{} is {}", e.endpoint.vpc_endpoint_id, e.endpoint.state))
+                        .map(|e| format!(
+                            "{} is `{}`",
+                            e.endpoint.vpc_endpoint_id, e.endpoint.state
+                        ))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

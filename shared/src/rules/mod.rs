@@ -579,6 +579,24 @@ pub fn for_each_ws(list: &[&Workspace], o: Outcome) -> Vec<Outcome> {
     list.iter().map(|w| o.clone().ws(w)).collect()
 }
 
+/// `error` outcomes for subnets whose availability zone cannot be related to the others'
+/// ([`crate::model::Zones::keys`]): zones cannot be counted, so no verdict on them.
+pub fn zone_errors(ws: &Workspace, bad: &[(String, String)]) -> Vec<Outcome> {
+    bad.iter()
+        .map(|(id, why)| {
+            Outcome::error(
+                ResourceType::Subnet,
+                id,
+                format!(
+                    "The availability zones of workspace `{}` cannot be counted: {why}.",
+                    ws.name
+                ),
+            )
+            .ws(ws)
+        })
+        .collect()
+}
+
 /// Names the workspaces of a list: "`a`, `b`".
 pub fn names(ws: &[&Workspace]) -> String {
     ws.iter()

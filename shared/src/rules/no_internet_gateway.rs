@@ -2,6 +2,7 @@
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
+use crate::lifecycle::{self, Life};
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -31,26 +32,48 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .get(vpc)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        if igws.is_empty() {
+        // A detached (or detaching) gateway is not a path and not a failure; it is only named.
+        let mut gone: Vec<String> = Vec::new();
+        let mut bad = 0;
+        for igw in igws {
+            let id = &igw.internet_gateway_id;
+            for a in igw.attachments.iter().filter(|a| a.vpc_id == vpc) {
+                let state = lifecycle::shown(&a.state);
+                let o = match lifecycle::igw_attachment(&a.state) {
+                    Life::Gone => {
+                        gone.push(format!("{id} ({state})"));
+                        continue;
+                    }
+                    Life::Unknown => Outcome::error(
+                        ResourceType::InternetGateway,
+                        id,
+                        format!("Internet gateway {id}'s attachment to {vpc} has state {state}, which plaudit does not know, so whether isolated workspace(s) {} have an internet gateway cannot be told.", super::names(&ws)),
+                    ),
+                    Life::Live | Life::Broken => Outcome::fail(
+                        ResourceType::InternetGateway,
+                        id,
+                        format!("Internet gateway {id} is attached to {vpc} ({state}), the VPC of isolated workspace(s) {}.", super::names(&ws)),
+                    )
+                    .expect("no internet gateway", format!("{id} ({})", a.state)),
+                };
+                bad += 1;
+                out.extend(for_each_ws(&ws, o));
+            }
+        }
+        if bad == 0 {
+            let note = if gone.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} no longer attached)", gone.join(", "))
+            };
             out.extend(for_each_ws(
                 &ws,
                 Outcome::pass(
                     ResourceType::Vpc,
                     vpc,
-                    format!("No internet gateway is attached to {vpc}."),
+                    format!("No internet gateway is attached to {vpc}{note}."),
                 )
                 .expect("no internet gateway", "none"),
-            ));
-        }
-        for igw in igws {
-            out.extend(for_each_ws(
-                &ws,
-                Outcome::fail(
-                    ResourceType::InternetGateway,
-                    &igw.internet_gateway_id,
-                    format!("Internet gateway {} is attached to {vpc}, the VPC of isolated workspace(s) {}.", igw.internet_gateway_id, super::names(&ws)),
-                )
-                .expect("no internet gateway", igw.internet_gateway_id.clone()),
             ));
         }
     }

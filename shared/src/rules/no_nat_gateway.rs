@@ -2,6 +2,7 @@
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
+use crate::lifecycle::{self, Life};
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -22,43 +23,53 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.vpcs() {
-        let live: Vec<_> = ctx
-            .ix
-            .nats_by_vpc
-            .get(vpc)
-            .into_iter()
-            .flatten()
-            .filter(|n| {
-                ["available", "pending"]
-                    .iter()
-                    .any(|s| n.state.eq_ignore_ascii_case(s))
-            })
-            .collect();
-        if live.is_empty() {
+        let mut gone: Vec<String> = Vec::new();
+        let mut bad = 0;
+        for n in ctx.ix.nats_by_vpc.get(vpc).into_iter().flatten() {
+            let id = &n.nat_gateway_id;
+            let state = lifecycle::shown(&n.state);
+            let o = match lifecycle::nat(&n.state) {
+                // Deleted, deleting or failed: no path, no cost, not a finding of its own.
+                Life::Gone => {
+                    gone.push(format!("{id} ({state})"));
+                    continue;
+                }
+                Life::Unknown => Outcome::error(
+                    ResourceType::NatGateway,
+                    id,
+                    format!(
+                        "NAT gateway {id} in {vpc} has state {state}, which plaudit does not know, so whether isolated workspace(s) {} have a NAT gateway cannot be told.",
+                        super::names(&ws)
+                    ),
+                ),
+                Life::Live | Life::Broken => Outcome::fail(
+                    ResourceType::NatGateway,
+                    id,
+                    format!(
+                        "NAT gateway {id} ({}) is in {vpc}, the VPC of isolated workspace(s) {}.",
+                        n.state,
+                        super::names(&ws)
+                    ),
+                )
+                .expect("no NAT gateway", id.clone()),
+            };
+            bad += 1;
+            out.extend(for_each_ws(&ws, o));
+        }
+        if bad == 0 {
+            let note = if gone.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} only)", gone.join(", "))
+            };
             out.extend(for_each_ws(
                 &ws,
                 Outcome::pass(
                     ResourceType::Vpc,
                     vpc,
-                    format!("{vpc} has no available or pending NAT gateway."),
+                    format!("{vpc} has no available or pending NAT gateway{note}."),
                 )
                 .expect("no NAT gateway", "none"),
-            ));
-        }
-        for n in live {
-            out.extend(for_each_ws(
-                &ws,
-                Outcome::fail(
-                    ResourceType::NatGateway,
-                    &n.nat_gateway_id,
-                    format!(
-                        "NAT gateway {} ({}) is in {vpc}, the VPC of isolated workspace(s) {}.",
-                        n.nat_gateway_id,
-                        n.state,
-                        super::names(&ws)
-                    ),
-                )
-                .expect("no NAT gateway", n.nat_gateway_id.clone()),
             ));
         }
     }

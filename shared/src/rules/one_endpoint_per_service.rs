@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{for_each_ws, Context, DatabricksEndpoint, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
+use crate::lifecycle::{self, Life};
 use crate::manifest::Mode;
 use crate::snapshot::Input;
 
@@ -25,7 +26,28 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
         let mut by_service: BTreeMap<&str, Vec<DatabricksEndpoint<'_>>> = BTreeMap::new();
+        // Only available endpoints compete for the private DNS name: a pending, rejected or failed
+        // one is reported by PL-EP-004, a deleted one by nobody; neither is a duplicate.
         for e in ctx.databricks_endpoints(vpc) {
+            if e.endpoint.life() == Life::Unknown {
+                let id = &e.endpoint.vpc_endpoint_id;
+                out.extend(for_each_ws(
+                    &ws,
+                    Outcome::error(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!(
+                            "{id} ({}) in {vpc} has state {}, which plaudit does not know, so whether it duplicates another endpoint cannot be told.",
+                            e.kind.label(),
+                            lifecycle::shown(&e.endpoint.state)
+                        ),
+                    ),
+                ));
+                continue;
+            }
+            if !e.endpoint.is_available() {
+                continue;
+            }
             by_service
                 .entry(&e.endpoint.service_name)
                 .or_default()

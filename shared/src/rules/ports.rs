@@ -396,6 +396,7 @@ mod tests {
             legacy_hive_metastore: false,
             custom_dns: false,
             origin: Origin::Manifest,
+            problems: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
+use crate::lifecycle::{self, Life};
 use crate::manifest::Mode;
 use crate::services::ServiceKind;
 use crate::snapshot::Input;
@@ -57,15 +58,61 @@ pub(super) fn presence(ctx: &Context<'_>, kind: ServiceKind) -> Vec<Outcome> {
             .into_iter()
             .filter(|e| e.kind == kind)
             .collect();
+        // Only an available endpoint is present: a pending, rejected or failed one carries no
+        // traffic (PL-EP-004 reports it), and one in an unknown state cannot be judged.
+        let unknown: Vec<String> = found
+            .iter()
+            .filter(|e| e.endpoint.life() == Life::Unknown)
+            .map(|e| {
+                format!(
+                    "{} has state {}",
+                    e.endpoint.vpc_endpoint_id,
+                    lifecycle::shown(&e.endpoint.state)
+                )
+            })
+            .collect();
+        let broken: Vec<String> = found
+            .iter()
+            .filter(|e| e.endpoint.life() == Life::Broken)
+            .map(|e| format!("{} is `{}`", e.endpoint.vpc_endpoint_id, e.endpoint.state))
+            .collect();
+        let found: Vec<_> = found
+            .into_iter()
+            .filter(|e| e.endpoint.is_available())
+            .collect();
+        if found.is_empty() && !unknown.is_empty() {
+            out.extend(for_each_ws(
+                &ws,
+                Outcome::error(
+                    ResourceType::Vpc,
+                    vpc,
+                    format!("Whether {vpc} has a working {} endpoint cannot be told: {}, a state plaudit does not know.", kind.label(), unknown.join(", ")),
+                ),
+            ));
+            continue;
+        }
         if found.is_empty() {
+            let detail = if broken.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} carries no traffic: {})",
+                    if broken.len() == 1 {
+                        "the one there"
+                    } else {
+                        "none there"
+                    },
+                    broken.join(", ")
+                )
+            };
             out.extend(for_each_ws(
                 &ws,
                 Outcome::fail(
                     ResourceType::Vpc,
                     vpc,
-                    format!("{vpc} has no interface endpoint to the Databricks {} service ({}), so back-end PrivateLink for {} cannot work.", kind.label(), names.join(" or "), super::names(&ws)),
+                    format!("{vpc} has no available interface endpoint to the Databricks {} service ({}){detail}, so back-end PrivateLink for {} cannot work.", kind.label(), names.join(" or "), super::names(&ws)),
                 )
-                .expect(format!("an Interface endpoint to {}", names.join(" or ")), "none"),
+                .expect(format!("an available Interface endpoint to {}", names.join(" or ")), if broken.is_empty() { "none".to_string() } else { broken.join(", ") }),
             ));
         }
         for e in found {

@@ -6,6 +6,7 @@ use super::{Context, Outcome, RuleMeta};
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
+use crate::routing::{self, Egress, Family};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -19,7 +20,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Place the NAT gateway in a dedicated public subnet whose route table sends 0.0.0.0/0 to the VPC's internet gateway (or your egress appliance).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[],
+    optional_inputs: &[Input::InternetGateways],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -30,10 +31,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         // The NAT gateways the workspace's default routes use.
         let mut used: BTreeMap<&str, ()> = BTreeMap::new();
+        // A NAT gateway is used when the router sends public addresses to it and it may forward
+        // them: a gone, pending or private one is no egress (PL-RT-001 reports that route).
         for s in &subnets {
             if let Some(rt) = ctx.ix.route_table_for(s) {
-                for r in rt.routes.iter().filter(|r| r.is_default()) {
-                    if let Some(n) = r.nat_gateway_id.as_deref() {
+                for p in routing::public_routes(ctx.ix, rt) {
+                    if !matches!(p.egress, Egress::Nat(_) | Egress::Unknown(_)) {
+                        continue;
+                    }
+                    if let Some(n) = p.route.and_then(|r| r.nat_gateway_id.as_deref()) {
                         used.insert(n, ());
                     }
                 }
@@ -102,28 +108,59 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ),
         );
     };
-    let default = rt
-        .routes
+    let public: Vec<_> = routing::public_routes(ctx.ix, rt)
+        .into_iter()
+        .filter(|p| p.family == Family::V4)
+        .collect();
+    let expected = "public addresses from the NAT subnet -> igw-… (or an egress appliance)";
+    let actual = public
         .iter()
-        .find(|r| r.destination_cidr_block.as_deref() == Some("0.0.0.0/0") && !r.is_blackhole());
-    match default {
-        Some(r) if !r.target().starts_with("nat-") && r.target() != "local" => Outcome::pass(
+        .map(|p| p.describe())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Some(p) = public
+        .iter()
+        .find(|p| matches!(p.egress, Egress::Unknown(_)))
+    {
+        return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
-            format!("{nat_id} sits in {} whose table {} sends 0.0.0.0/0 to {}.", nat.subnet_id, rt.route_table_id, r.target()),
+            format!(
+                "Whether {nat_id}'s subnet {} reaches the internet cannot be told: {} in {} ({}).",
+                nat.subnet_id,
+                p.describe(),
+                rt.route_table_id,
+                p.egress.why()
+            ),
+        );
+    }
+    let bad: Vec<String> = public
+        .iter()
+        .filter(|p| !matches!(p.egress, Egress::InternetGateway(_) | Egress::May(_)))
+        .map(|p| format!("{} ({})", p.describe(), p.egress.why()))
+        .collect();
+    if bad.is_empty() {
+        Outcome::pass(
+            ResourceType::NatGateway,
+            nat_id,
+            format!(
+                "{nat_id} sits in {} whose table {} sends public addresses out of the VPC ({actual}).",
+                nat.subnet_id, rt.route_table_id
+            ),
         )
-        .expect("0.0.0.0/0 -> igw-… from the NAT subnet", format!("0.0.0.0/0 -> {}", r.target())),
-        other => Outcome::fail(
+        .expect(expected, actual)
+    } else {
+        Outcome::fail(
             ResourceType::NatGateway,
             nat_id,
             format!(
                 "{nat_id}'s subnet {} has no working internet route in {} ({}), so the NAT gateway cannot reach the internet.",
                 nat.subnet_id,
                 rt.route_table_id,
-                other.map(|r| format!("0.0.0.0/0 -> {}", r.target())).unwrap_or_else(|| "no 0.0.0.0/0 route".into())
+                bad.join("; ")
             ),
         )
-        .expect("0.0.0.0/0 -> igw-… from the NAT subnet", other.map(|r| r.target().to_string()).unwrap_or_else(|| "none".into())),
+        .expect(expected, if actual.is_empty() { "none".to_string() } else { actual })
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
+use crate::routing::{self, Egress, Family};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -16,7 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add 0.0.0.0/0 to a NAT gateway (or firewall ENI, transit gateway, Gateway Load Balancer endpoint) in the route table of each workspace subnet; replace blackhole routes.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[],
+    optional_inputs: &[Input::InternetGateways],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -40,64 +41,125 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 );
                 continue;
             };
-            let default = rt
-                .routes
-                .iter()
-                .find(|r| r.destination_cidr_block.as_deref() == Some("0.0.0.0/0"));
-            let (ok, msg, actual) = match default {
-                None => (
-                    false,
-                    format!("{} (used by {}) has no 0.0.0.0/0 route, so workspace `{}` has no egress.", rt.route_table_id, s.subnet_id, ws.name),
-                    "no default route".to_string(),
-                ),
-                Some(r) if r.is_blackhole() => (
-                    false,
-                    format!("{} (used by {}) sends 0.0.0.0/0 to {}, which is a blackhole: the target no longer exists.", rt.route_table_id, s.subnet_id, r.target()),
-                    format!("0.0.0.0/0 -> {} (blackhole)", r.target()),
-                ),
-                Some(r) => {
-                    let t = r.target();
-                    if let Some(nat) = t.strip_prefix("nat-").map(|_| t) {
-                        match ctx.ix.nats.get(nat) {
-                            Some(n) if n.state.eq_ignore_ascii_case("available") => (
-                                true,
-                                format!("{} sends 0.0.0.0/0 from {} to NAT gateway {nat}.", rt.route_table_id, s.subnet_id),
-                                format!("0.0.0.0/0 -> {nat}"),
-                            ),
-                            Some(n) => (
-                                false,
-                                format!("{} sends 0.0.0.0/0 to NAT gateway {nat}, which is `{}`, not available.", rt.route_table_id, n.state),
-                                format!("0.0.0.0/0 -> {nat} ({})", n.state),
-                            ),
-                            None => (
-                                false,
-                                format!("{} sends 0.0.0.0/0 to NAT gateway {nat}, which is not in describe-nat-gateways.json.", rt.route_table_id),
-                                format!("0.0.0.0/0 -> {nat} (not found)"),
-                            ),
-                        }
-                    } else if t.starts_with("igw-") {
-                        (
-                            false,
-                            format!("{} sends 0.0.0.0/0 from workspace subnet {} straight to internet gateway {t}; it must go through NAT or an appliance.", rt.route_table_id, s.subnet_id),
-                            format!("0.0.0.0/0 -> {t}"),
-                        )
-                    } else {
-                        (
-                            true,
-                            format!("{} sends 0.0.0.0/0 from {} to egress target {t}.", rt.route_table_id, s.subnet_id),
-                            format!("0.0.0.0/0 -> {t}"),
-                        )
-                    }
-                }
-            };
-            out.push(
-                Outcome::verdict(ok, ResourceType::RouteTable, &rt.route_table_id, msg)
-                    .ws(ws)
-                    .expect("0.0.0.0/0 -> nat-… or an egress appliance", actual),
-            );
+            if let Some(o) = egress_outcome(ctx, rt, &s.subnet_id, ws) {
+                out.push(o.ws(ws));
+            }
         }
     }
     out
+}
+
+const EXPECTED: &str =
+    "0.0.0.0/0 (or routes covering the public address space) -> nat-… or an egress appliance";
+
+/// The verdict on a workspace subnet's table: every public IPv4 address must leave through an
+/// available public NAT gateway or an egress target ([`routing::public_routes`]).
+fn egress_outcome(
+    ctx: &Context<'_>,
+    rt: &crate::model::RouteTable,
+    subnet: &str,
+    ws: &crate::deployment::Workspace,
+) -> Option<Outcome> {
+    let t = rt.route_table_id.as_str();
+    let unreadable = routing::unreadable(rt);
+    if !unreadable.is_empty() {
+        let list: Vec<&str> = unreadable.iter().map(|r| r.destination()).collect();
+        return Some(Outcome::error(
+            ResourceType::RouteTable,
+            t,
+            format!(
+                "{t} (used by {subnet}) has route destinations that do not parse ({}), so the egress of workspace `{}` cannot be judged.",
+                list.join(", "),
+                ws.name
+            ),
+        ));
+    }
+    let routes: Vec<_> = routing::public_routes(ctx.ix, rt)
+        .into_iter()
+        .filter(|p| p.family == Family::V4)
+        .collect();
+    let line = |p: &routing::PublicRoute<'_>| format!("{} ({})", p.describe(), p.egress.why());
+    let show = |p: &routing::PublicRoute<'_>| match p.route {
+        Some(_) => line(p),
+        None => format!("no route for {}", short(&p.addresses())),
+    };
+    let pick = |f: fn(&Egress) -> bool| -> Vec<String> {
+        routes.iter().filter(|p| f(&p.egress)).map(show).collect()
+    };
+    let unknown = pick(|e| matches!(e, Egress::Unknown(_)));
+    if !unknown.is_empty() {
+        return Some(Outcome::error(
+            ResourceType::RouteTable,
+            t,
+            format!(
+                "{t} (used by {subnet}) has routes whose effect plaudit cannot tell, so the egress of workspace `{}` is unknown: {}.",
+                ws.name,
+                unknown.join("; ")
+            ),
+        ));
+    }
+    let direct = pick(|e| matches!(e, Egress::InternetGateway(_)));
+    let dead = pick(|e| matches!(e, Egress::Dropped(_) | Egress::NotInternet(_)));
+    let actual = routes
+        .iter()
+        .map(|p| p.describe())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let o = if !direct.is_empty() {
+        Outcome::fail(
+            ResourceType::RouteTable,
+            t,
+            format!(
+                "{t} sends public addresses from workspace subnet {subnet} straight to an internet gateway ({}); it must go through NAT or an appliance.",
+                direct.join("; ")
+            ),
+        )
+    } else if !dead.is_empty() {
+        let full = routes.iter().all(|p| !p.egress.leaves());
+        let none_route = routes.iter().all(|p| p.route.is_none());
+        Outcome::fail(
+            ResourceType::RouteTable,
+            t,
+            if none_route {
+                format!("{t} (used by {subnet}) has no 0.0.0.0/0 route (nor routes covering the public address space), so workspace `{}` has no egress.", ws.name)
+            } else {
+                format!(
+                    "{t} (used by {subnet}) gives workspace `{}` {} egress to the internet: {}.",
+                    ws.name,
+                    if full { "no" } else { "incomplete" },
+                    dead.join("; ")
+                )
+            },
+        )
+    } else {
+        let via: Vec<String> = routes.iter().map(line).collect();
+        Outcome::pass(
+            ResourceType::RouteTable,
+            t,
+            format!(
+                "{t} sends the public address space from {subnet} to egress: {}.",
+                via.join("; ")
+            ),
+        )
+    };
+    Some(o.expect(
+        EXPECTED,
+        if actual.is_empty() {
+            "no route".to_string()
+        } else {
+            actual
+        },
+    ))
+}
+
+/// At most four ranges of a list, for messages.
+fn short(list: &str) -> String {
+    let parts: Vec<&str> = list.split(", ").collect();
+    if parts.len() <= 4 {
+        list.to_string()
+    } else {
+        format!("{}, … ({} ranges)", parts[..4].join(", "), parts.len())
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,22 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             }
             for e in eps {
+                if e.life() == crate::lifecycle::Life::Unknown {
+                    out.push(
+                        Outcome::error(
+                            ResourceType::VpcEndpoint,
+                            &e.vpc_endpoint_id,
+                            format!(
+                                "{label} endpoint {} has state {}, which plaudit does not know, so whether it serves workspace `{}` cannot be told.",
+                                e.vpc_endpoint_id,
+                                crate::lifecycle::shown(&e.state),
+                                ws.name
+                            ),
+                        )
+                        .ws(ws),
+                    );
+                    continue;
+                }
                 let groups: Vec<&str> = e.groups.iter().map(|g| g.group_id.as_str()).collect();
                 let mut problems = Vec::new();
                 if !e.private_dns_enabled {

@@ -27,26 +27,31 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
             continue;
         };
+        let keys = match ctx.ix.zones.keys(&subnets) {
+            Ok(k) => k,
+            Err(bad) => {
+                out.extend(super::zone_errors(ws, &bad));
+                continue;
+            }
+        };
         let mut by_az: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for s in &subnets {
-            by_az.entry(s.az_key()).or_default().push(&s.subnet_id);
+        for (s, k) in subnets.iter().zip(&keys) {
+            by_az.entry(k).or_default().push(&s.subnet_id);
         }
-        for s in &subnets {
-            let peers = &by_az[s.az_key()];
+        for (s, az) in subnets.iter().zip(&keys) {
+            let peers = &by_az[az.as_str()];
             let ok = peers.len() == 1;
             let msg = if ok {
                 format!(
                     "{} is workspace `{}`'s only subnet in {}.",
-                    s.subnet_id,
-                    ws.name,
-                    s.az_key()
+                    s.subnet_id, ws.name, az
                 )
             } else {
                 format!(
                     "Workspace `{}` has {} subnets in {} ({}); Databricks accepts one per availability zone.",
                     ws.name,
                     peers.len(),
-                    s.az_key(),
+                    az,
                     peers.join(", ")
                 )
             };
@@ -55,7 +60,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .ws(ws)
                     .expect(
                         "1 workspace subnet per AZ",
-                        format!("{} in {}", peers.len(), s.az_key()),
+                        format!("{} in {}", peers.len(), az),
                     ),
             );
         }

@@ -4,6 +4,7 @@
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
+use crate::routing::{self, Egress};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -17,7 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Turn off MapPublicIpOnLaunch and associate the subnet with a route table whose default route targets a NAT gateway or egress appliance, not an internet gateway.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables],
-    optional_inputs: &[],
+    optional_inputs: &[Input::InternetGateways],
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -38,22 +39,48 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 );
                 continue;
             };
-            let igw = rt
-                .routes
+            // Routes that send public addresses straight to an internet gateway (IPv4 or IPv6),
+            // as the router resolves them (0.0.0.0/1 + 128.0.0.0/1 counts as 0.0.0.0/0).
+            let public = routing::public_routes(ctx.ix, rt);
+            if let Some(p) = public.iter().find(|p| {
+                matches!(p.egress, Egress::Unknown(_))
+                    && p.route.is_some_and(|r| r.target().starts_with("igw-"))
+            }) {
+                out.push(
+                    Outcome::error(
+                        ResourceType::Subnet,
+                        &s.subnet_id,
+                        format!(
+                            "Whether workspace subnet {} is public cannot be told: {} in {} ({}).",
+                            s.subnet_id,
+                            p.describe(),
+                            rt.route_table_id,
+                            p.egress.why()
+                        ),
+                    )
+                    .ws(ws),
+                );
+                continue;
+            }
+            let igw: Vec<String> = public
                 .iter()
-                .find(|r| r.is_default() && r.target().starts_with("igw-"));
+                .filter(|p| {
+                    matches!(p.egress, Egress::InternetGateway(_))
+                        && p.route.is_some_and(|r| r.target().starts_with("igw-"))
+                })
+                .map(|p| p.describe())
+                .collect();
             let mut problems = Vec::new();
             if s.map_public_ip_on_launch {
                 problems.push(
                     "assigns public IPv4 addresses on launch (MapPublicIpOnLaunch)".to_string(),
                 );
             }
-            if let Some(r) = igw {
+            if !igw.is_empty() {
                 problems.push(format!(
-                    "routes {} to internet gateway {} through {}",
-                    r.destination(),
-                    r.target(),
-                    rt.route_table_id
+                    "routes public addresses to an internet gateway through {} ({})",
+                    rt.route_table_id,
+                    igw.join(", ")
                 ));
             }
             let o = if problems.is_empty() {

@@ -42,7 +42,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             );
             continue;
         }
-        let azs: BTreeSet<&str> = subnets.iter().map(|s| s.az_key()).collect();
+        let keys = match ctx.ix.zones.keys(&subnets) {
+            Ok(k) => k,
+            Err(bad) => {
+                out.extend(super::zone_errors(ws, &bad));
+                continue;
+            }
+        };
+        let azs: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
         let foreign: Vec<&str> = subnets
             .iter()
             .filter(|s| s.vpc_id != ws.vpc_id)
