@@ -10,6 +10,7 @@ use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
 use crate::reachability::{nacl_check, AclRules};
+use crate::routing::{public_space, Family};
 use crate::services::s3_service;
 use crate::snapshot::Input;
 
@@ -30,18 +31,6 @@ pub const META: RuleMeta = RuleMeta {
     optional_inputs: &[Input::ManagedPrefixLists],
 };
 
-/// Address blocks that are never S3's (RFC 6890 special-purpose IPv4 space).
-const NOT_PUBLIC: [&str; 8] = [
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "224.0.0.0/3",
-];
-
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     let s3 = match ctx.region {
@@ -58,7 +47,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
             continue;
         };
-        let public = public_ranges(ctx.ix.cidrs_of_vpc(&ws.vpc_id));
+        let public: Vec<(u32, u32)> = public_space(Family::V4, ctx.ix.cidrs_of_vpc(&ws.vpc_id))
+            .into_iter()
+            .filter_map(|(lo, hi)| Some((u32::try_from(lo).ok()?, u32::try_from(hi).ok()?)))
+            .collect();
         let mut seen = BTreeSet::new();
         for s in &subnets {
             let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
@@ -121,29 +113,6 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             };
             out.push(o.ws(ws));
         }
-    }
-    out
-}
-
-/// The IPv4 space outside special-purpose blocks and the VPC's own CIDRs, as sorted ranges.
-fn public_ranges(vpc: &[Cidr]) -> Vec<(u32, u32)> {
-    let mut holes: Vec<(u32, u32)> = NOT_PUBLIC
-        .iter()
-        .filter_map(|c| Cidr::parse(c))
-        .chain(vpc.iter().copied())
-        .filter_map(|c| c.v4_range())
-        .collect();
-    holes.sort_unstable();
-    let mut out = Vec::new();
-    let mut next: u64 = 0;
-    for (lo, hi) in holes {
-        if u64::from(lo) > next {
-            out.push((next as u32, lo - 1));
-        }
-        next = next.max(u64::from(hi) + 1);
-    }
-    if next <= u64::from(u32::MAX) {
-        out.push((next as u32, u32::MAX));
     }
     out
 }
