@@ -839,7 +839,10 @@ pub fn open_to_anywhere(
 pub struct NaclBlock {
     /// The DENY entry that decides it; `None` for the implicit final deny.
     pub entry: Option<NaclEntryView>,
+    /// The blocked ports (all of them for a protocol without ports).
     pub ports: Ports,
+    /// The protocol of the flow.
+    pub proto: Proto,
     /// The blocked part of the peer's addresses.
     pub addrs: AddrRange,
     /// Set when the block is not certain: an entry (before the deciding one, or the deciding
@@ -892,19 +895,17 @@ impl NaclBlock {
     /// 1024-65535, addresses 10.0.0.0/22)"; for an uncertain block, the unreadable entry and why
     /// the verdict cannot be told.
     pub fn sentence(&self, acl: &AclRules<'_>, what: &str) -> String {
+        let place = if self.proto.has_ports() {
+            format!("ports {}, addresses {}", self.ports, self.addrs)
+        } else {
+            format!("addresses {}", self.addrs)
+        };
         match &self.unreadable {
-            None => format!(
-                "{} blocks {what} (ports {}, addresses {})",
-                self.head(acl),
-                self.ports,
-                self.addrs
-            ),
+            None => format!("{} blocks {what} ({place})", self.head(acl)),
             Some(u) => format!(
-                "{} {} cannot be read (its CIDR does not parse), so whether {acl_id} lets {what} through (ports {}, addresses {}) cannot be told",
+                "{} {} cannot be read (its CIDR does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
                 acl.id,
                 u.text(),
-                self.ports,
-                self.addrs,
                 acl_id = acl.id
             ),
         }
@@ -1047,6 +1048,7 @@ pub fn nacl_check(
         |entry: Option<NaclEntryView>, r: &Rect, ip: Ports, maybe: &[&NaclRule<'_>]| NaclBlock {
             entry,
             ports: ip,
+            proto,
             addrs: AddrRange {
                 family,
                 lo: r.lo,

@@ -682,3 +682,6 @@ pub(crate) mod testkit;
 
 #[cfg(test)]
 mod registry_tests;
+
+#[cfg(test)]
+mod regression_sg;

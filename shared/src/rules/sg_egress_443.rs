@@ -123,7 +123,11 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
             );
             let partial = cov.partial();
             if !partial.is_empty() {
-                head.push_str(&format!(" ({} cover only part of it)", partial.join(", ")));
+                head.push_str(&format!(
+                    " ({} cover{} only part of it)",
+                    partial.join(", "),
+                    if partial.len() == 1 { "s" } else { "" }
+                ));
             }
             match blocked.iter_mut().find(|(_, h, _)| *h == head) {
                 Some((sev, _, places)) => {
