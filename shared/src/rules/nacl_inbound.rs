@@ -66,7 +66,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 blocks,
                 undecided,
                 severity,
-                "ALLOW all inbound (every protocol) from 0.0.0.0/0 before any DENY",
+                "ALLOW all inbound from 0.0.0.0/0 before any DENY",
             ));
         }
         if let Some(o) = endpoint_hops(ctx, ws, false) {

@@ -60,8 +60,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     }
                     SgPeer::PrefixList(p) => match ctx.ix.prefix_list_cidrs(p) {
                         Ok(cidrs) => {
-                            let far: Vec<AddrRange> =
-                                cidrs.iter().flat_map(|c| outside(c)).collect();
+                            let far: Vec<AddrRange> = cidrs.iter().flat_map(&outside).collect();
                             if !far.is_empty() {
                                 open.push(format!(
                                     "{} ({} outside)",
