@@ -15,7 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     not_under: &[],
     resource_type: ResourceType::SecurityGroup,
-    rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet.",
+    rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet, whether one rule admits 0.0.0.0/0 or ::/0 or several rules do together.",
     remediation: "Replace 0.0.0.0/0 and ::/0 sources with the workspace security group or the specific client CIDRs.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
