@@ -141,7 +141,8 @@ fn bad_input_is_a_clear_error_naming_file_and_path() {
         ("describe-vpcs.json", "{\"Vpcs\": {}}", "Vpcs"),
         (
             "describe-subnets.json",
-            "{\"Subnets\": [{\"SubnetId\": \"subnet-1\", \"VpcId\": \"vpc-1\"}]}",
+            // A subnet without `CidrBlock` is an IPv6-only subnet (valid); without `VpcId` it is not.
+            "{\"Subnets\": [{\"SubnetId\": \"subnet-1\", \"CidrBlock\": \"10.0.0.0/24\"}]}",
             "Subnets[0]",
         ),
         (

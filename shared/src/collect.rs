@@ -213,6 +213,16 @@ pub async fn collect(
                         }),
                     })
                     .collect(),
+                ipv6_cidr_block_association_set: v
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .map(|a| Ipv6CidrBlockAssociation {
+                        ipv6_cidr_block: t(a.ipv6_cidr_block()),
+                        ipv6_cidr_block_state: a.ipv6_cidr_block_state().map(|s| StateValue {
+                            state: t(s.state().map(|x| x.as_str())),
+                        }),
+                    })
+                    .collect(),
                 state: v.state().map(|s| Text::from(s.as_str())),
                 owner_id: v.owner_id().map(Text::from),
                 tags: tags(v.tags()),
@@ -230,7 +240,17 @@ pub async fn collect(
             |s: &sdk::Subnet| Subnet {
                 subnet_id: t(s.subnet_id()),
                 vpc_id: t(s.vpc_id()),
-                cidr_block: t(s.cidr_block()),
+                cidr_block: s.cidr_block().map(Text::from),
+                ipv6_cidr_block_association_set: s
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .map(|a| Ipv6CidrBlockAssociation {
+                        ipv6_cidr_block: t(a.ipv6_cidr_block()),
+                        ipv6_cidr_block_state: a.ipv6_cidr_block_state().map(|s| StateValue {
+                            state: t(s.state().map(|x| x.as_str())),
+                        }),
+                    })
+                    .collect(),
                 availability_zone: t(s.availability_zone()),
                 availability_zone_id: s.availability_zone_id().map(Text::from),
                 available_ip_address_count: s
@@ -443,6 +463,7 @@ pub async fn collect(
                 prefix_list_id: t(p.prefix_list_id()),
                 prefix_list_name: t(p.prefix_list_name()),
                 address_family: p.address_family().map(Text::from),
+                entries: None,
             }
         )
     };

@@ -32,7 +32,7 @@ impl Hasher for FnvHasher {
 /// A hash map keyed by resource ids.
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
-use crate::cidr::Cidr;
+use crate::cidr::{Cidr, Family};
 use crate::model::*;
 use crate::reachability::AclRules;
 use crate::snapshot::Snapshot;
@@ -143,6 +143,9 @@ pub enum SgPeer<'s> {
     Cidr(Cidr),
     Group(&'s str),
     PrefixList(&'s str),
+    /// A peer that cannot be read: a CIDR that does not parse (as written), or no peer at all.
+    /// Its addresses are unknown, so where it could decide a flow the verdict is unknown.
+    Unreadable(&'s str),
 }
 
 impl std::fmt::Display for SgPeer<'_> {
@@ -151,6 +154,7 @@ impl std::fmt::Display for SgPeer<'_> {
             SgPeer::Cidr(c) => write!(f, "{c}"),
             SgPeer::Group(g) => f.write_str(g),
             SgPeer::PrefixList(p) => f.write_str(p),
+            SgPeer::Unreadable(t) => write!(f, "`{t}` (unreadable)"),
         }
     }
 }
@@ -199,7 +203,10 @@ pub struct Index<'s> {
     pub vpc_cidrs: FastMap<&'s str, Vec<Cidr>>,
     pub vpc_attrs: FastMap<&'s str, &'s VpcAttributes>,
     pub subnets: FastMap<&'s str, &'s Subnet>,
+    /// Each subnet's IPv4 block, when it has one that parses.
     pub subnet_cidrs: FastMap<&'s str, Cidr>,
+    /// Each subnet's associated IPv6 blocks.
+    pub subnet_v6: FastMap<&'s str, Vec<Cidr>>,
     pub subnets_by_vpc: FastMap<&'s str, Vec<&'s Subnet>>,
     /// Zone names related to zone ids, for counting availability zones.
     pub zones: Zones,
@@ -219,6 +226,8 @@ pub struct Index<'s> {
     pub nats_by_vpc: FastMap<&'s str, Vec<&'s NatGateway>>,
     pub nats: FastMap<&'s str, &'s NatGateway>,
     pub prefix_lists: FastMap<&'s str, &'s ManagedPrefixList>,
+    /// Prefix lists that some route sends to a gateway endpoint (S3, DynamoDB): AWS-managed.
+    gateway_prefix_lists: Vec<&'s str>,
 }
 
 fn slice<T>(c: &crate::snapshot::Collected<Vec<T>>) -> &[T] {
@@ -234,6 +243,7 @@ impl<'s> Index<'s> {
             vpc_attrs: FastMap::default(),
             subnets: FastMap::default(),
             subnet_cidrs: FastMap::default(),
+            subnet_v6: FastMap::default(),
             subnets_by_vpc: FastMap::default(),
             zones: Zones::new(slice(&snap.subnets)),
             route_tables: FastMap::default(),
@@ -251,6 +261,7 @@ impl<'s> Index<'s> {
             nats_by_vpc: FastMap::default(),
             nats: FastMap::default(),
             prefix_lists: FastMap::default(),
+            gateway_prefix_lists: Vec::new(),
         };
         for v in slice(&snap.vpcs) {
             ix.vpcs.insert(&v.vpc_id, v);
@@ -260,8 +271,14 @@ impl<'s> Index<'s> {
                     .as_ref()
                     .is_none_or(|s| s.state.eq_ignore_ascii_case("associated"))
             });
-            for c in
-                std::iter::once(v.cidr_block.as_str()).chain(assoc.map(|a| a.cidr_block.as_str()))
+            let v6 = v
+                .ipv6_cidr_block_association_set
+                .iter()
+                .filter(|a| a.is_associated())
+                .map(|a| a.ipv6_cidr_block.as_str());
+            for c in std::iter::once(v.cidr_block.as_str())
+                .chain(assoc.map(|a| a.cidr_block.as_str()))
+                .chain(v6)
             {
                 if let Some(c) = Cidr::parse(c) {
                     if !cidrs.contains(&c) {
@@ -276,14 +293,36 @@ impl<'s> Index<'s> {
         }
         for s in slice(&snap.subnets) {
             ix.subnets.insert(&s.subnet_id, s);
-            if let Some(c) = Cidr::parse(&s.cidr_block) {
+            if let Some(c) = s
+                .cidr_block
+                .as_deref()
+                .and_then(Cidr::parse)
+                .filter(|c| c.family() == Family::V4)
+            {
                 ix.subnet_cidrs.insert(&s.subnet_id, c);
+            }
+            let v6: Vec<Cidr> = s
+                .ipv6_cidr_block_association_set
+                .iter()
+                .filter(|a| a.is_associated())
+                .filter_map(|a| Cidr::parse(&a.ipv6_cidr_block))
+                .filter(|c| c.family() == Family::V6)
+                .collect();
+            if !v6.is_empty() {
+                ix.subnet_v6.insert(&s.subnet_id, v6);
             }
             ix.subnets_by_vpc.entry(&s.vpc_id).or_default().push(s);
         }
         for rt in slice(&snap.route_tables) {
             ix.route_tables.insert(&rt.route_table_id, rt);
             ix.rts_by_vpc.entry(&rt.vpc_id).or_default().push(rt);
+            for r in &rt.routes {
+                if let Some(pl) = r.destination_prefix_list_id.as_deref() {
+                    if r.target().starts_with("vpce-") && !ix.gateway_prefix_lists.contains(&pl) {
+                        ix.gateway_prefix_lists.push(pl);
+                    }
+                }
+            }
             for a in &rt.associations {
                 if a.main {
                     ix.rt_main.insert(&rt.vpc_id, rt);
@@ -399,6 +438,36 @@ impl<'s> Index<'s> {
         &[]
     }
 
+    /// The CIDRs of a managed prefix list, when its entries were collected and all parse;
+    /// otherwise why they are unknown.
+    pub fn prefix_list_cidrs(&self, id: &str) -> Result<Vec<Cidr>, String> {
+        let Some(p) = self.prefix_lists.get(id) else {
+            return Err(format!(
+                "{id} is not in describe-managed-prefix-lists.json, so its entries are unknown"
+            ));
+        };
+        let Some(entries) = &p.entries else {
+            return Err(format!("the entries of {id} were not collected"));
+        };
+        entries
+            .iter()
+            .map(|e| {
+                Cidr::parse(&e.cidr)
+                    .ok_or_else(|| format!("entry `{}` of {id} does not parse", e.cidr))
+            })
+            .collect()
+    }
+
+    /// True for a prefix list AWS manages for a gateway endpoint (S3, DynamoDB): named
+    /// `com.amazonaws.*`, or the destination of a route to a gateway endpoint. Such a list holds
+    /// only public AWS addresses.
+    pub fn is_aws_managed_prefix_list(&self, id: &str) -> bool {
+        self.prefix_lists
+            .get(id)
+            .is_some_and(|p| p.prefix_list_name.starts_with("com.amazonaws."))
+            || self.gateway_prefix_lists.contains(&id)
+    }
+
     /// The S3 prefix list of a region, by name, when `describe-managed-prefix-lists.json` has it.
     pub fn s3_prefix_list(&self, region: &str) -> Option<&'s str> {
         let name = crate::services::s3_service(region);
@@ -420,12 +489,10 @@ fn normalise_rule(r: &SecurityGroupRule) -> SgRule<'_> {
     } else if let Some(p) = &r.prefix_list_id {
         SgPeer::PrefixList(p)
     } else {
-        r.cidr_ipv4
-            .as_deref()
-            .or(r.cidr_ipv6.as_deref())
-            .and_then(Cidr::parse)
-            .map(SgPeer::Cidr)
-            .unwrap_or(SgPeer::PrefixList("(unknown peer)"))
+        match r.cidr_ipv4.as_deref().or(r.cidr_ipv6.as_deref()) {
+            Some(text) => parse_peer_cidr(text, r.cidr_ipv4.is_some()),
+            None => SgPeer::Unreadable("(no peer)"),
+        }
     };
     SgRule {
         group_id: &r.group_id,
@@ -454,19 +521,26 @@ fn expand_permission<'s>(
         peer,
     };
     for r in &p.ip_ranges {
-        if let Some(c) = Cidr::parse(&r.cidr_ip) {
-            out.push(mk(SgPeer::Cidr(c)));
-        }
+        out.push(mk(parse_peer_cidr(&r.cidr_ip, true)));
     }
     for r in &p.ipv6_ranges {
-        if let Some(c) = Cidr::parse(&r.cidr_ipv6) {
-            out.push(mk(SgPeer::Cidr(c)));
-        }
+        out.push(mk(parse_peer_cidr(&r.cidr_ipv6, false)));
     }
     for r in &p.prefix_list_ids {
         out.push(mk(SgPeer::PrefixList(&r.prefix_list_id)));
     }
     for r in &p.user_id_group_pairs {
         out.push(mk(SgPeer::Group(&r.group_id)));
+    }
+}
+
+/// A rule's CIDR peer, or [`SgPeer::Unreadable`] when it does not parse as a block of the family
+/// its field names (never dropped: a dropped rule could turn an allowed flow into a confident
+/// failure).
+fn parse_peer_cidr(text: &str, v4: bool) -> SgPeer<'_> {
+    let want = if v4 { Family::V4 } else { Family::V6 };
+    match Cidr::parse(text) {
+        Some(c) if c.family() == want => SgPeer::Cidr(c),
+        _ => SgPeer::Unreadable(text),
     }
 }

@@ -32,6 +32,9 @@ pub struct Vpc {
     pub cidr_block: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cidr_block_association_set: Vec<CidrBlockAssociation>,
+    /// The VPC's IPv6 blocks; those in state `associated` are inside the VPC.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_cidr_block_association_set: Vec<Ipv6CidrBlockAssociation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,6 +51,25 @@ pub struct CidrBlockAssociation {
     pub cidr_block_state: Option<StateValue>,
 }
 
+/// An IPv6 block of a VPC or subnet (`Ipv6CidrBlockAssociationSet`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6CidrBlockAssociation {
+    pub ipv6_cidr_block: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<StateValue>,
+}
+
+impl Ipv6CidrBlockAssociation {
+    /// True when the block is in force: state `associated` (or no state given, as in
+    /// hand-written files); `associating`, `disassociating`, `disassociated` and `failed` are not.
+    pub fn is_associated(&self) -> bool {
+        self.ipv6_cidr_block_state
+            .as_ref()
+            .is_none_or(|s| s.state.eq_ignore_ascii_case("associated"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StateValue {
@@ -60,7 +82,11 @@ pub struct StateValue {
 pub struct Subnet {
     pub subnet_id: Text,
     pub vpc_id: Text,
-    pub cidr_block: Text,
+    /// The IPv4 block; absent for IPv6-only subnets (the AWS CLI then prints no `CidrBlock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_cidr_block_association_set: Vec<Ipv6CidrBlockAssociation>,
     #[serde(default)]
     pub availability_zone: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -556,4 +582,18 @@ pub struct ManagedPrefixList {
     pub prefix_list_name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_family: Option<Text>,
+    /// The list's CIDRs (`get-managed-prefix-list-entries`), when collected. `None` means not
+    /// collected: a rule that references the list can then not be decided, unless the list is
+    /// itself the destination of the flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<PrefixListEntry>>,
+}
+
+/// One CIDR of a managed prefix list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListEntry {
+    pub cidr: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
 }

@@ -1,20 +1,32 @@
 //! Reachability: can a flow Databricks needs actually pass?
 //!
 //! A flow goes from a source host set (a subnet with its security groups) to a destination (a
-//! subnet with security groups, the internet, or a prefix list) on a protocol and port range. It
-//! passes when every hop allows it: the source SG egress, the source subnet's NACL outbound (in
-//! rule-number order), the route, the destination NACL inbound, the destination SG ingress, and,
-//! because NACLs are stateless, the return path on ephemeral ports through both NACLs. Security
-//! groups are stateful, so their return path needs nothing.
+//! subnet with security groups, the internet, or a prefix list) on a protocol, a port range and
+//! an address family. It passes when every hop allows it: the source SG egress, the source
+//! subnet's NACL outbound (in rule-number order), the route, the destination NACL inbound, the
+//! destination SG ingress, and, because NACLs are stateless, the return path on ephemeral ports
+//! through both NACLs. Security groups are stateful, so their return path needs nothing.
 //!
-//! Each hop is decided over the whole address range of the peer: a CIDR rule counts only if it
-//! covers the whole subnet, and a NACL DENY that hits part of the subnet blocks the flow. A failed
-//! hop names the exact entry that blocks it.
+//! Each hop is decided exactly over the whole (peer address, port) rectangle of the flow:
+//!
+//! - **Security groups** are a union of allow rules. The rules of all the groups whose protocol
+//!   matches are cut out of the rectangle one by one (a CIDR rule cuts its addresses, a reference
+//!   to a group the peer carries or to the prefix list the flow goes to cuts everything, a
+//!   prefix list with collected entries cuts its CIDRs); whatever is left is not admitted, and
+//!   the verdict names those addresses and ports ([`sg_coverage`]).
+//! - **NACLs** are evaluated first match in rule-number order over the same rectangles
+//!   ([`nacl_check`]); the first DENY (or the final implicit deny) that meets what is still
+//!   undecided blocks the flow, and is named.
+//! - IPv4 and IPv6 never meet: rules, entries and routes of the other family are ignored.
+//! - What cannot be read (a CIDR that does not parse, a prefix list whose entries were not
+//!   collected, a peer whose addresses are unknown) makes the hop [`Verdict::Unknown`], but only
+//!   when it could change the verdict: if the readable rules already admit everything, or
+//!   already leave part surely blocked, the verdict stands.
 
 use std::borrow::Cow;
 
-use crate::cidr::{format_v4_range, Cidr};
-use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
+use crate::cidr::{merge_ranges, public_ranges, AddrRange, Cidr, Family};
+use crate::index::{Index, Ports, Proto, SgPeer};
 use crate::model::{NetworkAcl, RouteTable};
 
 /// One end of a flow.
@@ -24,8 +36,11 @@ pub struct Host<'a> {
     pub name: Cow<'a, str>,
     /// Whether [`Host::label`] appends the CIDR to the name.
     pub show_cidr: bool,
-    /// The addresses; `0.0.0.0/0` for the internet.
-    pub cidr: Cidr,
+    /// The addresses, of either family (a subnet has at most one IPv4 and one IPv6 block);
+    /// `0.0.0.0/0` for the internet. Empty for a prefix list (its entries come from the index).
+    pub cidrs: Vec<Cidr>,
+    /// Set when the host's addresses cannot be read: why (a `CidrBlock` that does not parse).
+    pub unknown: Option<String>,
     /// The security groups of the ENIs at this end (empty for the internet).
     pub groups: Vec<&'a str>,
     /// The subnet's NACL; `None` outside a VPC.
@@ -37,23 +52,50 @@ pub struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
-    /// The host for messages: `subnet-0abc (10.0.0.0/22)`, `the internet (0.0.0.0/0)`.
+    /// The host for messages: `subnet-0abc (10.0.0.0/22)`, `the internet (0.0.0.0/0)`. Shows the
+    /// IPv4 block, else the IPv6 blocks.
     pub fn label(&self) -> String {
-        if self.show_cidr {
-            format!("{} ({})", self.name, self.cidr)
+        let shown: Vec<String> = match self.cidr_in(Family::V4) {
+            Some(c) => vec![c.to_string()],
+            None => self.cidrs.iter().map(|c| c.to_string()).collect(),
+        };
+        if self.show_cidr && !shown.is_empty() {
+            format!("{} ({})", self.name, shown.join(", "))
         } else {
             self.name.to_string()
         }
     }
 
-    /// A subnet of the snapshot with the given security groups.
+    /// The host's block of a family, if it has one.
+    pub fn cidr_in(&self, family: Family) -> Option<Cidr> {
+        self.cidrs.iter().copied().find(|c| c.family() == family)
+    }
+
+    /// A subnet of the snapshot with the given security groups; `None` only when the snapshot
+    /// does not hold the subnet. An IPv6-only subnet has no IPv4 block; a subnet whose
+    /// `CidrBlock` does not parse has [`Host::unknown`] set.
     pub fn subnet(ix: &'a Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
         let subnet = ix.subnets.get(subnet_id)?;
-        let cidr = *ix.subnet_cidrs.get(subnet_id)?;
+        let mut cidrs: Vec<Cidr> = ix
+            .subnet_cidrs
+            .get(subnet_id)
+            .copied()
+            .into_iter()
+            .collect();
+        let unknown = match (&subnet.cidr_block, cidrs.is_empty()) {
+            (Some(text), true) => Some(format!(
+                "the CidrBlock `{text}` of {subnet_id} is not an IPv4 block"
+            )),
+            _ => None,
+        };
+        if let Some(v6) = ix.subnet_v6.get(subnet_id) {
+            cidrs.extend(v6.iter().copied());
+        }
         Some(Host {
             name: Cow::Borrowed(subnet_id),
             show_cidr: true,
-            cidr,
+            cidrs,
+            unknown,
             groups,
             acl: ix.acl_for(subnet_id),
             route_table: ix.route_table_for(subnet),
@@ -61,11 +103,13 @@ impl<'a> Host<'a> {
         })
     }
 
-    pub fn internet() -> Host<'a> {
+    /// A set of addresses outside any security group (client ranges, ...).
+    pub fn addresses(name: impl Into<Cow<'a, str>>, cidrs: Vec<Cidr>) -> Host<'a> {
         Host {
-            name: Cow::Borrowed("the internet"),
-            show_cidr: true,
-            cidr: crate::cidr::ANY_V4,
+            name: name.into(),
+            show_cidr: false,
+            cidrs,
+            unknown: None,
             groups: Vec::new(),
             acl: None,
             route_table: None,
@@ -73,15 +117,29 @@ impl<'a> Host<'a> {
         }
     }
 
+    /// The IPv4 internet (`0.0.0.0/0`).
+    pub fn internet() -> Host<'a> {
+        Host {
+            show_cidr: true,
+            ..Host::addresses("the internet", vec![crate::cidr::ANY_V4])
+        }
+    }
+
+    /// The IPv6 internet (`::/0`).
+    pub fn internet_v6() -> Host<'a> {
+        Host {
+            show_cidr: true,
+            ..Host::addresses("the internet", vec![crate::cidr::ANY_V6])
+        }
+    }
+
+    /// A managed prefix list as destination (S3, DynamoDB through a gateway endpoint). Its
+    /// addresses are its collected entries; when they were not collected, a list AWS manages is
+    /// known to hold only public addresses ([`crate::cidr::public_ranges`]).
     pub fn prefix_list(id: &'a str, what: &str) -> Host<'a> {
         Host {
-            name: Cow::Owned(format!("{id} ({what})")),
-            show_cidr: false,
-            cidr: crate::cidr::ANY_V4,
-            groups: Vec::new(),
-            acl: None,
-            route_table: None,
             prefix_list: Some(id),
+            ..Host::addresses(format!("{id} ({what})"), Vec::new())
         }
     }
 }
@@ -93,6 +151,8 @@ pub struct Flow<'a> {
     pub dst: Host<'a>,
     pub proto: Proto,
     pub ports: Ports,
+    /// The address family of the packets (Databricks flows are IPv4).
+    pub family: Family,
 }
 
 /// The hops of a flow, in the order a packet meets them.
@@ -127,6 +187,9 @@ pub enum Verdict {
     NotOnPath,
     /// Blocked; the sentence names what blocks it.
     Blocked(String),
+    /// Cannot be decided from the snapshot; the sentence names the object that is unreadable or
+    /// missing. Rules turn it into an `error` finding, never a pass or a fail.
+    Unknown(String),
 }
 
 /// The verdicts of every hop of a flow.
@@ -152,14 +215,26 @@ impl Trace {
         })
     }
 
+    /// The first hop that cannot be decided, if any.
+    pub fn first_unknown(&self) -> Option<(HopKind, &str)> {
+        self.hops.iter().find_map(|(k, v)| match v {
+            Verdict::Unknown(why) => Some((*k, why.as_str())),
+            _ => None,
+        })
+    }
+
+    /// True when every hop allows the flow (or is not on its path).
     pub fn passes(&self) -> bool {
-        self.first_block().is_none()
+        self.hops
+            .iter()
+            .all(|(_, v)| matches!(v, Verdict::Allowed | Verdict::NotOnPath))
     }
 }
 
 /// Traces every hop of a flow.
 pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     let what = format!("{} {}", flow.proto.name(), flow.ports);
+    let family = flow.family;
     let mut hops = Vec::with_capacity(7);
     hops.push((
         HopKind::SrcSgEgress,
@@ -170,24 +245,40 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             &flow.dst,
             flow.proto,
             flow.ports,
+            family,
         ),
     ));
-    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, dir_text: &str| match acl
-    {
+    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: String| match acl {
         None => Verdict::NotOnPath,
-        Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, ports) {
-            None => Verdict::Allowed,
-            Some(b) => Verdict::Blocked(b.sentence(acl, &format!("{dir_text} {}", peer.label()))),
+        Some(acl) => match nacl_peer(peer, family) {
+            Err(why) => Verdict::Unknown(format!("{} cannot be checked for {text}: {why}", acl.id)),
+            Ok(cidr) => match nacl_check(acl, egress, cidr, flow.proto, ports) {
+                None => Verdict::Allowed,
+                Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
+                Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
+            },
         },
     };
     hops.push((
         HopKind::SrcNaclOut,
-        acl_hop(flow.src.acl, true, &flow.dst, flow.ports, "traffic to"),
+        acl_hop(
+            flow.src.acl,
+            true,
+            &flow.dst,
+            flow.ports,
+            format!("traffic to {}", flow.dst.label()),
+        ),
     ));
-    hops.push((HopKind::Route, route_verdict(&flow.src, &flow.dst)));
+    hops.push((HopKind::Route, route_verdict(&flow.src, &flow.dst, family)));
     hops.push((
         HopKind::DstNaclIn,
-        acl_hop(flow.dst.acl, false, &flow.src, flow.ports, "traffic from"),
+        acl_hop(
+            flow.dst.acl,
+            false,
+            &flow.src,
+            flow.ports,
+            format!("traffic from {}", flow.src.label()),
+        ),
     ));
     hops.push((
         HopKind::DstSgIngress,
@@ -201,40 +292,290 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
                 &flow.src,
                 flow.proto,
                 flow.ports,
+                family,
             )
         },
     ));
-    let ret = |acl, egress, peer: &Host, dir_text: &str| match acl {
-        None => Verdict::NotOnPath,
-        Some(acl) => match nacl_check(acl, egress, peer.cidr, flow.proto, Ports::EPHEMERAL) {
-            None => Verdict::Allowed,
-            Some(b) => Verdict::Blocked(b.sentence(
-                acl,
-                &format!("return traffic ({what}) {dir_text} {}", peer.label()),
-            )),
-        },
-    };
     hops.push((
         HopKind::DstNaclReturnOut,
-        ret(flow.dst.acl, true, &flow.src, "to"),
+        acl_hop(
+            flow.dst.acl,
+            true,
+            &flow.src,
+            Ports::EPHEMERAL,
+            format!("return traffic ({what}) to {}", flow.src.label()),
+        ),
     ));
     hops.push((
         HopKind::SrcNaclReturnIn,
-        ret(flow.src.acl, false, &flow.dst, "from"),
+        acl_hop(
+            flow.src.acl,
+            false,
+            &flow.dst,
+            Ports::EPHEMERAL,
+            format!("return traffic ({what}) from {}", flow.dst.label()),
+        ),
     ));
     Trace { hops }
 }
 
-/// Which ports of `ports` the security groups allow towards (egress) or from (ingress) a peer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SgCoverage {
-    /// Port ranges no rule allows.
-    pub missing: Vec<Ports>,
-    /// Rules that touch the peer only partly (a CIDR covering part of the subnet).
-    pub partial: Vec<String>,
+/// The block a NACL is evaluated against for a peer: its block of the family; all of the family
+/// for a prefix list (its addresses are not all known, so the NACL must admit them wherever they
+/// are).
+fn nacl_peer(peer: &Host<'_>, family: Family) -> Result<Cidr, String> {
+    if peer.prefix_list.is_some() {
+        return Ok(family.any());
+    }
+    if let Some(c) = peer.cidr_in(family) {
+        return Ok(c);
+    }
+    Err(no_addresses(peer, family))
 }
 
-/// Decides a security-group hop: the union of the rules of all `groups` that match the peer.
+/// Why a host has no addresses of a family.
+fn no_addresses(peer: &Host<'_>, family: Family) -> String {
+    match &peer.unknown {
+        Some(why) => why.clone(),
+        None => format!(
+            "{} has no {} address{}, so {} traffic to or from it cannot be traced (Databricks needs IPv4)",
+            peer.label(),
+            family.name(),
+            if family == Family::V4 && !peer.cidrs.is_empty() {
+                " (an IPv6-only subnet)"
+            } else {
+                ""
+            },
+            family.name()
+        ),
+    }
+}
+
+/// One part of a flow that no rule admits: the port ranges, and the peer addresses left
+/// uncovered at those ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub ports: Vec<Ports>,
+    /// Sorted, merged.
+    pub addrs: Vec<AddrRange>,
+    /// True when `addrs` is all of the peer.
+    pub whole: bool,
+}
+
+/// How the rules of some security groups cover a flow towards (egress) or from (ingress) a peer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SgCoverage {
+    /// The port ranges at which some of the peer's addresses are surely not admitted.
+    pub missing: Vec<Ports>,
+    /// What is surely not admitted, grouped by the addresses left uncovered.
+    pub gaps: Vec<Gap>,
+    /// Port ranges, outside `missing`, at which admission cannot be decided.
+    pub undecided: Vec<Ports>,
+    /// Why part of the flow cannot be decided: the unreadable rules, prefix lists without
+    /// entries or peer addresses that could change the verdict.
+    pub unknown: Vec<String>,
+    /// The rules that admit part of the flow, each with the ports of the flow it admits.
+    pub covering: Vec<(String, Ports)>,
+}
+
+impl SgCoverage {
+    /// True when every (address, port) pair of the flow is admitted.
+    pub fn admitted(&self) -> bool {
+        self.missing.is_empty() && self.undecided.is_empty()
+    }
+
+    /// The rules that admit part of the flow at the ports that are missing.
+    pub fn partial(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (r, p) in &self.covering {
+            if self.missing.iter().any(|m| m.intersect(*p).is_some()) && !out.contains(r) {
+                out.push(r.clone());
+            }
+        }
+        out
+    }
+
+    /// The gaps as text: `tcp 443 to 10.0.6.0/23 of DEST, nor on tcp 8443-8451 to DEST`, with
+    /// `prep` "to" or "from".
+    pub fn gap_text(&self, proto: Proto, prep: &str, dest: &str) -> String {
+        self.gaps
+            .iter()
+            .map(|g| {
+                let what = if proto.has_ports() {
+                    format!("{} {}", proto.name(), format_ports(&g.ports))
+                } else {
+                    proto.name()
+                };
+                if g.whole {
+                    format!("{what} {prep} {dest}")
+                } else {
+                    format!(
+                        "{what} {prep} {} of {dest}",
+                        crate::cidr::format_ranges(&g.addrs)
+                    )
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", nor on ")
+    }
+}
+
+/// A rectangle of (address range, port range) within one family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rect {
+    lo: u128,
+    hi: u128,
+    ports: Ports,
+}
+
+/// `open` minus the rectangle `addrs` x `ports`; true when something was cut.
+fn cut(open: &mut Vec<Rect>, addrs: &[AddrRange], ports: Ports) -> bool {
+    let mut any = false;
+    for a in addrs {
+        let mut next = Vec::with_capacity(open.len() + 2);
+        for r in open.drain(..) {
+            let (ilo, ihi) = (r.lo.max(a.lo), r.hi.min(a.hi));
+            let Some(ip) = r.ports.intersect(ports).filter(|_| ilo <= ihi) else {
+                next.push(r);
+                continue;
+            };
+            any = true;
+            if r.lo < ilo {
+                next.push(Rect { hi: ilo - 1, ..r });
+            }
+            if ihi < r.hi {
+                next.push(Rect { lo: ihi + 1, ..r });
+            }
+            if r.ports.from < ip.from {
+                next.push(Rect {
+                    lo: ilo,
+                    hi: ihi,
+                    ports: Ports::range(r.ports.from, ip.from - 1),
+                });
+            }
+            if ip.to < r.ports.to {
+                next.push(Rect {
+                    lo: ilo,
+                    hi: ihi,
+                    ports: Ports::range(ip.to + 1, r.ports.to),
+                });
+            }
+        }
+        *open = next;
+    }
+    any
+}
+
+/// True when some rectangle meets `addrs` x `ports`.
+fn meets(open: &[Rect], addrs: &[AddrRange], ports: Ports) -> bool {
+    open.iter().any(|r| {
+        r.ports.intersect(ports).is_some() && addrs.iter().any(|a| a.lo <= r.hi && r.lo <= a.hi)
+    })
+}
+
+/// Disjoint rectangles regrouped by port: for each port range, the merged addresses left there.
+fn by_port(rects: &[Rect], family: Family) -> Vec<(Ports, Vec<AddrRange>)> {
+    let mut bounds: Vec<u32> = rects
+        .iter()
+        .flat_map(|r| [u32::from(r.ports.from), u32::from(r.ports.to) + 1])
+        .collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut out: Vec<(Ports, Vec<AddrRange>)> = Vec::new();
+    for w in bounds.windows(2) {
+        let seg = Ports::range(w[0] as u16, (w[1] - 1) as u16);
+        let addrs = merge_ranges(
+            rects
+                .iter()
+                .filter(|r| r.ports.from <= seg.from && seg.to <= r.ports.to)
+                .map(|r| AddrRange {
+                    family,
+                    lo: r.lo,
+                    hi: r.hi,
+                })
+                .collect(),
+        );
+        if addrs.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((p, a)) if *a == addrs && u32::from(p.to) + 1 == u32::from(seg.from) => {
+                p.to = seg.to;
+            }
+            _ => out.push((seg, addrs)),
+        }
+    }
+    out
+}
+
+/// Merges port ranges into sorted disjoint ones.
+fn merge_ports(mut v: Vec<Ports>) -> Vec<Ports> {
+    v.sort_unstable();
+    let mut out: Vec<Ports> = Vec::new();
+    for p in v {
+        match out.last_mut() {
+            Some(l) if u32::from(p.from) <= u32::from(l.to) + 1 => l.to = l.to.max(p.to),
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// Where a rule's addresses are, for coverage.
+enum RuleAddrs {
+    /// The rule admits all of the peer (a group the peer carries, the prefix list the flow
+    /// goes to).
+    All,
+    /// These addresses of the flow's family.
+    Known(Vec<AddrRange>),
+    /// Somewhere within these addresses, unknown where; the reason.
+    Within(Vec<AddrRange>, String),
+    /// Nothing of this peer.
+    None,
+}
+
+fn rule_addrs(
+    ix: &Index<'_>,
+    peer_rule: &SgPeer<'_>,
+    peer: &Host<'_>,
+    family: Family,
+) -> RuleAddrs {
+    match peer_rule {
+        SgPeer::Group(g) => {
+            if peer.groups.contains(g) {
+                RuleAddrs::All
+            } else {
+                RuleAddrs::None
+            }
+        }
+        SgPeer::PrefixList(p) if peer.prefix_list == Some(*p) => RuleAddrs::All,
+        SgPeer::PrefixList(p) => match ix.prefix_list_cidrs(p) {
+            Ok(cidrs) => RuleAddrs::Known(
+                cidrs
+                    .iter()
+                    .filter(|c| c.family() == family)
+                    .map(|c| c.range())
+                    .collect(),
+            ),
+            Err(why) => {
+                let scope = if ix.is_aws_managed_prefix_list(p) {
+                    public_ranges(family)
+                } else {
+                    vec![family.any().range()]
+                };
+                RuleAddrs::Within(scope, why)
+            }
+        },
+        SgPeer::Cidr(c) if c.family() == family => RuleAddrs::Known(vec![c.range()]),
+        SgPeer::Cidr(_) => RuleAddrs::None,
+        SgPeer::Unreadable(t) => RuleAddrs::Within(
+            vec![family.any().range()],
+            format!("its peer `{t}` is not a CIDR block that parses"),
+        ),
+    }
+}
+
+/// Decides a security-group hop: the union of the allow rules of all `groups` (egress rules
+/// towards `peer`, or ingress rules from it), over every (peer address, port) pair of the flow.
 pub fn sg_coverage(
     ix: &Index<'_>,
     groups: &[&str],
@@ -242,9 +583,51 @@ pub fn sg_coverage(
     peer: &Host<'_>,
     proto: Proto,
     ports: Ports,
+    family: Family,
 ) -> SgCoverage {
-    let mut allowed: Vec<Ports> = Vec::new();
-    let mut partial = Vec::new();
+    // The peer's addresses: known, or somewhere within a known set.
+    let (universe, vague): (Vec<AddrRange>, Option<String>) = match peer.prefix_list {
+        Some(pl) => match ix.prefix_list_cidrs(pl) {
+            Ok(cidrs) => (
+                cidrs
+                    .iter()
+                    .filter(|c| c.family() == family)
+                    .map(|c| c.range())
+                    .collect(),
+                None,
+            ),
+            Err(why) => (public_ranges(family), Some(why)),
+        },
+        None => match &peer.unknown {
+            Some(why) => (vec![family.any().range()], Some(why.clone())),
+            None => (
+                peer.cidrs
+                    .iter()
+                    .filter(|c| c.family() == family)
+                    .map(|c| c.range())
+                    .collect(),
+                None,
+            ),
+        },
+    };
+    let universe = merge_ranges(universe);
+    if universe.is_empty() {
+        return SgCoverage {
+            undecided: vec![ports],
+            unknown: vec![no_addresses(peer, family)],
+            ..SgCoverage::default()
+        };
+    }
+    let mut open: Vec<Rect> = universe
+        .iter()
+        .map(|a| Rect {
+            lo: a.lo,
+            hi: a.hi,
+            ports,
+        })
+        .collect();
+    let mut covering = Vec::new();
+    let mut maybes: Vec<(String, Vec<AddrRange>, Ports)> = Vec::new();
     for g in groups {
         for r in ix.rules_of(g).iter().filter(|r| r.egress == egress) {
             if !r.proto.matches(proto) {
@@ -253,58 +636,73 @@ pub fn sg_coverage(
             let Some(p) = r.ports.intersect(ports) else {
                 continue;
             };
-            match peer_match(r, peer) {
-                PeerMatch::Whole => allowed.push(p),
-                PeerMatch::Part => partial.push(r.describe()),
-                PeerMatch::No => {}
+            let addrs = match rule_addrs(ix, &r.peer, peer, family) {
+                RuleAddrs::All => vec![family.any().range()],
+                RuleAddrs::Known(a) => a,
+                RuleAddrs::Within(scope, why) => {
+                    maybes.push((format!("{}: {why}", r.describe()), scope, p));
+                    continue;
+                }
+                RuleAddrs::None => continue,
+            };
+            if cut(&mut open, &addrs, p) {
+                covering.push((r.describe(), p));
             }
+        }
+    }
+    if open.is_empty() {
+        return SgCoverage {
+            covering,
+            ..SgCoverage::default()
+        };
+    }
+    // What the unreadable rules might admit is undecided; the rest is surely not admitted.
+    let mut sure = open.clone();
+    let mut unknown: Vec<String> = Vec::new();
+    for (why, scope, p) in &maybes {
+        if meets(&open, scope, *p) {
+            cut(&mut sure, scope, *p);
+            unknown.push(why.clone());
+        }
+    }
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut missing: Vec<Ports> = Vec::new();
+    for (p, addrs) in by_port(&sure, family) {
+        let whole = addrs == universe;
+        if vague.is_some() && !whole {
+            // The peer is somewhere in `universe`: only a port where none of it is admitted is
+            // surely blocked.
+            continue;
+        }
+        missing.push(p);
+        match gaps.iter_mut().find(|g| g.addrs == addrs) {
+            Some(g) => g.ports.push(p),
+            None => gaps.push(Gap {
+                ports: vec![p],
+                addrs,
+                whole,
+            }),
+        }
+    }
+    let missing = merge_ports(missing);
+    let left: Vec<Ports> =
+        merge_ports(by_port(&open, family).into_iter().map(|(p, _)| p).collect());
+    let undecided: Vec<Ports> = merge_ports(
+        left.iter()
+            .flat_map(|l| subtract(*l, missing.clone()))
+            .collect(),
+    );
+    if !undecided.is_empty() {
+        if let Some(why) = vague {
+            unknown.push(why);
         }
     }
     SgCoverage {
-        missing: subtract(ports, allowed),
-        partial,
-    }
-}
-
-enum PeerMatch {
-    Whole,
-    Part,
-    No,
-}
-
-fn peer_match(r: &SgRule<'_>, peer: &Host<'_>) -> PeerMatch {
-    match &r.peer {
-        SgPeer::Group(g) => {
-            if peer.groups.contains(g) {
-                PeerMatch::Whole
-            } else {
-                PeerMatch::No
-            }
-        }
-        SgPeer::PrefixList(p) => {
-            if peer.prefix_list == Some(*p) {
-                PeerMatch::Whole
-            } else {
-                PeerMatch::No
-            }
-        }
-        SgPeer::Cidr(c) => {
-            if peer.prefix_list.is_some() {
-                // A prefix list's addresses are unknown here: only a rule to all of IPv4 covers it.
-                return if c.prefix_len() == 0 && c.v4_range().is_some() {
-                    PeerMatch::Whole
-                } else {
-                    PeerMatch::No
-                };
-            }
-            if c.covers(&peer.cidr) {
-                PeerMatch::Whole
-            } else if c.overlaps(&peer.cidr) {
-                PeerMatch::Part
-            } else {
-                PeerMatch::No
-            }
-        }
+        missing,
+        gaps,
+        undecided,
+        unknown,
+        covering,
     }
 }
 
@@ -314,6 +712,9 @@ pub fn subtract(want: Ports, mut have: Vec<Ports>) -> Vec<Ports> {
     let mut missing = Vec::new();
     let mut next = u32::from(want.from);
     for h in have {
+        if u32::from(h.to) < next {
+            continue;
+        }
         if u32::from(h.from) > next {
             missing.push(Ports::range(next as u16, h.from - 1));
         }
@@ -323,6 +724,9 @@ pub fn subtract(want: Ports, mut have: Vec<Ports>) -> Vec<Ports> {
         missing.push(Ports::range(next as u16, want.to));
     }
     missing
+        .into_iter()
+        .filter_map(|m| m.intersect(want))
+        .collect()
 }
 
 /// Formats port ranges: `443, 8443-8451`.
@@ -334,7 +738,7 @@ pub fn format_ports(ports: &[Ports]) -> String {
         .join(", ")
 }
 
-/// Decides a security-group hop and explains a block.
+/// Decides a security-group hop and explains a block or what cannot be decided.
 pub fn sg_verdict(
     ix: &Index<'_>,
     groups: &[&str],
@@ -342,12 +746,13 @@ pub fn sg_verdict(
     peer: &Host<'_>,
     proto: Proto,
     ports: Ports,
+    family: Family,
 ) -> Verdict {
     if groups.is_empty() {
         return Verdict::Blocked("no security group is attached".into());
     }
-    let cov = sg_coverage(ix, groups, egress, peer, proto, ports);
-    if cov.missing.is_empty() {
+    let cov = sg_coverage(ix, groups, egress, peer, proto, ports, family);
+    if cov.admitted() {
         return Verdict::Allowed;
     }
     let (dir, prep) = if egress {
@@ -355,22 +760,78 @@ pub fn sg_verdict(
     } else {
         ("ingress", "from")
     };
-    let mut s = format!(
-        "{} allow{} no {dir} on {} {} {prep} {}",
+    let subject = format!(
+        "{} allow{}",
         groups.join(", "),
-        if groups.len() == 1 { "s" } else { "" },
-        proto.name(),
-        format_ports(&cov.missing),
-        peer.label()
+        if groups.len() == 1 { "s" } else { "" }
     );
-    if !cov.partial.is_empty() {
+    if cov.missing.is_empty() {
+        return Verdict::Unknown(format!(
+            "whether {subject} {dir} on {} {} {prep} {} cannot be told: {}",
+            proto.name(),
+            format_ports(&cov.undecided),
+            peer.label(),
+            cov.unknown.join("; ")
+        ));
+    }
+    let mut s = format!(
+        "{subject} no {dir} on {}",
+        cov.gap_text(proto, prep, &peer.label())
+    );
+    let partial = cov.partial();
+    if !partial.is_empty() {
         s.push_str(&format!(
             "; {} cover{} only part of it",
-            cov.partial.join(", "),
-            if cov.partial.len() == 1 { "s" } else { "" }
+            partial.join(", "),
+            if partial.len() == 1 { "s" } else { "" }
         ));
     }
     Verdict::Blocked(s)
+}
+
+/// What the rules of some groups open to a whole address family (`0.0.0.0/0` or `::/0`),
+/// together: a port is open when the union of the rules covers every address at it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Opening {
+    /// Ports open to every address of the family.
+    pub open: Vec<Ports>,
+    /// Ports that may be open, through rules that cannot be read.
+    pub maybe: Vec<Ports>,
+    /// The rules that together open `open` (`describe()` of each).
+    pub rules: Vec<String>,
+    /// Why `maybe` cannot be decided.
+    pub unknown: Vec<String>,
+}
+
+/// The ports on which the groups admit (ingress) or allow (egress) `proto` from or to every
+/// address of `family`, through the union of their rules.
+pub fn open_to_anywhere(
+    ix: &Index<'_>,
+    groups: &[&str],
+    egress: bool,
+    proto: Proto,
+    family: Family,
+) -> Opening {
+    let anywhere = Host::addresses("anywhere", vec![family.any()]);
+    let cov = sg_coverage(ix, groups, egress, &anywhere, proto, Ports::ALL, family);
+    let mut closed = cov.missing.clone();
+    closed.extend(cov.undecided.iter().copied());
+    let open = subtract(Ports::ALL, closed);
+    let rules = {
+        let mut v: Vec<String> = Vec::new();
+        for (r, p) in &cov.covering {
+            if open.iter().any(|o| o.intersect(*p).is_some()) && !v.contains(r) {
+                v.push(r.clone());
+            }
+        }
+        v
+    };
+    Opening {
+        open,
+        maybe: cov.undecided,
+        rules,
+        unknown: cov.unknown,
+    }
 }
 
 /// Where a NACL blocks a flow.
@@ -378,10 +839,15 @@ pub fn sg_verdict(
 pub struct NaclBlock {
     /// The DENY entry that decides it; `None` for the implicit final deny.
     pub entry: Option<NaclEntryView>,
+    /// The blocked ports (all of them for a protocol without ports).
     pub ports: Ports,
+    /// The protocol of the flow.
+    pub proto: Proto,
     /// The blocked part of the peer's addresses.
-    pub ip_lo: u32,
-    pub ip_hi: u32,
+    pub addrs: AddrRange,
+    /// Set when the block is not certain: an entry (before the deciding one, or the deciding
+    /// one itself) whose CIDR does not parse, and that could decide this part of the flow.
+    pub unreadable: Option<NaclEntryView>,
 }
 
 /// The fields of a NACL entry a message needs.
@@ -394,35 +860,55 @@ pub struct NaclEntryView {
     pub cidr: String,
 }
 
+impl NaclEntryView {
+    /// "rule 90 DENY tcp 0-65535 0.0.0.0/0".
+    fn text(&self) -> String {
+        format!(
+            "rule {} {} {} {}",
+            self.rule_number,
+            self.action.to_ascii_uppercase(),
+            if self.proto.has_ports() {
+                format!("{} {}", self.proto.name(), self.ports)
+            } else {
+                self.proto.name()
+            },
+            self.cidr
+        )
+    }
+}
+
 impl NaclBlock {
+    /// True when the flow is surely blocked (no unreadable entry could decide otherwise).
+    pub fn is_certain(&self) -> bool {
+        self.unreadable.is_none()
+    }
+
     /// The deciding entry: "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0", or the final deny.
     pub fn head(&self, acl: &AclRules<'_>) -> String {
         match &self.entry {
-            Some(e) => format!(
-                "{} rule {} {} {} {}",
-                acl.id,
-                e.rule_number,
-                e.action.to_ascii_uppercase(),
-                if e.proto.has_ports() {
-                    format!("{} {}", e.proto.name(), e.ports)
-                } else {
-                    e.proto.name()
-                },
-                e.cidr
-            ),
+            Some(e) => format!("{} {}", acl.id, e.text()),
             None => format!("{}'s final DENY (*), with no ALLOW before it,", acl.id),
         }
     }
 
     /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def (ports
-    /// 1024-65535, addresses 10.0.0.0/22)".
+    /// 1024-65535, addresses 10.0.0.0/22)"; for an uncertain block, the unreadable entry and why
+    /// the verdict cannot be told.
     pub fn sentence(&self, acl: &AclRules<'_>, what: &str) -> String {
-        format!(
-            "{} blocks {what} (ports {}, addresses {})",
-            self.head(acl),
-            self.ports,
-            format_v4_range(self.ip_lo, self.ip_hi)
-        )
+        let place = if self.proto.has_ports() {
+            format!("ports {}, addresses {}", self.ports, self.addrs)
+        } else {
+            format!("addresses {}", self.addrs)
+        };
+        match &self.unreadable {
+            None => format!("{} blocks {what} ({place})", self.head(acl)),
+            Some(u) => format!(
+                "{} {} cannot be read (its CIDR does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
+                acl.id,
+                u.text(),
+                acl_id = acl.id
+            ),
+        }
     }
 }
 
@@ -433,17 +919,32 @@ struct NaclRule<'s> {
     allow: bool,
     proto: Proto,
     ports: Ports,
-    lo: u32,
-    hi: u32,
+    /// The entry's family: `CidrBlock` is IPv4, `Ipv6CidrBlock` IPv6; `None` when it has
+    /// neither (then it may concern either).
+    family: Option<Family>,
+    lo: u128,
+    hi: u128,
     action: &'s str,
     cidr: &'s str,
-    /// False when `CidrBlock` does not parse: the entry's addresses are unknown, so where it could
-    /// decide it blocks (failing closed) instead of being skipped (which could pass a denied flow).
+    /// False when the CIDR does not parse: the entry's addresses are unknown, so where it could
+    /// decide, the verdict is unknown (never a silent pass, never a confident block).
     readable: bool,
 }
 
-/// A NACL with its IPv4 entries parsed and sorted by rule number, per direction: built once per
-/// audit by the index, then evaluated for every flow through the subnets it guards.
+impl NaclRule<'_> {
+    fn view(&self) -> NaclEntryView {
+        NaclEntryView {
+            rule_number: self.rule_number,
+            action: self.action.to_string(),
+            proto: self.proto,
+            ports: self.ports,
+            cidr: self.cidr.to_string(),
+        }
+    }
+}
+
+/// A NACL with its entries parsed and sorted by rule number, per direction: built once per audit
+/// by the index, then evaluated for every flow through the subnets it guards.
 #[derive(Debug, Clone)]
 pub struct AclRules<'s> {
     pub id: &'s str,
@@ -458,26 +959,32 @@ impl<'s> AclRules<'s> {
                 .entries
                 .iter()
                 .filter(|e| e.egress == egress)
-                .filter_map(|e| {
-                    let cidr = e.cidr_block.as_deref()?;
-                    let range = Cidr::parse(cidr).and_then(|c| c.v4_range());
-                    let (lo, hi) = range.unwrap_or((0, u32::MAX));
+                .map(|e| {
+                    let (family, cidr) = match (&e.cidr_block, &e.ipv6_cidr_block) {
+                        (Some(c), _) => (Some(Family::V4), c.as_str()),
+                        (None, Some(c)) => (Some(Family::V6), c.as_str()),
+                        (None, None) => (None, "(no CIDR)"),
+                    };
+                    let range = Cidr::parse(cidr)
+                        .filter(|c| Some(c.family()) == family)
+                        .map(|c| c.range());
                     let proto = Proto::parse(&e.protocol);
                     let ports = match (&e.port_range, proto.has_ports()) {
                         (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
                         _ => Ports::ALL,
                     };
-                    Some(NaclRule {
+                    NaclRule {
                         rule_number: e.rule_number,
                         allow: e.rule_action.eq_ignore_ascii_case("allow"),
                         proto,
                         ports,
-                        lo,
-                        hi,
+                        family,
+                        lo: range.map_or(0, |r| r.lo),
+                        hi: range.map_or(u128::MAX, |r| r.hi),
                         action: &e.rule_action,
                         cidr,
                         readable: range.is_some(),
-                    })
+                    }
                 })
                 .collect();
             v.sort_by_key(|r| r.rule_number);
@@ -489,11 +996,36 @@ impl<'s> AclRules<'s> {
             egress: parse(true),
         }
     }
+
+    /// The protocols whose packets the entries of a direction treat differently, each with a
+    /// name for messages: tcp, udp, icmp, every other protocol number an entry names, and one
+    /// number no entry names (standing for all the other protocols). Checking each of them
+    /// checks every protocol.
+    pub fn protocols(&self, egress: bool) -> Vec<(Proto, String)> {
+        let entries = if egress { &self.egress } else { &self.ingress };
+        let mut out: Vec<(Proto, String)> = [Proto::Tcp, Proto::Udp, Proto::Icmp]
+            .into_iter()
+            .map(|p| (p, p.name()))
+            .collect();
+        for e in entries {
+            if let Proto::Other(n) = e.proto {
+                if n <= 255 && !out.iter().any(|(p, _)| *p == e.proto) {
+                    out.push((e.proto, e.proto.name()));
+                }
+            }
+        }
+        let named = |n: u16| out.iter().any(|(p, _)| *p == Proto::Other(n));
+        if let Some(n) = (0u16..=255).find(|n| ![1, 6, 17].contains(n) && !named(*n)) {
+            out.push((Proto::Other(n), "every other protocol".to_string()));
+        }
+        out
+    }
 }
 
 /// Evaluates a NACL for packets between this subnet and `peer` (the destination on egress, the
-/// source on ingress), the way AWS does: entries in ascending rule number, first match decides.
-/// Returns `None` when every packet of the flow is allowed.
+/// source on ingress), the way AWS does: entries in ascending rule number, first match decides;
+/// entries of the other address family are skipped. Returns `None` when every packet of the
+/// flow is allowed.
 pub fn nacl_check(
     acl: &AclRules<'_>,
     egress: bool,
@@ -501,77 +1033,91 @@ pub fn nacl_check(
     proto: Proto,
     ports: Ports,
 ) -> Option<NaclBlock> {
-    let (lo, hi) = peer.v4_range()?;
+    let family = peer.family();
+    let range = peer.range();
     let entries = if egress { &acl.egress } else { &acl.ingress };
     // Undecided rectangles of (address range, port range).
-    let mut open: Vec<(u32, u32, Ports)> = vec![(lo, hi, ports)];
+    let mut open: Vec<Rect> = vec![Rect {
+        lo: range.lo,
+        hi: range.hi,
+        ports,
+    }];
+    // Unreadable ALLOW entries met so far: they may have admitted what a later entry blocks.
+    let mut maybe_allowed: Vec<&NaclRule<'_>> = Vec::new();
+    let block =
+        |entry: Option<NaclEntryView>, r: &Rect, ip: Ports, maybe: &[&NaclRule<'_>]| NaclBlock {
+            entry,
+            ports: ip,
+            proto,
+            addrs: AddrRange {
+                family,
+                lo: r.lo,
+                hi: r.hi,
+            },
+            unreadable: maybe
+                .iter()
+                .find(|m| m.ports.intersect(ip).is_some())
+                .map(|m| m.view()),
+        };
     for e in entries {
-        if !e.proto.matches(proto) {
+        if !e.proto.matches(proto) || e.family.is_some_and(|f| f != family) {
             continue;
         }
-        let (elo, ehi, eports) = (e.lo, e.hi, e.ports);
-        let allow = e.allow && e.readable;
         let mut next = Vec::with_capacity(open.len());
-        for (rlo, rhi, rp) in open {
-            let ilo = rlo.max(elo);
-            let ihi = rhi.min(ehi);
-            let ip = rp.intersect(eports);
-            let Some(ip) = ip.filter(|_| ilo <= ihi) else {
-                next.push((rlo, rhi, rp));
+        for r in &open {
+            let ilo = r.lo.max(e.lo);
+            let ihi = r.hi.min(e.hi);
+            let Some(ip) = r.ports.intersect(e.ports).filter(|_| ilo <= ihi) else {
+                next.push(*r);
                 continue;
             };
-            if !allow {
-                return Some(NaclBlock {
-                    entry: Some(NaclEntryView {
-                        rule_number: e.rule_number,
-                        action: if e.readable {
-                            e.action.to_string()
-                        } else {
-                            format!("{} (unreadable CIDR)", e.action)
-                        },
-                        proto: e.proto,
-                        ports: eports,
-                        cidr: e.cidr.to_string(),
-                    }),
-                    ports: ip,
-                    ip_lo: ilo,
-                    ip_hi: ihi,
-                });
+            let hit = Rect {
+                lo: ilo,
+                hi: ihi,
+                ports: ip,
+            };
+            if !e.readable {
+                if e.allow {
+                    maybe_allowed.push(e);
+                    next.push(*r);
+                    continue;
+                }
+                let mut b = block(Some(e.view()), &hit, ip, &maybe_allowed);
+                b.unreadable = Some(e.view());
+                return Some(b);
+            }
+            if !e.allow {
+                return Some(block(Some(e.view()), &hit, ip, &maybe_allowed));
             }
             // Keep what the entry did not decide.
-            if rlo < ilo {
-                next.push((rlo, ilo - 1, rp));
-            }
-            if ihi < rhi {
-                next.push((ihi + 1, rhi, rp));
-            }
-            if rp.from < ip.from {
-                next.push((ilo, ihi, Ports::range(rp.from, ip.from - 1)));
-            }
-            if ip.to < rp.to {
-                next.push((ilo, ihi, Ports::range(ip.to + 1, rp.to)));
-            }
+            let mut rest = vec![*r];
+            cut(
+                &mut rest,
+                &[AddrRange {
+                    family,
+                    lo: ilo,
+                    hi: ihi,
+                }],
+                ip,
+            );
+            next.extend(rest);
         }
         open = next;
         if open.is_empty() {
             return None;
         }
     }
-    open.first().map(|&(lo, hi, p)| NaclBlock {
-        entry: None,
-        ports: p,
-        ip_lo: lo,
-        ip_hi: hi,
-    })
+    open.first()
+        .map(|r| block(None, r, r.ports, &maybe_allowed))
 }
 
 /// The routes the source subnet uses towards the destination: longest-prefix match over every
-/// address of the destination ([`crate::routing::segments`]), so the destination is reached only
-/// when each of its addresses takes a route that is not a blackhole. For the internet
-/// (`0.0.0.0/0`), the addresses the local route keeps inside the VPC are left out.
-fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
+/// address of the destination in the flow's family ([`crate::routing::segments`]), so the
+/// destination is reached only when each of its addresses takes a route that is not a blackhole.
+/// For the internet, the addresses the local route keeps inside the VPC are left out.
+fn route_verdict(src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
     use crate::lifecycle::{route, RouteState};
-    use crate::routing::{format_range, range_of, segments};
+    use crate::routing::{format_range, segments};
     let Some(rt) = src.route_table else {
         return Verdict::NotOnPath;
     };
@@ -583,8 +1129,14 @@ fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
             return Verdict::Allowed;
         }
     }
-    let (family, lo, hi) = range_of(&dst.cidr);
-    let internet = dst.cidr.prefix_len() == 0;
+    let dst_cidr = match (dst.cidr_in(family), dst.prefix_list) {
+        (Some(c), _) => c,
+        (None, Some(_)) => family.any(),
+        (None, None) => return Verdict::Unknown(no_addresses(dst, family)),
+    };
+    let whole = dst_cidr.range();
+    let (lo, hi) = (whole.lo, whole.hi);
+    let internet = dst_cidr.prefix_len() == 0;
     for seg in segments(rt, family) {
         let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
         if slo > shi {
@@ -610,7 +1162,7 @@ fn route_verdict(src: &Host<'_>, dst: &Host<'_>) -> Verdict {
                 ))
                 }
                 RouteState::Unknown => {
-                    return Verdict::Blocked(format!(
+                    return Verdict::Unknown(format!(
                         "{} routes {} to {part} through {}, whose state `{}` plaudit does not know",
                         rt.route_table_id,
                         r.destination(),

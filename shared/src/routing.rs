@@ -15,47 +15,15 @@
 use std::net::IpAddr;
 
 use crate::cidr::Cidr;
+pub use crate::cidr::Family;
 use crate::index::Index;
 use crate::lifecycle::{self, Life, RouteState};
 use crate::model::{Route, RouteTable};
 
-/// An address family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
-
-impl Family {
-    /// The last address of the family.
-    pub fn max(self) -> u128 {
-        match self {
-            Family::V4 => u128::from(u32::MAX),
-            Family::V6 => u128::MAX,
-        }
-    }
-}
-
 /// A CIDR as an inclusive address range in its family.
 pub fn range_of(c: &Cidr) -> (Family, u128, u128) {
-    match *c {
-        Cidr::V4 { addr, len } => {
-            let host = if len == 0 {
-                u32::MAX
-            } else {
-                u32::MAX >> u32::from(len)
-            };
-            (Family::V4, u128::from(addr), u128::from(addr | host))
-        }
-        Cidr::V6 { addr, len } => {
-            let host = if len == 0 {
-                u128::MAX
-            } else {
-                u128::MAX >> u32::from(len)
-            };
-            (Family::V6, addr, addr | host)
-        }
-    }
+    let r = c.range();
+    (r.family, r.lo, r.hi)
 }
 
 /// The destination CIDR of a route (IPv4 or IPv6), `None` for prefix-list routes or when it does

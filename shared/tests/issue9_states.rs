@@ -321,7 +321,7 @@ fn subnets_of_aws_service_endpoints_are_not_workspace_subnets() {
     let mut e = Estate::backend();
     let mut extra = e.snap.subnets.as_ref().unwrap()[0].clone();
     extra.subnet_id = "subnet-0sts".into();
-    extra.cidr_block = "10.0.29.0/26".into();
+    extra.cidr_block = Some("10.0.29.0/26".into());
     e.snap.subnets.as_mut().unwrap().push(extra);
     for id in [ids().sts, ids().kinesis] {
         ep(&mut e, &id).subnet_ids = vec!["subnet-0sts".into()];

@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::cidr::Family;
 use crate::model::{NetworkAclEntry, PortRangeJson};
 use crate::synth::{acl_entry, Estate, Ids};
 
@@ -149,7 +150,13 @@ fn nacl_rule_order_decides() {
     for (i, (entries, peer, ports, want)) in cases.into_iter().enumerate() {
         let a = acl(entries);
         let got = nacl_check(&AclRules::new(&a), true, c(peer), Proto::Tcp, ports);
-        let got = got.map(|b| b.entry.map(|e| e.rule_number).unwrap_or(-1));
+        // An uncertain block is reported by the unreadable entry that could decide it.
+        let got = got.map(|b| {
+            b.unreadable
+                .or(b.entry)
+                .map(|e| e.rule_number)
+                .unwrap_or(-1)
+        });
         assert_eq!(got, want, "case {i}");
     }
 }
@@ -181,7 +188,8 @@ fn sg_references_and_cidr_coverage() {
             false,
             &ws,
             Proto::Tcp,
-            Ports::one(6666)
+            Ports::one(6666),
+            Family::V4
         ),
         Verdict::Allowed
     );
@@ -197,7 +205,8 @@ fn sg_references_and_cidr_coverage() {
             false,
             &stranger,
             Proto::Tcp,
-            Ports::one(6666)
+            Ports::one(6666),
+            Family::V4
         ),
         Verdict::Blocked(_)
     ));
@@ -209,7 +218,8 @@ fn sg_references_and_cidr_coverage() {
             false,
             &ws,
             Proto::Tcp,
-            Ports::one(22)
+            Ports::one(22),
+            Family::V4
         ),
         Verdict::Blocked(_)
     ));
@@ -221,6 +231,7 @@ fn sg_references_and_cidr_coverage() {
             dst: ep,
             proto: Proto::Tcp,
             ports: Ports::one(443),
+            family: Family::V4,
         },
     );
     assert!(t.passes(), "{t:?}");
@@ -251,6 +262,7 @@ fn trace_reports_the_return_path_block() {
             dst: ep,
             proto: Proto::Tcp,
             ports: Ports::one(443),
+            family: Family::V4,
         },
     );
     let (hop, why) = t.first_block().unwrap();
@@ -284,6 +296,7 @@ fn route_blackhole_and_missing_route_block() {
             dst: Host::internet(),
             proto: Proto::Tcp,
             ports: Ports::one(443),
+            family: Family::V4,
         },
     );
     assert!(matches!(t.hop(HopKind::Route), Verdict::Blocked(w) if w.contains("blackhole")));
@@ -371,7 +384,7 @@ proptest! {
         prop_assert_eq!(got.is_none(), all_allowed);
         if let Some(b) = got {
             // The blocked corner really is blocked, and by the entry named.
-            prop_assert!(!packet_allowed(&entries, b.ip_lo, b.ports.from));
+            prop_assert!(!packet_allowed(&entries, b.addrs.lo as u32, b.ports.from));
         }
     }
 
@@ -388,13 +401,445 @@ proptest! {
             }
         }
         let ix = Index::new(&e.snap);
-        let dst = Host { name: "d".into(), show_cidr: false, cidr: c("10.0.0.0/24"), groups: vec![], acl: None, route_table: None, prefix_list: None };
+        let dst = Host::addresses("d", vec![c("10.0.0.0/24")]);
         let want = Ports::range(wf.min(wt), wf.max(wt));
-        let cov = sg_coverage(&ix, &["sg-1"], true, &dst, Proto::Tcp, want);
+        let cov = sg_coverage(&ix, &["sg-1"], true, &dst, Proto::Tcp, want, Family::V4);
         for p in want.from..=want.to {
             let model = rules.iter().any(|(a, b, whole)| *whole && (*a.min(b)..=*a.max(b)).contains(&p));
             let missing = cov.missing.iter().any(|m| (m.from..=m.to).contains(&p));
             prop_assert_eq!(model, !missing, "port {}", p);
         }
     }
+}
+
+// Class 1 of issue 9: security groups are a union over (address, port) rectangles.
+
+/// An estate with one group `sg-1` (and `sg-2`) holding the given rules, and the managed
+/// prefix lists given (with entries when `Some`).
+fn sg_estate(
+    rules: Vec<crate::model::SecurityGroupRule>,
+    lists: Vec<(&str, &str, Option<Vec<&str>>)>,
+) -> Estate {
+    let mut e = Estate::empty();
+    if let Ok(g) = &mut e.snap.security_groups {
+        for id in ["sg-1", "sg-2"] {
+            g.push(crate::model::SecurityGroup {
+                group_id: id.into(),
+                group_name: "x".into(),
+                vpc_id: None,
+                ip_permissions: vec![],
+                ip_permissions_egress: vec![],
+                tags: vec![],
+            });
+        }
+    }
+    if let Ok(r) = &mut e.snap.security_group_rules {
+        r.extend(rules);
+    }
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        for (id, name, entries) in lists {
+            p.push(crate::model::ManagedPrefixList {
+                prefix_list_id: id.into(),
+                prefix_list_name: name.into(),
+                address_family: Some("IPv4".into()),
+                entries: entries.map(|v| {
+                    v.into_iter()
+                        .map(|c| crate::model::PrefixListEntry {
+                            cidr: c.into(),
+                            description: None,
+                        })
+                        .collect()
+                }),
+            });
+        }
+    }
+    e
+}
+
+fn out(id: &str, group: &str, ports: (i32, i32), peer: &str) -> crate::model::SecurityGroupRule {
+    crate::synth::sg_rule(id, group, true, "tcp", ports, peer)
+}
+
+fn subnet_x() -> Host<'static> {
+    Host {
+        show_cidr: true,
+        ..Host::addresses("subnet-x", vec![c("10.0.4.0/22")])
+    }
+}
+
+fn egress(e: &Estate, groups: &[&str], peer: &Host<'_>, ports: Ports) -> Verdict {
+    let ix = Index::new(&e.snap);
+    sg_verdict(&ix, groups, true, peer, Proto::Tcp, ports, Family::V4)
+}
+
+#[test]
+fn two_23s_cover_a_22_and_two_27s_a_26() {
+    let e = sg_estate(
+        vec![
+            out("sgr-a", "sg-1", (443, 443), "10.0.4.0/23"),
+            out("sgr-b", "sg-1", (443, 443), "10.0.6.0/23"),
+            out("sgr-c", "sg-1", (443, 443), "10.0.28.0/27"),
+            out("sgr-d", "sg-1", (443, 443), "10.0.28.32/27"),
+        ],
+        vec![],
+    );
+    assert_eq!(
+        egress(&e, &["sg-1"], &subnet_x(), Ports::one(443)),
+        Verdict::Allowed
+    );
+    let ep = Host::addresses("ep", vec![c("10.0.28.0/26")]);
+    assert_eq!(
+        egress(&e, &["sg-1"], &ep, Ports::one(443)),
+        Verdict::Allowed
+    );
+}
+
+#[test]
+fn rules_of_several_groups_and_kinds_combine() {
+    // Addresses split across groups, ports split across rules, a reference and a prefix list
+    // with collected entries: together they cover 443 and 8443-8451 to the whole subnet.
+    let e = sg_estate(
+        vec![
+            out("sgr-a", "sg-1", (443, 443), "10.0.4.0/23"),
+            out("sgr-b", "sg-2", (443, 443), "pl-0custom"),
+            out("sgr-c", "sg-1", (8443, 8447), "10.0.4.0/22"),
+            out("sgr-d", "sg-2", (8448, 8451), "sg-peer"),
+        ],
+        vec![(
+            "pl-0custom",
+            "corp",
+            Some(vec!["10.0.6.0/24", "10.0.7.0/24"]),
+        )],
+    );
+    let peer = Host {
+        groups: vec!["sg-peer"],
+        ..subnet_x()
+    };
+    for p in [Ports::one(443), Ports::range(8443, 8451)] {
+        assert_eq!(
+            egress(&e, &["sg-1", "sg-2"], &peer, p),
+            Verdict::Allowed,
+            "{p}"
+        );
+    }
+    // Without the group reference, 8448-8451 is missing to the whole subnet.
+    assert_eq!(
+        egress(&e, &["sg-1", "sg-2"], &subnet_x(), Ports::range(8443, 8451)),
+        Verdict::Blocked(
+            "sg-1, sg-2 allow no egress on tcp 8448-8451 to subnet-x (10.0.4.0/22)".into()
+        )
+    );
+}
+
+#[test]
+fn a_partial_verdict_names_the_uncovered_addresses_and_ports() {
+    let e = sg_estate(
+        vec![
+            out("sgr-a", "sg-1", (443, 443), "10.0.4.0/23"),
+            out("sgr-b", "sg-1", (8443, 8451), "10.0.4.0/22"),
+        ],
+        vec![],
+    );
+    let Verdict::Blocked(why) = egress(&e, &["sg-1"], &subnet_x(), Ports::range(443, 8451)) else {
+        panic!("not blocked");
+    };
+    assert_eq!(
+        why,
+        "sg-1 allows no egress on tcp 443 to 10.0.6.0/23 of subnet-x (10.0.4.0/22), nor on tcp \
+         444-8442 to subnet-x (10.0.4.0/22); sg-1 sgr-a (tcp 443 to 10.0.4.0/23) covers only part of it"
+    );
+}
+
+#[test]
+fn halves_of_the_address_space_make_it_open() {
+    let e = sg_estate(
+        vec![
+            out("sgr-lo", "sg-1", (0, 65535), "0.0.0.0/1"),
+            out("sgr-hi", "sg-1", (0, 65535), "128.0.0.0/1"),
+            out("sgr-6lo", "sg-2", (0, 65535), "::/1"),
+            out("sgr-6hi", "sg-2", (0, 65535), "8000::/1"),
+        ],
+        vec![],
+    );
+    let ix = Index::new(&e.snap);
+    let o = open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V4);
+    assert_eq!(o.open, vec![Ports::ALL]);
+    assert_eq!(o.rules.len(), 2, "{:?}", o.rules);
+    let o6 = open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V6);
+    assert_eq!(o6.open, vec![Ports::ALL]);
+    // IPv6 halves do not open IPv4, and IPv4 halves do not open IPv6.
+    assert!(
+        open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V4)
+            .open
+            .is_empty()
+    );
+    assert!(
+        open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V6)
+            .open
+            .is_empty()
+    );
+    // The S3 prefix list, whose entries are unknown, is reached through the two halves.
+    let s3 = Host::prefix_list(crate::synth::S3_PREFIX_LIST, "the S3 prefix list");
+    assert_eq!(
+        egress(&e, &["sg-1"], &s3, Ports::one(443)),
+        Verdict::Allowed
+    );
+}
+
+// Class 4: IPv4 and IPv6 never meet.
+
+#[test]
+fn ipv6_rules_neither_satisfy_nor_break_ipv4_flows() {
+    let e = sg_estate(vec![out("sgr-6", "sg-1", (443, 443), "::/0")], vec![]);
+    assert!(matches!(
+        egress(&e, &["sg-1"], &Host::internet(), Ports::one(443)),
+        Verdict::Blocked(_)
+    ));
+    let ix = Index::new(&e.snap);
+    assert_eq!(
+        sg_verdict(
+            &ix,
+            &["sg-1"],
+            true,
+            &Host::internet_v6(),
+            Proto::Tcp,
+            Ports::one(443),
+            Family::V6
+        ),
+        Verdict::Allowed
+    );
+    let e4 = sg_estate(vec![out("sgr-4", "sg-1", (443, 443), "0.0.0.0/0")], vec![]);
+    let ix4 = Index::new(&e4.snap);
+    assert!(matches!(
+        sg_verdict(
+            &ix4,
+            &["sg-1"],
+            true,
+            &Host::internet_v6(),
+            Proto::Tcp,
+            Ports::one(443),
+            Family::V6
+        ),
+        Verdict::Blocked(_)
+    ));
+}
+
+#[test]
+fn nacl_entries_of_the_other_family_are_skipped() {
+    let mut v6_deny = acl_entry(50, true, "-1", None, "0.0.0.0/0", "deny");
+    v6_deny.cidr_block = None;
+    v6_deny.ipv6_cidr_block = Some("::/0".into());
+    let a = acl(vec![
+        v6_deny,
+        acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+    ]);
+    let rules = AclRules::new(&a);
+    assert_eq!(
+        nacl_check(&rules, true, c("10.0.0.0/22"), Proto::Tcp, Ports::one(443)),
+        None
+    );
+    let b = nacl_check(
+        &rules,
+        true,
+        c("2600:1f18::/64"),
+        Proto::Tcp,
+        Ports::one(443),
+    )
+    .unwrap();
+    assert_eq!(b.entry.map(|e| e.rule_number), Some(50));
+    assert_eq!(b.addrs.to_string(), "2600:1f18::/64");
+}
+
+#[test]
+fn an_ipv6_only_subnet_cannot_carry_ipv4_flows() {
+    let mut e = Estate::backend();
+    let id = Ids::new(0);
+    for s in e
+        .subnets_mut()
+        .iter_mut()
+        .filter(|s| s.subnet_id == id.ws_subnets[0])
+    {
+        s.cidr_block = None;
+        s.ipv6_cidr_block_association_set = vec![crate::model::Ipv6CidrBlockAssociation {
+            ipv6_cidr_block: "2600:1f18:1:100::/64".into(),
+            ipv6_cidr_block_state: None,
+        }];
+    }
+    let ix = Index::new(&e.snap);
+    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    assert_eq!(ws.cidr_in(Family::V4), None);
+    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let t = trace(
+        &ix,
+        &Flow {
+            src: ws,
+            dst: ep,
+            proto: Proto::Tcp,
+            ports: Ports::one(443),
+            family: Family::V4,
+        },
+    );
+    assert!(!t.passes());
+    let (_, why) = t.first_unknown().unwrap();
+    assert!(
+        why.contains("has no IPv4 address (an IPv6-only subnet)"),
+        "{why}"
+    );
+}
+
+#[test]
+fn subnets_and_vpcs_load_in_the_cli_shapes_old_and_new() {
+    let ipv6_only = r#"{"SubnetId":"subnet-6","VpcId":"vpc-1","AvailabilityZone":"us-east-1a",
+        "Ipv6CidrBlockAssociationSet":[{"AssociationId":"a","Ipv6CidrBlock":"2600:1f18:1:100::/64",
+        "Ipv6CidrBlockState":{"State":"associated"}}],"Ipv6Native":true}"#;
+    let s: crate::model::Subnet = serde_json::from_str(ipv6_only).unwrap();
+    assert_eq!(s.cidr_block, None);
+    assert!(s.ipv6_cidr_block_association_set[0].is_associated());
+    let old = r#"{"SubnetId":"subnet-4","VpcId":"vpc-1","CidrBlock":"10.0.0.0/22"}"#;
+    let s: crate::model::Subnet = serde_json::from_str(old).unwrap();
+    assert_eq!(s.cidr_block.as_deref(), Some("10.0.0.0/22"));
+    let back = serde_json::to_string(&s).unwrap();
+    assert!(
+        back.contains(r#""CidrBlock":"10.0.0.0/22""#) && !back.contains("Ipv6"),
+        "{back}"
+    );
+    let vpc = r#"{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16","Ipv6CidrBlockAssociationSet":[
+        {"Ipv6CidrBlock":"2600:1f18:1::/56","Ipv6CidrBlockState":{"State":"associated"}},
+        {"Ipv6CidrBlock":"2600:1f18:2::/56","Ipv6CidrBlockState":{"State":"disassociated"}}]}"#;
+    let mut e = Estate::empty();
+    e.snap.vpcs = Ok(vec![serde_json::from_str(vpc).unwrap()]);
+    let ix = Index::new(&e.snap);
+    assert_eq!(
+        ix.cidrs_of_vpc("vpc-1"),
+        &[c("10.0.0.0/16"), c("2600:1f18:1::/56")]
+    );
+}
+
+// Class 5: unknown is not absent.
+
+#[test]
+fn an_unreadable_rule_makes_the_verdict_unknown_only_where_it_could_decide() {
+    let bad = out("sgr-bad", "sg-1", (443, 443), "10.0.0.0/40");
+    let e = sg_estate(vec![bad.clone()], vec![]);
+    let Verdict::Unknown(why) = egress(&e, &["sg-1"], &Host::internet(), Ports::one(443)) else {
+        panic!("not unknown");
+    };
+    assert!(
+        why.contains("sgr-bad") && why.contains("10.0.0.0/40"),
+        "{why}"
+    );
+    // Another rule covers everything: still allowed.
+    let e = sg_estate(
+        vec![bad.clone(), out("sgr-all", "sg-1", (0, 65535), "0.0.0.0/0")],
+        vec![],
+    );
+    assert_eq!(
+        egress(&e, &["sg-1"], &Host::internet(), Ports::one(443)),
+        Verdict::Allowed
+    );
+    // A port the unreadable rule cannot reach is surely missing: a confident block.
+    let e = sg_estate(vec![bad], vec![]);
+    assert!(matches!(
+        egress(&e, &["sg-1"], &Host::internet(), Ports::range(443, 444)),
+        Verdict::Blocked(w) if w.contains("tcp 444 to the internet")
+    ));
+}
+
+#[test]
+fn prefix_lists_without_entries_are_unknown_unless_they_cannot_matter() {
+    let e = sg_estate(
+        vec![
+            out("sgr-corp", "sg-1", (443, 443), "pl-0corp"),
+            out("sgr-s3", "sg-2", (443, 443), crate::synth::S3_PREFIX_LIST),
+        ],
+        vec![("pl-0corp", "corp-ranges", None)],
+    );
+    // A customer-managed list could hold the subnet.
+    let Verdict::Unknown(why) = egress(&e, &["sg-1"], &subnet_x(), Ports::one(443)) else {
+        panic!("not unknown");
+    };
+    assert!(
+        why.contains("the entries of pl-0corp were not collected"),
+        "{why}"
+    );
+    // The S3 list holds only public addresses: it cannot reach a private subnet.
+    assert!(matches!(
+        egress(&e, &["sg-2"], &subnet_x(), Ports::one(443)),
+        Verdict::Blocked(_)
+    ));
+    // ... and it is the destination itself: fine without entries.
+    let s3 = Host::prefix_list(crate::synth::S3_PREFIX_LIST, "the S3 prefix list");
+    assert_eq!(
+        egress(&e, &["sg-2"], &s3, Ports::one(443)),
+        Verdict::Allowed
+    );
+    // A rule to part of the public space may or may not reach S3; a private one surely not.
+    let e = sg_estate(
+        vec![out("sgr-52", "sg-1", (443, 443), "52.0.0.0/8")],
+        vec![],
+    );
+    assert!(matches!(
+        egress(&e, &["sg-1"], &s3, Ports::one(443)),
+        Verdict::Unknown(_)
+    ));
+    let e = sg_estate(
+        vec![out("sgr-vpc", "sg-1", (443, 443), "10.0.0.0/8")],
+        vec![],
+    );
+    assert!(matches!(
+        egress(&e, &["sg-1"], &s3, Ports::one(443)),
+        Verdict::Blocked(_)
+    ));
+}
+
+#[test]
+fn an_unreadable_nacl_allow_matters_only_where_a_later_entry_blocks() {
+    let a = acl(vec![
+        acl_entry(90, true, "-1", None, "not-a-cidr", "allow"),
+        acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+    ]);
+    assert_eq!(
+        nacl_check(
+            &AclRules::new(&a),
+            true,
+            c("10.0.0.0/22"),
+            Proto::Tcp,
+            Ports::one(443)
+        ),
+        None
+    );
+    let a = acl(vec![
+        acl_entry(90, true, "-1", None, "10.0.0.0/99", "deny"),
+        acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+    ]);
+    let rules = AclRules::new(&a);
+    let b = nacl_check(&rules, true, c("10.0.0.0/22"), Proto::Tcp, Ports::one(443)).unwrap();
+    assert!(!b.is_certain());
+    let s = b.sentence(&rules, "traffic to subnet-x");
+    assert!(
+        s.starts_with("acl-0abc rule 90 DENY all 10.0.0.0/99 cannot be read"),
+        "{s}"
+    );
+}
+
+// Class 12: NACLs, every protocol.
+
+#[test]
+fn nacl_protocols_cover_every_protocol() {
+    let a = acl(vec![
+        acl_entry(50, false, "50", None, "0.0.0.0/0", "deny"),
+        acl_entry(100, false, "-1", None, "0.0.0.0/0", "allow"),
+    ]);
+    let rules = AclRules::new(&a);
+    let protos = rules.protocols(false);
+    let blocked: Vec<String> = protos
+        .iter()
+        .filter(|(p, _)| nacl_check(&rules, false, c("0.0.0.0/0"), *p, Ports::ALL).is_some())
+        .map(|(_, n)| n.clone())
+        .collect();
+    assert_eq!(blocked, vec!["proto 50".to_string()]);
+    assert_eq!(
+        protos.last().map(|(_, n)| n.as_str()),
+        Some("every other protocol")
+    );
 }

@@ -66,20 +66,21 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             }
             let mut blocked = Vec::new();
+            let mut undecided = Vec::new();
             for c in &clients {
-                let client = Host {
-                    name: format!("client range {c}").into(),
-                    show_cidr: false,
-                    cidr: *c,
-                    groups: Vec::new(),
-                    acl: None,
-                    route_table: None,
-                    prefix_list: None,
-                };
-                if let Verdict::Blocked(why) =
-                    sg_verdict(ctx.ix, &groups, false, &client, Proto::Tcp, Ports::one(443))
-                {
-                    blocked.push(why);
+                let client = Host::addresses(format!("client range {c}"), vec![*c]);
+                match sg_verdict(
+                    ctx.ix,
+                    &groups,
+                    false,
+                    &client,
+                    Proto::Tcp,
+                    Ports::one(443),
+                    c.family(),
+                ) {
+                    Verdict::Blocked(why) => blocked.push(why),
+                    Verdict::Unknown(why) => undecided.push(why),
+                    Verdict::Allowed | Verdict::NotOnPath => {}
                 }
             }
             let list = clients
@@ -87,6 +88,23 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
+            if blocked.is_empty() && !undecided.is_empty() {
+                for g in &groups {
+                    out.extend(for_each_ws(
+                        &ws,
+                        Outcome::error(
+                            ResourceType::SecurityGroup,
+                            g,
+                            format!(
+                                "Whether front-end endpoint {id} admits all clients cannot be decided: {}.",
+                                undecided.join("; ")
+                            ),
+                        )
+                        .expect(format!("ingress tcp 443 from {list}"), undecided.join("; ")),
+                    ));
+                }
+                continue;
+            }
             for g in &groups {
                 let o = if blocked.is_empty() {
                     Outcome::pass(

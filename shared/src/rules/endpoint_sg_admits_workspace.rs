@@ -3,6 +3,7 @@
 //! on the relay).
 
 use super::{Context, Outcome, RuleMeta};
+use crate::cidr::Family;
 use crate::finding::{ResourceType, Severity};
 use crate::index::Proto;
 use crate::manifest::Mode;
@@ -94,17 +95,25 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             }
             let needs = ctx.port_needs(ws, Some(e.kind));
             let mut blocked: Vec<String> = Vec::new();
+            let mut undecided: Vec<String> = Vec::new();
             let mut severity: Option<Severity> = None;
             for h in &net.hosts {
                 for n in &needs {
-                    if let Verdict::Blocked(why) =
-                        sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, n.ports)
-                    {
-                        let why = format!("{why} ({})", n.purpose);
-                        if !blocked.contains(&why) {
-                            blocked.push(why);
+                    match sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, n.ports, Family::V4) {
+                        Verdict::Blocked(why) => {
+                            let why = format!("{why} ({})", n.purpose);
+                            if !blocked.contains(&why) {
+                                blocked.push(why);
+                            }
+                            severity = severity.max(Some(n.endpoint_severity));
                         }
-                        severity = severity.max(Some(n.endpoint_severity));
+                        Verdict::Unknown(why) => {
+                            let why = format!("{why} ({})", n.purpose);
+                            if !undecided.contains(&why) {
+                                undecided.push(why);
+                            }
+                        }
+                        Verdict::Allowed | Verdict::NotOnPath => {}
                     }
                 }
             }
@@ -113,6 +122,28 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .map(|n| n.ports.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
+            if severity.is_none() && !undecided.is_empty() {
+                for g in &groups {
+                    out.push(
+                        Outcome::error(
+                            ResourceType::SecurityGroup,
+                            g,
+                            format!(
+                                "Whether {id} ({}) admits workspace `{}` cannot be decided: {}.",
+                                e.kind.label(),
+                                ws.name,
+                                undecided.join("; ")
+                            ),
+                        )
+                        .ws(ws)
+                        .expect(
+                            format!("ingress tcp {ports} from the workspace"),
+                            undecided.join("; "),
+                        ),
+                    );
+                }
+                continue;
+            }
             for g in &groups {
                 let mut o = match severity {
                     None => Outcome::pass(

@@ -1,8 +1,11 @@
 //! PL-EPSG-003: the Databricks endpoints' security groups are not open to the internet.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::cidr::Family;
 use crate::finding::{ResourceType, Severity};
+use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
+use crate::reachability::{format_ports, open_to_anywhere};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -12,7 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     not_under: &[],
     resource_type: ResourceType::SecurityGroup,
-    rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet.",
+    rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet, whether one rule admits 0.0.0.0/0 or ::/0 or several rules do together.",
     remediation: "Replace 0.0.0.0/0 and ::/0 sources with the workspace security group or the specific client CIDRs.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
@@ -24,43 +27,104 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     for (vpc, ws) in ctx.endpoint_vpcs() {
         let mut seen = std::collections::BTreeSet::new();
         for e in ctx.databricks_endpoints(vpc) {
-            for g in &e.endpoint.groups {
-                if !seen.insert(g.group_id.as_str()) {
+            // The endpoint's ENIs carry all its groups: their rules open it together.
+            let groups: Vec<&str> = e
+                .endpoint
+                .groups
+                .iter()
+                .map(|g| g.group_id.as_str())
+                .collect();
+            let (open, undecided) = openings(ctx, &groups);
+            for g in &groups {
+                if !seen.insert(*g) {
                     continue;
                 }
-                let open: Vec<String> = ctx
-                    .ix
-                    .rules_of(&g.group_id)
+                let own = format!("{g} ");
+                let mine: Vec<&(String, Vec<String>)> = open
                     .iter()
-                    .filter(|r| !r.egress && r.is_anywhere())
-                    .map(|r| r.describe())
+                    .filter(|(_, rules)| rules.iter().any(|r| r.starts_with(&own)))
                     .collect();
-                let ok = open.is_empty();
-                let msg = if ok {
-                    format!("{} (on Databricks endpoints in {vpc}) admits no traffic from the whole internet.", g.group_id)
-                } else {
-                    format!(
-                        "{} (on {}) admits traffic from anywhere: {}.",
-                        g.group_id,
-                        e.endpoint.vpc_endpoint_id,
-                        open.join(", ")
-                    )
+                let text = |v: &[&(String, Vec<String>)]| {
+                    v.iter()
+                        .map(|(what, rules)| format!("{what} through {}", rules.join(" + ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 };
-                out.extend(for_each_ws(
-                    &ws,
-                    Outcome::verdict(ok, ResourceType::SecurityGroup, &g.group_id, msg).expect(
-                        "no ingress from 0.0.0.0/0 or ::/0",
-                        if ok {
-                            "none".to_string()
-                        } else {
-                            open.join(", ")
-                        },
-                    ),
-                ));
+                let o = if !mine.is_empty() {
+                    Outcome::fail(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "{g} (on {}) admits traffic from anywhere: {}.",
+                            e.endpoint.vpc_endpoint_id,
+                            text(&mine)
+                        ),
+                    )
+                    .expect("no ingress from 0.0.0.0/0 or ::/0", text(&mine))
+                } else if open.is_empty() && !undecided.is_empty() {
+                    Outcome::error(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "Whether {g} (on {}) admits traffic from anywhere cannot be decided: {}.",
+                            e.endpoint.vpc_endpoint_id,
+                            undecided.join("; ")
+                        ),
+                    )
+                    .expect("no ingress from 0.0.0.0/0 or ::/0", undecided.join("; "))
+                } else {
+                    Outcome::pass(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!("{g} (on Databricks endpoints in {vpc}) admits no traffic from the whole internet."),
+                    )
+                    .expect("no ingress from 0.0.0.0/0 or ::/0", "none")
+                };
+                out.extend(for_each_ws(&ws, o));
             }
         }
     }
     out
+}
+
+/// What the groups, together, admit from every address of IPv4 or IPv6 (each with the rules
+/// that open it), and what cannot be decided.
+pub(super) fn openings(
+    ctx: &Context<'_>,
+    groups: &[&str],
+) -> (Vec<(String, Vec<String>)>, Vec<String>) {
+    let mut protos = vec![Proto::Tcp, Proto::Udp, Proto::Icmp];
+    for r in groups.iter().flat_map(|g| ctx.ix.rules_of(g)) {
+        if matches!(r.proto, Proto::Other(_)) && !protos.contains(&r.proto) {
+            protos.push(r.proto);
+        }
+    }
+    let mut open = Vec::new();
+    let mut undecided = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        for proto in &protos {
+            let o = open_to_anywhere(ctx.ix, groups, false, *proto, family);
+            let what = |ports: &[Ports]| {
+                if proto.has_ports() {
+                    format!("{} {}", proto.name(), format_ports(ports))
+                } else {
+                    proto.name()
+                }
+            };
+            if !o.open.is_empty() {
+                open.push((format!("{} from {}", what(&o.open), family.any()), o.rules));
+            }
+            if !o.maybe.is_empty() {
+                undecided.push(format!(
+                    "whether {} from {} is admitted cannot be told: {}",
+                    what(&o.maybe),
+                    family.any(),
+                    o.unknown.join("; ")
+                ));
+            }
+        }
+    }
+    (open, undecided)
 }
 
 #[cfg(test)]
@@ -88,5 +152,47 @@ mod tests {
         let f = run("PL-EPSG-003", &e);
         assert_all(&f, Status::Fail);
         assert!(f[0].message.contains("sgr-open"));
+    }
+
+    #[test]
+    fn fails_when_rules_together_admit_the_whole_internet() {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        for (id, cidr) in [("sgr-low", "0.0.0.0/1"), ("sgr-high", "128.0.0.0/1")] {
+            e.sg_rules_mut()
+                .push(sg_rule(id, &ep, false, "tcp", (443, 443), cidr));
+        }
+        let f = run("PL-EPSG-003", &e);
+        assert_all(&f, Status::Fail);
+        assert!(
+            f[0].message.contains("tcp 443 from 0.0.0.0/0 through")
+                && f[0].message.contains("sgr-low")
+                && f[0].message.contains("sgr-high"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn passes_when_the_halves_cover_different_ports() {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-low",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "0.0.0.0/1",
+        ));
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-high",
+            &ep,
+            false,
+            "tcp",
+            (6666, 6666),
+            "128.0.0.0/1",
+        ));
+        assert_all(&run("PL-EPSG-003", &e), Status::Pass);
     }
 }

@@ -420,13 +420,32 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The subnet hosts of an endpoint's ENIs, with the endpoint's security groups.
-    pub fn endpoint_hosts(&self, e: &'a VpcEndpoint) -> Vec<Host<'a>> {
+    /// The subnet hosts of an endpoint's ENIs, with the endpoint's security groups; or, when
+    /// some of its subnets are not in the snapshot, the `Error` outcome that names the endpoint
+    /// and those subnets (its traffic cannot be traced without them).
+    pub fn endpoint_hosts(&self, e: &'a VpcEndpoint) -> Result<Vec<Host<'a>>, Outcome> {
         let groups: Vec<&str> = e.groups.iter().map(|g| g.group_id.as_str()).collect();
-        e.subnet_ids
-            .iter()
-            .filter_map(|s| Host::subnet(self.ix, s, groups.clone()))
-            .collect()
+        let mut hosts = Vec::new();
+        let mut missing = Vec::new();
+        for s in &e.subnet_ids {
+            match Host::subnet(self.ix, s, groups.clone()) {
+                Some(h) => hosts.push(h),
+                None => missing.push(s.as_str()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(hosts);
+        }
+        let id = &e.vpc_endpoint_id;
+        Err(Outcome::error(
+            ResourceType::VpcEndpoint,
+            id,
+            format!(
+                "{id} has its network interfaces in {}, which {} not in describe-subnets.json, so the traffic to it cannot be traced.",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+        ))
     }
 
     /// The hosts of a workspace's subnets, each with the workspace's security groups.
@@ -613,3 +632,5 @@ mod registry_tests;
 
 #[cfg(test)]
 mod misc_regressions;
+#[cfg(test)]
+mod regression_sg;

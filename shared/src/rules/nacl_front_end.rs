@@ -82,16 +82,29 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     continue;
                 }
                 let mut blocked = Vec::new();
+                let mut unknown = Vec::new();
                 for c in &clients {
-                    if let Some(b) = nacl_check(acl, false, *c, Proto::Tcp, Ports::one(443)) {
-                        blocked.push(
-                            b.sentence(acl, &format!("tcp 443 from client range {c} to {id}")),
-                        );
-                    }
-                    if let Some(b) = nacl_check(acl, true, *c, Proto::Tcp, Ports::EPHEMERAL) {
-                        blocked.push(
-                            b.sentence(acl, &format!("replies from {id} to client range {c}")),
-                        );
+                    let hops = [
+                        (
+                            false,
+                            Ports::one(443),
+                            format!("tcp 443 from client range {c} to {id}"),
+                        ),
+                        (
+                            true,
+                            Ports::EPHEMERAL,
+                            format!("replies from {id} to client range {c}"),
+                        ),
+                    ];
+                    for (egress, ports, what) in hops {
+                        if let Some(b) = nacl_check(acl, egress, *c, Proto::Tcp, ports) {
+                            let to = if b.is_certain() {
+                                &mut blocked
+                            } else {
+                                &mut unknown
+                            };
+                            to.push(b.sentence(acl, &what));
+                        }
                     }
                 }
                 let list = clients
@@ -101,7 +114,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .join(", ");
                 let expected =
                     format!("inbound tcp 443 from {list} and outbound tcp 1024-65535 to it");
-                let o = if blocked.is_empty() {
+                let o = if !unknown.is_empty() && blocked.is_empty() {
+                    Outcome::error(
+                        ResourceType::NetworkAcl,
+                        acl.id,
+                        format!("{}.", unknown.join("; ")),
+                    )
+                    .expect(expected, unknown.join("; "))
+                } else if blocked.is_empty() {
                     Outcome::pass(
                         ResourceType::NetworkAcl,
                         acl.id,

@@ -3,7 +3,7 @@
 //! subnets' NACLs let the workspace's traffic in on the ports it needs.
 
 use super::{Context, Outcome, RuleMeta, WsNet};
-use crate::cidr::ANY_V4;
+use crate::cidr::{Family, ANY_V4};
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
@@ -41,27 +41,30 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             };
             let mut blocks = Vec::new();
+            let mut undecided = Vec::new();
             let mut severity = Severity::High;
-            for proto in [Proto::Tcp, Proto::Udp] {
-                if let Some(b) = nacl_check(acl, false, ANY_V4, proto, Ports::ALL) {
-                    let narrow = b.entry.as_ref().is_some_and(|e| e.cidr != "0.0.0.0/0");
-                    if !narrow {
-                        severity = Severity::Critical;
-                    }
-                    blocks.push(b.sentence(
-                        acl,
-                        &format!(
-                            "inbound {} into workspace subnet {}",
-                            proto.name(),
-                            s.subnet_id
-                        ),
-                    ));
+            // Every protocol: a DENY of icmp, of all traffic or of a protocol number before the
+            // ALLOW breaks the guidance as much as a DENY of tcp.
+            for (proto, name) in acl.protocols(false) {
+                let Some(b) = nacl_check(acl, false, ANY_V4, proto, Ports::ALL) else {
+                    continue;
+                };
+                let what = format!("inbound {name} into workspace subnet {}", s.subnet_id);
+                if !b.is_certain() {
+                    push_unique(&mut undecided, b.sentence(acl, &what));
+                    continue;
                 }
+                let narrow = b.entry.as_ref().is_some_and(|e| e.cidr != "0.0.0.0/0");
+                if !narrow {
+                    severity = Severity::Critical;
+                }
+                push_unique(&mut blocks, b.sentence(acl, &what));
             }
             out.push(verdict_outcome(
                 ws,
                 acl.id,
                 blocks,
+                undecided,
                 severity,
                 "ALLOW all inbound from 0.0.0.0/0 before any DENY",
             ));
@@ -82,14 +85,34 @@ pub(super) fn no_acl(ws: &Workspace, subnet: &str) -> Outcome {
     .ws(ws)
 }
 
+/// Fail when something is surely blocked, else error when something cannot be decided (an
+/// entry whose CIDR does not parse), else pass.
 pub(super) fn verdict_outcome(
     ws: &Workspace,
     acl: &str,
     blocks: Vec<String>,
+    undecided: Vec<String>,
     severity: Severity,
     expected: &str,
 ) -> Outcome {
-    if blocks.is_empty() {
+    if !blocks.is_empty() {
+        Outcome::fail(
+            ResourceType::NetworkAcl,
+            acl,
+            format!("{}.", blocks.join("; ")),
+        )
+        .ws(ws)
+        .severity(severity)
+        .expect(expected.to_string(), blocks.join("; "))
+    } else if !undecided.is_empty() {
+        Outcome::error(
+            ResourceType::NetworkAcl,
+            acl,
+            format!("{}.", undecided.join("; ")),
+        )
+        .ws(ws)
+        .expect(expected.to_string(), undecided.join("; "))
+    } else {
         Outcome::pass(
             ResourceType::NetworkAcl,
             acl,
@@ -100,15 +123,6 @@ pub(super) fn verdict_outcome(
         )
         .ws(ws)
         .expect(expected.to_string(), "allowed")
-    } else {
-        Outcome::fail(
-            ResourceType::NetworkAcl,
-            acl,
-            format!("{}.", blocks.join("; ")),
-        )
-        .ws(ws)
-        .severity(severity)
-        .expect(expected.to_string(), blocks.join("; "))
     }
 }
 
@@ -140,6 +154,7 @@ pub(super) fn endpoint_hops(
     struct Acc {
         acl: String,
         blocks: Vec<Blocked>,
+        undecided: Vec<String>,
         severity: Severity,
     }
     let mut accs: Vec<Acc> = Vec::new();
@@ -150,7 +165,15 @@ pub(super) fn endpoint_hops(
                 out.push(no_acl(ws, sid));
             }
         }
-        for dst in ctx.endpoint_hosts(e.endpoint) {
+        let dsts = match ctx.endpoint_hosts(e.endpoint) {
+            Ok(h) => h,
+            Err(o) => {
+                out.push(o.ws(ws));
+                continue;
+            }
+        };
+        let id = &e.endpoint.vpc_endpoint_id;
+        for dst in dsts {
             let Some(acl) = dst.acl else { continue };
             let i = match accs.iter().position(|a| a.acl == acl.id) {
                 Some(i) => i,
@@ -158,20 +181,39 @@ pub(super) fn endpoint_hops(
                     accs.push(Acc {
                         acl: acl.id.to_string(),
                         blocks: Vec::new(),
+                        undecided: Vec::new(),
                         severity: Severity::Info,
                     });
                     accs.len() - 1
                 }
             };
             for src in &hosts {
+                let Some(src_cidr) = src.cidr_in(Family::V4) else {
+                    let why = format!(
+                        "{} cannot be checked for traffic from {}, which has no IPv4 address (Databricks needs IPv4)",
+                        acl.id,
+                        src.label()
+                    );
+                    push_unique(&mut accs[i].undecided, why);
+                    continue;
+                };
                 for need in ctx.port_needs(ws, Some(e.kind)) {
                     let block = if returning {
-                        nacl_check(acl, true, src.cidr, Proto::Tcp, Ports::EPHEMERAL)
+                        nacl_check(acl, true, src_cidr, Proto::Tcp, Ports::EPHEMERAL)
                     } else {
-                        nacl_check(acl, false, src.cidr, Proto::Tcp, need.ports)
+                        nacl_check(acl, false, src_cidr, Proto::Tcp, need.ports)
                     };
                     let Some(b) = block else { continue };
                     let acc = &mut accs[i];
+                    if !b.is_certain() {
+                        let what = if returning {
+                            format!("replies (tcp 1024-65535) from {id} to {}", src.label())
+                        } else {
+                            format!("tcp {} from {} to {id}", need.ports, src.label())
+                        };
+                        push_unique(&mut acc.undecided, b.sentence(acl, &what));
+                        continue;
+                    }
                     let head = b.head(acl);
                     let slot = match acc.blocks.iter().position(|b| b.0 == head) {
                         Some(j) => j,
@@ -182,7 +224,6 @@ pub(super) fn endpoint_hops(
                     };
                     let Blocked(_, subnets, targets) = &mut acc.blocks[slot];
                     push_unique(subnets, src.label());
-                    let id = &e.endpoint.vpc_endpoint_id;
                     match targets.iter_mut().find(|(t, _)| t == id) {
                         Some((_, ports)) => push_unique(ports, need.ports.to_string()),
                         None => targets.push((id.to_string(), vec![need.ports.to_string()])),
@@ -221,7 +262,14 @@ pub(super) fn endpoint_hops(
                 }
             })
             .collect();
-        out.push(verdict_outcome(ws, &a.acl, blocks, a.severity, expected));
+        out.push(verdict_outcome(
+            ws,
+            &a.acl,
+            blocks,
+            a.undecided,
+            a.severity,
+            expected,
+        ));
     }
     Some(out)
 }

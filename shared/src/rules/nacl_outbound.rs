@@ -8,7 +8,7 @@ use crate::cidr::{Cidr, ANY_V4};
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
-use crate::reachability::{format_ports, nacl_check};
+use crate::reachability::{format_ports, nacl_check, NaclBlock};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
@@ -49,19 +49,33 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             }
             let mut blocks = Vec::new();
+            let mut undecided = Vec::new();
+            let mut record = |b: NaclBlock, what: String| {
+                let s = b.sentence(acl, &what);
+                let list = if b.is_certain() {
+                    &mut blocks
+                } else {
+                    &mut undecided
+                };
+                if !list.contains(&s) {
+                    list.push(s);
+                }
+            };
+            // All traffic to the VPC: every protocol, not only tcp and udp.
             for c in &vpc_cidrs {
-                for proto in [Proto::Tcp, Proto::Udp] {
+                for (proto, name) in acl.protocols(true) {
                     if let Some(b) = nacl_check(acl, true, *c, proto, Ports::ALL) {
-                        blocks.push(b.sentence(
-                            acl,
-                            &format!("outbound {} to the VPC CIDR {c}", proto.name()),
-                        ));
+                        record(b, format!("outbound {name} to the VPC CIDR {c}"));
                     }
                 }
             }
             let mut note = String::new();
             for p in &ports {
                 if let Some(b) = nacl_check(acl, true, ANY_V4, Proto::Tcp, *p) {
+                    if !b.is_certain() {
+                        record(b, format!("outbound tcp {p} to 0.0.0.0/0"));
+                        continue;
+                    }
                     let vpc_only_ok = ws.isolated()
                         && !vpc_cidrs.is_empty()
                         && vpc_cidrs
@@ -70,7 +84,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     if vpc_only_ok {
                         note = " Under isolation the Databricks ports are allowed to the VPC only, which serves the endpoints (the docs ask for 0.0.0.0/0).".into();
                     } else {
-                        blocks.push(b.sentence(acl, &format!("outbound tcp {p} to 0.0.0.0/0")));
+                        record(b, format!("outbound tcp {p} to 0.0.0.0/0"));
                     }
                 }
             }
@@ -83,7 +97,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .join(", "),
                 format_ports(&ports)
             );
-            let mut o = verdict_outcome(ws, acl.id, blocks, Severity::Critical, &expected);
+            let mut o =
+                verdict_outcome(ws, acl.id, blocks, undecided, Severity::Critical, &expected);
             o.message.push_str(&note);
             out.push(o);
         }

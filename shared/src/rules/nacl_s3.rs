@@ -75,9 +75,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     S3Hop::Open => {}
                     S3Hop::Closed(head) => blocked.push(format!("{head} blocks {what} {s3}")),
                     S3Hop::Partly(allowed) => unknown.push(format!(
-                        "{what} {s3} is allowed only to {}",
+                        "{what} {s3} is allowed only to {} of the public address space",
                         allowed.join(", ")
                     )),
+                    S3Hop::Unreadable(why) => unknown.push(why),
                 }
             }
             let expected = format!("allow tcp 443 out to {s3} and tcp 1024-65535 back in");
@@ -97,7 +98,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     ResourceType::NetworkAcl,
                     acl.id,
                     format!(
-                        "{} of the public address space: whether that includes all of S3's ranges is unknown, because the S3 prefix list's entries are not in the snapshot (workspace `{}`).",
+                        "{}: whether S3's traffic passes cannot be told (the S3 prefix list's entries are not in the snapshot; workspace `{}`).",
                         unknown.join("; "),
                         ws.name
                     ),
@@ -124,6 +125,8 @@ enum S3Hop {
     Closed(String),
     /// Some public addresses pass: these ranges.
     Partly(Vec<String>),
+    /// An entry whose CIDR does not parse could decide: the sentence that says so.
+    Unreadable(String),
 }
 
 fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[(u32, u32)]) -> S3Hop {
@@ -134,8 +137,9 @@ fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[(u32, u32)])
     }
     match (allowed.is_empty(), first_block) {
         (_, None) => S3Hop::Open,
-        (true, Some(head)) => S3Hop::Closed(head),
-        (false, Some(_)) => S3Hop::Partly(merge(allowed)),
+        (_, Some(Err(why))) => S3Hop::Unreadable(why),
+        (true, Some(Ok(head))) => S3Hop::Closed(head),
+        (false, Some(Ok(_))) => S3Hop::Partly(merge(allowed)),
     }
 }
 
@@ -149,7 +153,7 @@ fn split(
     lo: u32,
     hi: u32,
     allowed: &mut Vec<(u32, u32)>,
-    first_block: &mut Option<String>,
+    first_block: &mut Option<Result<String, String>>,
 ) {
     // Aligned CIDR blocks, so that each query is one CIDR.
     for c in cidrs_of(lo, hi) {
@@ -160,9 +164,16 @@ fn split(
             None => allowed.push((clo, chi)),
             Some(b) => {
                 if first_block.is_none() {
-                    *first_block = Some(b.head(acl));
+                    *first_block = Some(Ok(b.head(acl)));
                 }
-                let whole = b.ip_lo <= clo && b.ip_hi >= chi && b.ports == ports;
+                if !b.is_certain() {
+                    // An unreadable entry decides here: the hop cannot be told.
+                    *first_block = Some(Err(b.sentence(acl, "traffic to S3")));
+                    return;
+                }
+                let whole = b.addrs.lo <= u128::from(clo)
+                    && b.addrs.hi >= u128::from(chi)
+                    && b.ports == ports;
                 if !whole && clo < chi {
                     let mid = clo + (chi - clo) / 2;
                     split(acl, egress, ports, clo, mid, allowed, first_block);

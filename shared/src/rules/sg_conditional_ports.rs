@@ -34,10 +34,27 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
         let groups = ctx.groups_of(ws);
         let internet = Host::internet();
-        let reach = |proto, port| {
-            sg_coverage(ctx.ix, &groups, true, &internet, proto, Ports::one(port))
-                .missing
-                .is_empty()
+        let undecided = std::cell::RefCell::new(Vec::<String>::new());
+        // Admitted, or not; what cannot be decided is noted and counts as admitted here, so
+        // that it turns the outcome into an error rather than a confident failure.
+        let reach = |proto: Proto, port| {
+            let cov = sg_coverage(
+                ctx.ix,
+                &groups,
+                true,
+                &internet,
+                proto,
+                Ports::one(port),
+                crate::cidr::Family::V4,
+            );
+            if cov.missing.is_empty() && !cov.admitted() {
+                undecided.borrow_mut().push(format!(
+                    "whether {} {port} egress to the internet is allowed cannot be told: {}",
+                    proto.name(),
+                    cov.unknown.join("; ")
+                ));
+            }
+            cov.missing.is_empty()
         };
         let mut problems = Vec::new();
         let mut checked = Vec::new();
@@ -80,6 +97,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     format!(
                         "Workspace `{}` declares neither the legacy metastore nor custom DNS.",
                         ws.name
+                    ),
+                )
+            } else if problems.is_empty() && !undecided.borrow().is_empty() {
+                Outcome::error(
+                    ResourceType::SecurityGroup,
+                    g,
+                    format!(
+                        "Workspace `{}`: {}.",
+                        ws.name,
+                        undecided.borrow().join("; ")
                     ),
                 )
             } else if problems.is_empty() {

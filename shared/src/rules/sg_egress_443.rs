@@ -2,6 +2,7 @@
 //! (REST) endpoint under back-end PrivateLink, the internet outside isolation, S3 under isolation.
 
 use super::{Context, Outcome, PortNeed, RuleMeta};
+use crate::cidr::Family;
 use crate::deployment::Workspace;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Index, Proto};
@@ -76,27 +77,56 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
         // Blocks grouped by destination and missing ports, listing the subnets they hit.
         let mut blocked: Vec<(Severity, String, Vec<String>)> = Vec::new();
         let mut reached: Vec<String> = Vec::new();
+        let mut undecided: Vec<String> = Vec::new();
+        let subject = format!(
+            "{} allow{}",
+            net.groups.join(", "),
+            if net.groups.len() == 1 { "s" } else { "" }
+        );
         for t in &targets {
-            let cov = sg_coverage(ctx.ix, &net.groups, true, &t.host, Proto::Tcp, t.need.ports);
+            let cov = sg_coverage(
+                ctx.ix,
+                &net.groups,
+                true,
+                &t.host,
+                Proto::Tcp,
+                t.need.ports,
+                Family::V4,
+            );
             let (dest, place) = if t.via.is_empty() {
                 (t.host.label(), None)
             } else {
                 (t.via.clone(), Some(t.host.label()))
             };
-            if cov.missing.is_empty() {
+            if cov.admitted() {
                 push_unique(&mut reached, format!("tcp {} to {dest}", t.need.ports));
                 continue;
             }
+            if cov.missing.is_empty() {
+                push_unique(
+                    &mut undecided,
+                    format!(
+                        "whether {subject} egress on tcp {} to {dest}{} cannot be told: {}",
+                        format_ports(&cov.undecided),
+                        place
+                            .as_ref()
+                            .map(|p| format!(" (ENIs in {p})"))
+                            .unwrap_or_default(),
+                        cov.unknown.join("; ")
+                    ),
+                );
+                continue;
+            }
             let mut head = format!(
-                "{} allow{} no egress on tcp {} to {dest}",
-                net.groups.join(", "),
-                if net.groups.len() == 1 { "s" } else { "" },
-                format_ports(&cov.missing)
+                "{subject} no egress on {}",
+                cov.gap_text(Proto::Tcp, "to", &dest)
             );
-            if !cov.partial.is_empty() {
+            let partial = cov.partial();
+            if !partial.is_empty() {
                 head.push_str(&format!(
-                    " ({} cover only part of it)",
-                    cov.partial.join(", ")
+                    " ({} cover{} only part of it)",
+                    partial.join(", "),
+                    if partial.len() == 1 { "s" } else { "" }
                 ));
             }
             match blocked.iter_mut().find(|(_, h, _)| *h == head) {
@@ -134,6 +164,24 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
                 &mut expected,
                 format!("tcp {} to {dest} ({})", t.need.ports, t.need.purpose),
             );
+        }
+        if severity.is_none() && !undecided.is_empty() {
+            for g in &net.groups {
+                out.push(
+                    Outcome::error(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "The egress of workspace `{}` cannot be decided: {}.",
+                            ws.name,
+                            undecided.join("; ")
+                        ),
+                    )
+                    .ws(ws)
+                    .expect(expected.join("; "), undecided.join("; ")),
+                );
+            }
+            continue;
         }
         let msg = match severity {
             None => format!("Workspace `{}` may send {}.", ws.name, reached.join(", ")),
@@ -212,7 +260,8 @@ fn targets<'a>(
         };
         for e in serving {
             let via = format!("{} ({} endpoint)", e.endpoint.vpc_endpoint_id, kind.label());
-            for host in ctx.endpoint_hosts(e.endpoint) {
+            let hosts = ctx.endpoint_hosts(e.endpoint).map_err(Box::new)?;
+            for host in hosts {
                 for n in &needs {
                     out.push(Target {
                         host: host.clone(),

@@ -1,6 +1,7 @@
 //! PL-SG-002: the workspace security groups admit all TCP and UDP between cluster nodes.
 
 use super::{Context, Outcome, RuleMeta};
+use crate::cidr::Family;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
@@ -39,16 +40,44 @@ pub(super) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
             }
         };
         let mut blocked: Vec<String> = Vec::new();
+        let mut undecided: Vec<String> = Vec::new();
         for proto in [Proto::Tcp, Proto::Udp] {
             for peer in &net.hosts {
-                if let Verdict::Blocked(why) =
-                    sg_verdict(ctx.ix, &net.groups, egress, peer, proto, Ports::ALL)
-                {
-                    if !blocked.contains(&why) {
-                        blocked.push(why);
-                    }
+                match sg_verdict(
+                    ctx.ix,
+                    &net.groups,
+                    egress,
+                    peer,
+                    proto,
+                    Ports::ALL,
+                    Family::V4,
+                ) {
+                    Verdict::Blocked(why) if !blocked.contains(&why) => blocked.push(why),
+                    Verdict::Unknown(why) if !undecided.contains(&why) => undecided.push(why),
+                    _ => {}
                 }
             }
+        }
+        if blocked.is_empty() && !undecided.is_empty() {
+            for g in &net.groups {
+                out.push(
+                    Outcome::error(
+                        ResourceType::SecurityGroup,
+                        g,
+                        format!(
+                            "Whether the cluster nodes of workspace `{}` can talk to each other cannot be decided: {}.",
+                            ws.name,
+                            undecided.join("; ")
+                        ),
+                    )
+                    .ws(ws)
+                    .expect(
+                        format!("all TCP and UDP {dir} within the workspace"),
+                        undecided.join("; "),
+                    ),
+                );
+            }
+            continue;
         }
         let ok = blocked.is_empty();
         let msg = if ok {

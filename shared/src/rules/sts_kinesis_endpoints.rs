@@ -103,15 +103,34 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 if !e.is_available() {
                     problems.push(format!("it is `{}`", e.state));
                 }
+                let mut undecided = Vec::new();
                 for h in &net.hosts {
-                    if let Verdict::Blocked(why) =
-                        sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, Ports::one(443))
-                    {
-                        problems.push(why);
+                    match sg_verdict(
+                        ctx.ix,
+                        &groups,
+                        false,
+                        h,
+                        Proto::Tcp,
+                        Ports::one(443),
+                        crate::cidr::Family::V4,
+                    ) {
+                        Verdict::Blocked(why) => problems.push(why),
+                        Verdict::Unknown(why) => undecided.push(why),
+                        Verdict::Allowed | Verdict::NotOnPath => {}
                     }
                 }
                 let id = &e.vpc_endpoint_id;
-                let o = if problems.is_empty() {
+                let o = if problems.is_empty() && !undecided.is_empty() {
+                    Outcome::error(
+                        ResourceType::VpcEndpoint,
+                        id,
+                        format!(
+                            "Whether {label} endpoint {id} serves workspace `{}` cannot be decided: {}.",
+                            ws.name,
+                            undecided.join("; ")
+                        ),
+                    )
+                } else if problems.is_empty() {
                     Outcome::pass(
                         ResourceType::VpcEndpoint,
                         id,
@@ -131,10 +150,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 };
                 out.push(o.ws(ws).expect(
                     "available, private DNS, 443 from the workspace",
-                    if problems.is_empty() {
-                        "ok".to_string()
-                    } else {
+                    if !problems.is_empty() {
                         problems.join("; ")
+                    } else if !undecided.is_empty() {
+                        undecided.join("; ")
+                    } else {
+                        "ok".to_string()
                     },
                 ));
             }

@@ -27,14 +27,29 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in subnets {
-            let Some(cidr @ Cidr::V4 { len, .. }) = Cidr::parse(&s.cidr_block) else {
+            let Some(text) = s.cidr_block.as_deref() else {
+                out.push(
+                    Outcome::fail(
+                        ResourceType::Subnet,
+                        &s.subnet_id,
+                        format!(
+                            "{} has no IPv4 CIDR block (an IPv6-only subnet); Databricks needs IPv4 workspace subnets from /17 to /26.",
+                            s.subnet_id
+                        ),
+                    )
+                    .ws(ws)
+                    .expect("/17 to /26", "no IPv4 block"),
+                );
+                continue;
+            };
+            let Some(cidr @ Cidr::V4 { len, .. }) = Cidr::parse(text) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
                         &s.subnet_id,
                         format!(
                             "{} has CidrBlock `{}`, which is not an IPv4 CIDR block.",
-                            s.subnet_id, s.cidr_block
+                            s.subnet_id, text
                         ),
                     )
                     .ws(ws),
@@ -50,13 +65,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 format!(
                     "{} is a /{len} ({}), room for about {} nodes at two addresses each.",
                     s.subnet_id,
-                    s.cidr_block,
+                    text,
                     ips / 2
                 )
             } else {
                 format!(
                     "{} is a /{len} ({}); Databricks accepts workspace subnets from /17 to /26.",
-                    s.subnet_id, s.cidr_block
+                    s.subnet_id, text
                 )
             };
             out.push(
@@ -87,10 +102,10 @@ mod tests {
         let [a, b] = ids().ws_subnets;
         for s in e.subnets_mut().iter_mut() {
             if s.subnet_id == a {
-                s.cidr_block = "10.0.0.0/27".into();
+                s.cidr_block = Some("10.0.0.0/27".into());
             }
             if s.subnet_id == b {
-                s.cidr_block = "10.1.0.0/16".into();
+                s.cidr_block = Some("10.1.0.0/16".into());
             }
         }
         assert_all(&run("PL-SUB-003", &e), Status::Fail);
@@ -100,8 +115,21 @@ mod tests {
     fn error_for_an_unreadable_cidr() {
         let mut e = Estate::backend();
         for s in e.subnets_mut().iter_mut() {
-            s.cidr_block = "2001:db8::/64".into();
+            s.cidr_block = Some("2001:db8::/64".into());
         }
         assert_all(&run("PL-SUB-003", &e), Status::Error);
+    }
+
+    #[test]
+    fn fails_for_an_ipv6_only_subnet() {
+        let mut e = Estate::backend();
+        let a = ids().ws_subnets[0].clone();
+        for s in e.subnets_mut().iter_mut().filter(|s| s.subnet_id == a) {
+            s.cidr_block = None;
+        }
+        let f = run("PL-SUB-003", &e);
+        let x = on(&f, &a);
+        assert_eq!(x.status, Status::Fail);
+        assert!(x.message.contains("IPv6-only"), "{}", x.message);
     }
 }
