@@ -215,7 +215,7 @@ pub fn sg_allows(
 // ---------------------------------------------------------------------------------------------
 
 /// The NACL verdict on one packet and the entry that gave it. `None` is the final `*` entry
-/// (AWS prints it as rule number 32767; an explicit 32767 entry is normalised to `None`).
+/// (AWS prints it as rule number 32767/32768; such an explicit entry is normalised to `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NaclDecision {
     Allow(i32),
@@ -228,7 +228,8 @@ impl NaclDecision {
     }
 }
 
-/// The rule number AWS gives the final catch-all entry.
+/// The rule number AWS gives the final catch-all entry (`32767` for IPv4, `32768` for IPv6 as
+/// `describe-network-acls` prints them; user entries are numbered 1-32766).
 pub const STAR_RULE: i32 = 32767;
 
 pub fn nacl_entry_matches(e: &NetworkAclEntry, pkt: &Packet) -> bool {
@@ -263,7 +264,7 @@ pub fn nacl_decide(entries: &[NetworkAclEntry], egress: bool, pkt: &Packet) -> N
             let allow = e.rule_action.eq_ignore_ascii_case("allow");
             return match (allow, e.rule_number) {
                 (true, n) => NaclDecision::Allow(n),
-                (false, STAR_RULE) => NaclDecision::Deny(None),
+                (false, n) if n >= STAR_RULE => NaclDecision::Deny(None),
                 (false, n) => NaclDecision::Deny(Some(n)),
             };
         }
@@ -522,7 +523,8 @@ pub struct World {
 /// A security-group hop: the candidate (address, port) packets it does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SgHop {
-    pub checked: usize,
+    /// Every candidate packet checked.
+    pub points: Vec<(Fam, u128, u16)>,
     pub uncovered: BTreeSet<(Fam, u128, u16)>,
 }
 
@@ -557,7 +559,8 @@ impl NaclHop {
     }
 }
 
-/// The SG check of `eni` (egress or ingress) over the packets towards/from `peer`.
+/// The SG check of `eni` (egress or ingress) over the packets towards/from `peer`. `extra_ports`
+/// adds candidate ports (the boundaries of another party's answer, to compare with it).
 pub fn sg_hop(
     world: &World,
     eni: &EniSide,
@@ -565,6 +568,7 @@ pub fn sg_hop(
     peer: &Side,
     proto: u8,
     ports: (u16, u16),
+    extra_ports: &[(u128, u128)],
 ) -> SgHop {
     let fam = match peer.addrs.first() {
         Some(b) => b.fam,
@@ -580,12 +584,14 @@ pub fn sg_hop(
         groups: peer.eni.as_ref().map(|e| e.groups.clone()).unwrap_or_default(),
     };
     let addrs = addr_points(&peer.addrs, &sg_addr_ranges(&rules, fam, &world.prefix_lists));
-    let port_list = port_points(ports.0, ports.1, &sg_port_ranges(&rules));
+    let mut port_ranges = sg_port_ranges(&rules);
+    port_ranges.extend_from_slice(extra_ports);
+    let port_list = port_points(ports.0, ports.1, &port_ranges);
     let mut uncovered = BTreeSet::new();
-    let mut checked = 0;
+    let mut points = Vec::new();
     for &(f, a) in &addrs {
         for &p in &port_list {
-            checked += 1;
+            points.push((f, a, p));
             let pkt = Packet {
                 fam: f,
                 addr: a,
@@ -597,7 +603,7 @@ pub fn sg_hop(
             }
         }
     }
-    SgHop { checked, uncovered }
+    SgHop { points, uncovered }
 }
 
 /// The NACL of `eni`'s subnet on packets whose other side is `peer_addrs` and whose destination
@@ -696,7 +702,7 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
         nacl_return_in: None,
     };
     if let Some(src) = &flow.src.eni {
-        v.sg_egress = Some(sg_hop(world, src, true, &flow.dst, flow.proto, flow.ports));
+        v.sg_egress = Some(sg_hop(world, src, true, &flow.dst, flow.proto, flow.ports, &[]));
         v.route = Some(route_hop(world, &src.route_table, &flow.dst.addrs));
         if !same_subnet {
             v.nacl_out = Some(nacl_hop(src, true, &flow.dst.addrs, flow.proto, flow.ports));
@@ -704,7 +710,7 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
         }
     }
     if let Some(dst) = &flow.dst.eni {
-        v.sg_ingress = Some(sg_hop(world, dst, false, &flow.src, flow.proto, flow.ports));
+        v.sg_ingress = Some(sg_hop(world, dst, false, &flow.src, flow.proto, flow.ports, &[]));
         if !same_subnet {
             v.nacl_in = Some(nacl_hop(dst, false, &flow.src.addrs, flow.proto, flow.ports));
             v.nacl_return_out = Some(nacl_hop(dst, true, &flow.src.addrs, flow.proto, EPHEMERAL));
