@@ -147,7 +147,11 @@ pub fn production(case: &Case) -> Production {
             nacl: BTreeMap::new(),
         };
     };
-    let proto = if case.proto == 17 { Proto::Udp } else { Proto::Tcp };
+    let proto = if case.proto == 17 {
+        Proto::Udp
+    } else {
+        Proto::Tcp
+    };
     let ports = Ports::range(case.ports.0, case.ports.1);
     let flow = Flow {
         src: src.clone(),
@@ -182,18 +186,20 @@ pub fn production(case: &Case) -> Production {
     let sg_egress = sg(&src.groups, true, &dst);
     let sg_ingress = sg(&dst.groups, false, &src);
     let mut nacl = BTreeMap::new();
-    let mut check = |name: &'static str, host: &Host<'_>, egress: bool, peer: &Host<'_>, ports: Ports| {
-        if let Some(acl) = host.acl {
-            let block = reachability::nacl_check(acl, egress, peer.cidr, proto, ports).map(|b| {
-                ProdNaclBlock {
-                    entry: b.entry.as_ref().map(|e| e.rule_number),
-                    addrs: (Fam::V4, u128::from(b.ip_lo), u128::from(b.ip_hi)),
-                    ports: (b.ports.from, b.ports.to),
-                }
-            });
-            nacl.insert(name, block);
-        }
-    };
+    let mut check =
+        |name: &'static str, host: &Host<'_>, egress: bool, peer: &Host<'_>, ports: Ports| {
+            if let Some(acl) = host.acl {
+                let block =
+                    reachability::nacl_check(acl, egress, peer.cidr, proto, ports).map(|b| {
+                        ProdNaclBlock {
+                            entry: b.entry.as_ref().map(|e| e.rule_number),
+                            addrs: (Fam::V4, u128::from(b.ip_lo), u128::from(b.ip_hi)),
+                            ports: (b.ports.from, b.ports.to),
+                        }
+                    });
+                nacl.insert(name, block);
+            }
+        };
     check(HOPS[1], &src, true, &dst, ports);
     check(HOPS[3], &dst, false, &src, ports);
     check(HOPS[5], &dst, true, &src, Ports::EPHEMERAL);

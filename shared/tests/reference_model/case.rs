@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use plaudit::model::{
-    NetworkAcl, NetworkAclEntry, RouteTable, SecurityGroupRule, Subnet, Vpc,
-};
+use plaudit::model::{NetworkAcl, NetworkAclEntry, RouteTable, SecurityGroupRule, Subnet, Vpc};
 
 use super::model::{Block, EniSide, Fam, Flow, PrefixLists, Side, World};
 
@@ -107,14 +105,19 @@ impl Case {
                     subnet_id: subnet_id.clone(),
                     groups: groups.clone(),
                     nacl: acl.map(|a| a.entries.clone()).unwrap_or_default(),
-                    nacl_id: acl.map(|a| a.network_acl_id.to_string()).unwrap_or_default(),
-                    route_table: self.route_table_of(subnet_id).cloned().unwrap_or(RouteTable {
-                        route_table_id: "(none)".into(),
-                        vpc_id: self.vpc.vpc_id.clone(),
-                        associations: Vec::new(),
-                        routes: Vec::new(),
-                        tags: Vec::new(),
-                    }),
+                    nacl_id: acl
+                        .map(|a| a.network_acl_id.to_string())
+                        .unwrap_or_default(),
+                    route_table: self
+                        .route_table_of(subnet_id)
+                        .cloned()
+                        .unwrap_or(RouteTable {
+                            route_table_id: "(none)".into(),
+                            vpc_id: self.vpc.vpc_id.clone(),
+                            associations: Vec::new(),
+                            routes: Vec::new(),
+                            tags: Vec::new(),
+                        }),
                 })
             }
             End::Internet | End::PrefixList(_) => None,

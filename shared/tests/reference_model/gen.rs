@@ -150,7 +150,11 @@ fn around4(p: Block, k: u8, sub: u8) -> Block {
 fn around6(p: Block, k: u8) -> Block {
     let half = |i: u128| {
         let len = (p.len + 1).min(128);
-        let size = if len == 0 { 0 } else { 1u128 << (128 - u32::from(len)) };
+        let size = if len == 0 {
+            0
+        } else {
+            1u128 << (128 - u32::from(len))
+        };
         mk(Fam::V6, p.lo.wrapping_add(i * size), len)
     };
     match k % 6 {
@@ -186,7 +190,7 @@ const PL_ENTRIES: [&str; 5] = [
     "3.5.0.0/19",
     "16.182.0.0/16",
     "54.231.0.0/16",
-    "10.1.0.0/24",
+    "35.71.64.0/18",
 ];
 
 fn subnet(id: &str, cidr: Block) -> Subnet {
@@ -208,11 +212,38 @@ fn place(base: u128, len: u8, off: u16) -> Block {
     mk(Fam::V4, base + (u128::from(off) % slots) * size, len)
 }
 
-pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], routes: &[RouteSpec]) -> Case {
-    let (src_len, dst_len, src_off, dst_off, dst_kind, v6, udp, ports_k, nsg, ndg, same_acl, baseline) = f;
+pub fn build(
+    f: Frame,
+    x: Extras,
+    rules: &[RuleSpec],
+    entries: &[EntrySpec],
+    routes: &[RouteSpec],
+) -> Case {
+    let (
+        src_len,
+        dst_len,
+        src_off,
+        dst_off,
+        dst_kind,
+        v6,
+        udp,
+        ports_k,
+        nsg,
+        ndg,
+        same_acl,
+        baseline,
+    ) = f;
     let (stars, main_rt, pl_k) = x;
-    let src4 = place(u128::from(u32::from(Ipv4Addr::new(10, 0, 0, 0))), src_len, src_off);
-    let dst4 = place(u128::from(u32::from(Ipv4Addr::new(10, 1, 0, 0))), dst_len, dst_off);
+    let src4 = place(
+        u128::from(u32::from(Ipv4Addr::new(10, 0, 0, 0))),
+        src_len,
+        src_off,
+    );
+    let dst4 = place(
+        u128::from(u32::from(Ipv4Addr::new(10, 1, 0, 0))),
+        dst_len,
+        dst_off,
+    );
     let src6 = lit("2600:1f18:aa00:1::/64");
     let dst6 = lit("2600:1f18:aa00:2::/64");
 
@@ -221,12 +252,21 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
     let start = usize::from(pl_k);
     prefix_lists.insert(
         "pl-1".into(),
-        (0..n).map(|i| lit(PL_ENTRIES[(start + i) % PL_ENTRIES.len()])).collect(),
+        (0..n)
+            .map(|i| lit(PL_ENTRIES[(start + i) % PL_ENTRIES.len()]))
+            .collect(),
     );
-    prefix_lists.insert("pl-2".into(), vec![lit("52.94.0.0/22")]);
+    // pl-2 (used by SG rules only) overlaps the destination VPC block.
+    prefix_lists.insert("pl-2".into(), vec![lit("52.94.0.0/22"), lit("10.1.0.0/24")]);
 
-    let src_groups: Vec<String> = ["sg-a", "sg-b"][..usize::from(nsg)].iter().map(|s| s.to_string()).collect();
-    let dst_groups: Vec<String> = ["sg-c", "sg-d"][..usize::from(ndg)].iter().map(|s| s.to_string()).collect();
+    let src_groups: Vec<String> = ["sg-a", "sg-b"][..usize::from(nsg)]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let dst_groups: Vec<String> = ["sg-c", "sg-d"][..usize::from(ndg)]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let dst = match dst_kind {
         0 => End::Subnet {
             subnet_id: "subnet-dst".into(),
@@ -319,12 +359,22 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
         if !used.insert((slot, egress, rule_number)) {
             continue;
         }
-        let (p4, p6) = if of_dst { (src_peer4, src_peer6) } else { (dst_peer4, dst_peer6) };
+        let (p4, p6) = if of_dst {
+            (src_peer4, src_peer6)
+        } else {
+            (dst_peer4, dst_peer6)
+        };
         let num_proto = if udp { "17" } else { "6" };
         let protocol = match pk % 5 {
             0 => "-1",
             1 => num_proto,
-            2 => if udp { "6" } else { "17" },
+            2 => {
+                if udp {
+                    "6"
+                } else {
+                    "17"
+                }
+            }
             3 => "1",
             _ => "58",
         };
@@ -399,7 +449,10 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
         route(Some("10.1.0.0/16"), None, None, "local", false),
         route(None, Some("2600:1f18:aa00::/56"), None, "local", false),
     ];
-    let mut dests: BTreeSet<String> = rt_routes.iter().map(|r| r.destination().to_string()).collect();
+    let mut dests: BTreeSet<String> = rt_routes
+        .iter()
+        .map(|r| r.destination().to_string())
+        .collect();
     for &(dk, tk, blackhole) in routes {
         let (d4, d6, dpl): (Option<String>, Option<String>, Option<&str>) = match dk % 10 {
             0 => (Some("0.0.0.0/0".into()), None, None),
@@ -408,7 +461,15 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
             3 => (None, Some("::/0".into()), None),
             4 => (None, None, Some("pl-1")),
             5 => (Some(fmt_block(&dst_peer4)), None, None),
-            6 => (Some(fmt_block(&mk(Fam::V4, dst_peer4.lo, dst_peer4.len.saturating_sub(1)))), None, None),
+            6 => (
+                Some(fmt_block(&mk(
+                    Fam::V4,
+                    dst_peer4.lo,
+                    dst_peer4.len.saturating_sub(1),
+                ))),
+                None,
+                None,
+            ),
             7 => (Some("52.216.0.0/15".into()), None, None),
             8 => (None, Some("::/1".into()), None),
             _ => (Some(fmt_block(&dst4)), None, None),
@@ -465,7 +526,10 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
         },
         subnets: vec![subnet("subnet-src", src4), subnet("subnet-dst", dst4)],
         subnet_v6,
-        group_ids: ["sg-a", "sg-b", "sg-c", "sg-d", "sg-z"].iter().map(|s| s.to_string()).collect(),
+        group_ids: ["sg-a", "sg-b", "sg-c", "sg-d", "sg-z"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         sg_rules,
         acls,
         route_tables,
@@ -481,7 +545,13 @@ pub fn build(f: Frame, x: Extras, rules: &[RuleSpec], entries: &[EntrySpec], rou
     }
 }
 
-pub fn entry(n: i32, egress: bool, action: &str, v4: Option<&str>, v6: Option<&str>) -> NetworkAclEntry {
+pub fn entry(
+    n: i32,
+    egress: bool,
+    action: &str,
+    v4: Option<&str>,
+    v6: Option<&str>,
+) -> NetworkAclEntry {
     NetworkAclEntry {
         rule_number: n,
         protocol: "-1".into(),
@@ -493,7 +563,13 @@ pub fn entry(n: i32, egress: bool, action: &str, v4: Option<&str>, v6: Option<&s
     }
 }
 
-pub fn route(d4: Option<&str>, d6: Option<&str>, pl: Option<&str>, target: &str, blackhole: bool) -> Route {
+pub fn route(
+    d4: Option<&str>,
+    d6: Option<&str>,
+    pl: Option<&str>,
+    target: &str,
+    blackhole: bool,
+) -> Route {
     let mut r = Route {
         destination_cidr_block: d4.map(Into::into),
         destination_ipv6_cidr_block: d6.map(Into::into),

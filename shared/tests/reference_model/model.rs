@@ -163,7 +163,8 @@ pub fn sg_rule_matches(
             let to = rule.to_port.unwrap_or(65535);
             let p = i32::from(pkt.port);
             // A port range of -1/-1 on TCP/UDP does not occur in AWS; read it as every port.
-            if !(from == -1 && to == -1) && !(from <= p && p <= to) {
+            let every_port = from == -1 && to == -1;
+            if !(every_port || (from <= p && p <= to)) {
                 return false;
             }
         }
@@ -352,8 +353,7 @@ pub fn route_lookup(table: &RouteTable, fam: Fam, addr: u128, pls: &PrefixLists)
                 .or(r.destination_prefix_list_id.as_deref())
                 .unwrap_or_default()
                 .to_string();
-            if r
-                .state
+            if r.state
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case("blackhole"))
             {
@@ -394,7 +394,11 @@ pub fn cuts(lo: u128, hi: u128, ranges: &[(u128, u128)]) -> Vec<u128> {
 }
 
 /// The address ranges (of one family) that the rules of one SG check mention.
-pub fn sg_addr_ranges(rules: &[SecurityGroupRule], fam: Fam, pls: &PrefixLists) -> Vec<(u128, u128)> {
+pub fn sg_addr_ranges(
+    rules: &[SecurityGroupRule],
+    fam: Fam,
+    pls: &PrefixLists,
+) -> Vec<(u128, u128)> {
     let mut out = Vec::new();
     for r in rules {
         for c in [&r.cidr_ipv4, &r.cidr_ipv6].into_iter().flatten() {
@@ -405,7 +409,12 @@ pub fn sg_addr_ranges(rules: &[SecurityGroupRule], fam: Fam, pls: &PrefixLists) 
             }
         }
         if let Some(entries) = r.prefix_list_id.as_deref().and_then(|p| pls.get(p)) {
-            out.extend(entries.iter().filter(|b| b.fam == fam).map(|b| (b.lo, b.hi)));
+            out.extend(
+                entries
+                    .iter()
+                    .filter(|b| b.fam == fam)
+                    .map(|b| (b.lo, b.hi)),
+            );
         }
     }
     out
@@ -453,8 +462,17 @@ pub fn route_addr_ranges(table: &RouteTable, fam: Fam, pls: &PrefixLists) -> Vec
         if let Some(b) = dest.and_then(Block::parse) {
             out.push((b.lo, b.hi));
         }
-        if let Some(entries) = r.destination_prefix_list_id.as_deref().and_then(|p| pls.get(p)) {
-            out.extend(entries.iter().filter(|b| b.fam == fam).map(|b| (b.lo, b.hi)));
+        if let Some(entries) = r
+            .destination_prefix_list_id
+            .as_deref()
+            .and_then(|p| pls.get(p))
+        {
+            out.extend(
+                entries
+                    .iter()
+                    .filter(|b| b.fam == fam)
+                    .map(|b| (b.lo, b.hi)),
+            );
         }
     }
     out
@@ -581,9 +599,16 @@ pub fn sg_hop(
         .cloned()
         .collect();
     let peer_id = PeerId {
-        groups: peer.eni.as_ref().map(|e| e.groups.clone()).unwrap_or_default(),
+        groups: peer
+            .eni
+            .as_ref()
+            .map(|e| e.groups.clone())
+            .unwrap_or_default(),
     };
-    let addrs = addr_points(&peer.addrs, &sg_addr_ranges(&rules, fam, &world.prefix_lists));
+    let addrs = addr_points(
+        &peer.addrs,
+        &sg_addr_ranges(&rules, fam, &world.prefix_lists),
+    );
     let mut port_ranges = sg_port_ranges(&rules);
     port_ranges.extend_from_slice(extra_ports);
     let port_list = port_points(ports.0, ports.1, &port_ranges);
@@ -598,7 +623,14 @@ pub fn sg_hop(
                 proto,
                 port: p,
             };
-            if !sg_allows(&rules, &eni.groups, egress, &pkt, &peer_id, &world.prefix_lists) {
+            if !sg_allows(
+                &rules,
+                &eni.groups,
+                egress,
+                &pkt,
+                &peer_id,
+                &world.prefix_lists,
+            ) {
                 uncovered.insert((f, a, p));
             }
         }
@@ -608,12 +640,23 @@ pub fn sg_hop(
 
 /// The NACL of `eni`'s subnet on packets whose other side is `peer_addrs` and whose destination
 /// port is in `ports`.
-pub fn nacl_hop(eni: &EniSide, egress: bool, peer_addrs: &[Block], proto: u8, ports: (u16, u16)) -> NaclHop {
+pub fn nacl_hop(
+    eni: &EniSide,
+    egress: bool,
+    peer_addrs: &[Block],
+    proto: u8,
+    ports: (u16, u16),
+) -> NaclHop {
     let fam = match peer_addrs.first() {
         Some(b) => b.fam,
         None => Fam::V4,
     };
-    let dir: Vec<NetworkAclEntry> = eni.nacl.iter().filter(|e| e.egress == egress).cloned().collect();
+    let dir: Vec<NetworkAclEntry> = eni
+        .nacl
+        .iter()
+        .filter(|e| e.egress == egress)
+        .cloned()
+        .collect();
     let addrs = addr_points(peer_addrs, &nacl_addr_ranges(&dir, fam));
     let port_list = port_points(ports.0, ports.1, &nacl_port_ranges(&dir));
     let mut decisions = BTreeMap::new();
@@ -646,7 +689,10 @@ pub fn route_hop(world: &World, table: &RouteTable, dst_addrs: &[Block]) -> Rout
         Some(b) => b.fam,
         None => Fam::V4,
     };
-    let addrs = addr_points(dst_addrs, &route_addr_ranges(table, fam, &world.prefix_lists));
+    let addrs = addr_points(
+        dst_addrs,
+        &route_addr_ranges(table, fam, &world.prefix_lists),
+    );
     RouteHop {
         outcomes: addrs
             .into_iter()
@@ -675,10 +721,15 @@ impl FlowVerdict {
     pub fn reachable(&self) -> bool {
         self.sg_egress.as_ref().is_none_or(SgHop::allowed)
             && self.sg_ingress.as_ref().is_none_or(SgHop::allowed)
-            && [&self.nacl_out, &self.nacl_in, &self.nacl_return_out, &self.nacl_return_in]
-                .into_iter()
-                .flatten()
-                .all(NaclHop::allowed)
+            && [
+                &self.nacl_out,
+                &self.nacl_in,
+                &self.nacl_return_out,
+                &self.nacl_return_in,
+            ]
+            .into_iter()
+            .flatten()
+            .all(NaclHop::allowed)
             && self
                 .route
                 .as_ref()
@@ -702,7 +753,15 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
         nacl_return_in: None,
     };
     if let Some(src) = &flow.src.eni {
-        v.sg_egress = Some(sg_hop(world, src, true, &flow.dst, flow.proto, flow.ports, &[]));
+        v.sg_egress = Some(sg_hop(
+            world,
+            src,
+            true,
+            &flow.dst,
+            flow.proto,
+            flow.ports,
+            &[],
+        ));
         v.route = Some(route_hop(world, &src.route_table, &flow.dst.addrs));
         if !same_subnet {
             v.nacl_out = Some(nacl_hop(src, true, &flow.dst.addrs, flow.proto, flow.ports));
@@ -710,9 +769,23 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
         }
     }
     if let Some(dst) = &flow.dst.eni {
-        v.sg_ingress = Some(sg_hop(world, dst, false, &flow.src, flow.proto, flow.ports, &[]));
+        v.sg_ingress = Some(sg_hop(
+            world,
+            dst,
+            false,
+            &flow.src,
+            flow.proto,
+            flow.ports,
+            &[],
+        ));
         if !same_subnet {
-            v.nacl_in = Some(nacl_hop(dst, false, &flow.src.addrs, flow.proto, flow.ports));
+            v.nacl_in = Some(nacl_hop(
+                dst,
+                false,
+                &flow.src.addrs,
+                flow.proto,
+                flow.ports,
+            ));
             v.nacl_return_out = Some(nacl_hop(dst, true, &flow.src.addrs, flow.proto, EPHEMERAL));
         }
     }
