@@ -286,7 +286,12 @@ pub fn describe(case: &Case) -> String {
         case.fam, case.proto, case.ports, case.src, case.dst
     );
     for sn in &case.subnets {
-        let _ = writeln!(s, "  subnet {} {}", sn.subnet_id, sn.cidr_block);
+        let v6 = case
+            .subnet_v6
+            .get(sn.subnet_id.as_str())
+            .map(super::gen::fmt_block)
+            .unwrap_or_default();
+        let _ = writeln!(s, "  subnet {} {} {v6}", sn.subnet_id, sn.cidr_block);
     }
     for r in &case.sg_rules {
         let peer = r
