@@ -1,0 +1,361 @@
+//! Compares production's answers (from the adapter) with the reference model, case by case.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::adapter::{self, ProdNaclBlock, HOPS};
+use super::case::{Case, End};
+use super::model::{
+    self, cuts, nacl_addr_ranges, nacl_decide, nacl_port_ranges, Fam, FlowVerdict, NaclDecision,
+    NaclHop, Packet, SgHop, STAR_RULE,
+};
+
+/// One disagreement: its class (for the survey) and what differs.
+#[derive(Debug, Clone)]
+pub struct Disagreement {
+    pub class: String,
+    pub detail: String,
+}
+
+pub fn show_addr(f: Fam, a: u128) -> String {
+    match f {
+        Fam::V4 => Ipv4Addr::from(a as u32).to_string(),
+        Fam::V6 => Ipv6Addr::from(a).to_string(),
+    }
+}
+
+fn tag(case: &Case) -> String {
+    let fam = match case.fam {
+        Fam::V4 => "v4",
+        Fam::V6 => "v6",
+    };
+    let dst = match case.dst {
+        End::Subnet { .. } => "subnet",
+        End::Internet => "internet",
+        End::PrefixList(_) => "prefix-list",
+    };
+    format!("{fam}/{dst}")
+}
+
+fn model_hop(v: &FlowVerdict, name: &str) -> Option<bool> {
+    match name {
+        "src-sg-egress" => v.sg_egress.as_ref().map(SgHop::allowed),
+        "src-nacl-out" => v.nacl_out.as_ref().map(NaclHop::allowed),
+        "route" => v
+            .route
+            .as_ref()
+            .map(|r| r.outcomes.values().all(|o| o.target().is_some())),
+        "dst-nacl-in" => v.nacl_in.as_ref().map(NaclHop::allowed),
+        "dst-sg-ingress" => v.sg_ingress.as_ref().map(SgHop::allowed),
+        "dst-nacl-return-out" => v.nacl_return_out.as_ref().map(NaclHop::allowed),
+        _ => v.nacl_return_in.as_ref().map(NaclHop::allowed),
+    }
+}
+
+fn nacl_of<'v>(v: &'v FlowVerdict, name: &str) -> Option<&'v NaclHop> {
+    match name {
+        "src-nacl-out" => v.nacl_out.as_ref(),
+        "dst-nacl-in" => v.nacl_in.as_ref(),
+        "dst-nacl-return-out" => v.nacl_return_out.as_ref(),
+        _ => v.nacl_return_in.as_ref(),
+    }
+}
+
+fn norm(entry: Option<i32>) -> Option<i32> {
+    entry.filter(|n| *n < STAR_RULE)
+}
+
+fn show_entry(e: Option<i32>) -> String {
+    e.map_or("the final * deny".to_string(), |n| format!("entry {n}"))
+}
+
+/// Every disagreement between production and the model on this case.
+pub fn compare(case: &Case) -> Vec<Disagreement> {
+    let world = case.world();
+    let flow = case.flow();
+    let m = model::evaluate(&world, &flow);
+    let p = adapter::production(case);
+    let t = tag(case);
+    let mut out = Vec::new();
+    let mut push = |class: &str, detail: String| {
+        out.push(Disagreement {
+            class: format!("{class} [{t}]"),
+            detail,
+        })
+    };
+
+    // 1. Each hop: allowed / blocked / not on the path.
+    for name in HOPS {
+        let want = model_hop(&m, name);
+        let got = p.hops.get(name).copied().flatten();
+        if want != got {
+            let kind = if name.contains("sg") {
+                "sg"
+            } else if name.contains("nacl") {
+                "nacl"
+            } else {
+                "route"
+            };
+            let mut d = format!("hop {name}: model {want:?}, production {got:?}");
+            if name == "route" {
+                if let Some(r) = &m.route {
+                    for ((f, a), o) in r
+                        .outcomes
+                        .iter()
+                        .filter(|(_, o)| o.target().is_none())
+                        .take(3)
+                    {
+                        let _ = write!(d, "; model: {} -> {o:?}", show_addr(*f, *a));
+                    }
+                }
+            }
+            push(&format!("{kind} hop verdict"), d);
+        }
+    }
+
+    // 2. The SG uncovered remainder, compared on candidate (address, port) packets.
+    for (name, prod, eni, peer) in [
+        ("src-sg-egress", &p.sg_egress, &flow.src.eni, &flow.dst),
+        ("dst-sg-ingress", &p.sg_ingress, &flow.dst.eni, &flow.src),
+    ] {
+        let (Some(prod), Some(eni)) = (prod, eni) else {
+            continue;
+        };
+        let egress = name == "src-sg-egress";
+        let extra: Vec<(u128, u128)> = prod
+            .missing
+            .iter()
+            .map(|&(a, b)| (u128::from(a), u128::from(b)))
+            .collect();
+        let hop = model::sg_hop(&world, eni, egress, peer, flow.proto, flow.ports, &extra);
+        let prod_uncovered =
+            |pt: &(Fam, u128, u16)| prod.missing.iter().any(|&(a, b)| a <= pt.2 && pt.2 <= b);
+        let only_model: Vec<_> = hop
+            .points
+            .iter()
+            .filter(|pt| hop.uncovered.contains(pt) && !prod_uncovered(pt))
+            .take(3)
+            .collect();
+        let only_prod: Vec<_> = hop
+            .points
+            .iter()
+            .filter(|pt| !hop.uncovered.contains(pt) && prod_uncovered(pt))
+            .take(3)
+            .collect();
+        let fmt = |v: &[&(Fam, u128, u16)]| {
+            v.iter()
+                .map(|(f, a, port)| format!("{}:{port}", show_addr(*f, *a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !only_model.is_empty() {
+            push(
+                "sg uncovered: model blocks what production allows",
+                format!(
+                    "{name}: e.g. {}; production missing ports {:?}",
+                    fmt(&only_model),
+                    prod.missing
+                ),
+            );
+        }
+        if !only_prod.is_empty() {
+            push(
+                "sg uncovered: production blocks what model allows",
+                format!(
+                    "{name}: e.g. {}; production missing ports {:?}",
+                    fmt(&only_prod),
+                    prod.missing
+                ),
+            );
+        }
+        if prod.allowed != hop.allowed() && only_model.is_empty() && only_prod.is_empty() {
+            push(
+                "sg verdict inconsistent with its own coverage",
+                format!(
+                    "{name}: sg_verdict allowed={}, model allowed={}",
+                    prod.allowed,
+                    hop.allowed()
+                ),
+            );
+        }
+    }
+
+    // 3. The NACL blocking entry and rectangle.
+    for name in [HOPS[1], HOPS[3], HOPS[5], HOPS[6]] {
+        let Some(hop) = nacl_of(&m, name) else {
+            continue;
+        };
+        // A block where the model allows is already a hop-verdict disagreement.
+        if hop.allowed() {
+            continue;
+        }
+        let Some(Some(block)) = p.nacl.get(name) else {
+            continue;
+        };
+        let entry = norm(block.entry);
+        let denies = hop.deciding_denies();
+        if !denies.contains(&entry) {
+            push(
+                "nacl blocking entry",
+                format!(
+                    "{name} ({}): production names {}, the model's deciding denies are {:?}",
+                    hop.nacl_id,
+                    show_entry(entry),
+                    denies.iter().map(|e| show_entry(*e)).collect::<Vec<_>>()
+                ),
+            );
+            continue;
+        }
+        if let Some(bad) = rectangle_mismatch(case, name, hop, block, entry) {
+            push(
+                "nacl blocked rectangle",
+                format!("{name} ({}): {bad}", hop.nacl_id),
+            );
+        }
+    }
+    out
+}
+
+/// Checks that every packet of production's blocked rectangle lies in the flow and is denied by
+/// the entry production names; returns the first counter-example.
+fn rectangle_mismatch(
+    case: &Case,
+    name: &str,
+    hop: &NaclHop,
+    block: &ProdNaclBlock,
+    entry: Option<i32>,
+) -> Option<String> {
+    let (peer_end, ports) = match name {
+        "src-nacl-out" => (&case.dst, case.ports),
+        "dst-nacl-in" => (&case.src, case.ports),
+        "dst-nacl-return-out" => (&case.src, model::EPHEMERAL),
+        _ => (&case.dst, model::EPHEMERAL),
+    };
+    let peer = case.addrs(peer_end);
+    let entries: Vec<_> = case
+        .entries(&hop.nacl_id, hop.egress)
+        .into_iter()
+        .cloned()
+        .collect();
+    let (fam, lo, hi) = block.addrs;
+    let addr_pts = cuts(lo, hi, &nacl_addr_ranges(&entries, fam));
+    let port_pts = cuts(
+        u128::from(block.ports.0),
+        u128::from(block.ports.1),
+        &nacl_port_ranges(&entries),
+    );
+    for &a in &addr_pts {
+        if !peer.iter().any(|b| b.contains(fam, a)) {
+            return Some(format!(
+                "the rectangle holds {}, outside the peer's addresses",
+                show_addr(fam, a)
+            ));
+        }
+        for &port in &port_pts {
+            let port = u16::try_from(port).unwrap_or(u16::MAX);
+            if port < ports.0 || port > ports.1 {
+                return Some(format!(
+                    "the rectangle holds port {port}, outside the flow's ports"
+                ));
+            }
+            let pkt = Packet {
+                fam,
+                addr: a,
+                proto: case.proto,
+                port,
+            };
+            let d = nacl_decide(&entries, hop.egress, &pkt);
+            if d != NaclDecision::Deny(entry) {
+                return Some(format!(
+                    "{}:{port} is in the reported rectangle but the model decides {d:?}, not {}",
+                    show_addr(fam, a),
+                    show_entry(entry)
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// A readable dump of a case, for failure messages.
+pub fn describe(case: &Case) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "flow {:?} proto {} ports {:?} from {:?} to {:?}",
+        case.fam, case.proto, case.ports, case.src, case.dst
+    );
+    for sn in &case.subnets {
+        let v6 = case
+            .subnet_v6
+            .get(sn.subnet_id.as_str())
+            .map(super::gen::fmt_block)
+            .unwrap_or_default();
+        let _ = writeln!(s, "  subnet {} {} {v6}", sn.subnet_id, sn.cidr_block);
+    }
+    for r in &case.sg_rules {
+        let peer = r
+            .cidr_ipv4
+            .as_deref()
+            .or(r.cidr_ipv6.as_deref())
+            .or(r.prefix_list_id.as_deref())
+            .or(r
+                .referenced_group_info
+                .as_ref()
+                .map(|g| g.group_id.as_str()))
+            .unwrap_or("?");
+        let _ = writeln!(
+            s,
+            "  sg rule {} {} {} {} {:?}-{:?} {}",
+            r.security_group_rule_id,
+            r.group_id,
+            if r.is_egress { "egress" } else { "ingress" },
+            r.ip_protocol,
+            r.from_port,
+            r.to_port,
+            peer
+        );
+    }
+    for a in &case.acls {
+        let subs: Vec<&str> = a
+            .associations
+            .iter()
+            .map(|x| x.subnet_id.as_str())
+            .collect();
+        let _ = writeln!(s, "  nacl {} on {:?}", a.network_acl_id, subs);
+        let mut es: Vec<_> = a.entries.iter().collect();
+        es.sort_by_key(|e| (e.egress, e.rule_number));
+        for e in es {
+            let _ = writeln!(
+                s,
+                "    {} {} {} proto {} ports {:?} {}",
+                if e.egress { "out" } else { "in " },
+                e.rule_number,
+                e.rule_action,
+                e.protocol,
+                e.port_range.as_ref().map(|r| (r.from, r.to)),
+                e.cidr_block
+                    .as_deref()
+                    .or(e.ipv6_cidr_block.as_deref())
+                    .unwrap_or("?")
+            );
+        }
+    }
+    for t in &case.route_tables {
+        let _ = writeln!(s, "  route table {}", t.route_table_id);
+        for r in &t.routes {
+            let _ = writeln!(
+                s,
+                "    {} -> {} ({})",
+                r.destination(),
+                r.target(),
+                r.state.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    for (id, es) in &case.prefix_lists {
+        let v: Vec<String> = es.iter().map(super::gen::fmt_block).collect();
+        let _ = writeln!(s, "  prefix list {id}: {}", v.join(", "));
+    }
+    s
+}
