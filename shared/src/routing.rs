@@ -14,8 +14,8 @@
 
 use std::net::IpAddr;
 
-use crate::cidr::Cidr;
 pub use crate::cidr::Family;
+use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr};
 use crate::index::Index;
 use crate::lifecycle::{self, Life, RouteState};
 use crate::model::{Route, RouteTable};
@@ -131,49 +131,14 @@ fn same(a: Option<&Route>, b: Option<&Route>) -> bool {
 
 /// Address ranges that are never internet destinations: private, shared, link-local, loopback,
 /// "this network", multicast and reserved (IPv4); unique-local, link-local and multicast (IPv6).
-const NON_PUBLIC_V4: &[&str] = &[
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "224.0.0.0/3",
-];
-const NON_PUBLIC_V6: &[&str] = &["::/8", "fc00::/7", "fe80::/10", "ff00::/8"];
-
 /// The public address space of a family seen from a VPC: everything outside the VPC's own blocks
-/// and outside [`NON_PUBLIC_V4`] / [`NON_PUBLIC_V6`], as sorted disjoint ranges.
+/// and outside the special-purpose blocks ([`public_ranges`]), as sorted disjoint ranges.
 pub fn public_space(family: Family, vpc_cidrs: &[Cidr]) -> Vec<(u128, u128)> {
-    let fixed = match family {
-        Family::V4 => NON_PUBLIC_V4,
-        Family::V6 => NON_PUBLIC_V6,
-    };
-    let mut excluded: Vec<(u128, u128)> = fixed
-        .iter()
-        .filter_map(|c| Cidr::parse(c))
-        .chain(vpc_cidrs.iter().copied())
-        .map(|c| range_of(&c))
-        .filter(|(f, _, _)| *f == family)
-        .map(|(_, lo, hi)| (lo, hi))
-        .collect();
-    excluded.sort_unstable();
-    let mut out = Vec::new();
-    let mut next: Option<u128> = Some(0);
-    for (lo, hi) in excluded {
-        let Some(n) = next else { break };
-        if lo > n {
-            out.push((n, lo - 1));
-        }
-        if hi >= n {
-            next = hi.checked_add(1).filter(|x| *x <= family.max());
-        }
-    }
-    if let Some(n) = next {
-        out.push((n, family.max()));
-    }
-    out
+    let vpc: Vec<AddrRange> = vpc_cidrs.iter().map(Cidr::range).collect();
+    subtract_ranges(&public_ranges(family), &vpc)
+        .into_iter()
+        .map(|r| (r.lo, r.hi))
+        .collect()
 }
 
 /// What a route does with traffic to a public address.

@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{format_v4_range, Cidr};
+use crate::cidr::{
+    format_ranges, merge_ranges, public_ranges, subtract_ranges, AddrRange, Cidr, Family,
+};
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
 use crate::reachability::{nacl_check, AclRules};
-use crate::routing::{public_space, Family};
 use crate::services::s3_service;
 use crate::snapshot::Input;
 
@@ -47,10 +48,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
             continue;
         };
-        let public: Vec<(u32, u32)> = public_space(Family::V4, ctx.ix.cidrs_of_vpc(&ws.vpc_id))
-            .into_iter()
-            .filter_map(|(lo, hi)| Some((u32::try_from(lo).ok()?, u32::try_from(hi).ok()?)))
+        let vpc: Vec<AddrRange> = ctx
+            .ix
+            .cidrs_of_vpc(&ws.vpc_id)
+            .iter()
+            .map(Cidr::range)
             .collect();
+        let public = subtract_ranges(&public_ranges(Family::V4), &vpc);
         let mut seen = BTreeSet::new();
         for s in &subnets {
             let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
@@ -75,8 +79,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     S3Hop::Open => {}
                     S3Hop::Closed(head) => blocked.push(format!("{head} blocks {what} {s3}")),
                     S3Hop::Partly(allowed) => unknown.push(format!(
-                        "{what} {s3} is allowed only to {} of the public address space",
-                        allowed.join(", ")
+                        "{what} {s3} is allowed only to {allowed} of the public address space"
                     )),
                     S3Hop::Unreadable(why) => unknown.push(why),
                 }
@@ -124,101 +127,72 @@ enum S3Hop {
     /// No public address passes; the entry that decides (for the message).
     Closed(String),
     /// Some public addresses pass: these ranges.
-    Partly(Vec<String>),
+    Partly(String),
     /// An entry whose CIDR does not parse could decide: the sentence that says so.
     Unreadable(String),
 }
 
-fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[(u32, u32)]) -> S3Hop {
+fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[AddrRange]) -> S3Hop {
     let mut allowed = Vec::new();
     let mut first_block = None;
-    for &(lo, hi) in public {
-        split(acl, egress, ports, lo, hi, &mut allowed, &mut first_block);
+    for r in public {
+        split(acl, egress, ports, *r, &mut allowed, &mut first_block);
     }
     match (allowed.is_empty(), first_block) {
         (_, None) => S3Hop::Open,
         (_, Some(Err(why))) => S3Hop::Unreadable(why),
         (true, Some(Ok(head))) => S3Hop::Closed(head),
-        (false, Some(Ok(_))) => S3Hop::Partly(merge(allowed)),
+        (false, Some(Ok(_))) => S3Hop::Partly(format_ranges(&merge_ranges(allowed))),
     }
 }
 
-/// Splits `lo..=hi` into the parts the NACL lets through entirely (`allowed`) and records the
+/// Splits `range` into the parts the NACL lets through entirely (`allowed`) and records the
 /// first deciding entry of a blocked part. A part that one entry decides whole ends the split, so
 /// the work is bounded by the number of entry boundaries, not by the address count.
 fn split(
     acl: &AclRules<'_>,
     egress: bool,
     ports: Ports,
-    lo: u32,
-    hi: u32,
-    allowed: &mut Vec<(u32, u32)>,
+    range: AddrRange,
+    allowed: &mut Vec<AddrRange>,
     first_block: &mut Option<Result<String, String>>,
 ) {
     // Aligned CIDR blocks, so that each query is one CIDR.
-    for c in cidrs_of(lo, hi) {
-        let Some((clo, chi)) = c.v4_range() else {
+    for c in range.to_cidrs() {
+        let r = c.range();
+        let Some(b) = nacl_check(acl, egress, c, Proto::Tcp, ports) else {
+            allowed.push(r);
             continue;
         };
-        match nacl_check(acl, egress, c, Proto::Tcp, ports) {
-            None => allowed.push((clo, chi)),
-            Some(b) => {
-                if first_block.is_none() {
-                    *first_block = Some(Ok(b.head(acl)));
-                }
-                if !b.is_certain() {
-                    // An unreadable entry decides here: the hop cannot be told.
-                    *first_block = Some(Err(b.sentence(acl, "traffic to S3")));
-                    return;
-                }
-                let whole = b.addrs.lo <= u128::from(clo)
-                    && b.addrs.hi >= u128::from(chi)
-                    && b.ports == ports;
-                if !whole && clo < chi {
-                    let mid = clo + (chi - clo) / 2;
-                    split(acl, egress, ports, clo, mid, allowed, first_block);
-                    split(acl, egress, ports, mid + 1, chi, allowed, first_block);
-                }
-            }
+        if !b.is_certain() {
+            // An unreadable entry decides here: the hop cannot be told.
+            *first_block = Some(Err(b.sentence(acl, "traffic to S3")));
+            return;
+        }
+        if first_block.is_none() {
+            *first_block = Some(Ok(b.head(acl)));
+        }
+        let whole = b.addrs.lo <= r.lo && b.addrs.hi >= r.hi && b.ports == ports;
+        if !whole && r.lo < r.hi {
+            let mid = r.lo + (r.hi - r.lo) / 2;
+            split(
+                acl,
+                egress,
+                ports,
+                AddrRange { hi: mid, ..r },
+                allowed,
+                first_block,
+            );
+            split(
+                acl,
+                egress,
+                ports,
+                AddrRange { lo: mid + 1, ..r },
+                allowed,
+                first_block,
+            );
         }
     }
-}
-
-/// The smallest list of CIDR blocks covering exactly `lo..=hi`.
-fn cidrs_of(lo: u32, hi: u32) -> Vec<Cidr> {
-    let mut out = Vec::new();
-    let mut at = u64::from(lo);
-    let end = u64::from(hi);
-    while at <= end {
-        let mut size: u64 = if at == 0 {
-            1 << 32
-        } else {
-            1 << at.trailing_zeros()
-        };
-        while at + size - 1 > end {
-            size >>= 1;
-        }
-        let len = 32 - size.trailing_zeros() as u8;
-        if let Some(c) = Cidr::parse(&format!("{}/{len}", std::net::Ipv4Addr::from(at as u32))) {
-            out.push(c);
-        }
-        at += size;
-    }
-    out
-}
-
-fn merge(mut v: Vec<(u32, u32)>) -> Vec<String> {
-    v.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for (lo, hi) in v {
-        match out.last_mut() {
-            Some(last) if u64::from(last.1) + 1 >= u64::from(lo) => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
-        }
-    }
-    out.into_iter()
-        .map(|(lo, hi)| format_v4_range(lo, hi))
-        .collect()
 }
 
 #[cfg(test)]
@@ -317,19 +291,5 @@ mod tests {
     #[test]
     fn does_not_apply_outside_isolation() {
         assert!(run("PL-NACL-003", &Estate::backend()).is_empty());
-    }
-
-    #[test]
-    fn cidrs_of_covers_exactly() {
-        let v: Vec<String> = super::cidrs_of(0, u32::MAX)
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        assert_eq!(v, ["0.0.0.0/0"]);
-        let v: Vec<String> = super::cidrs_of(1, 6)
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        assert_eq!(v, ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/31", "0.0.0.6/32"]);
     }
 }
