@@ -155,6 +155,11 @@ fn govcloud_does_not_need_6666() {
         "{}",
         messages(&f)
     );
+    assert!(
+        f.iter().all(|x| x.message.contains("2443 instead of 6666")),
+        "{}",
+        messages(&f)
+    );
     let f = run("PL-EPSG-001", &e);
     assert_all(&f, Status::Pass);
     // But 2443 is required egress there, with or without the profile.

@@ -67,7 +67,7 @@ pub(super) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
                     format!(
                         "{rule} has nothing to check for workspace `{}`: {}.",
                         ws.name,
-                        why_not(ws, rule)
+                        why_not(ctx, ws, rule)
                     ),
                 )
                 .ws(ws),
@@ -230,8 +230,12 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
-fn why_not(ws: &Workspace, rule: &str) -> &'static str {
+fn why_not(ctx: &Context<'_>, ws: &Workspace, rule: &str) -> &'static str {
+    let govcloud = ctx.partition() == Some(super::ports::Partition::AwsUsGov);
     match rule {
+        "PL-SG-006" if govcloud => {
+            "GovCloud workspaces use 2443 instead of 6666 for secure cluster connectivity (see PL-SG-007)"
+        }
         "PL-SG-006" => {
             "port 6666 is only needed towards an SCC relay endpoint, and the VPC has none"
         }
