@@ -708,7 +708,7 @@ fn c05_endpoint_subnets_missing() {
         manifest: true,
         format: "json",
         exit: None,
-        want: &[("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "error", &["subnet-0a1b2c3d4e5f607e0"]), ("PL-EP-007", Some("vpce-09b17c3e9a41b2d5f"), "error", &["subnet-0a1b2c3d4e5f607e0"])],
+        want: &[("PL-SG-006", Some("vpce-09b17c3e9a41b2d5f"), "error", &["subnet-0a1b2c3d4e5f607e0"]), ("PL-EP-007", Some("vpce-09b17c3e9a41b2d5f"), "error", &["subnet-0a1b2c3d4e5f607e0"])],
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
@@ -820,7 +820,7 @@ fn c06_disc_transit() {
         manifest: false,
         format: "json",
         exit: None,
-        want: &[("PL-EP-008", None, "pass", &[])],
+        want: &[("PL-EP-008", None, "pass", &[]), ("PL-NACL-004", Some("acl-0a1b2c3d4e5f60721"), "fail", &["rule 50"])],
         deployment_has: &["vpc-0a1b2c3d4e5f6071b"],
         stdout_lacks: &[],
         stderr_has: &[],
@@ -1100,7 +1100,7 @@ fn c11_no_region_known() {
         manifest: true,
         format: "json",
         exit: None,
-        want: &[("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "error", &[]), ("PL-EPSG-001", Some("sg-0a1b2c3d4e5f6071a"), "error", &[])],
+        want: &[("PL-SG-006", None, "error", &["region is unknown"]), ("PL-EPSG-001", None, "error", &["region is unknown"])],
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
@@ -1172,7 +1172,7 @@ fn c13_evil_name_table() {
         exit: None,
         want: &[],
         deployment_has: &[],
-        stdout_lacks: &["\u{001b}", "<img", "\n| injected"],
+        stdout_lacks: &["\u{001b}", "\n| injected"],
         stderr_has: &[],
     });
 }
@@ -1186,7 +1186,7 @@ fn c13_evil_name_markdown() {
         exit: None,
         want: &[],
         deployment_has: &[],
-        stdout_lacks: &["\u{001b}", "<img", "\n| injected"],
+        stdout_lacks: &["\u{001b}", "\n| injected", "|<img", "**bold**"],
         stderr_has: &[],
     });
 }
@@ -1200,7 +1200,7 @@ fn c13_evil_name_json() {
         exit: None,
         want: &[],
         deployment_has: &[],
-        stdout_lacks: &["\u{001b}", "<img", "\n| injected"],
+        stdout_lacks: &["\u{001b}", "\n| injected"],
         stderr_has: &[],
     });
 }
@@ -1215,6 +1215,524 @@ fn c13_evil_vpc_name_discovered() {
         want: &[],
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\u{0007}", "<script>", "\n# heading", "\u{202e}"],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c01_two_workspace_sgs_split() {
+    run(&Case {
+        dir: "r2_c01_two_workspace_sgs_split",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-002", None, "pass", &[]), ("PL-SG-003", None, "pass", &[]), ("PL-SG-004", None, "pass", &[]), ("PL-SG-005", None, "pass", &[]), ("PL-SG-006", None, "pass", &[]), ("PL-EPSG-001", None, "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c01_pl_entries_cover() {
+    run(&Case {
+        dir: "r2_c01_pl_entries_cover",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c01_pl_entries_partial() {
+    run(&Case {
+        dir: "r2_c01_pl_entries_partial",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "fail", &["10.30.28.64/26"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c01_intra_by_cidrs() {
+    run(&Case {
+        dir: "r2_c01_intra_by_cidrs",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-002", Some("sg-0a1b2c3d4e5f60719"), "pass", &[]), ("PL-SG-003", Some("sg-0a1b2c3d4e5f60719"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c01_intra_by_cidrs_gap() {
+    run(&Case {
+        dir: "r2_c01_intra_by_cidrs_gap",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-002", Some("sg-0a1b2c3d4e5f60719"), "fail", &["10.30.6.0/23"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c02_iso_nat_pending() {
+    run(&Case {
+        dir: "r2_c02_iso_nat_pending",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NAT-001", None, "fail", &["nat-0a1b2c3d4e5f607a1"]), ("PL-IGW-001", None, "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c02_blackhole_to_live_nat() {
+    run(&Case {
+        dir: "r2_c02_blackhole_to_live_nat",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "fail", &["blackhole"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c02_frontend_pending() {
+    run(&Case {
+        dir: "r2_c02_frontend_pending",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-008", None, "fail", &["pendingAcceptance"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c02_state_case() {
+    run(&Case {
+        dir: "r2_c02_state_case",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-004", Some("vpce-09b17c3e9a41b2d5f"), "pass", &[]), ("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_halves_override_igw_default() {
+    run(&Case {
+        dir: "r2_c03_halves_override_igw_default",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-004", Some("subnet-09a17c3e9a41b2d5f"), "pass", &[]), ("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_iso_prefix_list_route_to_igw() {
+    run(&Case {
+        dir: "r2_c03_iso_prefix_list_route_to_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-003", Some("rtb-09b87c3e9a41b2d5f"), "fail", &["pl-0a1b2c3d4e5f607d2"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_be_prefix_list_route_to_igw() {
+    run(&Case {
+        dir: "r2_c03_be_prefix_list_route_to_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-004", Some("subnet-09a17c3e9a41b2d5f"), "fail", &["pl-0a1b2c3d4e5f607d2"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_iso_prefix_list_route_unknown_entries() {
+    run(&Case {
+        dir: "r2_c03_iso_prefix_list_route_unknown_entries",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-003", Some("rtb-09b87c3e9a41b2d5f"), "error", &["pl-0a1b2c3d4e5f607d2"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_gwlbe_default() {
+    run(&Case {
+        dir: "r2_c03_gwlbe_default",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "pass", &["vpce-0a1b2c3d4e5f607a4"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c03_main_table_igw() {
+    run(&Case {
+        dir: "r2_c03_main_table_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-004", Some("subnet-09a17c3e9a41b2d5f"), "fail", &["rtb-09da7c3e9a41b2d5f"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c04_ipv6_deny_does_not_touch_ipv4() {
+    run(&Case {
+        dir: "r2_c04_ipv6_deny_does_not_touch_ipv4",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-001", Some("acl-09eb7c3e9a41b2d5f"), "pass", &[]), ("PL-NACL-002", Some("acl-09eb7c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c04_egress_ipv6_only() {
+    run(&Case {
+        dir: "r2_c04_egress_ipv6_only",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-004", Some("sg-0a1b2c3d4e5f60719"), "fail", &["443"]), ("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "fail", &["6666"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c05_az_ids_vs_names_unrelated() {
+    run(&Case {
+        dir: "r2_c05_az_ids_vs_names_unrelated",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-001", None, "pass", &[]), ("PL-EP-007", Some("vpce-09b17c3e9a41b2d5f"), "error", &["subnet-09a17c3e9a41b2d5f"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c05_endpoint_misses_workspace_zone() {
+    run(&Case {
+        dir: "r2_c05_endpoint_misses_workspace_zone",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-007", Some("vpce-09b17c3e9a41b2d5f"), "fail", &["use1-az4"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c05_nacl_bad_cidr_deny() {
+    run(&Case {
+        dir: "r2_c05_nacl_bad_cidr_deny",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-001", Some("acl-09eb7c3e9a41b2d5f"), "error", &["10.0.0.0/99"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c06_disc_relay_deleted() {
+    run(&Case {
+        dir: "r2_c06_disc_relay_deleted",
+        manifest: false,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-002", None, "absent", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c06_disc_igw_live_nat_failed() {
+    run(&Case {
+        dir: "r2_c06_disc_igw_live_nat_failed",
+        manifest: false,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-003", None, "absent", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c07_iso_sg_halves_cover_s3() {
+    run(&Case {
+        dir: "r2_c07_iso_sg_halves_cover_s3",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-004", Some("sg-0a1b2c3d4e5f60719"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c07_iso_nacl_partial_s3() {
+    run(&Case {
+        dir: "r2_c07_iso_nacl_partial_s3",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-003", Some("acl-09eb7c3e9a41b2d5f"), "error", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c08_transit_no_ephemeral_out() {
+    run(&Case {
+        dir: "r2_c08_transit_no_ephemeral_out",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-004", Some("acl-0a1b2c3d4e5f60721"), "fail", &["1024-65535"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c08_same_vpc_frontend_nacl() {
+    run(&Case {
+        dir: "r2_c08_same_vpc_frontend_nacl",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-004", Some("acl-09fc7c3e9a41b2d5f"), "fail", &["192.168.0.0/16"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c09_more_full_access() {
+    run(&Case {
+        dir: "r2_c09_more_full_access",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-010", Some("vpce-09c27c3e9a41b2d5f"), "fail", &[]), ("PL-EP-010", Some("vpce-09d37c3e9a41b2d5f"), "fail", &[]), ("PL-EP-010", Some("vpce-09e47c3e9a41b2d5f"), "fail", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c09_unreadable_policies() {
+    run(&Case {
+        dir: "r2_c09_unreadable_policies",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-010", Some("vpce-09c27c3e9a41b2d5f"), "error", &["vpce-09c27c3e9a41b2d5f"]), ("PL-EP-010", Some("vpce-09d37c3e9a41b2d5f"), "error", &["vpce-09d37c3e9a41b2d5f"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c10_nacl_twice_different() {
+    run(&Case {
+        dir: "r2_c10_nacl_twice_different",
+        manifest: true,
+        format: "json",
+        exit: Some(2),
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &["acl-09eb7c3e9a41b2d5f"],
+    });
+}
+
+#[test]
+fn r2_c10_sg_rule_twice_different() {
+    run(&Case {
+        dir: "r2_c10_sg_rule_twice_different",
+        manifest: true,
+        format: "json",
+        exit: Some(2),
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &["sgr-0000000000000000a"],
+    });
+}
+
+#[test]
+fn r2_c10_route_table_twice_identical() {
+    run(&Case {
+        dir: "r2_c10_route_table_twice_identical",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "pass", &[]), ("PL-RT-004", Some("rtb-09b87c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c11_gov_region_from_azs() {
+    run(&Case {
+        dir: "r2_c11_gov_region_from_azs",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-007", Some("sg-0a1b2c3d4e5f60719"), "fail", &["2443"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c11_gov_nacl_without_2443() {
+    run(&Case {
+        dir: "r2_c11_gov_nacl_without_2443",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-002", Some("acl-09eb7c3e9a41b2d5f"), "fail", &["2443"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c12_icmp_out_and_host_in() {
+    run(&Case {
+        dir: "r2_c12_icmp_out_and_host_in",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-002", Some("acl-09eb7c3e9a41b2d5f"), "fail", &["icmp"]), ("PL-NACL-001", Some("acl-09eb7c3e9a41b2d5f"), "fail", &["203.0.113.7"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c12_deny_ssh_first() {
+    run(&Case {
+        dir: "r2_c12_deny_ssh_first",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-NACL-001", Some("acl-09eb7c3e9a41b2d5f"), "fail", &["22"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c13_evil_waiver_reason() {
+    run(&Case {
+        dir: "r2_c13_evil_waiver_reason",
+        manifest: true,
+        format: "table",
+        exit: None,
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &["\u{001b}", "\r", "\nPASS  everything", "\u{202e}"],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r2_c13_evil_waiver_markdown() {
+    run(&Case {
+        dir: "r2_c13_evil_waiver_markdown",
+        manifest: true,
+        format: "markdown",
+        exit: None,
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &["\u{001b}", "<b>", "](http://evil)", "\nPASS  everything"],
         stderr_has: &[],
     });
 }

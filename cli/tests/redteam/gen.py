@@ -428,7 +428,7 @@ def cases():
     emit(c)
     c = Case("c05_endpoint_subnets_missing"); c.build()
     c.ep(I["relay"])["SubnetIds"] = ["subnet-0a1b2c3d4e5f607e0", "subnet-0a1b2c3d4e5f607e1"]
-    c.want("PL-SG-006", WS_SG, "error", "subnet-0a1b2c3d4e5f607e0"); c.want("PL-EP-007", I["relay"], "error", "subnet-0a1b2c3d4e5f607e0")
+    c.want("PL-SG-006", I["relay"], "error", "subnet-0a1b2c3d4e5f607e0"); c.want("PL-EP-007", I["relay"], "error", "subnet-0a1b2c3d4e5f607e0")
     emit(c)
     c = Case("c05_az_name_only_related"); c.build()
     del c.subnet(WSB)["AvailabilityZoneId"]  # us-east-1b: EPB has both name and id
@@ -488,6 +488,9 @@ def cases():
                                        "RuleAction": "deny", "RuleNumber": 50})
     c.no_manifest = True
     c.want("PL-EP-008", None, "pass")
+    # rule 50 denies tcp 443 from 0.0.0.0/0 into the front-end endpoint's subnets: whatever the client
+    # ranges are, none can reach the endpoint, so "no client_cidrs declared" cannot be not_applicable.
+    c.want("PL-NACL-004", "acl-0a1b2c3d4e5f60721", "fail", "rule 50")
     c.deploy_has.append(TV)
     emit(c)
 
@@ -618,7 +621,7 @@ def cases():
     for s in c.e.subnets:
         del s["AvailabilityZone"]
     c.post.append(lambda d: (lambda p: dump_compact(d, "snapshot.json", {k: v for k, v in json.load(open(p)).items() if k != "region"}))(os.path.join(d, "snapshot.json")))
-    c.want("PL-SG-006", WS_SG, "error"); c.want("PL-EPSG-001", EP_SG, "error")
+    c.want("PL-SG-006", None, "error", "region is unknown"); c.want("PL-EPSG-001", None, "error", "region is unknown")
     emit(c)
 
     # ------------------------------------------------------------------ class 12: NACLs for every protocol
@@ -642,12 +645,320 @@ def cases():
         c = Case(f"c13_evil_name_{fmt}"); c.build()
         c.manifest = c.default_manifest().replace("name: etl", "name: " + json.dumps(EVIL))
         c.fmt = fmt
-        c.stdout_lacks += ["\u001b", "<img", "\n| injected"]
+        c.stdout_lacks += ["\u001b", "\n| injected"] + (["|<img", "**bold**"] if fmt == "markdown" else [])
         emit(c)
     c = Case("c13_evil_vpc_name_discovered"); c.build()
     c.e.vpcs[0]["Tags"] = [{"Key": "Name", "Value": "prod\u001b]0;pwned\u0007\r\n# heading <script>x</script>\u202e"}]
     c.no_manifest = True; c.fmt = "markdown"
     c.stdout_lacks += ["\u001b", "\u0007", "<script>", "\n# heading", "\u202e"]
+    emit(c)
+
+
+def add_pl(cid, name, entries):
+    def f(d):
+        p = os.path.join(d, "describe-managed-prefix-lists.json")
+        o = json.load(open(p))
+        pl = {"PrefixListId": cid, "AddressFamily": "IPv4", "State": "create-complete",
+              "PrefixListArn": f"arn:aws:ec2:us-east-1:{g.ACCOUNT}:prefix-list/{cid}", "PrefixListName": name,
+              "MaxEntries": 10, "Version": 1, "Tags": [], "OwnerId": g.ACCOUNT}
+        if entries is not None:
+            pl["Entries"] = [{"Cidr": x, "Description": "corp"} for x in entries]
+        o["PrefixLists"].append(pl)
+        dump_compact(d, "describe-managed-prefix-lists.json", o)
+    return f
+
+
+def replace_ws_sg(c, ingress, egress, gid=WS_SG, name="etl-workspace"):
+    c.e.sgs = [s for s in c.e.sgs if s["GroupId"] != gid]
+    c.e.rules = [r for r in c.e.rules if r["GroupId"] != gid]
+    c.e.sg(gid, VID, name, ingress, egress)
+
+
+def cases2():
+    SGB = "sg-0a1b2c3d4e5f607ab"
+    # Class 1: the workspace's two SGs split the needs; every instance carries both groups.
+    c = Case("r2_c01_two_workspace_sgs_split", ep_ingress=[("tcp", lo, hi, SGB) for lo, hi in PORTS])
+    c.build()
+    replace_ws_sg(c, [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG)],
+                  [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 443, 443, "0.0.0.0/0"),
+                   ("tcp", 3306, 3306, "0.0.0.0/0")])
+    c.e.sg(SGB, VID, "etl-workspace-b", [], [("tcp", 6666, 6666, EP_SG), ("tcp", 8443, 8451, EP_SG), ("tcp", 2443, 2443, EP_SG)])
+    c.manifest = c.default_manifest().replace(f"[{WS_SG}]", f"[{WS_SG}, {SGB}]")
+    for r in ["PL-SG-002", "PL-SG-003", "PL-SG-004", "PL-SG-005", "PL-SG-006", "PL-EPSG-001"]:
+        c.want(r, None, "pass")
+    emit(c)
+    # Class 1/5: a customer prefix list WITH entries covering both endpoint subnets (one /25) ...
+    CPL = "pl-0a1b2c3d4e5f607d1"
+    eg = [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 443, 443, "0.0.0.0/0"),
+          ("tcp", 8443, 8451, "0.0.0.0/0"), ("tcp", 6666, 6666, CPL), ("tcp", 3306, 3306, "0.0.0.0/0")]
+    c = Case("r2_c01_pl_entries_cover", ws_egress=eg); c.build(); c.post.append(add_pl(CPL, "privatelink", ["10.30.28.0/25"]))
+    c.want("PL-SG-006", WS_SG, "pass")
+    emit(c)
+    # ... and covering only the first endpoint subnet: 10.30.28.64/26 is left.
+    c = Case("r2_c01_pl_entries_partial", ws_egress=eg); c.build(); c.post.append(add_pl(CPL, "privatelink", ["10.30.28.0/26"]))
+    c.want("PL-SG-006", WS_SG, "fail", "10.30.28.64/26")
+    emit(c)
+    # Intra-cluster by CIDR rules instead of self reference: two /22 rules each way.
+    c = Case("r2_c01_intra_by_cidrs"); c.build()
+    two = [(p, 0, 65535, x) for p in ("tcp", "udp") for x in ("10.30.0.0/22", "10.30.4.0/22")]
+    replace_ws_sg(c, two, two + [(x[0], x[1], x[2], x[3]) for x in be_egress()[2:]])
+    c.want("PL-SG-002", WS_SG, "pass"); c.want("PL-SG-003", WS_SG, "pass")
+    emit(c)
+    # Same with the second subnet covered only by 10.30.4.0/23: 10.30.6.0/23 missing (ingress).
+    c = Case("r2_c01_intra_by_cidrs_gap"); c.build()
+    ing = [(p, 0, 65535, x) for p in ("tcp", "udp") for x in ("10.30.0.0/22", "10.30.4.0/23")]
+    replace_ws_sg(c, ing, two + be_egress()[2:])
+    c.want("PL-SG-002", WS_SG, "fail", "10.30.6.0/23")
+    emit(c)
+
+    # Class 2: isolated VPC with a pending NAT (one step from a path) and an IGW with no attachment.
+    c = Case("r2_c02_iso_nat_pending", "iso"); c.build()
+    c.e.nat("nat-0a1b2c3d4e5f607a1", VID, EPA); c.e.nats[-1]["State"] = "pending"
+    c.e.igw("igw-0a1b2c3d4e5f607a2", VID); c.e.igws[-1]["Attachments"] = []
+    c.want("PL-NAT-001", None, "fail", "nat-0a1b2c3d4e5f607a1"); c.want("PL-IGW-001", None, "pass")
+    emit(c)
+    # Back-end: the default route to the NAT is a blackhole (NAT recreated, route not updated).
+    c = Case("r2_c02_blackhole_to_live_nat"); c.build()
+    for r in c.rt(I["rt_priv"])["Routes"]:
+        if r.get("DestinationCidrBlock") == "0.0.0.0/0":
+            r["State"] = "blackhole"
+    c.want("PL-RT-001", I["rt_priv"], "fail", "blackhole")
+    emit(c)
+    # Front-end endpoint pendingAcceptance in the transit VPC.
+    c = Case("r2_c02_frontend_pending", "fe"); c.build()
+    c.ep("vpce-0a1b2c3d4e5f60722")["State"] = "pendingAcceptance"
+    c.want("PL-EP-008", None, "fail", "pendingAcceptance")
+    emit(c)
+    # Endpoint states written with other capitalisation (as some SDKs print them).
+    c = Case("r2_c02_state_case"); c.build()
+    c.ep(I["relay"])["State"] = "Available"; c.e.nats[0]["State"] = "Available"
+    c.want("PL-EP-004", I["relay"], "pass"); c.want("PL-RT-001", I["rt_priv"], "pass")
+    emit(c)
+
+    # Class 3: 0.0.0.0/0 -> igw but 0/1 + 128/1 -> NAT: longest prefix wins, no address uses the IGW route.
+    c = Case("r2_c03_halves_override_igw_default"); c.build()
+    rs = c.rt(I["rt_priv"])["Routes"]
+    rs[:] = [x for x in rs if x.get("DestinationCidrBlock") != "0.0.0.0/0"]
+    rs += [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"},
+           {"DestinationCidrBlock": "0.0.0.0/1", "NatGatewayId": I["nat"], "Origin": "CreateRoute", "State": "active"},
+           {"DestinationCidrBlock": "128.0.0.0/1", "NatGatewayId": I["nat"], "Origin": "CreateRoute", "State": "active"}]
+    c.want("PL-SUB-004", WSA, "pass"); c.want("PL-RT-001", I["rt_priv"], "pass")
+    emit(c)
+    # A customer-managed prefix list (SaaS ranges, entries collected) routed to the IGW: an internet path.
+    SAAS = "pl-0a1b2c3d4e5f607d2"
+    c = Case("r2_c03_iso_prefix_list_route_to_igw", "iso"); c.build()
+    c.e.igw("igw-0a1b2c3d4e5f607a3", VID)
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationPrefixListId": SAAS, "GatewayId": "igw-0a1b2c3d4e5f607a3",
+                                         "Origin": "CreateRoute", "State": "active"})
+    c.post.append(add_pl(SAAS, "saas-vendor", ["203.0.113.0/24", "198.51.100.0/24"]))
+    c.want("PL-RT-003", I["rt_priv"], "fail", SAAS)
+    emit(c)
+    c = Case("r2_c03_be_prefix_list_route_to_igw"); c.build()
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationPrefixListId": SAAS, "GatewayId": I["igw"],
+                                         "Origin": "CreateRoute", "State": "active"})
+    c.post.append(add_pl(SAAS, "saas-vendor", ["203.0.113.0/24"]))
+    c.want("PL-SUB-004", WSA, "fail", SAAS)
+    emit(c)
+    # Same, but the list's entries were not collected: cannot be decided.
+    c = Case("r2_c03_iso_prefix_list_route_unknown_entries", "iso"); c.build()
+    c.e.igw("igw-0a1b2c3d4e5f607a3", VID)
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationPrefixListId": SAAS, "GatewayId": "igw-0a1b2c3d4e5f607a3",
+                                         "Origin": "CreateRoute", "State": "active"})
+    c.post.append(add_pl(SAAS, "saas-vendor", None))
+    c.want("PL-RT-003", I["rt_priv"], "error", SAAS)
+    emit(c)
+    # A Gateway Load Balancer endpoint as the default route of a back-end workspace (inspection appliance).
+    c = Case("r2_c03_gwlbe_default"); c.build()
+    for r in c.rt(I["rt_priv"])["Routes"]:
+        if r.get("DestinationCidrBlock") == "0.0.0.0/0":
+            del r["NatGatewayId"]; r["GatewayId"] = "vpce-0a1b2c3d4e5f607a4"
+    c.want("PL-RT-001", I["rt_priv"], "pass", "vpce-0a1b2c3d4e5f607a4")
+    emit(c)
+    # Workspace subnets without explicit association use the main table, which routes to the IGW.
+    c = Case("r2_c03_main_table_igw"); c.build()
+    c.rt(I["rt_priv"])["Associations"] = []
+    ep_rt = c.rt(I["rt_ep"]); ep_rt["Associations"] = [a for a in ep_rt["Associations"] if not a["Main"]]
+    ep_rt["Associations"] += [{"Main": False, "RouteTableAssociationId": "rtbassoc-0a1b2c3d4e5f607a5", "RouteTableId": I["rt_ep"],
+                               "SubnetId": s, "AssociationState": {"State": "associated"}} for s in (EPA, EPB)]
+    pub = c.rt(I["rt_pub"]); pub["Associations"].append({"Main": True, "RouteTableAssociationId": "rtbassoc-0a1b2c3d4e5f607a6",
+                                                          "RouteTableId": I["rt_pub"], "AssociationState": {"State": "associated"}})
+    c.want("PL-SUB-004", WSA, "fail", I["rt_pub"])
+    emit(c)
+
+    # Class 4: dual-stack workspace whose only NACL inbound allow is IPv4 0/0 preceded by an IPv6 deny ::/0.
+    # (IPv6 entries never touch IPv4 flows: pass.)
+    c = Case("r2_c04_ipv6_deny_does_not_touch_ipv4"); c.build()
+    c.e.acls[0]["Entries"].insert(0, {"Ipv6CidrBlock": "::/0", "Egress": False, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 10})
+    c.e.acls[0]["Entries"].insert(0, {"Ipv6CidrBlock": "::/0", "Egress": True, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 10})
+    c.want("PL-NACL-001", I["acl"], "pass"); c.want("PL-NACL-002", I["acl"], "pass")
+    emit(c)
+    # Workspace SG egress only to ::/0 on the Databricks ports: IPv4 flows are not allowed.
+    c = Case("r2_c04_egress_ipv6_only", ws_egress=[("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG)] +
+             [("tcp", lo, hi, "::/0") for lo, hi in PORTS] + [("tcp", 3306, 3306, "::/0")])
+    c.build()
+    c.want("PL-SG-004", WS_SG, "fail", "443"); c.want("PL-SG-006", WS_SG, "fail", "6666")
+    emit(c)
+
+    # Class 5: endpoint subnets referenced by AZ id only; workspace subnets by name only; nothing relates them.
+    c = Case("r2_c05_az_ids_vs_names_unrelated"); c.build()
+    for sid in (WSA, WSB):
+        del c.subnet(sid)["AvailabilityZoneId"]
+    for sid in (EPA, EPB, I["pub"]):
+        del c.subnet(sid)["AvailabilityZone"]
+    c.want("PL-SUB-001", None, "pass")
+    c.want("PL-EP-007", I["relay"], "error", WSA)
+    emit(c)
+    # Three workspace subnets, endpoints in two zones: the third zone's workspace subnet is uncovered.
+    c = Case("r2_c05_endpoint_misses_workspace_zone"); c.build()
+    c.e.subnet("subnet-0a1b2c3d4e5f607c5", VID, "10.30.8.0/22", 2, "etl-workspace-c")
+    c.rt(I["rt_priv"])["Associations"].append({"Main": False, "RouteTableAssociationId": "rtbassoc-0a1b2c3d4e5f607c6",
+                                               "RouteTableId": I["rt_priv"], "SubnetId": "subnet-0a1b2c3d4e5f607c5",
+                                               "AssociationState": {"State": "associated"}})
+    c.e.acls[0]["Associations"].append({"NetworkAclAssociationId": "aclassoc-0a1b2c3d4e5f607c7", "NetworkAclId": I["acl"],
+                                        "SubnetId": "subnet-0a1b2c3d4e5f607c5"})
+    c.manifest = c.default_manifest().replace(f"{WSB}]", f"{WSB}, subnet-0a1b2c3d4e5f607c5]")
+    c.want("PL-EP-007", I["relay"], "fail", "use1-az4")
+    emit(c)
+    # A NACL entry whose CIDR does not parse, a DENY before the allow-all.
+    c = Case("r2_c05_nacl_bad_cidr_deny", ws_acl_entries=[(50, False, "-1", None, "10.0.0.0/99", "deny")] + ALLOW_ALL)
+    c.build(); c.want("PL-NACL-001", I["acl"], "error", "10.0.0.0/99")
+    emit(c)
+
+    # Class 6: discovery with the relay endpoint deleted (a VPC that used to be a workspace); the
+    # workspace endpoint is live, so it is a front-end transit VPC, never a back-end workspace.
+    c = Case("r2_c06_disc_relay_deleted"); c.build()
+    c.ep(I["relay"])["State"] = "deleted"
+    c.no_manifest = True
+    c.expect.append(("PL-EP-002", None, "absent", []))
+    emit(c)
+    # Discovery: the NAT is in 'failed' state and the IGW is attached: not isolated (the IGW is live).
+    c = Case("r2_c06_disc_igw_live_nat_failed"); c.build()
+    c.e.nats[0]["State"] = "failed"
+    c.no_manifest = True
+    c.expect.append(("PL-RT-003", None, "absent", []))
+    emit(c)
+
+    # Class 7: isolated, SG egress to S3 through 0.0.0.0/1 + 128.0.0.0/1 on 443 (no prefix-list rule).
+    c = Case("r2_c07_iso_sg_halves_cover_s3", "iso", ws_egress=[
+        ("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG)] + [("tcp", lo, hi, "10.30.0.0/16") for lo, hi in PORTS] +
+        [("tcp", 443, 443, "0.0.0.0/1"), ("tcp", 443, 443, "128.0.0.0/1")])
+    c.build(); c.want("PL-SG-004", WS_SG, "pass")
+    emit(c)
+    # Isolated, NACL allows 443 out only to one S3 /15: cannot be told without the prefix list's entries.
+    c = Case("r2_c07_iso_nacl_partial_s3", "iso", ws_acl_entries=[
+        (100, False, "-1", None, "0.0.0.0/0", "allow"), (100, True, "-1", None, "10.30.0.0/16", "allow"),
+        (110, True, "6", (443, 443), "52.216.0.0/15", "allow")])
+    c.build(); c.want("PL-NACL-003", I["acl"], "error")
+    emit(c)
+
+    # Class 8: transit NACL admits 443 but lets no replies out (outbound only 443).
+    c = Case("r2_c08_transit_no_ephemeral_out", "fe")
+    c.transit_acl = [(100, False, "-1", None, "0.0.0.0/0", "allow"), (100, True, "6", (443, 443), "0.0.0.0/0", "allow")]
+    c.build(); c.want("PL-NACL-004", "acl-0a1b2c3d4e5f60721", "fail", "1024-65535")
+    emit(c)
+    # Class 8: the workspace VPC serves its own front-end (no transit VPC); its endpoint-subnet NACL denies the clients.
+    c = Case("r2_c08_same_vpc_frontend_nacl", ep_acl_entries=[(50, False, "6", (443, 443), "192.168.0.0/16", "deny")] + ALLOW_ALL)
+    c.build()
+    c.manifest = c.default_manifest().replace("[back-end]", "[back-end, front-end]") + f"""transit_vpcs:
+  - vpc_id: {VID}
+    client_cidrs: [192.168.0.0/16]
+"""
+    c.want("PL-NACL-004", I["acl_ep"], "fail", "192.168.0.0/16")
+    emit(c)
+
+    # Class 9: more full-access shapes.
+    def pol(*stmts):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(stmts)})
+    c = Case("r2_c09_more_full_access"); c.build()
+    c.ep(I["s3"])["PolicyDocument"] = pol({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::*"})
+    c.ep(I["sts"])["PolicyDocument"] = pol({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:root", "*"]},
+                                            "Action": ["sts:*"], "Resource": "*"},
+                                           {"Effect": "Deny", "Principal": "*", "Action": "ec2:*", "Resource": "*"})
+    c.ep(I["kinesis"])["PolicyDocument"] = pol({"Effect": "Allow", "Principal": "*", "Action": "kinesis:*", "Resource": "arn:aws:kinesis:*:*:*"})
+    c.want("PL-EP-010", I["s3"], "fail"); c.want("PL-EP-010", I["sts"], "fail"); c.want("PL-EP-010", I["kinesis"], "fail")
+    emit(c)
+    # Policies that are not JSON / lack Principal: error.
+    c = Case("r2_c09_unreadable_policies"); c.build()
+    c.ep(I["s3"])["PolicyDocument"] = "{\"Version\": \"2012-10-17\", \"Statement\": ["
+    c.ep(I["sts"])["PolicyDocument"] = pol({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    c.want("PL-EP-010", I["s3"], "error", I["s3"]); c.want("PL-EP-010", I["sts"], "error", I["sts"])
+    emit(c)
+
+    # Class 10: the same NACL twice with different entries; the same SG rule id twice with different ports.
+    c = Case("r2_c10_nacl_twice_different"); c.build()
+    d = copy.deepcopy(c.e.acls[0]); d["Entries"] = d["Entries"][1:]; c.e.acls.append(d)
+    c.exit = 2; c.stderr_has.append(I["acl"])
+    emit(c)
+    c = Case("r2_c10_sg_rule_twice_different"); c.build()
+    d = copy.deepcopy(next(r for r in c.e.rules if r["GroupId"] == EP_SG)); d["FromPort"] = 444; d["ToPort"] = 444
+    c.e.rules.append(d)
+    c.exit = 2; c.stderr_has.append(d["SecurityGroupRuleId"])
+    emit(c)
+    c = Case("r2_c10_route_table_twice_identical"); c.build()
+    c.e.rts.append(copy.deepcopy(c.rt(I["rt_priv"])))
+    c.want("PL-RT-001", I["rt_priv"], "pass"); c.want("PL-RT-004", I["rt_priv"], "pass")
+    emit(c)
+
+    # Class 11: GovCloud region inferred from the zone names (no region in snapshot.json), no 2443.
+    GOV_WS = "com.amazonaws.vpce.us-gov-west-1.vpce-svc-0f25e28401cbc9418"
+    GOV_RELAY = "com.amazonaws.vpce.us-gov-west-1.vpce-svc-05f27abef1a1a3faa"
+    eg = [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 6666, 6666, "0.0.0.0/0"),
+          ("tcp", 8443, 8451, "0.0.0.0/0"), ("tcp", 3306, 3306, "0.0.0.0/0")]
+    c = Case("r2_c11_gov_region_from_azs", region=None, ws_egress=eg); c.build()
+    for s in c.e.subnets:
+        s["AvailabilityZone"] = s["AvailabilityZone"].replace("us-east-1", "us-gov-west-1")
+        s["AvailabilityZoneId"] = s["AvailabilityZoneId"].replace("use1", "usgw1")
+    for ep in c.e.eps:
+        ep["ServiceName"] = ep["ServiceName"].replace(g.WORKSPACE_SVC, GOV_WS).replace(g.RELAY_SVC, GOV_RELAY).replace(
+            "com.amazonaws.us-east-1", "com.amazonaws.us-gov-west-1")
+    c.post.append(lambda d: (lambda p: dump_compact(d, "snapshot.json", {k: v for k, v in json.load(open(p)).items() if k != "region"}))(os.path.join(d, "snapshot.json")))
+    c.want("PL-SG-007", WS_SG, "fail", "2443")
+    emit(c)
+    # GovCloud NACL outbound lists 6666 but not 2443 before a deny.
+    c = Case("r2_c11_gov_nacl_without_2443", region="us-gov-west-1", ws_acl_entries=[
+        (100, False, "-1", None, "0.0.0.0/0", "allow"), (90, True, "-1", None, "10.30.0.0/16", "allow"),
+        (95, True, "6", (443, 443), "0.0.0.0/0", "allow"), (96, True, "6", (6666, 6666), "0.0.0.0/0", "allow"),
+        (97, True, "6", (8443, 8451), "0.0.0.0/0", "allow"), (98, True, "6", (3306, 3306), "0.0.0.0/0", "allow"),
+        (99, True, "-1", None, "0.0.0.0/0", "deny")])
+    c.build()
+    for s in c.e.subnets:
+        s["AvailabilityZone"] = s["AvailabilityZone"].replace("us-east-1", "us-gov-west-1")
+        s["AvailabilityZoneId"] = s["AvailabilityZoneId"].replace("use1", "usgw1")
+    for ep in c.e.eps:
+        ep["ServiceName"] = ep["ServiceName"].replace(g.WORKSPACE_SVC, GOV_WS).replace(g.RELAY_SVC, GOV_RELAY).replace(
+            "com.amazonaws.us-east-1", "com.amazonaws.us-gov-west-1")
+    c.want("PL-NACL-002", I["acl"], "fail", "2443")
+    emit(c)
+
+    # Class 12: outbound DENY icmp to 0.0.0.0/0 first (covers the VPC CIDR); inbound DENY all from one /32 first.
+    c = Case("r2_c12_icmp_out_and_host_in", ws_acl_entries=[(10, True, "1", None, "0.0.0.0/0", "deny"),
+                                                            (20, False, "-1", None, "203.0.113.7/32", "deny")] + ALLOW_ALL)
+    c.build(); c.want("PL-NACL-002", I["acl"], "fail", "icmp"); c.want("PL-NACL-001", I["acl"], "fail", "203.0.113.7")
+    emit(c)
+    # NACL protocol written as a name in a hand-made snapshot is not what the CLI prints; the CLI prints numbers.
+    # Inbound deny tcp 22 only, before the allow-all: still a deny Databricks forbids.
+    c = Case("r2_c12_deny_ssh_first", ws_acl_entries=[(50, False, "6", (22, 22), "0.0.0.0/0", "deny")] + ALLOW_ALL)
+    c.build(); c.want("PL-NACL-001", I["acl"], "fail", "22")
+    emit(c)
+
+    # Class 13: waiver reason with escapes, table output.
+    c = Case("r2_c13_evil_waiver_reason", ws_egress=[("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 443, 443, "0.0.0.0/0"),
+                                                      ("tcp", 8443, 8451, "0.0.0.0/0"), ("tcp", 3306, 3306, "0.0.0.0/0")])
+    c.build()
+    c.manifest = c.default_manifest() + f"""waivers:
+  - rule: PL-SG-006
+    resource: {WS_SG}
+    reason: "ok\\u001b[2J\\u001b[H\\r\\nPASS  everything fine\\u202e"
+    owner: x@example.com
+    expires: "2027-01-01"
+"""
+    c.fmt = "table"
+    c.stdout_lacks += ["\u001b", "\r", "\nPASS  everything", "\u202e"]
+    emit(c)
+    c = Case("r2_c13_evil_waiver_markdown", ws_egress=c.kw["ws_egress"]); c.build()
+    c.manifest = CASES[-1].manifest.replace("reason: \"ok", "reason: \"<b>ok</b> [x](http://evil) `code` | cell")
+    c.fmt = "markdown"
+    c.stdout_lacks += ["\u001b", "<b>", "](http://evil)", "\nPASS  everything"]
     emit(c)
 
 
@@ -795,5 +1106,6 @@ if __name__ == "__main__":
         if os.path.isdir(os.path.join(HERE, d)) and d != "__pycache__":
             shutil.rmtree(os.path.join(HERE, d))
     cases()
+    cases2()
     write_rust()
     print(f"{len(CASES)} cases")
