@@ -1736,3 +1736,199 @@ fn r2_c13_evil_waiver_markdown() {
         stderr_has: &[],
     });
 }
+
+#[test]
+fn r3_c03_be_rt001_prefix_list_igw() {
+    run(&Case {
+        dir: "r3_c03_be_rt001_prefix_list_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "fail", &["pl-0a1b2c3d4e5f607d2"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c06_disc_prefix_list_igw_iso() {
+    run(&Case {
+        dir: "r3_c06_disc_prefix_list_igw_iso",
+        manifest: false,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-004", Some("subnet-09a17c3e9a41b2d5f"), "fail", &["pl-0a1b2c3d4e5f607d2"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c01_epsg_open_via_prefix_list() {
+    run(&Case {
+        dir: "r3_c01_epsg_open_via_prefix_list",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EPSG-003", Some("sg-0a1b2c3d4e5f6071a"), "fail", &["pl-0a1b2c3d4e5f607d3"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c01_ws_ingress_prefix_list_public() {
+    run(&Case {
+        dir: "r3_c01_ws_ingress_prefix_list_public",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-009", Some("sg-0a1b2c3d4e5f60719"), "fail", &["pl-0a1b2c3d4e5f607d3"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c05_ws_ingress_prefix_list_unknown() {
+    run(&Case {
+        dir: "r3_c05_ws_ingress_prefix_list_unknown",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-009", Some("sg-0a1b2c3d4e5f60719"), "error", &["pl-0a1b2c3d4e5f607d3"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c01_iso_egress_prefix_list_anywhere() {
+    run(&Case {
+        dir: "r3_c01_iso_egress_prefix_list_anywhere",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-010", Some("sg-0a1b2c3d4e5f60719"), "fail", &["pl-0a1b2c3d4e5f607d3"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c04_be_ipv6_default_igw() {
+    run(&Case {
+        dir: "r3_c04_be_ipv6_default_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SUB-004", Some("subnet-09a17c3e9a41b2d5f"), "fail", &["::/0"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c02_nat_no_connectivity_type() {
+    run(&Case {
+        dir: "r3_c02_nat_no_connectivity_type",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-001", Some("rtb-09b87c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c02_two_live_relays_case() {
+    run(&Case {
+        dir: "r3_c02_two_live_relays_case",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-006", None, "fail", &["vpce-0a1b2c3d4e5f607a7"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c03_nat_subnet_halves() {
+    run(&Case {
+        dir: "r3_c03_nat_subnet_halves",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-002", Some("nat-09a77c3e9a41b2d5f"), "pass", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c03_nat_subnet_igw_detached() {
+    run(&Case {
+        dir: "r3_c03_nat_subnet_igw_detached",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-RT-002", Some("nat-09a77c3e9a41b2d5f"), "fail", &["igw-09f67c3e9a41b2d5f"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c09_kinesis_arn_wildcard() {
+    run(&Case {
+        dir: "r3_c09_kinesis_arn_wildcard",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-010", Some("vpce-09e47c3e9a41b2d5f"), "fail", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c09_s3_arn_star_only() {
+    run(&Case {
+        dir: "r3_c09_s3_arn_star_only",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-010", Some("vpce-09c27c3e9a41b2d5f"), "fail", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn r3_c13_evil_vpc_name_table() {
+    run(&Case {
+        dir: "r3_c13_evil_vpc_name_table",
+        manifest: false,
+        format: "table",
+        exit: None,
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &["\u{001b}", "\u{0007}", "\r", "\nPASS all good", "\u{2028}"],
+        stderr_has: &[],
+    });
+}

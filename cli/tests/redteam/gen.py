@@ -962,6 +962,93 @@ def cases2():
     emit(c)
 
 
+def cases3():
+    SAAS = "pl-0a1b2c3d4e5f607d2"
+    # Class 3: back-end PL-RT-001: a prefix-list route (public SaaS ranges) to the IGW bypasses the NAT.
+    c = Case("r3_c03_be_rt001_prefix_list_igw"); c.build()
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationPrefixListId": SAAS, "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"})
+    c.post.append(add_pl(SAAS, "saas-vendor", ["198.51.100.0/24"]))
+    c.want("PL-RT-001", I["rt_priv"], "fail", SAAS)
+    emit(c)
+    # Class 6: discovery must not take a subnet that reaches the internet through a prefix-list route as private.
+    c = Case("r3_c06_disc_prefix_list_igw_iso"); c.build()
+    c.e.nats = []
+    rs = c.rt(I["rt_priv"])["Routes"]; rs[:] = [x for x in rs if x.get("DestinationCidrBlock") != "0.0.0.0/0"]
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationPrefixListId": SAAS, "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"})
+    c.post.append(add_pl(SAAS, "saas-vendor", ["198.51.100.0/24"]))
+    c.no_manifest = True
+    c.want("PL-SUB-004", WSA, "fail", SAAS)
+    emit(c)
+    # Class 1/5: endpoint SG open to the internet through a customer prefix list (0/1 + 128/1 entries).
+    OPEN = "pl-0a1b2c3d4e5f607d3"
+    c = Case("r3_c01_epsg_open_via_prefix_list", ep_ingress=ep_ingress_from(WS_SG) + [("tcp", 443, 443, OPEN)]); c.build()
+    c.post.append(add_pl(OPEN, "anywhere", ["0.0.0.0/1", "128.0.0.0/1"]))
+    c.want("PL-EPSG-003", EP_SG, "fail", OPEN)
+    emit(c)
+    # Workspace SG ingress from a prefix list with a public entry: ingress from outside the VPC.
+    c = Case("r3_c01_ws_ingress_prefix_list_public"); c.build()
+    replace_ws_sg(c, [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 22, 22, OPEN)], be_egress())
+    c.post.append(add_pl(OPEN, "bastions", ["203.0.113.0/24"]))
+    c.want("PL-SG-009", WS_SG, "fail", OPEN)
+    emit(c)
+    # ... and with its entries not collected: error, not pass.
+    c = Case("r3_c05_ws_ingress_prefix_list_unknown"); c.build()
+    replace_ws_sg(c, [("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 22, 22, OPEN)], be_egress())
+    c.post.append(add_pl(OPEN, "bastions", None))
+    c.want("PL-SG-009", WS_SG, "error", OPEN)
+    emit(c)
+    # Isolation: egress all to a prefix list holding 0.0.0.0/0.
+    c = Case("r3_c01_iso_egress_prefix_list_anywhere", "iso", ws_egress=[("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG),
+                                                                       ("-1", 0, 0, OPEN)])
+    c.build(); c.post.append(add_pl(OPEN, "anywhere", ["0.0.0.0/0"]))
+    c.want("PL-SG-010", WS_SG, "fail", OPEN)
+    emit(c)
+    # Class 4: dual-stack back-end whose workspace table sends ::/0 to the IGW (IPv6 internet path).
+    c = Case("r3_c04_be_ipv6_default_igw"); c.build()
+    c.rt(I["rt_priv"])["Routes"].append({"DestinationIpv6CidrBlock": "::/0", "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"})
+    c.want("PL-SUB-004", WSA, "fail", "::/0")
+    emit(c)
+    # Class 2: NAT printed without ConnectivityType (older collections): a public NAT gateway (the API default).
+    c = Case("r3_c02_nat_no_connectivity_type"); c.build()
+    del c.e.nats[0]["ConnectivityType"]
+    c.want("PL-RT-001", I["rt_priv"], "pass")
+    emit(c)
+    # Two live relay endpoints whose states differ only in case: a real duplicate.
+    c = Case("r3_c02_two_live_relays_case"); c.build()
+    d = copy.deepcopy(c.ep(I["relay"])); d["VpcEndpointId"] = "vpce-0a1b2c3d4e5f607a7"; d["State"] = "Available"; c.e.eps.append(d)
+    c.want("PL-EP-006", None, "fail", "vpce-0a1b2c3d4e5f607a7")
+    emit(c)
+    # PL-RT-002: the NAT's subnet reaches the IGW through 0/1 + 128/1 (pass) ...
+    c = Case("r3_c03_nat_subnet_halves"); c.build()
+    pub = c.rt(I["rt_pub"])["Routes"]; pub[:] = [x for x in pub if x.get("DestinationCidrBlock") != "0.0.0.0/0"]
+    pub += [{"DestinationCidrBlock": "0.0.0.0/1", "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"},
+            {"DestinationCidrBlock": "128.0.0.0/1", "GatewayId": I["igw"], "Origin": "CreateRoute", "State": "active"}]
+    c.want("PL-RT-002", I["nat"], "pass")
+    emit(c)
+    # ... and to an IGW that was detached: the NAT has no way out.
+    c = Case("r3_c03_nat_subnet_igw_detached"); c.build()
+    c.e.igws[0]["Attachments"] = [{"State": "detached", "VpcId": VID}]
+    c.want("PL-RT-002", I["nat"], "fail", I["igw"])
+    emit(c)
+    # Kinesis resource pattern arn:aws:kinesis:*:*:* covers every Kinesis ARN (stream and consumer).
+    def pol(*stmts):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(stmts)})
+    c = Case("r3_c09_kinesis_arn_wildcard"); c.build()
+    c.ep(I["kinesis"])["PolicyDocument"] = pol({"Effect": "Allow", "Principal": "*", "Action": "kinesis:*", "Resource": "arn:aws:kinesis:*:*:*"})
+    c.want("PL-EP-010", I["kinesis"], "fail")
+    emit(c)
+    c = Case("r3_c09_s3_arn_star_only"); c.build()
+    c.ep(I["s3"])["PolicyDocument"] = pol({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::*"})
+    c.want("PL-EP-010", I["s3"], "fail")
+    emit(c)
+    # Class 13: discovered VPC Name tag with terminal escapes, table output.
+    c = Case("r3_c13_evil_vpc_name_table"); c.build()
+    c.e.vpcs[0]["Tags"] = [{"Key": "Name", "Value": "prod\u001b]8;;http://evil\u0007click\u001b]8;;\u0007\r\nPASS all good\u2028"}]
+    c.no_manifest = True; c.fmt = "table"
+    c.stdout_lacks += ["\u001b", "\u0007", "\r", "\nPASS all good", "\u2028"]
+    emit(c)
+
+
 # ----------------------------------------------------------------------------------------------------
 # Known-wrong verdicts (filled in after comparing; each is #[ignore]d with its reason).
 IGNORED = {}
@@ -1107,5 +1194,6 @@ if __name__ == "__main__":
             shutil.rmtree(os.path.join(HERE, d))
     cases()
     cases2()
+    cases3()
     write_rust()
     print(f"{len(CASES)} cases")
