@@ -96,7 +96,7 @@ workspaces:
 
 def dump_compact(d, name, obj):
     with open(os.path.join(d, name), "w") as f:
-        json.dump(obj, f, indent=1)
+        json.dump(obj, f, separators=(",", ":"))
         f.write("\n")
 
 
