@@ -1074,7 +1074,6 @@ fn c06_disc_bad_modes_tag() {
 }
 
 #[test]
-#[ignore = "red-team: discovered transit VPC whose NACL denies tcp 443 from 0.0.0.0/0 gets PL-NACL-004 not_applicable (exit 0); every client is blocked"]
 fn c06_disc_transit() {
     run(&Case {
         dir: "c06_disc_transit",
@@ -1743,7 +1742,6 @@ fn r2_c03_halves_override_igw_default() {
 }
 
 #[test]
-#[ignore = "red-team: route DestinationPrefixListId (public entries) -> attached IGW is ignored: PL-RT-003 passes under isolation"]
 fn r2_c03_iso_prefix_list_route_to_igw() {
     run(&Case {
         dir: "r2_c03_iso_prefix_list_route_to_igw",
@@ -1763,7 +1761,6 @@ fn r2_c03_iso_prefix_list_route_to_igw() {
 }
 
 #[test]
-#[ignore = "red-team: route DestinationPrefixListId (public entries) -> IGW is ignored: PL-SUB-004 says 'no internet-gateway route'"]
 fn r2_c03_be_prefix_list_route_to_igw() {
     run(&Case {
         dir: "r2_c03_be_prefix_list_route_to_igw",
@@ -1783,7 +1780,6 @@ fn r2_c03_be_prefix_list_route_to_igw() {
 }
 
 #[test]
-#[ignore = "red-team: route to IGW via a prefix list whose entries were not collected passes PL-RT-003 instead of error"]
 fn r2_c03_iso_prefix_list_route_unknown_entries() {
     run(&Case {
         dir: "r2_c03_iso_prefix_list_route_unknown_entries",
@@ -2029,7 +2025,6 @@ fn r2_c08_same_vpc_frontend_nacl() {
 }
 
 #[test]
-#[ignore = "red-team: Kinesis policy kinesis:* on arn:aws:kinesis:*:*:* (every Kinesis ARN) is reported as restricted"]
 fn r2_c09_more_full_access() {
     run(&Case {
         dir: "r2_c09_more_full_access",
@@ -2227,7 +2222,6 @@ fn r2_c13_evil_waiver_markdown() {
 }
 
 #[test]
-#[ignore = "red-team: PL-RT-001 passes although a prefix-list route sends public ranges straight to the IGW"]
 fn r3_c03_be_rt001_prefix_list_igw() {
     run(&Case {
         dir: "r3_c03_be_rt001_prefix_list_igw",
@@ -2247,7 +2241,6 @@ fn r3_c03_be_rt001_prefix_list_igw() {
 }
 
 #[test]
-#[ignore = "red-team: discovery and PL-SUB-004 treat subnets routing a public prefix list to the IGW as private"]
 fn r3_c06_disc_prefix_list_igw_iso() {
     run(&Case {
         dir: "r3_c06_disc_prefix_list_igw_iso",
@@ -2423,7 +2416,6 @@ fn r3_c03_nat_subnet_igw_detached() {
 }
 
 #[test]
-#[ignore = "red-team: Kinesis policy kinesis:* on arn:aws:kinesis:*:*:* (every Kinesis ARN) is reported as restricted"]
 fn r3_c09_kinesis_arn_wildcard() {
     run(&Case {
         dir: "r3_c09_kinesis_arn_wildcard",

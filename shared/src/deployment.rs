@@ -379,12 +379,9 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
                 !endpoint_subnets.contains(s.subnet_id.as_str())
                     && !nat_subnets.contains(s.subnet_id.as_str())
                     && !s.map_public_ip_on_launch
-                    && !ix.route_table_for(s).is_some_and(|rt| {
-                        routing::public_routes(ix, rt).iter().any(|p| {
-                            matches!(p.egress, routing::Egress::InternetGateway(_))
-                                && p.route.is_some_and(|r| r.target().starts_with("igw-"))
-                        })
-                    })
+                    && !ix
+                        .route_table_for(s)
+                        .is_some_and(|rt| default_route_to_igw(ix, rt))
             })
             .map(|s| s.subnet_id.to_string())
             .collect();
@@ -500,4 +497,19 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             }
         }
     }
+}
+
+/// A public subnet in the discovery sense: all of the public IPv4 space goes to an attached internet
+/// gateway (a default route, or routes that add up to one). A subnet that sends only some public
+/// ranges there is still a private subnet that PL-SUB-004 then reports.
+fn default_route_to_igw(ix: &Index<'_>, rt: &crate::model::RouteTable) -> bool {
+    let v4: Vec<_> = routing::public_routes(ix, rt)
+        .into_iter()
+        .filter(|p| p.family == crate::cidr::Family::V4 && !p.ranges.is_empty())
+        .collect();
+    !v4.is_empty()
+        && v4.iter().all(|p| {
+            matches!(p.egress, routing::Egress::InternetGateway(_))
+                && p.route.is_some_and(|r| r.target().starts_with("igw-"))
+        })
 }

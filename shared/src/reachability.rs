@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use crate::cidr::{merge_ranges, public_ranges, AddrRange, Cidr, Family};
+use crate::cidr::{format_ranges, merge_ranges, public_ranges, AddrRange, Cidr, Family};
 use crate::index::{Index, Ports, Proto, SgPeer};
 use crate::model::{NetworkAcl, RouteTable};
 
@@ -1109,6 +1109,99 @@ pub fn nacl_check(
     }
     open.first()
         .map(|r| block(None, r, r.ports, &maybe_allowed))
+}
+
+/// How much of some address ranges a NACL lets through on a protocol and ports.
+pub enum Admits {
+    /// Every address of the ranges passes.
+    Open,
+    /// No address passes; the entry that decides (for the message).
+    Closed(String),
+    /// Some addresses pass: these ranges.
+    Partly(String),
+    /// An entry whose CIDR does not parse could decide: the sentence that says so.
+    Unreadable(String),
+}
+
+/// Which part of `ranges` the NACL lets through entirely, or the entry that closes them all.
+pub fn nacl_admits(
+    acl: &AclRules<'_>,
+    egress: bool,
+    ranges: &[AddrRange],
+    proto: Proto,
+    ports: Ports,
+) -> Admits {
+    let mut allowed = Vec::new();
+    let mut first_block = None;
+    for r in ranges {
+        split(
+            acl,
+            egress,
+            proto,
+            ports,
+            *r,
+            &mut allowed,
+            &mut first_block,
+        );
+    }
+    match (allowed.is_empty(), first_block) {
+        (_, None) => Admits::Open,
+        (_, Some(Err(why))) => Admits::Unreadable(why),
+        (true, Some(Ok(head))) => Admits::Closed(head),
+        (false, Some(Ok(_))) => Admits::Partly(format_ranges(&merge_ranges(allowed))),
+    }
+}
+
+/// Splits `range` into the parts the NACL lets through entirely (`allowed`) and records the
+/// first deciding entry of a blocked part. A part that one entry decides whole ends the split, so
+/// the work is bounded by the number of entry boundaries, not by the address count.
+fn split(
+    acl: &AclRules<'_>,
+    egress: bool,
+    proto: Proto,
+    ports: Ports,
+    range: AddrRange,
+    allowed: &mut Vec<AddrRange>,
+    first_block: &mut Option<Result<String, String>>,
+) {
+    // Aligned CIDR blocks, so that each query is one CIDR.
+    for c in range.to_cidrs() {
+        let r = c.range();
+        let Some(b) = nacl_check(acl, egress, c, proto, ports) else {
+            allowed.push(r);
+            continue;
+        };
+        if !b.is_certain() {
+            // An unreadable entry decides here: the hop cannot be told.
+            *first_block = Some(Err(b.sentence(acl, "the traffic")));
+            return;
+        }
+        if first_block.is_none() {
+            *first_block = Some(Ok(b.head(acl)));
+        }
+        let whole = b.addrs.lo <= r.lo && b.addrs.hi >= r.hi && b.ports == ports;
+        if !whole && r.lo < r.hi {
+            let mid = r.lo + (r.hi - r.lo) / 2;
+            split(
+                acl,
+                egress,
+                proto,
+                ports,
+                AddrRange { hi: mid, ..r },
+                allowed,
+                first_block,
+            );
+            split(
+                acl,
+                egress,
+                proto,
+                ports,
+                AddrRange { lo: mid + 1, ..r },
+                allowed,
+                first_block,
+            );
+        }
+    }
 }
 
 /// The routes the source subnet uses towards the destination: longest-prefix match over every

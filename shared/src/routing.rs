@@ -82,20 +82,42 @@ pub struct Segment<'a> {
 }
 
 /// Partitions the whole `family` address space by the route that wins each part, in address
-/// order. Adjacent parts won by the same route are merged.
+/// order. Adjacent parts won by the same route are merged. Only CIDR routes take part; see
+/// [`segments_with`] for prefix-list routes.
 pub fn segments(rt: &RouteTable, family: Family) -> Vec<Segment<'_>> {
-    let routes: Vec<(u8, u128, u128, &Route)> = rt
-        .routes
-        .iter()
-        .filter_map(|r| {
-            let c = destination(r)?;
+    segments_with(rt, family, &|_| None)
+}
+
+/// [`segments`], with prefix-list routes too: `entries` gives the blocks of a prefix-list route
+/// (`None` leaves the route out). Longest prefix wins, an entry counting with its own length; on
+/// a tie the CIDR route wins over the prefix-list route.
+pub fn segments_with<'a>(
+    rt: &'a RouteTable,
+    family: Family,
+    entries: &dyn Fn(&Route) -> Option<Vec<Cidr>>,
+) -> Vec<Segment<'a>> {
+    // (prefix length, is a CIDR route, first, last, route)
+    let mut routes: Vec<(u8, bool, u128, u128, &Route)> = Vec::new();
+    for r in &rt.routes {
+        let blocks = match destination(r) {
+            Some(c) => vec![(c, true)],
+            None if r.destination_prefix_list_id.is_some() => entries(r)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| (c, false))
+                .collect(),
+            None => Vec::new(),
+        };
+        for (c, cidr) in blocks {
             let (f, lo, hi) = range_of(&c);
-            (f == family).then_some((c.prefix_len(), lo, hi, r))
-        })
-        .collect();
+            if f == family {
+                routes.push((c.prefix_len(), cidr, lo, hi, r));
+            }
+        }
+    }
     // Boundaries: every range start and every address just after a range end.
     let mut starts: Vec<u128> = vec![0];
-    for &(_, lo, hi, _) in &routes {
+    for &(_, _, lo, hi, _) in &routes {
         starts.push(lo);
         if hi < family.max() {
             starts.push(hi + 1);
@@ -106,10 +128,10 @@ pub fn segments(rt: &RouteTable, family: Family) -> Vec<Segment<'_>> {
     let mut out: Vec<Segment<'_>> = Vec::with_capacity(starts.len());
     for (i, &lo) in starts.iter().enumerate() {
         let hi = starts.get(i + 1).map(|n| n - 1).unwrap_or(family.max());
-        let mut best: Option<(u8, &Route)> = None;
-        for &(len, rlo, rhi, r) in &routes {
-            if rlo <= lo && hi <= rhi && best.is_none_or(|(b, _)| len > b) {
-                best = Some((len, r));
+        let mut best: Option<((u8, bool), &Route)> = None;
+        for &(len, cidr, rlo, rhi, r) in &routes {
+            if rlo <= lo && hi <= rhi && best.is_none_or(|(b, _)| (len, cidr) > b) {
+                best = Some(((len, cidr), r));
             }
         }
         let route = best.map(|(_, r)| r);
@@ -119,6 +141,44 @@ pub fn segments(rt: &RouteTable, family: Family) -> Vec<Segment<'_>> {
         }
     }
     out
+}
+
+/// What a prefix-list route covers, for the internet-path question: `Ok(Some(blocks))` from the
+/// collected entries, `Ok(None)` for a gateway endpoint's route (S3 / DynamoDB traffic only, never
+/// general internet traffic), `Err(why)` when the entries are not known.
+fn prefix_list_blocks(ix: &Index<'_>, r: &Route) -> Result<Option<Vec<Cidr>>, String> {
+    let Some(pl) = r.destination_prefix_list_id.as_deref() else {
+        return Ok(None);
+    };
+    let t = r.target();
+    let gateway_endpoint = t.starts_with("vpce-")
+        && ix
+            .endpoints_by_vpc
+            .values()
+            .flatten()
+            .find(|e| e.vpc_endpoint_id == t)
+            .is_none_or(|e| e.is_gateway());
+    if gateway_endpoint {
+        return Ok(None);
+    }
+    let list = ix.prefix_lists.get(pl);
+    let entries = list.and_then(|l| l.entries.as_ref()).ok_or_else(|| {
+        format!(
+            "the route sends prefix list {pl} to {t}, and the list's entries are not in the snapshot (describe-managed-prefix-lists.json `Entries`), so which addresses take it cannot be told"
+        )
+    })?;
+    entries
+        .iter()
+        .map(|e| {
+            Cidr::parse(&e.cidr).ok_or_else(|| {
+                format!(
+                    "prefix list {pl} has an entry `{}` that does not parse",
+                    e.cidr
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn same(a: Option<&Route>, b: Option<&Route>) -> bool {
@@ -332,6 +392,14 @@ impl PublicRoute<'_> {
     /// "0.0.0.0/0 -> igw-1" or "no route".
     pub fn describe(&self) -> String {
         match self.route {
+            Some(r) if r.destination_prefix_list_id.is_some() && !self.ranges.is_empty() => {
+                format!(
+                    "{} ({}) -> {}",
+                    r.destination(),
+                    self.addresses(),
+                    r.target()
+                )
+            }
             Some(r) => format!("{} -> {}", r.destination(), r.target()),
             None => "no route".to_string(),
         }
@@ -391,7 +459,8 @@ pub fn public_routes<'a>(ix: &Index<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<
     for &fam in families {
         let public = public_space(fam, vpc_cidrs);
         let start = out.len();
-        for seg in segments(rt, fam) {
+        let entries = |r: &Route| prefix_list_blocks(ix, r).ok().flatten();
+        for seg in segments_with(rt, fam, &entries) {
             for &(plo, phi) in &public {
                 let lo = plo.max(seg.lo);
                 let hi = phi.min(seg.hi);
@@ -412,6 +481,23 @@ pub fn public_routes<'a>(ix: &Index<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<
                             )),
                         },
                     }),
+                }
+            }
+        }
+        // Prefix-list routes whose entries are unknown: which addresses they take cannot be told,
+        // which matters only when the target could lead to the internet.
+        if fam == Family::V4 {
+            for r in &rt.routes {
+                if let Err(why) = prefix_list_blocks(ix, r) {
+                    let e = egress(ix, &rt.vpc_id, r);
+                    if e.leaves() || matches!(e, Egress::Unknown(_)) {
+                        out.push(PublicRoute {
+                            route: Some(r),
+                            family: fam,
+                            ranges: Vec::new(),
+                            egress: Egress::Unknown(format!("{why}; {}", e.why())),
+                        });
+                    }
                 }
             }
         }

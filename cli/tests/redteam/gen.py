@@ -1051,16 +1051,7 @@ def cases3():
 
 # ----------------------------------------------------------------------------------------------------
 # Known-wrong verdicts (filled in after comparing; each is #[ignore]d with its reason).
-IGNORED = {
-    "c06_disc_transit": "discovered transit VPC whose NACL denies tcp 443 from 0.0.0.0/0 gets PL-NACL-004 not_applicable (exit 0); every client is blocked",
-    "r2_c03_iso_prefix_list_route_to_igw": "route DestinationPrefixListId (public entries) -> attached IGW is ignored: PL-RT-003 passes under isolation",
-    "r2_c03_be_prefix_list_route_to_igw": "route DestinationPrefixListId (public entries) -> IGW is ignored: PL-SUB-004 says 'no internet-gateway route'",
-    "r2_c03_iso_prefix_list_route_unknown_entries": "route to IGW via a prefix list whose entries were not collected passes PL-RT-003 instead of error",
-    "r3_c03_be_rt001_prefix_list_igw": "PL-RT-001 passes although a prefix-list route sends public ranges straight to the IGW",
-    "r3_c06_disc_prefix_list_igw_iso": "discovery and PL-SUB-004 treat subnets routing a public prefix list to the IGW as private",
-    "r2_c09_more_full_access": "Kinesis policy kinesis:* on arn:aws:kinesis:*:*:* (every Kinesis ARN) is reported as restricted",
-    "r3_c09_kinesis_arn_wildcard": "Kinesis policy kinesis:* on arn:aws:kinesis:*:*:* (every Kinesis ARN) is reported as restricted",
-}
+IGNORED = {}  # every known-wrong verdict found by the red team has been fixed
 
 RUST_HEAD = '''//! Red-team estates for issue 9 (verdicts that hold on real networks), one test per estate.
 //!

@@ -101,17 +101,31 @@ struct Service {
     data_actions: &'static [&'static str],
     /// The ARN prefixes (after `arn:<partition>:`) of the resources those actions act on.
     resources: &'static [&'static str],
+    /// Resource ARNs of every shape the service has (`{p}` is the partition), spread over
+    /// regions and accounts: a pattern that matches them all (`arn:aws:kinesis:*:*:*`) grants
+    /// every resource in effect, although it is not a bare prefix followed by `*`.
+    shapes: &'static [&'static str],
 }
 
 const S3: Service = Service {
     prefix: "s3",
     data_actions: &["s3:GetObject", "s3:PutObject"],
     resources: &["s3:::"],
+    shapes: &[
+        "arn:{p}:s3:::amzn-s3-demo-bucket",
+        "arn:{p}:s3:::b/k/e:y.txt",
+        "arn:{p}:s3:us-west-2:111122223333:accesspoint/ap/object/k",
+    ],
 };
 const STS: Service = Service {
     prefix: "sts",
     data_actions: &["sts:AssumeRole"],
     resources: &["iam::", "sts::"],
+    shapes: &[
+        "arn:{p}:iam::111122223333:role/r",
+        "arn:{p}:iam::999988887777:role/path/x:y",
+        "arn:{p}:sts::111122223333:assumed-role/r/s",
+    ],
 };
 const KINESIS: Service = Service {
     prefix: "kinesis",
@@ -121,6 +135,10 @@ const KINESIS: Service = Service {
         "kinesis:GetRecords",
     ],
     resources: &["kinesis:"],
+    shapes: &[
+        "arn:{p}:kinesis:us-east-1:111122223333:stream/s",
+        "arn:{p}:kinesis:eu-west-3:999988887777:stream/s/consumer/c:1700000000",
+    ],
 };
 
 enum Assessment {
@@ -288,6 +306,10 @@ fn assess(doc: &Value, svc: &Service, partition: Partition) -> Result<Assessment
                 resource_prefixes
                     .iter()
                     .all(|q| covers_all_with_prefix(p, q))
+                    || svc.shapes.iter().all(|arn| {
+                        let arn = arn.replace("{p}", partition.as_str());
+                        glob(p.as_bytes(), arn.as_bytes())
+                    })
             })
         };
         // Allow + NotPrincipal grants everyone but the listed principals.

@@ -51,17 +51,25 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     .map(|r| r.peer.to_string())
                     .collect();
                 for g in &groups {
-                    out.extend(for_each_ws(
-                        &ws,
+                    // Admitting 443 from no source at all fails whatever the clients are.
+                    let o = if sources.is_empty() {
+                        Outcome::fail(
+                            ResourceType::SecurityGroup,
+                            g,
+                            format!("Front-end endpoint {id} admits tcp 443 from no source at all, so no client can use it, whatever its address."),
+                        )
+                        .expect("ingress tcp 443 from the clients", "none")
+                    } else {
                         Outcome::not_applicable(
                             ResourceType::SecurityGroup,
                             g,
                             format!(
                                 "No client_cidrs are declared for {vpc}, so {id}'s clients cannot be checked; it admits 443 from: {}.",
-                                if sources.is_empty() { "nothing".to_string() } else { sources.join(", ") }
+                                sources.join(", ")
                             ),
-                        ),
-                    ));
+                        )
+                    };
+                    out.extend(for_each_ws(&ws, o));
                 }
                 continue;
             }
@@ -188,5 +196,19 @@ mod tests {
         let f = run("PL-EPSG-002", &front_end(&[]));
         assert_all(&f, Status::NotApplicable);
         assert!(f[0].message.contains(&ids().ws_sg), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fails_without_declared_clients_when_443_is_admitted_from_nowhere() {
+        let mut e = front_end(&[]);
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && !r.is_egress);
+        let f = run("PL-EPSG-002", &e);
+        assert_all(&f, Status::Fail);
+        assert!(
+            f[0].message.contains("no source at all"),
+            "{}",
+            f[0].message
+        );
     }
 }

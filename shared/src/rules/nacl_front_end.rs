@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
+use crate::cidr::ANY_V4;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
-use crate::reachability::nacl_check;
+use crate::reachability::{nacl_admits, nacl_check, AclRules, Admits};
 use crate::services::ServiceKind;
 use crate::snapshot::Input;
 
@@ -71,14 +72,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     continue;
                 }
                 if clients.is_empty() {
-                    out.extend(for_each_ws(
-                        &fe.serves,
-                        Outcome::not_applicable(
-                            ResourceType::NetworkAcl,
-                            acl.id,
-                            format!("No client_cidrs are declared for {}, so {}'s path from the clients to {id} cannot be checked; declare them in the manifest.", fe.vpc_id, acl.id),
-                        ),
-                    ));
+                    out.extend(for_each_ws(&fe.serves, undeclared(acl, fe.vpc_id, id)));
                     continue;
                 }
                 let mut blocked = Vec::new();
@@ -141,6 +135,60 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
     }
     out
+}
+
+/// Without declared client ranges, the NACL is judged against every IPv4 address: one that admits
+/// no address on 443 (or lets no reply out) fails whatever the clients are; otherwise the ranges
+/// cannot be checked and the finding says what the NACL admits.
+fn undeclared(acl: &AclRules<'_>, vpc: &str, id: &str) -> Outcome {
+    let all = [ANY_V4.range()];
+    let hops = [
+        (
+            false,
+            Ports::one(443),
+            format!("tcp 443 from any client to {id}"),
+            "tcp 443 in from",
+        ),
+        (
+            true,
+            Ports::EPHEMERAL,
+            format!("replies from {id} to any client"),
+            "replies out to",
+        ),
+    ];
+    let mut closed = Vec::new();
+    let mut open = Vec::new();
+    for (egress, ports, what, short) in hops {
+        match nacl_admits(acl, egress, &all, Proto::Tcp, ports) {
+            Admits::Closed(head) => closed.push(format!("{head} blocks {what}")),
+            Admits::Unreadable(why) => {
+                return Outcome::error(ResourceType::NetworkAcl, acl.id, format!("{why}."))
+            }
+            Admits::Partly(ranges) => open.push(format!("{short} {ranges} only")),
+            Admits::Open => open.push(format!("{short} every address")),
+        }
+    }
+    if !closed.is_empty() {
+        let why = closed.join("; ");
+        return Outcome::fail(
+            ResourceType::NetworkAcl,
+            acl.id,
+            format!("{why}: no client can use front-end endpoint {id}, whatever its address."),
+        )
+        .expect(
+            "inbound tcp 443 from the clients and outbound tcp 1024-65535 to them",
+            why,
+        );
+    }
+    Outcome::not_applicable(
+        ResourceType::NetworkAcl,
+        acl.id,
+        format!(
+            "No client_cidrs are declared for {vpc}, so {}'s path from the clients to {id} cannot be checked (it allows {}); declare them in the manifest.",
+            acl.id,
+            open.join(", ")
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -206,6 +254,27 @@ mod tests {
     fn not_applicable_without_client_ranges() {
         let f = run("PL-NACL-004", &front_end(&[]));
         assert_all(&f, Status::NotApplicable);
+    }
+
+    #[test]
+    fn fails_without_client_ranges_when_no_address_gets_in() {
+        let mut e = front_end(&[]);
+        e.acls_mut()[0].entries.push(acl_entry(
+            50,
+            false,
+            "6",
+            Some((443, 443)),
+            "0.0.0.0/0",
+            "deny",
+        ));
+        let f = run("PL-NACL-004", &e);
+        let x = on(&f, &ids().acl);
+        assert_eq!(x.status, Status::Fail, "{}", x.message);
+        assert!(
+            x.message.contains("rule 50 DENY tcp 443 0.0.0.0/0"),
+            "{}",
+            x.message
+        );
     }
 
     #[test]

@@ -5,13 +5,11 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{
-    format_ranges, merge_ranges, public_ranges, subtract_ranges, AddrRange, Cidr, Family,
-};
+use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
 use crate::manifest::Mode;
-use crate::reachability::{nacl_check, AclRules};
+use crate::reachability::{nacl_admits, Admits};
 use crate::services::s3_service;
 use crate::snapshot::Input;
 
@@ -75,13 +73,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let mut blocked = Vec::new();
             let mut unknown = Vec::new();
             for (egress, ports, what) in hops {
-                match s3_hop(acl, egress, ports, &public) {
-                    S3Hop::Open => {}
-                    S3Hop::Closed(head) => blocked.push(format!("{head} blocks {what} {s3}")),
-                    S3Hop::Partly(allowed) => unknown.push(format!(
+                match nacl_admits(acl, egress, &public, Proto::Tcp, ports) {
+                    Admits::Open => {}
+                    Admits::Closed(head) => blocked.push(format!("{head} blocks {what} {s3}")),
+                    Admits::Partly(allowed) => unknown.push(format!(
                         "{what} {s3} is allowed only to {allowed} of the public address space"
                     )),
-                    S3Hop::Unreadable(why) => unknown.push(why),
+                    Admits::Unreadable(why) => unknown.push(why),
                 }
             }
             let expected = format!("allow tcp 443 out to {s3} and tcp 1024-65535 back in");
@@ -119,80 +117,6 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
     }
     out
-}
-
-enum S3Hop {
-    /// Every public address passes.
-    Open,
-    /// No public address passes; the entry that decides (for the message).
-    Closed(String),
-    /// Some public addresses pass: these ranges.
-    Partly(String),
-    /// An entry whose CIDR does not parse could decide: the sentence that says so.
-    Unreadable(String),
-}
-
-fn s3_hop(acl: &AclRules<'_>, egress: bool, ports: Ports, public: &[AddrRange]) -> S3Hop {
-    let mut allowed = Vec::new();
-    let mut first_block = None;
-    for r in public {
-        split(acl, egress, ports, *r, &mut allowed, &mut first_block);
-    }
-    match (allowed.is_empty(), first_block) {
-        (_, None) => S3Hop::Open,
-        (_, Some(Err(why))) => S3Hop::Unreadable(why),
-        (true, Some(Ok(head))) => S3Hop::Closed(head),
-        (false, Some(Ok(_))) => S3Hop::Partly(format_ranges(&merge_ranges(allowed))),
-    }
-}
-
-/// Splits `range` into the parts the NACL lets through entirely (`allowed`) and records the
-/// first deciding entry of a blocked part. A part that one entry decides whole ends the split, so
-/// the work is bounded by the number of entry boundaries, not by the address count.
-fn split(
-    acl: &AclRules<'_>,
-    egress: bool,
-    ports: Ports,
-    range: AddrRange,
-    allowed: &mut Vec<AddrRange>,
-    first_block: &mut Option<Result<String, String>>,
-) {
-    // Aligned CIDR blocks, so that each query is one CIDR.
-    for c in range.to_cidrs() {
-        let r = c.range();
-        let Some(b) = nacl_check(acl, egress, c, Proto::Tcp, ports) else {
-            allowed.push(r);
-            continue;
-        };
-        if !b.is_certain() {
-            // An unreadable entry decides here: the hop cannot be told.
-            *first_block = Some(Err(b.sentence(acl, "traffic to S3")));
-            return;
-        }
-        if first_block.is_none() {
-            *first_block = Some(Ok(b.head(acl)));
-        }
-        let whole = b.addrs.lo <= r.lo && b.addrs.hi >= r.hi && b.ports == ports;
-        if !whole && r.lo < r.hi {
-            let mid = r.lo + (r.hi - r.lo) / 2;
-            split(
-                acl,
-                egress,
-                ports,
-                AddrRange { hi: mid, ..r },
-                allowed,
-                first_block,
-            );
-            split(
-                acl,
-                egress,
-                ports,
-                AddrRange { lo: mid + 1, ..r },
-                allowed,
-                first_block,
-            );
-        }
-    }
 }
 
 #[cfg(test)]
