@@ -146,16 +146,15 @@ pub fn segments_with<'a>(
 /// What a prefix-list route covers, for the internet-path question: `Ok(Some(blocks))` from the
 /// collected entries, `Ok(None)` for a gateway endpoint's route (S3 / DynamoDB traffic only, never
 /// general internet traffic), `Err(why)` when the entries are not known.
-fn prefix_list_blocks(ix: &Index<'_>, r: &Route) -> Result<Option<Vec<Cidr>>, String> {
+fn prefix_list_blocks(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Result<Option<Vec<Cidr>>, String> {
     let Some(pl) = r.destination_prefix_list_id.as_deref() else {
         return Ok(None);
     };
     let t = r.target();
     let gateway_endpoint = t.starts_with("vpce-")
         && ix
-            .endpoints_by_vpc
-            .values()
-            .flatten()
+            .endpoints(vpc_id)
+            .iter()
             .find(|e| e.vpc_endpoint_id == t)
             .is_none_or(|e| e.is_gateway());
     if gateway_endpoint {
@@ -459,7 +458,7 @@ pub fn public_routes<'a>(ix: &Index<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<
     for &fam in families {
         let public = public_space(fam, vpc_cidrs);
         let start = out.len();
-        let entries = |r: &Route| prefix_list_blocks(ix, r).ok().flatten();
+        let entries = |r: &Route| prefix_list_blocks(ix, &rt.vpc_id, r).ok().flatten();
         for seg in segments_with(rt, fam, &entries) {
             for &(plo, phi) in &public {
                 let lo = plo.max(seg.lo);
@@ -488,7 +487,7 @@ pub fn public_routes<'a>(ix: &Index<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<
         // which matters only when the target could lead to the internet.
         if fam == Family::V4 {
             for r in &rt.routes {
-                if let Err(why) = prefix_list_blocks(ix, r) {
+                if let Err(why) = prefix_list_blocks(ix, &rt.vpc_id, r) {
                     let e = egress(ix, &rt.vpc_id, r);
                     if e.leaves() || matches!(e, Egress::Unknown(_)) {
                         out.push(PublicRoute {
