@@ -23,8 +23,9 @@ pub type RouteSpec = (u8, u8, bool);
 /// offset, destination kind, IPv6 flow, UDP, flow ports pick, source groups, destination
 /// groups, one NACL for both subnets, baseline NACL entries).
 pub type Frame = (u8, u8, u16, u16, u8, bool, bool, u8, u8, u8, bool, u8);
-/// Extras: (print the `*` entries, main route table, prefix-list pick).
-pub type Extras = (bool, bool, u8);
+/// Extras: (print the `*` entries, main route table, prefix-list pick, IPv6-only subnets when
+/// the flow is IPv6).
+pub type Extras = (bool, bool, u8, bool);
 
 pub fn frame() -> impl Strategy<Value = Frame> {
     (
@@ -81,7 +82,12 @@ pub fn route_spec() -> impl Strategy<Value = RouteSpec> {
 pub fn case() -> impl Strategy<Value = Case> {
     (
         frame(),
-        (any::<bool>(), any::<bool>(), 0u8..4),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u8..4,
+            prop::bool::weighted(0.3),
+        ),
         prop::collection::vec(rule_spec(), 0..8),
         prop::collection::vec(entry_spec(), 0..8),
         prop::collection::vec(route_spec(), 0..5),
@@ -193,11 +199,19 @@ const PL_ENTRIES: [&str; 5] = [
     "35.71.64.0/18",
 ];
 
-fn subnet(id: &str, cidr: Block) -> Subnet {
+/// A subnet with its IPv4 block (`None`: IPv6-only, as the AWS CLI prints such a subnet) and its
+/// IPv6 block.
+fn subnet(id: &str, cidr: Option<Block>, v6: Block) -> Subnet {
     Subnet {
         subnet_id: id.into(),
         vpc_id: "vpc-1".into(),
-        cidr_block: fmt_block(&cidr).into(),
+        cidr_block: cidr.map(|c| fmt_block(&c).into()),
+        ipv6_cidr_block_association_set: vec![Ipv6CidrBlockAssociation {
+            ipv6_cidr_block: fmt_block(&v6).into(),
+            ipv6_cidr_block_state: Some(StateValue {
+                state: "associated".into(),
+            }),
+        }],
         availability_zone: "us-east-1a".into(),
         availability_zone_id: Some("use1-az1".into()),
         available_ip_address_count: None,
@@ -233,7 +247,7 @@ pub fn build(
         same_acl,
         baseline,
     ) = f;
-    let (stars, main_rt, pl_k) = x;
+    let (stars, main_rt, pl_k, v6_only) = x;
     let src4 = place(
         u128::from(u32::from(Ipv4Addr::new(10, 0, 0, 0))),
         src_len,
@@ -520,11 +534,23 @@ pub fn build(
                     }),
                 },
             ],
+            ipv6_cidr_block_association_set: vec![Ipv6CidrBlockAssociation {
+                ipv6_cidr_block: "2600:1f18:aa00::/56".into(),
+                ipv6_cidr_block_state: Some(StateValue {
+                    state: "associated".into(),
+                }),
+            }],
             state: Some("available".into()),
             owner_id: None,
             tags: Vec::new(),
         },
-        subnets: vec![subnet("subnet-src", src4), subnet("subnet-dst", dst4)],
+        subnets: {
+            let v4 = |b: Block| (!(v6_only && fam == Fam::V6)).then_some(b);
+            vec![
+                subnet("subnet-src", v4(src4), src6),
+                subnet("subnet-dst", v4(dst4), dst6),
+            ]
+        },
         subnet_v6,
         group_ids: ["sg-a", "sg-b", "sg-c", "sg-d", "sg-z"]
             .iter()
