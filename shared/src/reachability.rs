@@ -250,13 +250,20 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     ));
     let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: String| match acl {
         None => Verdict::NotOnPath,
-        Some(acl) => match nacl_peer(peer, family) {
+        Some(acl) => match nacl_peer(ix, peer, family) {
             Err(why) => Verdict::Unknown(format!("{} cannot be checked for {text}: {why}", acl.id)),
-            Ok(cidr) => match nacl_check(acl, egress, cidr, flow.proto, ports) {
-                None => Verdict::Allowed,
-                Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
-                Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
-            },
+            Ok(cidrs) => {
+                // A certain block anywhere decides; else the first uncertain one.
+                let blocks: Vec<NaclBlock> = cidrs
+                    .into_iter()
+                    .filter_map(|c| nacl_check(acl, egress, c, flow.proto, ports))
+                    .collect();
+                match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
+                    None => Verdict::Allowed,
+                    Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
+                    Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
+                }
+            }
         },
     };
     hops.push((
@@ -319,15 +326,25 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     Trace { hops }
 }
 
-/// The block a NACL is evaluated against for a peer: its block of the family; all of the family
-/// for a prefix list (its addresses are not all known, so the NACL must admit them wherever they
-/// are).
-fn nacl_peer(peer: &Host<'_>, family: Family) -> Result<Cidr, String> {
-    if peer.prefix_list.is_some() {
-        return Ok(family.any());
+/// The blocks a NACL is evaluated against for a peer: its block of the family; for a prefix
+/// list, its entries of the family when they were collected, else all of the family (its
+/// addresses are then unknown, so the NACL must admit them wherever they are).
+fn nacl_peer(ix: &Index<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
+    if let Some(pl) = peer.prefix_list {
+        let Ok(entries) = ix.prefix_list_cidrs(pl) else {
+            return Ok(vec![family.any()]);
+        };
+        let entries: Vec<Cidr> = entries
+            .into_iter()
+            .filter(|c| c.family() == family)
+            .collect();
+        if entries.is_empty() {
+            return Err(no_addresses(peer, family));
+        }
+        return Ok(entries);
     }
     if let Some(c) = peer.cidr_in(family) {
-        return Ok(c);
+        return Ok(vec![c]);
     }
     Err(no_addresses(peer, family))
 }

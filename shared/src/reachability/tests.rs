@@ -843,3 +843,75 @@ fn nacl_protocols_cover_every_protocol() {
         Some("every other protocol")
     );
 }
+
+/// An isolated estate whose S3 prefix list has the given entries and whose NACL holds `entries`
+/// (both directions as given), for flows from the first workspace subnet to S3.
+fn s3_estate(pl_entries: &[&str], entries: Vec<NetworkAclEntry>) -> Estate {
+    let mut e = Estate::isolated();
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        for l in p.iter_mut() {
+            l.entries = Some(
+                pl_entries
+                    .iter()
+                    .map(|c| crate::model::PrefixListEntry {
+                        cidr: (*c).into(),
+                        description: None,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    e.acls_mut()[0].entries = entries;
+    e
+}
+
+fn trace_to_s3(e: &Estate) -> Trace {
+    let ix = Index::new(&e.snap);
+    let id = Ids::new(0);
+    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    trace(
+        &ix,
+        &Flow {
+            src: ws,
+            dst: Host::prefix_list(crate::synth::S3_PREFIX_LIST, "the S3 prefix list"),
+            proto: Proto::Tcp,
+            ports: Ports::one(443),
+            family: Family::V4,
+        },
+    )
+}
+
+#[test]
+fn a_nacl_is_checked_against_the_collected_entries_of_a_destination_prefix_list() {
+    // Found by the reference model (shrunk): a NACL allowing exactly the S3 list's entries lets
+    // S3 traffic through, both ways; before, the list counted as all of IPv4 and the final deny
+    // was reported for 0.0.0.0-52.215.255.255.
+    let only_s3 = |cidr: &str| {
+        vec![
+            acl_entry(10, true, "-1", None, cidr, "allow"),
+            acl_entry(10, false, "-1", None, cidr, "allow"),
+        ]
+    };
+    let t = trace_to_s3(&s3_estate(&["52.216.0.0/15"], only_s3("52.216.0.0/15")));
+    assert_eq!(t.hop(HopKind::SrcNaclOut), &Verdict::Allowed);
+    assert_eq!(t.hop(HopKind::SrcNaclReturnIn), &Verdict::Allowed);
+    // An entry of the list the NACL does not allow is blocked, and named.
+    let t = trace_to_s3(&s3_estate(
+        &["52.216.0.0/15", "3.5.0.0/19"],
+        only_s3("52.216.0.0/15"),
+    ));
+    let Verdict::Blocked(why) = t.hop(HopKind::SrcNaclOut) else {
+        panic!("not blocked: {:?}", t.hop(HopKind::SrcNaclOut));
+    };
+    assert!(why.contains("final DENY (*)"), "{why}");
+    assert!(why.contains("addresses 3.5.0.0/19"), "{why}");
+    // Entries not collected: the list may be anywhere, so the NACL must allow all of IPv4.
+    let mut e = s3_estate(&[], only_s3("52.216.0.0/15"));
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        p[0].entries = None;
+    }
+    assert!(matches!(
+        trace_to_s3(&e).hop(HopKind::SrcNaclOut),
+        Verdict::Blocked(_)
+    ));
+}
