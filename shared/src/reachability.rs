@@ -276,7 +276,10 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             format!("traffic to {}", flow.dst.label()),
         ),
     ));
-    hops.push((HopKind::Route, route_verdict(&flow.src, &flow.dst, family)));
+    hops.push((
+        HopKind::Route,
+        route_verdict(ix, &flow.src, &flow.dst, family),
+    ));
     hops.push((
         HopKind::DstNaclIn,
         acl_hop(
@@ -1129,66 +1132,85 @@ pub fn nacl_check(
 }
 
 /// The routes the source subnet uses towards the destination: longest-prefix match over every
-/// address of the destination in the flow's family ([`crate::routing::segments`]), so the
-/// destination is reached only when each of its addresses takes a route that is not a blackhole.
-/// For the internet, the addresses the local route keeps inside the VPC are left out.
-fn route_verdict(src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
+/// address of the destination in the flow's family ([`crate::routing::segments_with_lists`],
+/// prefix-list routes with collected entries taking part), so the destination is reached only
+/// when each of its addresses takes a route that is not a blackhole. A prefix-list destination
+/// is its collected entries; when they are unknown, a route to the list itself reaches it, and
+/// otherwise it must be routed wherever it is. For the internet, the addresses the local route
+/// keeps inside the VPC are left out.
+fn route_verdict(ix: &Index<'_>, src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
     use crate::lifecycle::{route, RouteState};
-    use crate::routing::{format_range, segments};
+    use crate::routing::{format_range, segments_with_lists};
     let Some(rt) = src.route_table else {
         return Verdict::NotOnPath;
     };
-    if let Some(pl) = dst.prefix_list {
-        if rt.routes.iter().any(|r| {
-            r.destination_prefix_list_id.as_deref() == Some(pl)
-                && route(r.state.as_deref()) != RouteState::Blackhole
-        }) {
-            return Verdict::Allowed;
-        }
-    }
-    let dst_cidr = match (dst.cidr_in(family), dst.prefix_list) {
-        (Some(c), _) => c,
-        (None, Some(_)) => family.any(),
-        (None, None) => return Verdict::Unknown(no_addresses(dst, family)),
-    };
-    let whole = dst_cidr.range();
-    let (lo, hi) = (whole.lo, whole.hi);
-    let internet = dst_cidr.prefix_len() == 0;
-    for seg in segments(rt, family) {
-        let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
-        if slo > shi {
-            continue;
-        }
-        let part = if slo == lo && shi == hi {
-            dst.label()
-        } else {
-            format!("{} of {}", format_range(family, slo, shi), dst.label())
-        };
-        match seg.route {
+    let known = |pl: &str| ix.prefix_list_cidrs(pl).ok();
+    let dst_cidrs: Vec<Cidr> = match (dst.prefix_list, dst.cidr_in(family)) {
+        (Some(pl), _) => match known(pl) {
+            Some(entries) => entries
+                .into_iter()
+                .filter(|c| c.family() == family)
+                .collect(),
             None => {
-                return Verdict::Blocked(format!("{} has no route to {part}", rt.route_table_id))
+                if rt.routes.iter().any(|r| {
+                    r.destination_prefix_list_id.as_deref() == Some(pl)
+                        && route(r.state.as_deref()) != RouteState::Blackhole
+                }) {
+                    return Verdict::Allowed;
+                }
+                vec![family.any()]
             }
-            Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
-            Some(r) => match route(r.state.as_deref()) {
-                RouteState::Blackhole => {
+        },
+        (None, Some(c)) => vec![c],
+        (None, None) => Vec::new(),
+    };
+    if dst_cidrs.is_empty() {
+        return Verdict::Unknown(no_addresses(dst, family));
+    }
+    let segs = segments_with_lists(rt, family, &known);
+    for dst_cidr in dst_cidrs {
+        let whole = dst_cidr.range();
+        let (lo, hi) = (whole.lo, whole.hi);
+        let internet = dst_cidr.prefix_len() == 0;
+        for seg in &segs {
+            let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
+            if slo > shi {
+                continue;
+            }
+            let part = if slo == lo && shi == hi && (dst.prefix_list.is_none() || internet) {
+                dst.label()
+            } else {
+                format!("{} of {}", format_range(family, slo, shi), dst.label())
+            };
+            match seg.route {
+                None => {
                     return Verdict::Blocked(format!(
+                        "{} has no route to {part}",
+                        rt.route_table_id
+                    ))
+                }
+                Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
+                Some(r) => match route(r.state.as_deref()) {
+                    RouteState::Blackhole => {
+                        return Verdict::Blocked(format!(
                     "{} routes {} to {part} through {}, which is a blackhole (its target is gone)",
                     rt.route_table_id,
                     r.destination(),
                     r.target()
                 ))
-                }
-                RouteState::Unknown => {
-                    return Verdict::Unknown(format!(
+                    }
+                    RouteState::Unknown => {
+                        return Verdict::Unknown(format!(
                         "{} routes {} to {part} through {}, whose state `{}` plaudit does not know",
                         rt.route_table_id,
                         r.destination(),
                         r.target(),
                         r.state.as_deref().unwrap_or_default()
                     ))
-                }
-                RouteState::Active | RouteState::Unstated => {}
-            },
+                    }
+                    RouteState::Active | RouteState::Unstated => {}
+                },
+            }
         }
     }
     Verdict::Allowed

@@ -82,17 +82,39 @@ pub struct Segment<'a> {
 }
 
 /// Partitions the whole `family` address space by the route that wins each part, in address
-/// order. Adjacent parts won by the same route are merged.
+/// order. Adjacent parts won by the same route are merged. Prefix-list routes take no part (see
+/// [`segments_with_lists`]).
 pub fn segments(rt: &RouteTable, family: Family) -> Vec<Segment<'_>> {
-    let routes: Vec<(u8, u128, u128, &Route)> = rt
-        .routes
-        .iter()
-        .filter_map(|r| {
-            let c = destination(r)?;
+    segments_with_lists(rt, family, &|_| None)
+}
+
+/// [`segments`] with the prefix-list routes whose entries `entries` knows taking part, as the VPC
+/// router ranks them: a prefix-list route counts, for each entry, with that entry's prefix
+/// length, and on an equal length the CIDR route wins (route priority: longest prefix, then
+/// static routes, then prefix-list routes). A prefix-list route whose entries are unknown takes
+/// no part.
+pub fn segments_with_lists<'a>(
+    rt: &'a RouteTable,
+    family: Family,
+    entries: &dyn Fn(&str) -> Option<Vec<Cidr>>,
+) -> Vec<Segment<'a>> {
+    // (prefix length, is a CIDR route): larger wins.
+    let mut routes: Vec<((u8, bool), u128, u128, &Route)> = Vec::new();
+    for r in &rt.routes {
+        if let Some(c) = destination(r) {
             let (f, lo, hi) = range_of(&c);
-            (f == family).then_some((c.prefix_len(), lo, hi, r))
-        })
-        .collect();
+            if f == family {
+                routes.push(((c.prefix_len(), true), lo, hi, r));
+            }
+        } else if let Some(list) = r.destination_prefix_list_id.as_deref().and_then(entries) {
+            for c in list {
+                let (f, lo, hi) = range_of(&c);
+                if f == family {
+                    routes.push(((c.prefix_len(), false), lo, hi, r));
+                }
+            }
+        }
+    }
     // Boundaries: every range start and every address just after a range end.
     let mut starts: Vec<u128> = vec![0];
     for &(_, lo, hi, _) in &routes {
@@ -103,13 +125,13 @@ pub fn segments(rt: &RouteTable, family: Family) -> Vec<Segment<'_>> {
     }
     starts.sort_unstable();
     starts.dedup();
-    let mut out: Vec<Segment<'_>> = Vec::with_capacity(starts.len());
+    let mut out: Vec<Segment<'a>> = Vec::with_capacity(starts.len());
     for (i, &lo) in starts.iter().enumerate() {
         let hi = starts.get(i + 1).map(|n| n - 1).unwrap_or(family.max());
-        let mut best: Option<(u8, &Route)> = None;
-        for &(len, rlo, rhi, r) in &routes {
-            if rlo <= lo && hi <= rhi && best.is_none_or(|(b, _)| len > b) {
-                best = Some((len, r));
+        let mut best: Option<((u8, bool), &Route)> = None;
+        for &(key, rlo, rhi, r) in &routes {
+            if rlo <= lo && hi <= rhi && best.is_none_or(|(b, _)| key > b) {
+                best = Some((key, r));
             }
         }
         let route = best.map(|(_, r)| r);
