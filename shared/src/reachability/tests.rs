@@ -1026,3 +1026,36 @@ fn prefix_list_routes_with_collected_entries_take_part_in_longest_prefix_match()
         &Verdict::Allowed
     );
 }
+
+#[test]
+fn an_icmpv6_rule_is_protocol_58() {
+    // Found by the reference model (shrunk): an SG rule written `icmpv6` (as the API names
+    // protocol 58, see IpPermission.IpProtocol) was read as an unknown protocol and admitted
+    // no ICMPv6 traffic.
+    assert_eq!(Proto::parse("icmpv6"), Proto::parse("58"));
+    let e = sg_estate(
+        vec![crate::synth::sg_rule(
+            "sgr-icmp6",
+            "sg-1",
+            true,
+            "icmpv6",
+            (-1, -1),
+            "::/0",
+        )],
+        vec![],
+    );
+    let ix = Index::new(&e.snap);
+    let v = |proto| {
+        sg_verdict(
+            &ix,
+            &["sg-1"],
+            true,
+            &Host::internet_v6(),
+            proto,
+            Ports::ALL,
+            Family::V6,
+        )
+    };
+    assert_eq!(v(Proto::Other(58)), Verdict::Allowed);
+    assert!(matches!(v(Proto::Icmp), Verdict::Blocked(_)));
+}
