@@ -73,6 +73,8 @@ pub struct ProdSg {
 /// final deny), the blocked rectangle (addresses, ports) and whether the block is certain.
 #[derive(Debug, Clone)]
 pub struct ProdNaclBlock {
+    /// The peer block production checked (the peer's block, or one prefix-list entry).
+    pub peer: (Fam, u128, u128),
     pub entry: Option<i32>,
     pub addrs: (Fam, u128, u128),
     pub ports: (u16, u16),
@@ -211,10 +213,11 @@ pub fn production(case: &Case) -> Production {
             no_hosts: Some("a subnet of the flow is not in the index".into()),
         };
     };
-    let proto = if case.proto == 17 {
-        Proto::Udp
-    } else {
-        Proto::Tcp
+    let proto = match case.proto {
+        6 => Proto::Tcp,
+        17 => Proto::Udp,
+        1 => Proto::Icmp,
+        n => Proto::Other(u16::from(n)),
     };
     let ports = Ports::range(case.ports.0, case.ports.1);
     let flow = Flow {
@@ -300,6 +303,7 @@ pub fn production(case: &Case) -> Production {
                 .into_iter()
                 .map(|c| {
                     reachability::nacl_check(acl, egress, c, proto, ports).map(|b| ProdNaclBlock {
+                        peer: (fam(c.family()), c.range().lo, c.range().hi),
                         entry: b.entry.as_ref().map(|e| e.rule_number),
                         addrs: (fam(b.addrs.family), b.addrs.lo, b.addrs.hi),
                         ports: (b.ports.from, b.ports.to),

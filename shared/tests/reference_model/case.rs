@@ -36,7 +36,7 @@ pub struct Case {
     pub src: End,
     pub dst: End,
     pub fam: Fam,
-    /// 6 (TCP) or 17 (UDP).
+    /// 6 (TCP), 17 (UDP), 1 (ICMP), 58 (ICMPv6) or 50 (ESP).
     pub proto: u8,
     pub ports: (u16, u16),
 }

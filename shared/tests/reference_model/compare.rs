@@ -1,5 +1,6 @@
 //! Compares production's answers (from the adapter) with the reference model, case by case.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -34,7 +35,12 @@ fn tag(case: &Case) -> String {
         End::Internet => "internet",
         End::PrefixList(_) => "prefix-list",
     };
-    format!("{fam}/{dst}")
+    let proto = match case.proto {
+        6 => "tcp".to_string(),
+        17 => "udp".to_string(),
+        n => format!("proto {n}"),
+    };
+    format!("{fam}/{dst}/{proto}")
 }
 
 fn model_hop(v: &FlowVerdict, name: &str) -> Option<bool> {
@@ -285,9 +291,21 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
             if hop.allowed() {
                 continue;
             }
+            // The entry to name is the first deny in rule order that decides some packet of
+            // this peer block (the final `*` last): the one an operator must fix first.
             let entry = norm(block.entry);
-            let denies = hop.deciding_denies();
-            if !denies.contains(&entry) {
+            let (pf, plo, phi) = block.peer;
+            let denies: BTreeSet<Option<i32>> = hop
+                .decisions
+                .iter()
+                .filter(|((f, a, _), _)| *f == pf && plo <= *a && *a <= phi)
+                .filter_map(|(_, d)| match d {
+                    NaclDecision::Deny(n) => Some(*n),
+                    NaclDecision::Allow(_) => None,
+                })
+                .collect();
+            let first = denies.iter().copied().min_by_key(|e| e.unwrap_or(i32::MAX));
+            if first != Some(entry) {
                 push(
                     "nacl blocking entry",
                     format!(

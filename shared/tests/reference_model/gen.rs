@@ -20,9 +20,9 @@ pub type EntrySpec = (bool, u8, bool, bool, u8, u8, u8, bool, u8);
 /// A route: (destination pick, target pick, blackhole).
 pub type RouteSpec = (u8, u8, bool);
 /// The frame: (source prefix length, destination prefix length, source offset, destination
-/// offset, destination kind, IPv6 flow, UDP, flow ports pick, source groups, destination
-/// groups, one NACL for both subnets, baseline NACL entries).
-pub type Frame = (u8, u8, u16, u16, u8, bool, bool, u8, u8, u8, bool, u8);
+/// offset, destination kind, IPv6 flow, protocol pick (TCP, UDP, ICMP, ESP), flow ports pick,
+/// source groups, destination groups, one NACL for both subnets, baseline NACL entries).
+pub type Frame = (u8, u8, u16, u16, u8, bool, u8, u8, u8, u8, bool, u8);
 /// Extras: (print the `*` entries, main route table, prefix-list pick, IPv6-only subnets when
 /// the flow is IPv6).
 pub type Extras = (bool, bool, u8, bool);
@@ -35,7 +35,7 @@ pub fn frame() -> impl Strategy<Value = Frame> {
         any::<u16>(),
         prop_oneof![3 => Just(0u8), 2 => Just(1u8), 1 => Just(2u8)],
         prop::bool::weighted(0.2),
-        prop::bool::weighted(0.15),
+        prop_oneof![70 => Just(0u8), 15 => Just(1u8), 8 => Just(2u8), 7 => Just(3u8)],
         0u8..4,
         1u8..=2,
         1u8..=2,
@@ -240,7 +240,7 @@ pub fn build(
         dst_off,
         dst_kind,
         v6,
-        udp,
+        proto_k,
         ports_k,
         nsg,
         ndg,
@@ -294,8 +294,20 @@ pub fn build(
     } else {
         Fam::V4
     };
-    let proto = if udp { 17 } else { 6 };
+    // The flow's protocol, by number and as SG rules name it; a protocol with ports of the other
+    // kind; whether the protocol has ports. ICMP is 58 (ICMPv6) on IPv6.
+    let (proto, pname, other_ported, ported): (u8, &str, &str, bool) = match (proto_k % 4, fam) {
+        (0, _) => (6, "tcp", "udp", true),
+        (1, _) => (17, "udp", "tcp", true),
+        (2, Fam::V4) => (1, "icmp", "tcp", false),
+        (2, Fam::V6) => (58, "icmpv6", "tcp", false),
+        _ => (50, "50", "tcp", false),
+    };
+    let pnum = proto.to_string();
+    let other_num = if other_ported == "tcp" { "6" } else { "17" };
+    // Rules draw their ports around these; a flow of a protocol without ports has all ports.
     let fports = FLOW_PORTS[usize::from(ports_k % 4)];
+    let flow_ports = if ported { fports } else { (0, 65535) };
 
     // The other side as seen from each side, per family.
     let pl_first = prefix_lists["pl-1"][0];
@@ -316,12 +328,11 @@ pub fn build(
             (&src_groups, &dst_groups, dst_peer4, dst_peer6)
         };
         let group = own[usize::from(gsel) % own.len()].clone();
-        let pname = if udp { "udp" } else { "tcp" };
         let (ip_protocol, has_ports): (&str, bool) = match pk % 7 {
-            0 => (pname, true),
+            0 => (pname, ported),
             1 => ("-1", false),
-            2 => (if udp { "17" } else { "6" }, true),
-            3 => (if udp { "tcp" } else { "udp" }, true),
+            2 => (pnum.as_str(), ported),
+            3 => (other_ported, true),
             4 => ("icmp", false),
             5 => ("icmpv6", false),
             _ => ("50", false),
@@ -378,17 +389,10 @@ pub fn build(
         } else {
             (dst_peer4, dst_peer6)
         };
-        let num_proto = if udp { "17" } else { "6" };
         let protocol = match pk % 5 {
             0 => "-1",
-            1 => num_proto,
-            2 => {
-                if udp {
-                    "6"
-                } else {
-                    "17"
-                }
-            }
+            1 => pnum.as_str(),
+            2 => other_num,
             3 => "1",
             _ => "58",
         };
@@ -567,7 +571,7 @@ pub fn build(
         dst,
         fam,
         proto,
-        ports: fports,
+        ports: flow_ports,
     }
 }
 
