@@ -528,7 +528,8 @@ proptest! {
         let (Some(src), Some(hop)) = (&flow.src.eni, &v.nacl_out) else { return Ok(()); };
         let block = flow.dst.addrs[0];
         let addr = block.lo + pick.0 % (block.hi - block.lo).saturating_add(1).max(1);
-        let port = flow.ports.0 + pick.1 % (flow.ports.1 - flow.ports.0 + 1);
+        let span = u32::from(flow.ports.1) - u32::from(flow.ports.0) + 1;
+        let port = flow.ports.0 + (u32::from(pick.1) % span) as u16;
         let pkt = Packet { fam: block.fam, addr, proto: flow.proto, port };
         let ports: Vec<u16> = hop.decisions.keys().map(|k| k.2).filter(|p| *p <= port).collect();
         let addrs: Vec<u128> = hop.decisions.keys().map(|k| k.1).filter(|a| *a <= addr).collect();
