@@ -156,7 +156,14 @@ pub fn snapshot(case: &Case) -> Snapshot {
         .map(|(id, blocks)| ManagedPrefixList {
             prefix_list_id: id.as_str().into(),
             prefix_list_name: id.as_str().into(),
-            address_family: Some("IPv4".into()),
+            address_family: Some(
+                if blocks.iter().any(|b| b.fam == Fam::V6) {
+                    "IPv6"
+                } else {
+                    "IPv4"
+                }
+                .into(),
+            ),
             entries: Some(
                 blocks
                     .iter()

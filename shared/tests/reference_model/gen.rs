@@ -76,7 +76,7 @@ pub fn entry_spec() -> impl Strategy<Value = EntrySpec> {
 }
 
 pub fn route_spec() -> impl Strategy<Value = RouteSpec> {
-    (0u8..10, 0u8..6, prop::bool::weighted(0.2))
+    (0u8..11, 0u8..6, prop::bool::weighted(0.2))
 }
 
 pub fn case() -> impl Strategy<Value = Case> {
@@ -191,6 +191,12 @@ fn port_pick(f: (u16, u16), k: u8) -> (u16, u16) {
 }
 
 const FLOW_PORTS: [(u16, u16); 4] = [(443, 443), (8443, 8451), (6666, 6666), (80, 443)];
+const PL6_ENTRIES: [&str; 4] = [
+    "2a05:d07a:a000::/40",
+    "2600:1f14::/35",
+    "2600:1f18:aa00:2::/64",
+    "2406:da00:ff00::/64",
+];
 const PL_ENTRIES: [&str; 5] = [
     "52.216.0.0/15",
     "3.5.0.0/19",
@@ -272,6 +278,14 @@ pub fn build(
     );
     // pl-2 (used by SG rules only) overlaps the destination VPC block.
     prefix_lists.insert("pl-2".into(), vec![lit("52.94.0.0/22"), lit("10.1.0.0/24")]);
+    // pl-6 is an IPv6 list (a list has one address family): the destination of IPv6
+    // prefix-list flows, and a peer of SG rules and routes.
+    prefix_lists.insert(
+        "pl-6".into(),
+        (0..n)
+            .map(|i| lit(PL6_ENTRIES[(start + i) % PL6_ENTRIES.len()]))
+            .collect(),
+    );
 
     let src_groups: Vec<String> = ["sg-a", "sg-b"][..usize::from(nsg)]
         .iter()
@@ -287,13 +301,10 @@ pub fn build(
             groups: dst_groups.clone(),
         },
         1 => End::Internet,
+        _ if v6 => End::PrefixList("pl-6".into()),
         _ => End::PrefixList("pl-1".into()),
     };
-    let fam = if v6 && !matches!(dst, End::PrefixList(_)) {
-        Fam::V6
-    } else {
-        Fam::V4
-    };
+    let fam = if v6 { Fam::V6 } else { Fam::V4 };
     // The flow's protocol, by number and as SG rules name it; a protocol with ports of the other
     // kind; whether the protocol has ports. ICMP is 58 (ICMPv6) on IPv6.
     let (proto, pname, other_ported, ported): (u8, &str, &str, bool) = match (proto_k % 4, fam) {
@@ -311,10 +322,11 @@ pub fn build(
 
     // The other side as seen from each side, per family.
     let pl_first = prefix_lists["pl-1"][0];
+    let pl6_first = prefix_lists["pl-6"][0];
     let (dst_peer4, dst_peer6) = match &dst {
         End::Subnet { .. } => (dst4, dst6),
         End::Internet => (lit("0.0.0.0/0"), lit("::/0")),
-        End::PrefixList(_) => (pl_first, lit("2600:1f18::/32")),
+        End::PrefixList(_) => (pl_first, pl6_first),
     };
     let (src_peer4, src_peer6) = (src4, src6);
 
@@ -366,7 +378,14 @@ pub fn build(
                     group_id: g.as_str().into(),
                 });
             }
-            3 => r.prefix_list_id = Some(if peerk % 3 == 2 { "pl-2" } else { "pl-1" }.into()),
+            3 => {
+                let pl = match peerk % 4 {
+                    2 => "pl-2",
+                    3 => "pl-6",
+                    _ => "pl-1",
+                };
+                r.prefix_list_id = Some(pl.into());
+            }
             _ => r.cidr_ipv6 = Some(fmt_block(&around6(p6, peerk)).into()),
         }
         // The egress flag as drawn, but mostly the direction that matters for this side.
@@ -472,12 +491,13 @@ pub fn build(
         .map(|r| r.destination().to_string())
         .collect();
     for &(dk, tk, blackhole) in routes {
-        let (d4, d6, dpl): (Option<String>, Option<String>, Option<&str>) = match dk % 10 {
+        let (d4, d6, dpl): (Option<String>, Option<String>, Option<&str>) = match dk % 11 {
             0 => (Some("0.0.0.0/0".into()), None, None),
             1 => (Some("0.0.0.0/1".into()), None, None),
             2 => (Some("128.0.0.0/1".into()), None, None),
             3 => (None, Some("::/0".into()), None),
             4 => (None, None, Some("pl-1")),
+            10 => (None, None, Some("pl-6")),
             5 => (Some(fmt_block(&dst_peer4)), None, None),
             6 => (
                 Some(fmt_block(&mk(
