@@ -8,9 +8,10 @@
 //! part and whether that route leads to the internet ([`Egress`]).
 //!
 //! Prefix-list destinations (gateway endpoints to S3 / DynamoDB) are not part of the CIDR
-//! partition: they only concern traffic to those services and never carry general internet
-//! traffic. Routes whose destination does not parse are listed by [`unreadable`], so callers can
-//! report `error` instead of guessing.
+//! partition used for internet paths: they only concern traffic to those services and never
+//! carry general internet traffic. Reachability of a flow ranks them with the CIDR routes when
+//! their entries are known ([`segments_with_lists`]). Routes whose destination does not parse
+//! are listed by [`unreadable`], so callers can report `error` instead of guessing.
 
 use std::net::IpAddr;
 
