@@ -49,13 +49,15 @@ pub enum Proto {
 }
 
 impl Proto {
-    /// Parses the API's protocol field (`-1`, `tcp`, `6`, `udp`, `17`, `icmp`, `1`, or a number).
+    /// Parses the API's protocol field (`-1`, `tcp`, `6`, `udp`, `17`, `icmp`, `1`, `icmpv6`
+    /// (protocol 58), or a number).
     pub fn parse(s: &str) -> Proto {
         match s.to_ascii_lowercase().as_str() {
             "-1" | "all" => Proto::All,
             "tcp" | "6" => Proto::Tcp,
             "udp" | "17" => Proto::Udp,
             "icmp" | "1" => Proto::Icmp,
+            "icmpv6" => Proto::Other(58),
             other => other
                 .parse()
                 .map(Proto::Other)

@@ -250,13 +250,20 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     ));
     let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: String| match acl {
         None => Verdict::NotOnPath,
-        Some(acl) => match nacl_peer(peer, family) {
+        Some(acl) => match nacl_peer(ix, peer, family) {
             Err(why) => Verdict::Unknown(format!("{} cannot be checked for {text}: {why}", acl.id)),
-            Ok(cidr) => match nacl_check(acl, egress, cidr, flow.proto, ports) {
-                None => Verdict::Allowed,
-                Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
-                Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
-            },
+            Ok(cidrs) => {
+                // A certain block anywhere decides; else the first uncertain one.
+                let blocks: Vec<NaclBlock> = cidrs
+                    .into_iter()
+                    .filter_map(|c| nacl_check(acl, egress, c, flow.proto, ports))
+                    .collect();
+                match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
+                    None => Verdict::Allowed,
+                    Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
+                    Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
+                }
+            }
         },
     };
     hops.push((
@@ -269,7 +276,10 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
             format!("traffic to {}", flow.dst.label()),
         ),
     ));
-    hops.push((HopKind::Route, route_verdict(&flow.src, &flow.dst, family)));
+    hops.push((
+        HopKind::Route,
+        route_verdict(ix, &flow.src, &flow.dst, family),
+    ));
     hops.push((
         HopKind::DstNaclIn,
         acl_hop(
@@ -319,15 +329,25 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     Trace { hops }
 }
 
-/// The block a NACL is evaluated against for a peer: its block of the family; all of the family
-/// for a prefix list (its addresses are not all known, so the NACL must admit them wherever they
-/// are).
-fn nacl_peer(peer: &Host<'_>, family: Family) -> Result<Cidr, String> {
-    if peer.prefix_list.is_some() {
-        return Ok(family.any());
+/// The blocks a NACL is evaluated against for a peer: its block of the family; for a prefix
+/// list, its entries of the family when they were collected, else all of the family (its
+/// addresses are then unknown, so the NACL must admit them wherever they are).
+fn nacl_peer(ix: &Index<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
+    if let Some(pl) = peer.prefix_list {
+        let Ok(entries) = ix.prefix_list_cidrs(pl) else {
+            return Ok(vec![family.any()]);
+        };
+        let entries: Vec<Cidr> = entries
+            .into_iter()
+            .filter(|c| c.family() == family)
+            .collect();
+        if entries.is_empty() {
+            return Err(no_addresses(peer, family));
+        }
+        return Ok(entries);
     }
     if let Some(c) = peer.cidr_in(family) {
-        return Ok(c);
+        return Ok(vec![c]);
     }
     Err(no_addresses(peer, family))
 }
@@ -1205,66 +1225,87 @@ fn split(
 }
 
 /// The routes the source subnet uses towards the destination: longest-prefix match over every
-/// address of the destination in the flow's family ([`crate::routing::segments`]), so the
-/// destination is reached only when each of its addresses takes a route that is not a blackhole.
-/// For the internet, the addresses the local route keeps inside the VPC are left out.
-fn route_verdict(src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
+/// address of the destination in the flow's family ([`crate::routing::segments_with`],
+/// prefix-list routes with collected entries taking part), so the destination is reached only
+/// when each of its addresses takes a route that is not a blackhole. A prefix-list destination
+/// is its collected entries; when they are unknown, a route to the list itself reaches it, and
+/// otherwise it must be routed wherever it is. For the internet, the addresses the local route
+/// keeps inside the VPC are left out.
+fn route_verdict(ix: &Index<'_>, src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
     use crate::lifecycle::{route, RouteState};
-    use crate::routing::{format_range, segments};
+    use crate::routing::{format_range, segments_with};
     let Some(rt) = src.route_table else {
         return Verdict::NotOnPath;
     };
-    if let Some(pl) = dst.prefix_list {
-        if rt.routes.iter().any(|r| {
-            r.destination_prefix_list_id.as_deref() == Some(pl)
-                && route(r.state.as_deref()) != RouteState::Blackhole
-        }) {
-            return Verdict::Allowed;
-        }
-    }
-    let dst_cidr = match (dst.cidr_in(family), dst.prefix_list) {
-        (Some(c), _) => c,
-        (None, Some(_)) => family.any(),
-        (None, None) => return Verdict::Unknown(no_addresses(dst, family)),
-    };
-    let whole = dst_cidr.range();
-    let (lo, hi) = (whole.lo, whole.hi);
-    let internet = dst_cidr.prefix_len() == 0;
-    for seg in segments(rt, family) {
-        let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
-        if slo > shi {
-            continue;
-        }
-        let part = if slo == lo && shi == hi {
-            dst.label()
-        } else {
-            format!("{} of {}", format_range(family, slo, shi), dst.label())
-        };
-        match seg.route {
+    let known = |pl: &str| ix.prefix_list_cidrs(pl).ok();
+    let dst_cidrs: Vec<Cidr> = match (dst.prefix_list, dst.cidr_in(family)) {
+        (Some(pl), _) => match known(pl) {
+            Some(entries) => entries
+                .into_iter()
+                .filter(|c| c.family() == family)
+                .collect(),
             None => {
-                return Verdict::Blocked(format!("{} has no route to {part}", rt.route_table_id))
+                if rt.routes.iter().any(|r| {
+                    r.destination_prefix_list_id.as_deref() == Some(pl)
+                        && route(r.state.as_deref()) != RouteState::Blackhole
+                }) {
+                    return Verdict::Allowed;
+                }
+                vec![family.any()]
             }
-            Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
-            Some(r) => match route(r.state.as_deref()) {
-                RouteState::Blackhole => {
+        },
+        (None, Some(c)) => vec![c],
+        (None, None) => Vec::new(),
+    };
+    if dst_cidrs.is_empty() {
+        return Verdict::Unknown(no_addresses(dst, family));
+    }
+    let segs = segments_with(rt, family, &|r: &crate::model::Route| {
+        r.destination_prefix_list_id.as_deref().and_then(known)
+    });
+    for dst_cidr in dst_cidrs {
+        let whole = dst_cidr.range();
+        let (lo, hi) = (whole.lo, whole.hi);
+        let internet = dst_cidr.prefix_len() == 0;
+        for seg in &segs {
+            let (slo, shi) = (seg.lo.max(lo), seg.hi.min(hi));
+            if slo > shi {
+                continue;
+            }
+            let part = if slo == lo && shi == hi && (dst.prefix_list.is_none() || internet) {
+                dst.label()
+            } else {
+                format!("{} of {}", format_range(family, slo, shi), dst.label())
+            };
+            match seg.route {
+                None => {
                     return Verdict::Blocked(format!(
+                        "{} has no route to {part}",
+                        rt.route_table_id
+                    ))
+                }
+                Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
+                Some(r) => match route(r.state.as_deref()) {
+                    RouteState::Blackhole => {
+                        return Verdict::Blocked(format!(
                     "{} routes {} to {part} through {}, which is a blackhole (its target is gone)",
                     rt.route_table_id,
                     r.destination(),
                     r.target()
                 ))
-                }
-                RouteState::Unknown => {
-                    return Verdict::Unknown(format!(
+                    }
+                    RouteState::Unknown => {
+                        return Verdict::Unknown(format!(
                         "{} routes {} to {part} through {}, whose state `{}` plaudit does not know",
                         rt.route_table_id,
                         r.destination(),
                         r.target(),
                         r.state.as_deref().unwrap_or_default()
                     ))
-                }
-                RouteState::Active | RouteState::Unstated => {}
-            },
+                    }
+                    RouteState::Active | RouteState::Unstated => {}
+                },
+            }
         }
     }
     Verdict::Allowed

@@ -8,9 +8,10 @@
 //! part and whether that route leads to the internet ([`Egress`]).
 //!
 //! Prefix-list destinations (gateway endpoints to S3 / DynamoDB) are not part of the CIDR
-//! partition: they only concern traffic to those services and never carry general internet
-//! traffic. Routes whose destination does not parse are listed by [`unreadable`], so callers can
-//! report `error` instead of guessing.
+//! partition used for internet paths: they only concern traffic to those services and never
+//! carry general internet traffic. Reachability of a flow ranks them with the CIDR routes when
+//! their entries are known ([`segments_with`]). Routes whose destination does not parse
+//! are listed by [`unreadable`], so callers can report `error` instead of guessing.
 
 use std::net::IpAddr;
 
@@ -125,7 +126,7 @@ pub fn segments_with<'a>(
     }
     starts.sort_unstable();
     starts.dedup();
-    let mut out: Vec<Segment<'_>> = Vec::with_capacity(starts.len());
+    let mut out: Vec<Segment<'a>> = Vec::with_capacity(starts.len());
     for (i, &lo) in starts.iter().enumerate() {
         let hi = starts.get(i + 1).map(|n| n - 1).unwrap_or(family.max());
         let mut best: Option<((u8, bool), &Route)> = None;
@@ -146,7 +147,11 @@ pub fn segments_with<'a>(
 /// What a prefix-list route covers, for the internet-path question: `Ok(Some(blocks))` from the
 /// collected entries, `Ok(None)` for a gateway endpoint's route (S3 / DynamoDB traffic only, never
 /// general internet traffic), `Err(why)` when the entries are not known.
-fn prefix_list_blocks(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Result<Option<Vec<Cidr>>, String> {
+fn prefix_list_blocks(
+    ix: &Index<'_>,
+    vpc_id: &str,
+    r: &Route,
+) -> Result<Option<Vec<Cidr>>, String> {
     let Some(pl) = r.destination_prefix_list_id.as_deref() else {
         return Ok(None);
     };
@@ -160,24 +165,11 @@ fn prefix_list_blocks(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Result<Option<
     if gateway_endpoint {
         return Ok(None);
     }
-    let list = ix.prefix_lists.get(pl);
-    let entries = list.and_then(|l| l.entries.as_ref()).ok_or_else(|| {
+    ix.prefix_list_cidrs(pl).map(Some).map_err(|why| {
         format!(
-            "the route sends prefix list {pl} to {t}, and the list's entries are not in the snapshot (describe-managed-prefix-lists.json `Entries`), so which addresses take it cannot be told"
+            "the route sends prefix list {pl} to {t}, and {why} (describe-managed-prefix-lists.json `Entries`), so which addresses take it cannot be told"
         )
-    })?;
-    entries
-        .iter()
-        .map(|e| {
-            Cidr::parse(&e.cidr).ok_or_else(|| {
-                format!(
-                    "prefix list {pl} has an entry `{}` that does not parse",
-                    e.cidr
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    })
 }
 
 fn same(a: Option<&Route>, b: Option<&Route>) -> bool {

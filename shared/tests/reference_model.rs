@@ -215,11 +215,11 @@ fn sg_rules_are_a_union_across_cidrs_groups_and_ports() {
     };
     let src = eni("s1", &["sg-1", "sg-2"], Vec::new(), table(Vec::new()));
     let peer = side("10.0.4.0/22", None);
-    let hop = sg_hop(&world, &src, true, &peer, 6, (443, 444), &[]);
+    let hop = sg_hop(&world, &src, true, &peer, 6, (443, 444), Extra::default());
     assert!(hop.allowed(), "{:?}", hop.uncovered);
     // Drop the second group: exactly 10.0.6.0/23 on both ports is left uncovered.
     let only1 = eni("s1", &["sg-1"], Vec::new(), table(Vec::new()));
-    let hop = sg_hop(&world, &only1, true, &peer, 6, (443, 444), &[]);
+    let hop = sg_hop(&world, &only1, true, &peer, 6, (443, 444), Extra::default());
     assert!(!hop.allowed());
     assert!(hop
         .uncovered
@@ -243,7 +243,7 @@ fn sg_rules_are_a_union_across_cidrs_groups_and_ports() {
         &side("0.0.0.0/0", None),
         6,
         (443, 443),
-        &[]
+        Extra::default()
     )
     .allowed());
 }
@@ -528,7 +528,8 @@ proptest! {
         let (Some(src), Some(hop)) = (&flow.src.eni, &v.nacl_out) else { return Ok(()); };
         let block = flow.dst.addrs[0];
         let addr = block.lo + pick.0 % (block.hi - block.lo).saturating_add(1).max(1);
-        let port = flow.ports.0 + pick.1 % (flow.ports.1 - flow.ports.0 + 1);
+        let span = u32::from(flow.ports.1) - u32::from(flow.ports.0) + 1;
+        let port = flow.ports.0 + (u32::from(pick.1) % span) as u16;
         let pkt = Packet { fam: block.fam, addr, proto: flow.proto, port };
         let ports: Vec<u16> = hop.decisions.keys().map(|k| k.2).filter(|p| *p <= port).collect();
         let addrs: Vec<u128> = hop.decisions.keys().map(|k| k.1).filter(|a| *a <= addr).collect();

@@ -843,3 +843,219 @@ fn nacl_protocols_cover_every_protocol() {
         Some("every other protocol")
     );
 }
+
+/// The estate with the S3 prefix list's entries collected.
+fn with_s3_entries(mut e: Estate, pl_entries: &[&str]) -> Estate {
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        for l in p.iter_mut() {
+            l.entries = Some(
+                pl_entries
+                    .iter()
+                    .map(|c| crate::model::PrefixListEntry {
+                        cidr: (*c).into(),
+                        description: None,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    e
+}
+
+/// An isolated estate whose S3 prefix list has the given entries and whose NACL holds `entries`
+/// (both directions as given), for flows from the first workspace subnet to S3.
+fn s3_estate(pl_entries: &[&str], entries: Vec<NetworkAclEntry>) -> Estate {
+    let mut e = with_s3_entries(Estate::isolated(), pl_entries);
+    e.acls_mut()[0].entries = entries;
+    e
+}
+
+/// A flow on tcp 443 from the first workspace subnet to `dst`.
+fn trace_to(e: &Estate, dst: Host<'_>) -> Trace {
+    let ix = Index::new(&e.snap);
+    let id = Ids::new(0);
+    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    trace(
+        &ix,
+        &Flow {
+            src: ws,
+            dst,
+            proto: Proto::Tcp,
+            ports: Ports::one(443),
+            family: Family::V4,
+        },
+    )
+}
+
+fn trace_to_s3(e: &Estate) -> Trace {
+    trace_to(
+        e,
+        Host::prefix_list(crate::synth::S3_PREFIX_LIST, "the S3 prefix list"),
+    )
+}
+
+#[test]
+fn a_nacl_is_checked_against_the_collected_entries_of_a_destination_prefix_list() {
+    // Found by the reference model (shrunk): a NACL allowing exactly the S3 list's entries lets
+    // S3 traffic through, both ways; before, the list counted as all of IPv4 and the final deny
+    // was reported for 0.0.0.0-52.215.255.255.
+    let only_s3 = |cidr: &str| {
+        vec![
+            acl_entry(10, true, "-1", None, cidr, "allow"),
+            acl_entry(10, false, "-1", None, cidr, "allow"),
+        ]
+    };
+    let t = trace_to_s3(&s3_estate(&["52.216.0.0/15"], only_s3("52.216.0.0/15")));
+    assert_eq!(t.hop(HopKind::SrcNaclOut), &Verdict::Allowed);
+    assert_eq!(t.hop(HopKind::SrcNaclReturnIn), &Verdict::Allowed);
+    // An entry of the list the NACL does not allow is blocked, and named.
+    let t = trace_to_s3(&s3_estate(
+        &["52.216.0.0/15", "3.5.0.0/19"],
+        only_s3("52.216.0.0/15"),
+    ));
+    let Verdict::Blocked(why) = t.hop(HopKind::SrcNaclOut) else {
+        panic!("not blocked: {:?}", t.hop(HopKind::SrcNaclOut));
+    };
+    assert!(why.contains("final DENY (*)"), "{why}");
+    assert!(why.contains("addresses 3.5.0.0/19"), "{why}");
+    // Entries not collected: the list may be anywhere, so the NACL must allow all of IPv4.
+    let mut e = s3_estate(&[], only_s3("52.216.0.0/15"));
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        p[0].entries = None;
+    }
+    assert!(matches!(
+        trace_to_s3(&e).hop(HopKind::SrcNaclOut),
+        Verdict::Blocked(_)
+    ));
+}
+
+/// Replaces the routes of the first workspace subnet's route table.
+fn private_routes(e: &mut Estate, routes: Vec<crate::model::Route>) {
+    let id = Ids::new(0);
+    for t in e
+        .route_tables_mut()
+        .iter_mut()
+        .filter(|t| t.route_table_id == id.rt_private)
+    {
+        t.routes = routes.clone();
+    }
+}
+
+fn rt(dest: &str, pl: bool, target: &str, state: &str) -> crate::model::Route {
+    crate::model::Route {
+        destination_cidr_block: (!pl).then(|| dest.into()),
+        destination_prefix_list_id: pl.then(|| dest.into()),
+        gateway_id: Some(target.into()),
+        state: Some(state.into()),
+        ..crate::model::Route::default()
+    }
+}
+
+#[test]
+fn prefix_list_routes_with_collected_entries_take_part_in_longest_prefix_match() {
+    // Shrunk by the reference model. AWS route priority: longest prefix first (a prefix-list
+    // route counts with its entry's length), then a static CIDR route over a prefix-list route.
+    let s3 = crate::synth::S3_PREFIX_LIST;
+    let local = rt("10.0.0.0/16", false, "local", "active");
+    // 1. The destination is the list: only its entries must be routed. The default route is a
+    //    blackhole, but 54.231.0.0/16 (the list's only entry) has an active route.
+    let mut e = with_s3_entries(Estate::backend(), &["54.231.0.0/16"]);
+    private_routes(
+        &mut e,
+        vec![
+            local.clone(),
+            rt("0.0.0.0/0", false, "igw-1", "blackhole"),
+            rt("54.231.0.0/16", false, "igw-1", "active"),
+        ],
+    );
+    assert_eq!(trace_to_s3(&e).hop(HopKind::Route), &Verdict::Allowed);
+    // 2. A CIDR route as specific as the entry wins over the list's route: when it is a
+    //    blackhole, S3 is not reached even though the list's own route is active.
+    let mut e = with_s3_entries(Estate::backend(), &["52.216.0.0/15"]);
+    private_routes(
+        &mut e,
+        vec![
+            local.clone(),
+            rt(s3, true, "vpce-1", "active"),
+            rt("52.216.0.0/15", false, "igw-1", "blackhole"),
+        ],
+    );
+    let Verdict::Blocked(why) = trace_to_s3(&e).hop(HopKind::Route).clone() else {
+        panic!("not blocked");
+    };
+    assert!(
+        why.contains("routes 52.216.0.0/15 to 52.216.0.0/15 of pl-63a5400a (the S3 prefix list) through igw-1, which is a blackhole"),
+        "{why}"
+    );
+    // ... and a less specific one loses to it.
+    let mut e = with_s3_entries(Estate::backend(), &["52.216.0.0/15"]);
+    private_routes(
+        &mut e,
+        vec![
+            local.clone(),
+            rt(s3, true, "vpce-1", "active"),
+            rt("52.0.0.0/8", false, "igw-1", "blackhole"),
+        ],
+    );
+    assert_eq!(trace_to_s3(&e).hop(HopKind::Route), &Verdict::Allowed);
+    // 3. Towards the internet, a blackhole prefix-list route more specific than the default
+    //    route drops the list's addresses.
+    let mut e = with_s3_entries(Estate::backend(), &["52.216.0.0/15"]);
+    private_routes(
+        &mut e,
+        vec![
+            local.clone(),
+            rt(s3, true, "vpce-1", "blackhole"),
+            rt("0.0.0.0/0", false, "igw-1", "active"),
+        ],
+    );
+    let Verdict::Blocked(why) = trace_to(&e, Host::internet()).hop(HopKind::Route).clone() else {
+        panic!("not blocked");
+    };
+    assert!(
+        why.contains("routes pl-63a5400a to 52.216.0.0/15 of the internet (0.0.0.0/0) through vpce-1, which is a blackhole"),
+        "{why}"
+    );
+    // Without entries the list's route takes no part: the default route carries everything.
+    let mut e = e;
+    if let Ok(p) = &mut e.snap.managed_prefix_lists {
+        p[0].entries = None;
+    }
+    assert_eq!(
+        trace_to(&e, Host::internet()).hop(HopKind::Route),
+        &Verdict::Allowed
+    );
+}
+
+#[test]
+fn an_icmpv6_rule_is_protocol_58() {
+    // Found by the reference model (shrunk): an SG rule written `icmpv6` (as the API names
+    // protocol 58, see IpPermission.IpProtocol) was read as an unknown protocol and admitted
+    // no ICMPv6 traffic.
+    assert_eq!(Proto::parse("icmpv6"), Proto::parse("58"));
+    let e = sg_estate(
+        vec![crate::synth::sg_rule(
+            "sgr-icmp6",
+            "sg-1",
+            true,
+            "icmpv6",
+            (-1, -1),
+            "::/0",
+        )],
+        vec![],
+    );
+    let ix = Index::new(&e.snap);
+    let v = |proto| {
+        sg_verdict(
+            &ix,
+            &["sg-1"],
+            true,
+            &Host::internet_v6(),
+            proto,
+            Ports::ALL,
+            Family::V6,
+        )
+    };
+    assert_eq!(v(Proto::Other(58)), Verdict::Allowed);
+    assert!(matches!(v(Proto::Icmp), Verdict::Blocked(_)));
+}

@@ -25,7 +25,8 @@ pub enum End {
 pub struct Case {
     pub vpc: Vpc,
     pub subnets: Vec<Subnet>,
-    /// IPv6 blocks of the subnets (the plaudit `Subnet` type has no IPv6 field yet).
+    /// IPv6 blocks of the subnets, as the model reads them (the generator also writes them into
+    /// the subnets' `Ipv6CidrBlockAssociationSet`, which production reads).
     pub subnet_v6: BTreeMap<String, Block>,
     pub group_ids: Vec<String>,
     pub sg_rules: Vec<SecurityGroupRule>,
@@ -35,7 +36,7 @@ pub struct Case {
     pub src: End,
     pub dst: End,
     pub fam: Fam,
-    /// 6 (TCP) or 17 (UDP).
+    /// 6 (TCP), 17 (UDP), 1 (ICMP), 58 (ICMPv6) or 50 (ESP).
     pub proto: u8,
     pub ports: (u16, u16),
 }
@@ -56,7 +57,8 @@ impl Case {
                     .subnets
                     .iter()
                     .find(|s| s.subnet_id == subnet_id.as_str())
-                    .and_then(|s| Block::parse(&s.cidr_block))
+                    .and_then(|s| s.cidr_block.as_deref())
+                    .and_then(Block::parse)
                     .into_iter()
                     .collect(),
                 Fam::V6 => self.subnet_v6.get(subnet_id).copied().into_iter().collect(),

@@ -1,13 +1,14 @@
 //! Compares production's answers (from the adapter) with the reference model, case by case.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::adapter::{self, ProdNaclBlock, HOPS};
 use super::case::{Case, End};
 use super::model::{
-    self, cuts, nacl_addr_ranges, nacl_decide, nacl_port_ranges, Fam, FlowVerdict, NaclDecision,
-    NaclHop, Packet, SgHop, STAR_RULE,
+    self, cuts, nacl_addr_ranges, nacl_decide, nacl_port_ranges, Extra, Fam, FlowVerdict,
+    NaclDecision, NaclHop, Packet, SgHop, STAR_RULE,
 };
 
 /// One disagreement: its class (for the survey) and what differs.
@@ -34,7 +35,12 @@ fn tag(case: &Case) -> String {
         End::Internet => "internet",
         End::PrefixList(_) => "prefix-list",
     };
-    format!("{fam}/{dst}")
+    let proto = match case.proto {
+        6 => "tcp".to_string(),
+        17 => "udp".to_string(),
+        n => format!("proto {n}"),
+    };
+    format!("{fam}/{dst}/{proto}")
 }
 
 fn model_hop(v: &FlowVerdict, name: &str) -> Option<bool> {
@@ -83,20 +89,41 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
             detail,
         })
     };
+    if let Some(why) = &p.no_hosts {
+        push("production has no hosts", why.clone());
+        return out;
+    }
 
-    // 1. Each hop: allowed / blocked / not on the path.
+    // 1. Each hop: allowed / blocked / not on the path. The generated estates hold nothing
+    //    unreadable, so a production `Unknown` is a disagreement too.
     for name in HOPS {
         let want = model_hop(&m, name);
-        let got = p.hops.get(name).copied().flatten();
+        let kind = if name.contains("sg") {
+            "sg"
+        } else if name.contains("nacl") {
+            "nacl"
+        } else {
+            "route"
+        };
+        let got = match p.hops.get(name).map(adapter::Hop::decided) {
+            None => Ok(None),
+            Some(d) => d,
+        };
+        let got = match got {
+            Ok(g) => g,
+            Err(why) => {
+                push(
+                    &format!("{kind} hop unknown in production"),
+                    format!("hop {name}: model {want:?}, production Unknown: {why}"),
+                );
+                continue;
+            }
+        };
         if want != got {
-            let kind = if name.contains("sg") {
-                "sg"
-            } else if name.contains("nacl") {
-                "nacl"
-            } else {
-                "route"
-            };
             let mut d = format!("hop {name}: model {want:?}, production {got:?}");
+            if let Some(adapter::Hop::Blocked(why)) = p.hops.get(name) {
+                let _ = write!(d, " ({why})");
+            }
             if name == "route" {
                 if let Some(r) = &m.route {
                     for ((f, a), o) in r
@@ -113,7 +140,9 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
         }
     }
 
-    // 2. The SG uncovered remainder, compared on candidate (address, port) packets.
+    // 2. The SG uncovered remainder, compared exactly: the model evaluates every candidate
+    //    packet, with the boundaries of production's uncovered rectangles added to the
+    //    candidates, so a rectangle reaching one address or port too far is seen.
     for (name, prod, eni, peer) in [
         ("src-sg-egress", &p.sg_egress, &flow.src.eni, &flow.dst),
         ("dst-sg-ingress", &p.sg_ingress, &flow.dst.eni, &flow.src),
@@ -121,15 +150,68 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
         let (Some(prod), Some(eni)) = (prod, eni) else {
             continue;
         };
+        if !prod.undecided.is_empty() || !prod.unknown.is_empty() {
+            push(
+                "sg coverage undecided in production",
+                format!(
+                    "{name}: undecided ports {:?}: {}",
+                    prod.undecided,
+                    prod.unknown.join("; ")
+                ),
+            );
+        }
+        if let Some(bad) = &prod.bad_whole {
+            push("sg gap `whole` flag", format!("{name}: {bad}"));
+        }
+        let gap_ports = merge(
+            prod.uncovered
+                .iter()
+                .map(|(_, (a, b))| (u128::from(*a), u128::from(*b)))
+                .collect(),
+        );
+        let missing = merge(
+            prod.missing
+                .iter()
+                .map(|&(a, b)| (u128::from(a), u128::from(b)))
+                .collect(),
+        );
+        if gap_ports != missing {
+            push(
+                "sg missing ports are not the gaps' ports",
+                format!(
+                    "{name}: missing {:?}, gaps {:?}",
+                    prod.missing, prod.uncovered
+                ),
+            );
+        }
         let egress = name == "src-sg-egress";
-        let extra: Vec<(u128, u128)> = prod
-            .missing
+        let extra_addrs: Vec<(u128, u128)> = prod
+            .uncovered
             .iter()
-            .map(|&(a, b)| (u128::from(a), u128::from(b)))
+            .map(|((_, lo, hi), _)| (*lo, *hi))
             .collect();
-        let hop = model::sg_hop(&world, eni, egress, peer, flow.proto, flow.ports, &extra);
-        let prod_uncovered =
-            |pt: &(Fam, u128, u16)| prod.missing.iter().any(|&(a, b)| a <= pt.2 && pt.2 <= b);
+        let extra_ports: Vec<(u128, u128)> = prod
+            .uncovered
+            .iter()
+            .map(|(_, (a, b))| (u128::from(*a), u128::from(*b)))
+            .collect();
+        let hop = model::sg_hop(
+            &world,
+            eni,
+            egress,
+            peer,
+            flow.proto,
+            flow.ports,
+            Extra {
+                addrs: &extra_addrs,
+                ports: &extra_ports,
+            },
+        );
+        let prod_uncovered = |pt: &(Fam, u128, u16)| {
+            prod.uncovered.iter().any(|((f, lo, hi), (a, b))| {
+                *f == pt.0 && *lo <= pt.1 && pt.1 <= *hi && *a <= pt.2 && pt.2 <= *b
+            })
+        };
         let only_model: Vec<_> = hop
             .points
             .iter()
@@ -148,13 +230,21 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let shown = |u: &[adapter::Rect]| {
+            u.iter()
+                .map(|((f, lo, hi), (a, b))| {
+                    format!("{}-{} x {a}-{b}", show_addr(*f, *lo), show_addr(*f, *hi))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !only_model.is_empty() {
             push(
                 "sg uncovered: model blocks what production allows",
                 format!(
-                    "{name}: e.g. {}; production missing ports {:?}",
+                    "{name}: e.g. {}; production uncovered [{}]",
                     fmt(&only_model),
-                    prod.missing
+                    shown(&prod.uncovered)
                 ),
             );
         }
@@ -162,18 +252,19 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
             push(
                 "sg uncovered: production blocks what model allows",
                 format!(
-                    "{name}: e.g. {}; production missing ports {:?}",
+                    "{name}: e.g. {}; production uncovered [{}]",
                     fmt(&only_prod),
-                    prod.missing
+                    shown(&prod.uncovered)
                 ),
             );
         }
-        if prod.allowed != hop.allowed() && only_model.is_empty() && only_prod.is_empty() {
+        let verdict = prod.verdict.decided().ok().flatten();
+        if verdict != Some(hop.allowed()) && only_model.is_empty() && only_prod.is_empty() {
             push(
                 "sg verdict inconsistent with its own coverage",
                 format!(
-                    "{name}: sg_verdict allowed={}, model allowed={}",
-                    prod.allowed,
+                    "{name}: sg_verdict {:?}, model allowed={}",
+                    prod.verdict,
                     hop.allowed()
                 ),
             );
@@ -185,32 +276,66 @@ pub fn compare(case: &Case) -> Vec<Disagreement> {
         let Some(hop) = nacl_of(&m, name) else {
             continue;
         };
-        // A block where the model allows is already a hop-verdict disagreement.
-        if hop.allowed() {
-            continue;
-        }
-        let Some(Some(block)) = p.nacl.get(name) else {
+        let Some(answers) = p.nacl.get(name) else {
             continue;
         };
-        let entry = norm(block.entry);
-        let denies = hop.deciding_denies();
-        if !denies.contains(&entry) {
-            push(
-                "nacl blocking entry",
-                format!(
-                    "{name} ({}): production names {}, the model's deciding denies are {:?}",
-                    hop.nacl_id,
-                    show_entry(entry),
-                    denies.iter().map(|e| show_entry(*e)).collect::<Vec<_>>()
-                ),
-            );
-            continue;
+        for block in answers.iter().flatten() {
+            if !block.certain {
+                push(
+                    "nacl block uncertain in production",
+                    format!("{name} ({}): {block:?}", hop.nacl_id),
+                );
+                continue;
+            }
+            // A block where the model allows is already a hop-verdict disagreement.
+            if hop.allowed() {
+                continue;
+            }
+            // The entry to name is the first deny in rule order that decides some packet of
+            // this peer block (the final `*` last): the one an operator must fix first.
+            let entry = norm(block.entry);
+            let (pf, plo, phi) = block.peer;
+            let denies: BTreeSet<Option<i32>> = hop
+                .decisions
+                .iter()
+                .filter(|((f, a, _), _)| *f == pf && plo <= *a && *a <= phi)
+                .filter_map(|(_, d)| match d {
+                    NaclDecision::Deny(n) => Some(*n),
+                    NaclDecision::Allow(_) => None,
+                })
+                .collect();
+            let first = denies.iter().copied().min_by_key(|e| e.unwrap_or(i32::MAX));
+            if first != Some(entry) {
+                push(
+                    "nacl blocking entry",
+                    format!(
+                        "{name} ({}): production names {}, the model's deciding denies are {:?}",
+                        hop.nacl_id,
+                        show_entry(entry),
+                        denies.iter().map(|e| show_entry(*e)).collect::<Vec<_>>()
+                    ),
+                );
+                continue;
+            }
+            if let Some(bad) = rectangle_mismatch(case, name, hop, block, entry) {
+                push(
+                    "nacl blocked rectangle",
+                    format!("{name} ({}): {bad}", hop.nacl_id),
+                );
+            }
         }
-        if let Some(bad) = rectangle_mismatch(case, name, hop, block, entry) {
-            push(
-                "nacl blocked rectangle",
-                format!("{name} ({}): {bad}", hop.nacl_id),
-            );
+    }
+    out
+}
+
+/// Sorts and merges ranges that overlap or touch.
+fn merge(mut v: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
+    v.sort_unstable();
+    let mut out: Vec<(u128, u128)> = Vec::new();
+    for (lo, hi) in v {
+        match out.last_mut() {
+            Some(l) if l.1.checked_add(1).is_none_or(|n| lo <= n) => l.1 = l.1.max(hi),
+            _ => out.push((lo, hi)),
         }
     }
     out
@@ -291,7 +416,8 @@ pub fn describe(case: &Case) -> String {
             .get(sn.subnet_id.as_str())
             .map(super::gen::fmt_block)
             .unwrap_or_default();
-        let _ = writeln!(s, "  subnet {} {} {v6}", sn.subnet_id, sn.cidr_block);
+        let v4 = sn.cidr_block.as_deref().unwrap_or("(no IPv4 block)");
+        let _ = writeln!(s, "  subnet {} {v4} {v6}", sn.subnet_id);
     }
     for r in &case.sg_rules {
         let peer = r

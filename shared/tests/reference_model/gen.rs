@@ -20,11 +20,12 @@ pub type EntrySpec = (bool, u8, bool, bool, u8, u8, u8, bool, u8);
 /// A route: (destination pick, target pick, blackhole).
 pub type RouteSpec = (u8, u8, bool);
 /// The frame: (source prefix length, destination prefix length, source offset, destination
-/// offset, destination kind, IPv6 flow, UDP, flow ports pick, source groups, destination
-/// groups, one NACL for both subnets, baseline NACL entries).
-pub type Frame = (u8, u8, u16, u16, u8, bool, bool, u8, u8, u8, bool, u8);
-/// Extras: (print the `*` entries, main route table, prefix-list pick).
-pub type Extras = (bool, bool, u8);
+/// offset, destination kind, IPv6 flow, protocol pick (TCP, UDP, ICMP, ESP), flow ports pick,
+/// source groups, destination groups, one NACL for both subnets, baseline NACL entries).
+pub type Frame = (u8, u8, u16, u16, u8, bool, u8, u8, u8, u8, bool, u8);
+/// Extras: (print the `*` entries, main route table, prefix-list pick, IPv6-only subnets when
+/// the flow is IPv6).
+pub type Extras = (bool, bool, u8, bool);
 
 pub fn frame() -> impl Strategy<Value = Frame> {
     (
@@ -34,7 +35,7 @@ pub fn frame() -> impl Strategy<Value = Frame> {
         any::<u16>(),
         prop_oneof![3 => Just(0u8), 2 => Just(1u8), 1 => Just(2u8)],
         prop::bool::weighted(0.2),
-        prop::bool::weighted(0.15),
+        prop_oneof![70 => Just(0u8), 15 => Just(1u8), 8 => Just(2u8), 7 => Just(3u8)],
         0u8..4,
         1u8..=2,
         1u8..=2,
@@ -75,13 +76,18 @@ pub fn entry_spec() -> impl Strategy<Value = EntrySpec> {
 }
 
 pub fn route_spec() -> impl Strategy<Value = RouteSpec> {
-    (0u8..10, 0u8..6, prop::bool::weighted(0.2))
+    (0u8..11, 0u8..6, prop::bool::weighted(0.2))
 }
 
 pub fn case() -> impl Strategy<Value = Case> {
     (
         frame(),
-        (any::<bool>(), any::<bool>(), 0u8..4),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u8..4,
+            prop::bool::weighted(0.3),
+        ),
         prop::collection::vec(rule_spec(), 0..8),
         prop::collection::vec(entry_spec(), 0..8),
         prop::collection::vec(route_spec(), 0..5),
@@ -185,6 +191,12 @@ fn port_pick(f: (u16, u16), k: u8) -> (u16, u16) {
 }
 
 const FLOW_PORTS: [(u16, u16); 4] = [(443, 443), (8443, 8451), (6666, 6666), (80, 443)];
+const PL6_ENTRIES: [&str; 4] = [
+    "2a05:d07a:a000::/40",
+    "2600:1f14::/35",
+    "2600:1f18:aa00:2::/64",
+    "2406:da00:ff00::/64",
+];
 const PL_ENTRIES: [&str; 5] = [
     "52.216.0.0/15",
     "3.5.0.0/19",
@@ -193,11 +205,19 @@ const PL_ENTRIES: [&str; 5] = [
     "35.71.64.0/18",
 ];
 
-fn subnet(id: &str, cidr: Block) -> Subnet {
+/// A subnet with its IPv4 block (`None`: IPv6-only, as the AWS CLI prints such a subnet) and its
+/// IPv6 block.
+fn subnet(id: &str, cidr: Option<Block>, v6: Block) -> Subnet {
     Subnet {
         subnet_id: id.into(),
         vpc_id: "vpc-1".into(),
-        cidr_block: fmt_block(&cidr).into(),
+        cidr_block: cidr.map(|c| fmt_block(&c).into()),
+        ipv6_cidr_block_association_set: vec![Ipv6CidrBlockAssociation {
+            ipv6_cidr_block: fmt_block(&v6).into(),
+            ipv6_cidr_block_state: Some(StateValue {
+                state: "associated".into(),
+            }),
+        }],
         availability_zone: "us-east-1a".into(),
         availability_zone_id: Some("use1-az1".into()),
         available_ip_address_count: None,
@@ -226,14 +246,14 @@ pub fn build(
         dst_off,
         dst_kind,
         v6,
-        udp,
+        proto_k,
         ports_k,
         nsg,
         ndg,
         same_acl,
         baseline,
     ) = f;
-    let (stars, main_rt, pl_k) = x;
+    let (stars, main_rt, pl_k, v6_only) = x;
     let src4 = place(
         u128::from(u32::from(Ipv4Addr::new(10, 0, 0, 0))),
         src_len,
@@ -258,6 +278,14 @@ pub fn build(
     );
     // pl-2 (used by SG rules only) overlaps the destination VPC block.
     prefix_lists.insert("pl-2".into(), vec![lit("52.94.0.0/22"), lit("10.1.0.0/24")]);
+    // pl-6 is an IPv6 list (a list has one address family): the destination of IPv6
+    // prefix-list flows, and a peer of SG rules and routes.
+    prefix_lists.insert(
+        "pl-6".into(),
+        (0..n)
+            .map(|i| lit(PL6_ENTRIES[(start + i) % PL6_ENTRIES.len()]))
+            .collect(),
+    );
 
     let src_groups: Vec<String> = ["sg-a", "sg-b"][..usize::from(nsg)]
         .iter()
@@ -273,22 +301,32 @@ pub fn build(
             groups: dst_groups.clone(),
         },
         1 => End::Internet,
+        _ if v6 => End::PrefixList("pl-6".into()),
         _ => End::PrefixList("pl-1".into()),
     };
-    let fam = if v6 && !matches!(dst, End::PrefixList(_)) {
-        Fam::V6
-    } else {
-        Fam::V4
+    let fam = if v6 { Fam::V6 } else { Fam::V4 };
+    // The flow's protocol, by number and as SG rules name it; a protocol with ports of the other
+    // kind; whether the protocol has ports. ICMP is 58 (ICMPv6) on IPv6.
+    let (proto, pname, other_ported, ported): (u8, &str, &str, bool) = match (proto_k % 4, fam) {
+        (0, _) => (6, "tcp", "udp", true),
+        (1, _) => (17, "udp", "tcp", true),
+        (2, Fam::V4) => (1, "icmp", "tcp", false),
+        (2, Fam::V6) => (58, "icmpv6", "tcp", false),
+        _ => (50, "50", "tcp", false),
     };
-    let proto = if udp { 17 } else { 6 };
+    let pnum = proto.to_string();
+    let other_num = if other_ported == "tcp" { "6" } else { "17" };
+    // Rules draw their ports around these; a flow of a protocol without ports has all ports.
     let fports = FLOW_PORTS[usize::from(ports_k % 4)];
+    let flow_ports = if ported { fports } else { (0, 65535) };
 
     // The other side as seen from each side, per family.
     let pl_first = prefix_lists["pl-1"][0];
+    let pl6_first = prefix_lists["pl-6"][0];
     let (dst_peer4, dst_peer6) = match &dst {
         End::Subnet { .. } => (dst4, dst6),
         End::Internet => (lit("0.0.0.0/0"), lit("::/0")),
-        End::PrefixList(_) => (pl_first, lit("2600:1f18::/32")),
+        End::PrefixList(_) => (pl_first, pl6_first),
     };
     let (src_peer4, src_peer6) = (src4, src6);
 
@@ -302,12 +340,11 @@ pub fn build(
             (&src_groups, &dst_groups, dst_peer4, dst_peer6)
         };
         let group = own[usize::from(gsel) % own.len()].clone();
-        let pname = if udp { "udp" } else { "tcp" };
         let (ip_protocol, has_ports): (&str, bool) = match pk % 7 {
-            0 => (pname, true),
+            0 => (pname, ported),
             1 => ("-1", false),
-            2 => (if udp { "17" } else { "6" }, true),
-            3 => (if udp { "tcp" } else { "udp" }, true),
+            2 => (pnum.as_str(), ported),
+            3 => (other_ported, true),
             4 => ("icmp", false),
             5 => ("icmpv6", false),
             _ => ("50", false),
@@ -341,7 +378,14 @@ pub fn build(
                     group_id: g.as_str().into(),
                 });
             }
-            3 => r.prefix_list_id = Some(if peerk % 3 == 2 { "pl-2" } else { "pl-1" }.into()),
+            3 => {
+                let pl = match peerk % 4 {
+                    2 => "pl-2",
+                    3 => "pl-6",
+                    _ => "pl-1",
+                };
+                r.prefix_list_id = Some(pl.into());
+            }
             _ => r.cidr_ipv6 = Some(fmt_block(&around6(p6, peerk)).into()),
         }
         // The egress flag as drawn, but mostly the direction that matters for this side.
@@ -364,17 +408,10 @@ pub fn build(
         } else {
             (dst_peer4, dst_peer6)
         };
-        let num_proto = if udp { "17" } else { "6" };
         let protocol = match pk % 5 {
             0 => "-1",
-            1 => num_proto,
-            2 => {
-                if udp {
-                    "6"
-                } else {
-                    "17"
-                }
-            }
+            1 => pnum.as_str(),
+            2 => other_num,
             3 => "1",
             _ => "58",
         };
@@ -454,12 +491,13 @@ pub fn build(
         .map(|r| r.destination().to_string())
         .collect();
     for &(dk, tk, blackhole) in routes {
-        let (d4, d6, dpl): (Option<String>, Option<String>, Option<&str>) = match dk % 10 {
+        let (d4, d6, dpl): (Option<String>, Option<String>, Option<&str>) = match dk % 11 {
             0 => (Some("0.0.0.0/0".into()), None, None),
             1 => (Some("0.0.0.0/1".into()), None, None),
             2 => (Some("128.0.0.0/1".into()), None, None),
             3 => (None, Some("::/0".into()), None),
             4 => (None, None, Some("pl-1")),
+            10 => (None, None, Some("pl-6")),
             5 => (Some(fmt_block(&dst_peer4)), None, None),
             6 => (
                 Some(fmt_block(&mk(
@@ -520,11 +558,23 @@ pub fn build(
                     }),
                 },
             ],
+            ipv6_cidr_block_association_set: vec![Ipv6CidrBlockAssociation {
+                ipv6_cidr_block: "2600:1f18:aa00::/56".into(),
+                ipv6_cidr_block_state: Some(StateValue {
+                    state: "associated".into(),
+                }),
+            }],
             state: Some("available".into()),
             owner_id: None,
             tags: Vec::new(),
         },
-        subnets: vec![subnet("subnet-src", src4), subnet("subnet-dst", dst4)],
+        subnets: {
+            let v4 = |b: Block| (!(v6_only && fam == Fam::V6)).then_some(b);
+            vec![
+                subnet("subnet-src", v4(src4), src6),
+                subnet("subnet-dst", v4(dst4), dst6),
+            ]
+        },
         subnet_v6,
         group_ids: ["sg-a", "sg-b", "sg-c", "sg-d", "sg-z"]
             .iter()
@@ -541,7 +591,7 @@ pub fn build(
         dst,
         fam,
         proto,
-        ports: fports,
+        ports: flow_ports,
     }
 }
 

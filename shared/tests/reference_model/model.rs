@@ -577,8 +577,15 @@ impl NaclHop {
     }
 }
 
-/// The SG check of `eni` (egress or ingress) over the packets towards/from `peer`. `extra_ports`
-/// adds candidate ports (the boundaries of another party's answer, to compare with it).
+/// Extra candidate ranges (addresses of the flow's family, ports): the boundaries of another
+/// party's answer, so the candidates can tell whether that answer is exact.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    pub addrs: &'a [(u128, u128)],
+    pub ports: &'a [(u128, u128)],
+}
+
+/// The SG check of `eni` (egress or ingress) over the packets towards/from `peer`.
 pub fn sg_hop(
     world: &World,
     eni: &EniSide,
@@ -586,7 +593,7 @@ pub fn sg_hop(
     peer: &Side,
     proto: u8,
     ports: (u16, u16),
-    extra_ports: &[(u128, u128)],
+    extra: Extra<'_>,
 ) -> SgHop {
     let fam = match peer.addrs.first() {
         Some(b) => b.fam,
@@ -605,12 +612,11 @@ pub fn sg_hop(
             .map(|e| e.groups.clone())
             .unwrap_or_default(),
     };
-    let addrs = addr_points(
-        &peer.addrs,
-        &sg_addr_ranges(&rules, fam, &world.prefix_lists),
-    );
+    let mut addr_ranges = sg_addr_ranges(&rules, fam, &world.prefix_lists);
+    addr_ranges.extend_from_slice(extra.addrs);
+    let addrs = addr_points(&peer.addrs, &addr_ranges);
     let mut port_ranges = sg_port_ranges(&rules);
-    port_ranges.extend_from_slice(extra_ports);
+    port_ranges.extend_from_slice(extra.ports);
     let port_list = port_points(ports.0, ports.1, &port_ranges);
     let mut uncovered = BTreeSet::new();
     let mut points = Vec::new();
@@ -760,7 +766,7 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
             &flow.dst,
             flow.proto,
             flow.ports,
-            &[],
+            Extra::default(),
         ));
         v.route = Some(route_hop(world, &src.route_table, &flow.dst.addrs));
         if !same_subnet {
@@ -776,7 +782,7 @@ pub fn evaluate(world: &World, flow: &Flow) -> FlowVerdict {
             &flow.src,
             flow.proto,
             flow.ports,
-            &[],
+            Extra::default(),
         ));
         if !same_subnet {
             v.nacl_in = Some(nacl_hop(
