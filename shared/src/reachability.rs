@@ -26,7 +26,7 @@
 use std::borrow::Cow;
 
 use crate::cidr::{format_ranges, merge_ranges, public_ranges, AddrRange, Cidr, Family};
-use crate::index::{Index, Ports, Proto, SgPeer};
+use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
 use crate::model::{NetworkAcl, RouteTable};
 
 /// One end of a flow.
@@ -383,7 +383,7 @@ pub struct Gap {
 
 /// How the rules of some security groups cover a flow towards (egress) or from (ingress) a peer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SgCoverage {
+pub struct SgCoverage<'a> {
     /// The port ranges at which some of the peer's addresses are surely not admitted.
     pub missing: Vec<Ports>,
     /// What is surely not admitted, grouped by the addresses left uncovered.
@@ -393,11 +393,12 @@ pub struct SgCoverage {
     /// Why part of the flow cannot be decided: the unreadable rules, prefix lists without
     /// entries or peer addresses that could change the verdict.
     pub unknown: Vec<String>,
-    /// The rules that admit part of the flow, each with the ports of the flow it admits.
-    pub covering: Vec<(String, Ports)>,
+    /// The rules that admit part of the flow, each with the ports of the flow it admits
+    /// (described only when a message needs them).
+    pub covering: Vec<(&'a SgRule<'a>, Ports)>,
 }
 
-impl SgCoverage {
+impl SgCoverage<'_> {
     /// True when every (address, port) pair of the flow is admitted.
     pub fn admitted(&self) -> bool {
         self.missing.is_empty() && self.undecided.is_empty()
@@ -407,8 +408,11 @@ impl SgCoverage {
     pub fn partial(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for (r, p) in &self.covering {
-            if self.missing.iter().any(|m| m.intersect(*p).is_some()) && !out.contains(r) {
-                out.push(r.clone());
+            if self.missing.iter().any(|m| m.intersect(*p).is_some()) {
+                let r = r.describe();
+                if !out.contains(&r) {
+                    out.push(r);
+                }
             }
         }
         out
@@ -596,15 +600,15 @@ fn rule_addrs(
 
 /// Decides a security-group hop: the union of the allow rules of all `groups` (egress rules
 /// towards `peer`, or ingress rules from it), over every (peer address, port) pair of the flow.
-pub fn sg_coverage(
-    ix: &Index<'_>,
+pub fn sg_coverage<'a>(
+    ix: &'a Index<'_>,
     groups: &[&str],
     egress: bool,
     peer: &Host<'_>,
     proto: Proto,
     ports: Ports,
     family: Family,
-) -> SgCoverage {
+) -> SgCoverage<'a> {
     // The peer's addresses: known, or somewhere within a known set.
     let (universe, vague): (Vec<AddrRange>, Option<String>) = match peer.prefix_list {
         Some(pl) => match ix.prefix_list_cidrs(pl) {
@@ -666,7 +670,7 @@ pub fn sg_coverage(
                 RuleAddrs::None => continue,
             };
             if cut(&mut open, &addrs, p) {
-                covering.push((r.describe(), p));
+                covering.push((r, p));
             }
         }
     }
@@ -840,8 +844,11 @@ pub fn open_to_anywhere(
     let rules = {
         let mut v: Vec<String> = Vec::new();
         for (r, p) in &cov.covering {
-            if open.iter().any(|o| o.intersect(*p).is_some()) && !v.contains(r) {
-                v.push(r.clone());
+            if open.iter().any(|o| o.intersect(*p).is_some()) {
+                let r = r.describe();
+                if !v.contains(&r) {
+                    v.push(r);
+                }
             }
         }
         v

@@ -89,6 +89,11 @@ impl serde_json::ser::Formatter for SafeFormatter<'_> {
         w: &mut W,
         frag: &str,
     ) -> io::Result<()> {
+        // Below DEL no character is unsafe (serde_json escapes the C0 controls itself): such a
+        // fragment, nearly every one, goes out as it is.
+        if frag.bytes().all(|b| b < 0x7f) {
+            return w.write_all(frag.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in frag.char_indices() {
             if is_unsafe(c) {
@@ -484,4 +489,28 @@ pub fn explain_in(
         s.push_str(&crate::rules::ports::table_markdown(m.id, partition));
     }
     s
+}
+
+#[cfg(test)]
+mod json_escape_tests {
+    use super::write_json;
+
+    #[test]
+    fn ascii_passes_through_and_del_bidi_and_separators_are_escaped() {
+        let mut out = Vec::new();
+        let v = [
+            "plain ascii",
+            "a\u{7f}b",
+            "x\u{202e}y\u{2028}z",
+            "caf\u{e9}",
+        ];
+        write_json(&v[..], &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("\"plain ascii\""), "{s}");
+        assert!(s.contains("a\\u007fb"), "{s}");
+        assert!(s.contains("x\\u202ey\\u2028z"), "{s}");
+        assert!(s.contains("caf\u{e9}"), "{s}");
+        let back: Vec<String> = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
 }
