@@ -847,3 +847,78 @@ fn n02_ipv6_allow_first_ipv4_deny() {
         stderr_has: &[],
     });
 }
+
+#[test]
+fn i01_iso_route_tables_call_failed_empty_file() {
+    run(&Case {
+        dir: "i01_iso_route_tables_call_failed_empty_file",
+        manifest: true,
+        format: "json",
+        exit: Some(3),
+        want: &[("PL-RT-003", None, "error", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn i01_prefix_lists_call_failed() {
+    run(&Case {
+        dir: "i01_prefix_lists_call_failed",
+        manifest: true,
+        format: "json",
+        exit: Some(3),
+        want: &[(
+            "PL-SG-006",
+            Some("sg-0a1b2c3d4e5f60719"),
+            "error",
+            &["pl-0b1b2c3d4e5f607d4"],
+        )],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+#[ignore = "red-team: a route printed without State is taken as active (confident fail) although the issue and docs/semantics-parts/states.md say a missing or unknown route state is an error naming the route"]
+fn r02_iso_route_state_missing() {
+    run(&Case {
+        dir: "r02_iso_route_state_missing",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[
+            ("PL-RT-003", Some("rtb-09b87c3e9a41b2d5f"), "not_fail", &[]),
+            (
+                "PL-RT-003",
+                Some("rtb-09b87c3e9a41b2d5f"),
+                "error",
+                &["igw-0b1b2c3d4e5f60760"],
+            ),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}
+
+#[test]
+fn s02_epsg_peer_group_not_workspace() {
+    run(&Case {
+        dir: "s02_epsg_peer_group_not_workspace",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[(
+            "PL-EPSG-001",
+            Some("sg-0a1b2c3d4e5f6071a"),
+            "fail",
+            &["443"],
+        )],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+    });
+}

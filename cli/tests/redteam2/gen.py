@@ -398,6 +398,41 @@ def cases():
     c.want("PL-NACL-002", I["acl"], "fail", "443")
     emit(c)
 
+    # Route tables call failed, file holds []: isolation of the routes cannot be confirmed.
+    c = Case("i01_iso_route_tables_call_failed_empty_file", "iso"); c.build()
+    c.e.rts = []
+    c.post.append(snapshot_meta(collection_errors=[{"api": "DescribeRouteTables", "code": "UnauthorizedOperation",
+                                                    "message": "You are not authorized to perform this operation."}]))
+    c.want("PL-RT-003", None, "error"); c.exit = 3
+    emit(c)
+    # Prefix-list call failed, file holds []: the customer list carrying 6666 cannot be resolved.
+    CPL2 = "pl-0b1b2c3d4e5f607d4"
+    c = Case("i01_prefix_lists_call_failed", ws_egress=[("tcp", 0, 65535, WS_SG), ("udp", 0, 65535, WS_SG), ("tcp", 443, 443, "0.0.0.0/0"),
+                                                       ("tcp", 8443, 8451, "0.0.0.0/0"), ("tcp", 6666, 6666, CPL2),
+                                                       ("tcp", 3306, 3306, "0.0.0.0/0")])
+    c.build()
+    c.post.append(lambda d: rg.dump_compact(d, "describe-managed-prefix-lists.json", {"PrefixLists": []}))
+    c.post.append(snapshot_meta(collection_errors=[{"api": "DescribeManagedPrefixLists", "code": "UnauthorizedOperation",
+                                                    "message": "You are not authorized to perform this operation."}]))
+    c.want("PL-SG-006", WS_SG, "error", CPL2); c.exit = 3
+    emit(c)
+    # Isolated: a 0.0.0.0/0 route to an IGW printed without State: unknown, never a pass.
+    c = Case("r02_iso_route_state_missing", "iso"); c.build()
+    c.e.igw("igw-0b1b2c3d4e5f60760", VID)
+    r = route("0.0.0.0/0", GatewayId="igw-0b1b2c3d4e5f60760"); del r["State"]
+    c.rt(I["rt_priv"])["Routes"].append(r)
+    c.want("PL-RT-003", I["rt_priv"], "not_fail"); c.expect.append(("PL-RT-003", I["rt_priv"], "error", ["igw-0b1b2c3d4e5f60760"]))
+    emit(c)
+    # Endpoint SG admits 443 from a peered VPC's group only (same id shape): the workspace is not admitted.
+    c = Case("s02_epsg_peer_group_not_workspace", ep_ingress=[("tcp", 443, 443, "sg-0b1b2c3d4e5f60770"), ("tcp", 6666, 6666, WS_SG),
+                                                               ("tcp", 8443, 8451, WS_SG)])
+    c.build()
+    for r in c.e.rules:
+        if r.get("ReferencedGroupInfo", {}).get("GroupId") == "sg-0b1b2c3d4e5f60770":
+            r["ReferencedGroupInfo"].update(UserId="999999999999", VpcId="vpc-0b1b2c3d4e5f60771", VpcPeeringConnectionId="pcx-0b1b2c3d4e5f60772")
+    c.want("PL-EPSG-001", EP_SG, "fail", "443")
+    emit(c)
+
 
 def rg_dual(c):
     c.e.vpcs[0]["Ipv6CidrBlockAssociationSet"] = [{"AssociationId": "vpc-cidr-assoc-0b1b2c3d4e5f60740",
@@ -424,6 +459,8 @@ IGNORED = {
     "fail confidently ('has no available interface endpoint') instead of error",
     "s02_ingress_from_peered_vpc_group": "ingress from a security group of a peered VPC in another account "
     "(ReferencedGroupInfo.VpcId/VpcPeeringConnectionId) is taken as inside the VPC: PL-SG-009 passes",
+    "r02_iso_route_state_missing": "a route printed without State is taken as active (confident fail) although the issue and "
+    "docs/semantics-parts/states.md say a missing or unknown route state is an error naming the route",
 }
 
 
