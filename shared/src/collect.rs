@@ -555,6 +555,8 @@ fn permission(p: &sdk::IpPermission) -> IpPermission {
             .iter()
             .map(|r| UserIdGroupPair {
                 group_id: t(r.group_id()),
+                vpc_id: r.vpc_id().map(Text::from),
+                vpc_peering_connection_id: r.vpc_peering_connection_id().map(Text::from),
             })
             .collect(),
     }
@@ -591,7 +593,9 @@ async fn security_group_rules(
             cidr_ipv6: r.cidr_ipv6().map(Text::from),
             prefix_list_id: r.prefix_list_id().map(Text::from),
             referenced_group_info: r.referenced_group_info().map(|g| ReferencedGroup {
-                group_id: t(g.group_id())
+                group_id: t(g.group_id()),
+                vpc_id: g.vpc_id().map(Text::from),
+                vpc_peering_connection_id: g.vpc_peering_connection_id().map(Text::from),
             }),
         }
     )

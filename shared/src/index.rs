@@ -228,6 +228,9 @@ pub struct Index<'s> {
     pub nats_by_vpc: FastMap<&'s str, Vec<&'s NatGateway>>,
     pub nats: FastMap<&'s str, &'s NatGateway>,
     pub prefix_lists: FastMap<&'s str, &'s ManagedPrefixList>,
+    /// What rules say about the groups they reference: the group's VPC, and whether it is
+    /// reached through a peering connection.
+    group_refs: FastMap<&'s str, (Option<&'s str>, bool)>,
     /// Prefix lists that some route sends to a gateway endpoint (S3, DynamoDB): AWS-managed.
     gateway_prefix_lists: Vec<&'s str>,
 }
@@ -263,6 +266,7 @@ impl<'s> Index<'s> {
             nats_by_vpc: FastMap::default(),
             nats: FastMap::default(),
             prefix_lists: FastMap::default(),
+            group_refs: FastMap::default(),
             gateway_prefix_lists: Vec::new(),
         };
         for v in slice(&snap.vpcs) {
@@ -381,10 +385,42 @@ impl<'s> Index<'s> {
             ix.nats.insert(&n.nat_gateway_id, n);
             ix.nats_by_vpc.entry(&n.vpc_id).or_default().push(n);
         }
+        let mut note_ref = |g: &'s str, vpc: &'s Option<Text>, peering: &'s Option<Text>| {
+            let e = ix.group_refs.entry(g).or_insert((None, false));
+            e.0 = e.0.or(vpc.as_deref());
+            e.1 |= peering.is_some();
+        };
+        for r in slice(&snap.security_group_rules) {
+            if let Some(g) = &r.referenced_group_info {
+                note_ref(&g.group_id, &g.vpc_id, &g.vpc_peering_connection_id);
+            }
+        }
+        for sg in slice(&snap.security_groups) {
+            for p in sg.ip_permissions.iter().chain(&sg.ip_permissions_egress) {
+                for g in &p.user_id_group_pairs {
+                    note_ref(&g.group_id, &g.vpc_id, &g.vpc_peering_connection_id);
+                }
+            }
+        }
         for p in slice(&snap.managed_prefix_lists) {
             ix.prefix_lists.insert(&p.prefix_list_id, p);
         }
         ix
+    }
+
+    /// The VPC a referenced security group belongs to (from the snapshot's groups, else from
+    /// the references), and whether a rule reaches it through a VPC peering connection.
+    pub fn group_vpc(&self, group_id: &str) -> (Option<&'s str>, bool) {
+        let (ref_vpc, peered) = self
+            .group_refs
+            .get(group_id)
+            .copied()
+            .unwrap_or((None, false));
+        let own = self
+            .security_groups
+            .get(group_id)
+            .and_then(|g| g.vpc_id.as_deref());
+        (own.or(ref_vpc), peered)
     }
 
     /// The route table in force for a subnet: its explicit association, else the VPC's main table.

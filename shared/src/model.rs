@@ -446,10 +446,16 @@ pub struct PrefixListId {
     pub prefix_list_id: Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserIdGroupPair {
     pub group_id: Text,
+    /// The VPC of the referenced group; another VPC than the rule's means a peered VPC's group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<Text>,
+    /// Set when the referenced group is reached through a VPC peering connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<Text>,
 }
 
 /// One row of `describe-security-group-rules`.
@@ -474,10 +480,16 @@ pub struct SecurityGroupRule {
     pub referenced_group_info: Option<ReferencedGroup>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReferencedGroup {
     pub group_id: Text,
+    /// The VPC of the referenced group; another VPC than the rule's means a peered VPC's group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<Text>,
+    /// Set when the referenced group is reached through a VPC peering connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -253,7 +253,15 @@ pub fn egress(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Egress {
                 r.state.as_deref().unwrap_or_default()
             ))
         }
-        RouteState::Active | RouteState::Unstated => {}
+        RouteState::Unstated => {
+            // describe-route-tables always prints a State: without it, whether the route is
+            // active or a blackhole cannot be told.
+            return Egress::Unknown(format!(
+                "the route {} -> {t} has no State, so whether it is active or a blackhole cannot be told",
+                r.destination()
+            ));
+        }
+        RouteState::Active => {}
     }
     if let Some(n) = r.nat_gateway_id.as_deref() {
         let Some(nat) = ix.nats.get(n) else {

@@ -400,6 +400,12 @@ impl Loader<'_> {
     ) -> Result<Collected<T>, SnapshotError> {
         let file = self.dir.join(input.file());
         match read_limited(&file)? {
+            // snapshot.json says the call failed: whatever the file holds (often `[]` written by a
+            // script that ignored the error) is not the account's state.
+            Some(_) if self.failed(input).is_some() => {
+                self.found += 1;
+                Ok(Err(self.missing(input)))
+            }
             Some(bytes) => {
                 self.found += 1;
                 let parsed: W = parse_json(&file, &bytes)?;
@@ -421,11 +427,16 @@ impl Loader<'_> {
         }
     }
 
-    fn missing(&self, input: Input) -> CollectFailure {
+    /// The collection error `snapshot.json` records for the input's call, if any.
+    fn failed(&self, input: Input) -> Option<&CollectFailure> {
         self.meta
             .collection_errors
             .iter()
             .find(|f| f.api == input.api())
+    }
+
+    fn missing(&self, input: Input) -> CollectFailure {
+        self.failed(input)
             .cloned()
             .unwrap_or_else(|| CollectFailure {
                 api: input.api().into(),

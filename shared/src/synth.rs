@@ -50,6 +50,7 @@ pub fn sg_rule(
     if peer.starts_with("sg-") {
         grp = Some(ReferencedGroup {
             group_id: peer.into(),
+            ..ReferencedGroup::default()
         });
     } else if peer.starts_with("pl-") {
         pl = Some(peer.to_string());
@@ -560,6 +561,8 @@ impl Estate {
                     if let Some(c) = &r.referenced_group_info {
                         p.user_id_group_pairs.push(UserIdGroupPair {
                             group_id: c.group_id.clone(),
+                            vpc_id: c.vpc_id.clone(),
+                            vpc_peering_connection_id: c.vpc_peering_connection_id.clone(),
                         });
                     }
                     if r.is_egress {

@@ -66,10 +66,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let id = &e.endpoint.vpc_endpoint_id;
             if groups.is_empty() {
                 out.push(
-                    Outcome::fail(
+                    // AWS gives every interface endpoint at least one security group (the VPC's
+                    // default when none is named), so an empty list is an incomplete record.
+                    Outcome::error(
                         ResourceType::VpcEndpoint,
                         id,
-                        format!("{id} has no security group, so it admits nothing."),
+                        format!("describe-vpc-endpoints.json lists no security group on {id}, which AWS never does for an interface endpoint (it attaches the VPC's default group), so what it admits cannot be told; collect the file again."),
                     )
                     .ws(ws),
                 );

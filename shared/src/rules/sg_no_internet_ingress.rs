@@ -75,7 +75,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                         "{}: its source is not a CIDR block that parses",
                         r.describe()
                     )),
-                    SgPeer::Group(_) => {}
+                    SgPeer::Group(other) => match ctx.ix.group_vpc(other) {
+                        (Some(v), peered) if v != ws.vpc_id || peered => {
+                            open.push(format!("{} (a group of {v})", r.describe()))
+                        }
+                        (None, true) => open.push(format!(
+                            "{} (a group reached through VPC peering)",
+                            r.describe()
+                        )),
+                        _ => {}
+                    },
                 }
             }
             let own = format!("{g} ");

@@ -376,6 +376,7 @@ pub fn build(
                 let g = &choices[usize::from(peerk) % choices.len()];
                 r.referenced_group_info = Some(ReferencedGroup {
                     group_id: g.as_str().into(),
+                    ..ReferencedGroup::default()
                 });
             }
             3 => {
