@@ -6,7 +6,7 @@
 //! silent pass. Comparisons ignore ASCII case: the EC2 API sends `available`, CloudFormation and
 //! some SDK printers `Available`.
 //!
-//! The tables are documented in `docs/semantics-parts/states.md`.
+//! The tables are documented in `docs/semantics.md`.
 
 /// Where a resource is in its life, as far as traffic is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,11 +7,11 @@
 //! `local`), and [`public_routes`] says, for the public address space, which route carries each
 //! part and whether that route leads to the internet ([`Egress`]).
 //!
-//! Prefix-list destinations (gateway endpoints to S3 / DynamoDB) are not part of the CIDR
-//! partition used for internet paths: they only concern traffic to those services and never
-//! carry general internet traffic. Reachability of a flow ranks them with the CIDR routes when
-//! their entries are known ([`segments_with`]). Routes whose destination does not parse
-//! are listed by [`unreadable`], so callers can report `error` instead of guessing.
+//! Prefix-list routes rank with the CIDR routes through their entries ([`segments_with`]); the
+//! route a gateway endpoint adds (S3 / DynamoDB) only concerns that service's traffic and is left
+//! out of the internet paths, and a prefix-list route whose entries are unknown is reported as
+//! such. Routes whose destination does not parse are listed by [`unreadable`], so callers can
+//! report `error` instead of guessing.
 
 use std::net::IpAddr;
 

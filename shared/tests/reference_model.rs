@@ -2,7 +2,7 @@
 //! routes; IPv4 and IPv6), written from the AWS documentation, and a property test requiring
 //! plaudit's production reachability to agree with it on every generated estate: each hop's
 //! verdict, the NACL entry named as blocking (and its blocked rectangle), and the addresses and
-//! ports left uncovered by the security groups. See docs/semantics-parts/oracle.md.
+//! ports left uncovered by the security groups. See docs/semantics.md (the reference model).
 //!
 //! Layout: `model` (the evaluator), `case` (a generated estate and its reading by the model),
 //! `gen` (proptest strategies), `adapter` (the only calls into production), `compare`.
