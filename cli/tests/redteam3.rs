@@ -559,7 +559,10 @@ fn m05_shared_vpc_backend_and_isolated() {
         args: &[],
         equiv: &[],
         equiv_skip: &[],
-        top: &[],
+        top: &[(
+            "/findings/rule=PL-EPSG-001/workspaces",
+            "[\"etl\", \"vault\"]",
+        )],
     });
 }
 
@@ -747,12 +750,7 @@ fn p03_custom_dns_udp_only() {
         manifest: true,
         format: "json",
         exit: None,
-        want: &[(
-            "PL-SG-008",
-            Some("sg-0a1b2c3d4e5f60719"),
-            "fail",
-            &["53", "tcp"],
-        )],
+        want: &[("PL-SG-008", Some("sg-0a1b2c3d4e5f60719"), "fail", &["53"])],
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
@@ -782,6 +780,7 @@ fn p03_custom_dns_none() {
 }
 
 #[test]
+#[ignore = "red-team: PL-SG-008 requires TCP+UDP 53 to the internet (0.0.0.0/0) for custom DNS; custom DNS servers are the customer's own (on-premises over Direct Connect, a Resolver endpoint in the VPC), so 53 allowed to 10.0.0.0/8 is what they need, not a failure"]
 fn p03_custom_dns_both() {
     run(&Case {
         dir: "p03_custom_dns_both",
@@ -947,6 +946,7 @@ fn s01_sl_declared_absent() {
 }
 
 #[test]
+#[ignore = "red-team: a serverless endpoint service in ServiceState `Failed` passes PL-SL-001/002; it serves nothing"]
 fn s01_sl_service_failed() {
     run(&Case {
         dir: "s01_sl_service_failed",
@@ -1246,13 +1246,13 @@ fn e04_iso_sts_available_kinesis_pending() {
         format: "json",
         exit: None,
         want: &[
-            ("PL-EP-009", None, "fail", &["kinesis"]),
             (
                 "PL-EP-009",
-                None,
-                "not_contains_fail",
-                &["com.amazonaws.us-east-1.sts "],
+                Some("vpce-09e47c3e9a41b2d5f"),
+                "fail",
+                &["Kinesis", "pending"],
             ),
+            ("PL-EP-009", Some("vpce-09d37c3e9a41b2d5f"), "pass", &[]),
         ],
         deployment_has: &[],
         stdout_lacks: &[],
@@ -1373,6 +1373,7 @@ fn g01_eu_north_1() {
 }
 
 #[test]
+#[ignore = "red-team: with no region in snapshot.json, subnets in us-east-1 and us-west-2 zones make plaudit infer us-east-1 silently (region_source inferred, complete, exit 0, PL-EP-007 asks for an ENI in usw2-az2); the region is ambiguous, so the region-dependent rules must be errors (region_source unknown, exit 3)"]
 fn g02_azs_two_regions() {
     run(&Case {
         dir: "g02_azs_two_regions",
@@ -1439,14 +1440,15 @@ fn g02_snapshot_vs_option() {
 }
 
 #[test]
+#[ignore = "red-team: snapshot.json says us-east-1 while every subnet is in a us-gov-west-1 zone: plaudit applies the commercial port table (6666 required) without a word; the disagreement must be reported and the partition-dependent verdicts be errors"]
 fn g02_snapshot_region_vs_azs() {
     run(&Case {
         dir: "g02_snapshot_region_vs_azs",
         manifest: true,
         format: "json",
         exit: None,
-        want: &[("PL-SUB-001", None, "error", &["eu-west-1"])],
-        deployment_has: &[],
+        want: &[("PL-SG-006", None, "error", &["us-gov-west-1"])],
+        deployment_has: &["us-gov-west-1"],
         stdout_lacks: &[],
         stderr_has: &[],
         args: &[],
@@ -1502,6 +1504,7 @@ fn r01_iso_no_main_table_unassociated() {
 }
 
 #[test]
+#[ignore = "red-team: a route-table association in state `disassociated` is still applied: the subnet uses the main table, whose 0.0.0.0/0 -> igw makes it public (PL-SUB-004 must fail)"]
 fn r02_disassociated_falls_back_to_main() {
     run(&Case {
         dir: "r02_disassociated_falls_back_to_main",
@@ -1753,6 +1756,198 @@ fn o03_waiver_wrong_resource() {
         format: "json",
         exit: Some(1),
         want: &[("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "fail", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+#[ignore = "red-team: an isolated workspace with custom DNS is told to allow 53 to the internet, which isolation forbids; 53 to the VPC CIDR (Route 53 Resolver endpoint) is the right rule"]
+fn p03_iso_custom_dns_in_vpc() {
+    run(&Case {
+        dir: "p03_iso_custom_dns_in_vpc",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-SG-008", Some("sg-0a1b2c3d4e5f60719"), "not_fail", &[])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn o01_fail_on_info() {
+    run(&Case {
+        dir: "o01_fail_on_info",
+        manifest: true,
+        format: "json",
+        exit: Some(1),
+        want: &[("PL-SG-008", Some("sg-0a1b2c3d4e5f60719"), "fail", &["3306"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &["--fail-on", "info"],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[("/summary/failures_by_severity/info", "1")],
+    });
+}
+
+#[test]
+#[ignore = "red-team: a serverless endpoint service in ServiceState `Deleted` passes PL-SL-001/002; it serves nothing"]
+fn s01_sl_service_deleted() {
+    run(&Case {
+        dir: "s01_sl_service_deleted",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[(
+            "PL-SL-001",
+            Some("vpce-svc-0c1b2c3d4e5f60790"),
+            "fail",
+            &["Deleted"],
+        )],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn m04_transit_tags_sg_admits_nobody() {
+    run(&Case {
+        dir: "m04_transit_tags_sg_admits_nobody",
+        manifest: false,
+        format: "json",
+        exit: None,
+        want: &[(
+            "PL-EPSG-002",
+            Some("sg-0a1b2c3d4e5f6071c"),
+            "fail",
+            &["443"],
+        )],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn m07_no_modes_manifest() {
+    run(&Case {
+        dir: "m07_no_modes_manifest",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[
+            ("PL-EP-002", None, "pass", &[]),
+            ("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "pass", &[]),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[("m07_no_modes_tags", false)],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn m07_no_modes_tags() {
+    run(&Case {
+        dir: "m07_no_modes_tags",
+        manifest: false,
+        format: "json",
+        exit: None,
+        want: &[
+            ("PL-EP-002", None, "pass", &[]),
+            ("PL-SG-006", Some("sg-0a1b2c3d4e5f60719"), "pass", &[]),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[("m07_no_modes_manifest", true)],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn m08_modes_spaced_manifest() {
+    run(&Case {
+        dir: "m08_modes_spaced_manifest",
+        manifest: true,
+        format: "json",
+        exit: Some(3),
+        want: &[
+            ("PL-RT-003", None, "pass", &[]),
+            ("PL-SG-010", Some("sg-0a1b2c3d4e5f60719"), "pass", &[]),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[("m08_modes_spaced_tags", false)],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn m08_modes_spaced_tags() {
+    run(&Case {
+        dir: "m08_modes_spaced_tags",
+        manifest: false,
+        format: "json",
+        exit: Some(3),
+        want: &[
+            ("PL-RT-003", None, "pass", &[]),
+            ("PL-SG-010", Some("sg-0a1b2c3d4e5f60719"), "pass", &[]),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[("m08_modes_spaced_manifest", true)],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+#[ignore = "red-team: a route-table association in state `failed` is still applied: the subnet uses the main table, whose 0.0.0.0/0 -> igw makes it public (PL-SUB-004 must fail)"]
+fn r02_failed_association_main_igw() {
+    run(&Case {
+        dir: "r02_failed_association_main_igw",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[(
+            "PL-SUB-004",
+            Some("subnet-09b27c3e9a41b2d5f"),
+            "fail",
+            &["igw-09f67c3e9a41b2d5f"],
+        )],
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
