@@ -1957,3 +1957,122 @@ fn r02_failed_association_main_igw() {
         top: &[],
     });
 }
+
+#[test]
+fn f05_transit_endpoint_other_region() {
+    run(&Case {
+        dir: "f05_transit_endpoint_other_region",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[
+            ("PL-EP-008", None, "fail", &[]),
+            (
+                "PL-EP-005",
+                Some("vpce-0a1b2c3d4e5f60722"),
+                "fail",
+                &["us-west-2"],
+            ),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn f06_transit_vpc_missing() {
+    run(&Case {
+        dir: "f06_transit_vpc_missing",
+        manifest: true,
+        format: "json",
+        exit: Some(3),
+        want: &[
+            ("PL-EP-008", None, "error", &["vpc-0c1b2c3d4e5f60799"]),
+            ("PL-EP-008", None, "not_fail", &[]),
+        ],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn e06_be_sts_deleted() {
+    run(&Case {
+        dir: "e06_be_sts_deleted",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-009", None, "fail", &["STS"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[("/summary/failures_by_severity", "{\"medium\": 1}")],
+    });
+}
+
+#[test]
+fn o04_manifest_unknown_key() {
+    run(&Case {
+        dir: "o04_manifest_unknown_key",
+        manifest: true,
+        format: "json",
+        exit: Some(2),
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &["subnet_id"],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn o04_waiver_bad_date() {
+    run(&Case {
+        dir: "o04_waiver_bad_date",
+        manifest: true,
+        format: "json",
+        exit: Some(2),
+        want: &[],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &["2027-02-30"],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}
+
+#[test]
+fn g03_gov_service_direct_name() {
+    run(&Case {
+        dir: "g03_gov_service_direct_name",
+        manifest: true,
+        format: "json",
+        exit: None,
+        want: &[("PL-EP-008", None, "fail", &["vpc-0a1b2c3d4e5f6071b"])],
+        deployment_has: &[],
+        stdout_lacks: &[],
+        stderr_has: &[],
+        args: &[],
+        equiv: &[],
+        equiv_skip: &[],
+        top: &[],
+    });
+}

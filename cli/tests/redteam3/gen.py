@@ -691,6 +691,46 @@ def cases():
     emit(c)
     # Shared endpoint SG: one finding listing both workspaces.
 
+    # The transit VPC's front-end endpoint points at us-west-2's workspace service: no usable front-end endpoint.
+    c = ext(Case("f05_transit_endpoint_other_region", "fe")); c.build()
+    c.ep(FE_EP)["ServiceName"] = "com.amazonaws.vpce.us-west-2.vpce-svc-0129f463fcfbc46c5"
+    c.want("PL-EP-008", None, "fail"); c.want("PL-EP-005", FE_EP, "fail", "us-west-2")
+    emit(c)
+    # A transit VPC declared in the manifest that the snapshot does not hold: unknown, not "no endpoint".
+    c = ext(Case("f06_transit_vpc_missing", "fe")); c.build()
+    c.manifest = c.default_manifest().replace(TV, "vpc-0c1b2c3d4e5f60799")
+    c.want("PL-EP-008", None, "error", "vpc-0c1b2c3d4e5f60799"); c.want("PL-EP-008", None, "not_fail")
+    c.exit = 3
+    emit(c)
+    # Back-end (not isolated): the STS endpoint was deleted: PL-EP-009 fails at medium (a recommendation).
+    c = ext(Case("e06_be_sts_deleted")); c.build()
+    c.ep(I["sts"])["State"] = "deleted"
+    c.want("PL-EP-009", None, "fail", "STS")
+    c.top.append(("/summary/failures_by_severity", '{"medium": 1}'))
+    emit(c)
+    # Bad manifests: an unknown key, an impossible waiver date: exit 2, nothing on stdout.
+    c = ext(Case("o04_manifest_unknown_key")); c.build()
+    c.manifest = manifest("[back-end]").replace("    modes:", "    subnet_id: x\n    modes:")
+    c.exit = 2; c.stderr_has.append("subnet_id")
+    emit(c)
+    c = ext(Case("o04_waiver_bad_date")); c.build()
+    c.manifest = manifest("[back-end]", extra="""waivers:
+  - rule: PL-SG-006
+    resource: sg-0a1b2c3d4e5f60719
+    reason: x
+    owner: y
+    expires: "2027-02-30"
+""")
+    c.exit = 2; c.stderr_has.append("2027-02-30")
+    emit(c)
+    # Service Direct does not exist in GovCloud: a GovCloud endpoint with a commercial Service Direct name is wrong.
+    c = ext(Case("g03_gov_service_direct_name", "fe", region="us-gov-west-1")); c.build()
+    move_region(c, "us-gov-west-1", ["us-gov-west-1a", "us-gov-west-1b", "us-gov-west-1c"], ["usgw1-az1", "usgw1-az2", "usgw1-az3"],
+                GOV_WS, GOV_RELAY)
+    c.ep(FE_EP)["ServiceName"] = "com.amazonaws.vpce.us-gov-west-1.vpce-svc-0a1a39ada4ec3bcdc"
+    # (a name in no table is not known to be Databricks', so PL-EP-005 need not judge it; PL-EP-008 must fail)
+    c.want("PL-EP-008", None, "fail", TV)
+    emit(c)
 
 # ----------------------------------------------------------------------------------------------------
 # Known-wrong verdicts (filled in after comparing; each is #[ignore]d with its reason).
