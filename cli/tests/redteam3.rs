@@ -780,7 +780,6 @@ fn p03_custom_dns_none() {
 }
 
 #[test]
-#[ignore = "red-team: PL-SG-008 requires TCP+UDP 53 to the internet (0.0.0.0/0) for custom DNS; custom DNS servers are the customer's own (on-premises over Direct Connect, a Resolver endpoint in the VPC), so 53 allowed to 10.0.0.0/8 is what they need, not a failure"]
 fn p03_custom_dns_both() {
     run(&Case {
         dir: "p03_custom_dns_both",
@@ -946,7 +945,6 @@ fn s01_sl_declared_absent() {
 }
 
 #[test]
-#[ignore = "red-team: a serverless endpoint service in ServiceState `Failed` passes PL-SL-001/002; it serves nothing"]
 fn s01_sl_service_failed() {
     run(&Case {
         dir: "s01_sl_service_failed",
@@ -1373,7 +1371,6 @@ fn g01_eu_north_1() {
 }
 
 #[test]
-#[ignore = "red-team: with no region in snapshot.json, subnets in us-east-1 and us-west-2 zones make plaudit infer us-east-1 silently (region_source inferred, complete, exit 0, PL-EP-007 asks for an ENI in usw2-az2); the region is ambiguous, so the region-dependent rules must be errors (region_source unknown, exit 3)"]
 fn g02_azs_two_regions() {
     run(&Case {
         dir: "g02_azs_two_regions",
@@ -1440,7 +1437,6 @@ fn g02_snapshot_vs_option() {
 }
 
 #[test]
-#[ignore = "red-team: snapshot.json says us-east-1 while every subnet is in a us-gov-west-1 zone: plaudit applies the commercial port table (6666 required) without a word; the disagreement must be reported and the partition-dependent verdicts be errors"]
 fn g02_snapshot_region_vs_azs() {
     run(&Case {
         dir: "g02_snapshot_region_vs_azs",
@@ -1504,7 +1500,6 @@ fn r01_iso_no_main_table_unassociated() {
 }
 
 #[test]
-#[ignore = "red-team: a route-table association in state `disassociated` is still applied: the subnet uses the main table, whose 0.0.0.0/0 -> igw makes it public (PL-SUB-004 must fail)"]
 fn r02_disassociated_falls_back_to_main() {
     run(&Case {
         dir: "r02_disassociated_falls_back_to_main",
@@ -1767,7 +1762,6 @@ fn o03_waiver_wrong_resource() {
 }
 
 #[test]
-#[ignore = "red-team: an isolated workspace with custom DNS is told to allow 53 to the internet, which isolation forbids; 53 to the VPC CIDR (Route 53 Resolver endpoint) is the right rule"]
 fn p03_iso_custom_dns_in_vpc() {
     run(&Case {
         dir: "p03_iso_custom_dns_in_vpc",
@@ -1804,7 +1798,6 @@ fn o01_fail_on_info() {
 }
 
 #[test]
-#[ignore = "red-team: a serverless endpoint service in ServiceState `Deleted` passes PL-SL-001/002; it serves nothing"]
 fn s01_sl_service_deleted() {
     run(&Case {
         dir: "s01_sl_service_deleted",
@@ -1935,7 +1928,6 @@ fn m08_modes_spaced_tags() {
 }
 
 #[test]
-#[ignore = "red-team: a route-table association in state `failed` is still applied: the subnet uses the main table, whose 0.0.0.0/0 -> igw makes it public (PL-SUB-004 must fail)"]
 fn r02_failed_association_main_igw() {
     run(&Case {
         dir: "r02_failed_association_main_igw",

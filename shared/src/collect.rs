@@ -279,6 +279,11 @@ pub async fn collect(
                         main: a.main().unwrap_or(false),
                         subnet_id: a.subnet_id().map(Text::from),
                         gateway_id: a.gateway_id().map(Text::from),
+                        association_state: a.association_state().and_then(|s| {
+                            s.state().map(|v| StateValue {
+                                state: Text::from(v.as_str()),
+                            })
+                        }),
                     })
                     .collect(),
                 routes: r

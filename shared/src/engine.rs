@@ -105,12 +105,34 @@ impl Report {
 
 /// Resolves the region: the snapshot's, else the option, else the AZ names'.
 pub fn resolve_region(snap: &Snapshot, option: Option<&str>) -> (Option<String>, RegionSource) {
+    let zones = zone_regions(snap);
+    // A VPC lives in one region: zones of another region than the declared one, or of several
+    // regions, make the region unknown (the port table and service names differ between them).
+    let agrees = |r: &str| zones.keys().all(|z| *z == r);
     if let Some(r) = snap.meta.region.as_deref().filter(|r| !r.is_empty()) {
+        if !agrees(r) {
+            return (None, RegionSource::Unknown);
+        }
         return (Some(r.to_string()), RegionSource::Snapshot);
     }
     if let Some(r) = option {
+        if !agrees(r) {
+            return (None, RegionSource::Unknown);
+        }
         return (Some(r.to_string()), RegionSource::Option);
     }
+    match zones.len() {
+        1 => (
+            zones.keys().next().map(|r| r.to_string()),
+            RegionSource::InferredFromAvailabilityZones,
+        ),
+        _ => (None, RegionSource::Unknown),
+    }
+}
+
+/// The regions of the subnets' availability-zone names (`us-east-1a` is in `us-east-1`), with
+/// the number of subnets in each.
+fn zone_regions(snap: &Snapshot) -> BTreeMap<&str, usize> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for s in snap.subnets.as_deref().unwrap_or(&[]) {
         let az = s.availability_zone.as_str();
@@ -121,12 +143,34 @@ pub fn resolve_region(snap: &Snapshot, option: Option<&str>) -> (Option<String>,
             }
         }
     }
-    match counts.into_iter().max_by_key(|(_, n)| *n) {
-        Some((r, _)) => (
-            Some(r.to_string()),
-            RegionSource::InferredFromAvailabilityZones,
-        ),
-        None => (None, RegionSource::Unknown),
+    counts
+}
+
+/// Why the region is unknown although something names one: the declared region against the
+/// zones, or zones of several regions.
+fn region_conflict(snap: &Snapshot, option: Option<&str>) -> Option<String> {
+    let zones = zone_regions(snap);
+    let list = zones
+        .iter()
+        .map(|(r, n)| format!("{r} ({n} subnet{})", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let declared = match (
+        snap.meta.region.as_deref().filter(|r| !r.is_empty()),
+        option,
+    ) {
+        (Some(r), _) => Some(format!("snapshot.json says {r}")),
+        (None, Some(r)) => Some(format!("--region says {r}")),
+        (None, None) => None,
+    };
+    match declared {
+        Some(d) if !zones.is_empty() => Some(format!(
+            "the region cannot be told: {d}, but the subnets' availability zones are in {list}"
+        )),
+        None if zones.len() > 1 => Some(format!(
+            "the region cannot be told: the subnets' availability zones are in several regions ({list}), and a VPC lives in one; pass --region or fix the snapshot"
+        )),
+        _ => None,
     }
 }
 
@@ -135,7 +179,18 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     let table = ServiceTable::builtin();
     let ix = Index::new(snap);
     let (region, region_source) = resolve_region(snap, opts.region.as_deref());
-    let deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
+    let mut deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
+    let conflict = region
+        .is_none()
+        .then(|| region_conflict(snap, opts.region.as_deref()))
+        .flatten();
+    let region_unknown = conflict.clone().unwrap_or_else(|| {
+        "the region is unknown (not in snapshot.json, no --region, no availability-zone names)"
+            .into()
+    });
+    deployment
+        .notes
+        .extend(conflict.map(|c| format!("{c}; the rules that depend on the region report error")));
     let account = snap.meta.account_id.clone();
     let dbx = rules::classify_endpoints(&ix, table, region.as_deref());
     let env = RuleEnv {
@@ -143,6 +198,7 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         ix: &ix,
         deployment: &deployment,
         region: region.as_deref(),
+        region_unknown: &region_unknown,
         table,
         dbx: &dbx,
     };
@@ -223,6 +279,8 @@ struct RuleEnv<'a> {
     ix: &'a Index<'a>,
     deployment: &'a Deployment,
     region: Option<&'a str>,
+    /// Why the region is unknown, when it is.
+    region_unknown: &'a str,
     table: &'a ServiceTable,
     dbx: &'a crate::index::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
 }
@@ -295,8 +353,8 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     if env.region.is_none() && rules::ports::uses_ports(rule.meta.id) {
         for w in &workspaces {
             let msg = format!(
-                "{} could not be evaluated for workspace `{}`: the region is unknown (not in snapshot.json, no --region, no availability-zone names), so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",
-                rule.meta.id, w.name
+                "{} could not be evaluated for workspace `{}`: {}, so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",
+                rule.meta.id, w.name, env.region_unknown
             );
             out.push((
                 rule,
@@ -626,9 +684,16 @@ mod tests {
         );
         e.snap.meta.region = None;
         assert_eq!(
-            resolve_region(&e.snap, Some("eu-west-1")),
-            (Some("eu-west-1".into()), RegionSource::Option)
+            resolve_region(&e.snap, Some("us-east-1")),
+            (Some("us-east-1".into()), RegionSource::Option)
         );
+        // A region the subnets' zones contradict is no region at all.
+        assert_eq!(
+            resolve_region(&e.snap, Some("eu-west-1")),
+            (None, RegionSource::Unknown)
+        );
+        assert!(region_conflict(&e.snap, Some("eu-west-1"))
+            .is_some_and(|m| m.contains("--region says eu-west-1") && m.contains("us-east-1")));
         assert_eq!(
             resolve_region(&e.snap, None),
             (
@@ -636,6 +701,14 @@ mod tests {
                 RegionSource::InferredFromAvailabilityZones
             )
         );
+        // Zones of two regions: a VPC lives in one, so the region cannot be inferred.
+        let mut two = e.clone();
+        two.subnets_mut()[0].availability_zone = "us-west-2b".into();
+        assert_eq!(
+            resolve_region(&two.snap, None),
+            (None, RegionSource::Unknown)
+        );
+        assert!(region_conflict(&two.snap, None).is_some_and(|m| m.contains("several regions")));
         e.snap.subnets = Ok(vec![]);
         assert_eq!(resolve_region(&e.snap, None), (None, RegionSource::Unknown));
     }

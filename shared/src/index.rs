@@ -329,7 +329,7 @@ impl<'s> Index<'s> {
                     }
                 }
             }
-            for a in &rt.associations {
+            for a in rt.associations.iter().filter(|a| a.in_force()) {
                 if a.main {
                     ix.rt_main.insert(&rt.vpc_id, rt);
                 }

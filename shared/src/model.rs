@@ -199,6 +199,21 @@ pub struct RouteTableAssociation {
     pub subnet_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<Text>,
+    /// `associated`, `associating`, `disassociating`, `disassociated` or `failed`; only the
+    /// first two put the table in force for the subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<StateValue>,
+}
+
+impl RouteTableAssociation {
+    /// False for an association on its way out or that failed: the subnet then uses the main
+    /// table. An association without a state (hand-written snapshots) counts.
+    pub fn in_force(&self) -> bool {
+        self.association_state.as_ref().is_none_or(|s| {
+            s.state.eq_ignore_ascii_case("associated")
+                || s.state.eq_ignore_ascii_case("associating")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

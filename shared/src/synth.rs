@@ -292,6 +292,7 @@ impl Estate {
             main: false,
             subnet_id: Some(s.into()),
             gateway_id: None,
+            association_state: None,
         };
         let local = route(&vpc_cidr, "local");
         let mut private_routes = vec![local.clone(), route(S3_PREFIX_LIST, &id.s3)];
@@ -313,6 +314,7 @@ impl Estate {
             main: true,
             subnet_id: None,
             gateway_id: None,
+            association_state: None,
         });
         push(
             &mut snap.route_tables,

@@ -98,7 +98,24 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let (found, missing) = services_in_scope(ctx);
     let mut out = scope_outcomes(ctx, found.len(), &missing);
     for s in found {
+        let id = &s.service_id;
+        // ServiceState: Available carries traffic; Pending, Deleting, Deleted and Failed do not.
+        let state = s.service_state.as_deref().unwrap_or_default();
+        if state.is_empty() {
+            out.push(
+                Outcome::error(
+                    ResourceType::VpcEndpointService,
+                    id,
+                    format!("Serverless endpoint service {id} has no ServiceState in describe-vpc-endpoint-service-configurations.json, so whether it carries traffic cannot be told."),
+                )
+                .expect("ServiceState Available, NLB-backed, AcceptanceRequired=true", "unknown"),
+            );
+            continue;
+        }
         let mut problems = Vec::new();
+        if !state.eq_ignore_ascii_case("available") {
+            problems.push(format!("it is in state {state}, so it carries no traffic"));
+        }
         if s.network_load_balancer_arns.is_empty() {
             problems.push("it has no Network Load Balancer".to_string());
         }
@@ -107,12 +124,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 "it accepts connections without approval (AcceptanceRequired=false)".to_string(),
             );
         }
-        let id = &s.service_id;
         let o = if problems.is_empty() {
             Outcome::pass(
                 ResourceType::VpcEndpointService,
                 id,
-                format!("{id} is NLB-backed and requires acceptance."),
+                format!("{id} is available, NLB-backed and requires acceptance."),
             )
         } else {
             Outcome::fail(
@@ -125,7 +141,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             )
         };
         out.push(o.expect(
-            "NLB-backed, AcceptanceRequired=true",
+            "ServiceState Available, NLB-backed, AcceptanceRequired=true",
             if problems.is_empty() {
                 "ok".to_string()
             } else {

@@ -81,12 +81,28 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             }
         }
         if ws.custom_dns {
+            // The DNS servers' addresses are not declared (on premises, a Route 53 Resolver
+            // endpoint in the VPC, ...): egress on 53 to any destination may be the one they need,
+            // so only a protocol with no egress on 53 at all is a finding.
             checked.push("53 for custom DNS");
-            if !(reach(Proto::Udp, 53) && reach(Proto::Tcp, 53)) {
-                problems.push(
-                    "custom DNS is declared but TCP and UDP 53 egress are not both allowed"
-                        .to_string(),
-                );
+            let closed: Vec<&str> = [Proto::Udp, Proto::Tcp]
+                .into_iter()
+                .filter(|p| {
+                    !groups.iter().flat_map(|g| ctx.ix.rules_of(g)).any(|r| {
+                        r.egress
+                            && r.proto.matches(*p)
+                            && r.ports.intersect(Ports::one(53)).is_some()
+                            // The cluster's own groups hold no DNS server.
+                            && !matches!(r.peer, SgPeer::Group(g) if groups.contains(&g))
+                    })
+                })
+                .map(|p| if p == Proto::Udp { "UDP" } else { "TCP" })
+                .collect();
+            if !closed.is_empty() {
+                problems.push(format!(
+                    "custom DNS is declared but no rule allows {} 53 egress to any destination outside the cluster",
+                    closed.join(" or ")
+                ));
             }
         }
         for g in &groups {

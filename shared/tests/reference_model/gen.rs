@@ -533,6 +533,7 @@ pub fn build(
             main: main_rt,
             subnet_id: (!main_rt).then(|| "subnet-src".into()),
             gateway_id: None,
+            association_state: None,
         }],
         routes: rt_routes,
         tags: Vec::new(),
