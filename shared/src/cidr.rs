@@ -188,6 +188,16 @@ pub fn subtract_ranges(want: &[AddrRange], minus: &[AddrRange]) -> Vec<AddrRange
 /// The addresses an AWS-managed prefix list (S3, DynamoDB) can hold: the public space of the
 /// family, without the private, shared, loopback, link-local and multicast blocks.
 pub fn public_ranges(family: Family) -> Vec<AddrRange> {
+    static V4: std::sync::OnceLock<Vec<AddrRange>> = std::sync::OnceLock::new();
+    static V6: std::sync::OnceLock<Vec<AddrRange>> = std::sync::OnceLock::new();
+    let cell = match family {
+        Family::V4 => &V4,
+        Family::V6 => &V6,
+    };
+    cell.get_or_init(|| compute_public_ranges(family)).clone()
+}
+
+fn compute_public_ranges(family: Family) -> Vec<AddrRange> {
     let private: &[&str] = match family {
         Family::V4 => &[
             "0.0.0.0/8",

@@ -91,7 +91,7 @@ impl serde_json::ser::Formatter for SafeFormatter<'_> {
     ) -> io::Result<()> {
         // Below DEL no character is unsafe (serde_json escapes the C0 controls itself): such a
         // fragment, nearly every one, goes out as it is.
-        if frag.bytes().all(|b| b < 0x7f) {
+        if frag.is_ascii() && !frag.as_bytes().contains(&0x7f) {
             return w.write_all(frag.as_bytes());
         }
         let mut start = 0;
