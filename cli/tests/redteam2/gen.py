@@ -478,7 +478,7 @@ def write_rust():
     rg.IGNORED = saved
     src = open("cli/tests/redteam.rs").read()
     os.system("git checkout -q -- cli/tests/redteam.rs")
-    src = src.replace('.join("redteam")', '.join("redteam2")')
+    src = src.replace('run_in("redteam", c)', 'run_in("redteam2", c)')
     src = src.replace("//! Red-team estates for issue 9 (verdicts that hold on real networks), one test per estate.",
                       "//! Second red-team estates for issue 9 (harder, more realistic shapes), one test per estate.")
     src = src.replace("`cli/tests/redteam/<case>/`", "`cli/tests/redteam2/<case>/`")
