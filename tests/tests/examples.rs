@@ -37,9 +37,10 @@ fn failing(r: &plaudit::Report) -> BTreeSet<(String, String)> {
 fn the_drifted_estate_shows_exactly_its_planted_drift() {
     let r = run(&example("backend-drifted"), &manifest("backend-drifted"));
     let want: BTreeSet<(String, String)> = [
-        ("PL-EP-003", "vpce-02b3c4d5e6f70dup"), // the hand-made duplicate has no private DNS
-        ("PL-EP-004", "vpce-02b3c4d5e6f70dup"), // ... and was never registered (pendingAcceptance:
-        // it carries no traffic, so it is no duplicate for PL-EP-006 and no relay for PL-EP-002)
+        // The hand-made duplicate relay was never registered (pendingAcceptance): it carries no
+        // traffic, so it is no duplicate for PL-EP-006, no relay for PL-EP-002, and its missing
+        // private DNS changes nothing while the live relay holds the name (PL-EP-003 N/A).
+        ("PL-EP-004", "vpce-02b3c4d5e6f70dup"),
         ("PL-EP-009", "vpce-02d37c3e9a41b2d5f"), // STS endpoint unreachable from half a subnet
         ("PL-EP-009", "vpce-02e47c3e9a41b2d5f"), // Kinesis, same security group
         ("PL-EPSG-001", "sg-02b3c4d5e6f708194"), // endpoint SG covers only part of a subnet on 443

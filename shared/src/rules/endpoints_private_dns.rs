@@ -22,18 +22,38 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
-        for e in ctx.databricks_endpoints(vpc) {
+        let eps = ctx.databricks_endpoints(vpc);
+        for e in &eps {
             let id = &e.endpoint.vpc_endpoint_id;
             let ok = e.endpoint.private_dns_enabled;
-            let msg = if ok {
-                format!("{id} ({}) has private DNS enabled.", e.kind.label())
-            } else {
-                format!("{id} ({}) in {vpc} has private DNS disabled, so Databricks host names do not resolve to it and traffic takes the public path.", e.kind.label())
+            // Only one endpoint per service and VPC can hold the private DNS name: when a live one
+            // holds it, another endpoint of that service without it changes nothing about where
+            // traffic goes (PL-EP-006 and PL-EP-004 report such extras).
+            let holder = eps.iter().find(|o| {
+                o.kind == e.kind && o.endpoint.is_available() && o.endpoint.private_dns_enabled
+            });
+            let o = match holder {
+                Some(h) if !ok => Outcome::not_applicable(
+                    ResourceType::VpcEndpoint,
+                    id,
+                    format!(
+                        "{id} ({}) has no private DNS, but {} holds it for this service in {vpc} (only one endpoint per service can), so Databricks host names resolve there; see PL-EP-006 and PL-EP-004 for {id} itself.",
+                        e.kind.label(),
+                        h.endpoint.vpc_endpoint_id
+                    ),
+                ),
+                _ => {
+                    let msg = if ok {
+                        format!("{id} ({}) has private DNS enabled.", e.kind.label())
+                    } else {
+                        format!("{id} ({}) in {vpc} has private DNS disabled, so Databricks host names do not resolve to it and traffic takes the public path.", e.kind.label())
+                    };
+                    Outcome::verdict(ok, ResourceType::VpcEndpoint, id, msg)
+                }
             };
             out.extend(for_each_ws(
                 &ws,
-                Outcome::verdict(ok, ResourceType::VpcEndpoint, id, msg)
-                    .expect("PrivateDnsEnabled=true", format!("PrivateDnsEnabled={ok}")),
+                o.expect("PrivateDnsEnabled=true", format!("PrivateDnsEnabled={ok}")),
             ));
         }
     }
@@ -64,5 +84,23 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-EP-003", &e), Status::Error);
+    }
+
+    #[test]
+    fn an_extra_endpoint_without_dns_beside_the_holder_is_not_a_failure() {
+        let mut e = Estate::backend();
+        let mut dup = e.endpoint(&ids().relay).clone();
+        dup.vpc_endpoint_id = "vpce-0dup".into();
+        dup.state = "pendingAcceptance".into();
+        dup.private_dns_enabled = false;
+        e.endpoints_mut().push(dup);
+        let f = run("PL-EP-003", &e);
+        assert_eq!(status_of(&f, "vpce-0dup"), Status::NotApplicable);
+        assert!(
+            on(&f, "vpce-0dup").message.contains(&ids().relay),
+            "{}",
+            on(&f, "vpce-0dup").message
+        );
+        assert_eq!(status_of(&f, &ids().relay), Status::Pass);
     }
 }
