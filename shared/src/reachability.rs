@@ -930,7 +930,7 @@ impl NaclBlock {
         match &self.unreadable {
             None => format!("{} blocks {what} ({place})", self.head(acl)),
             Some(u) => format!(
-                "{} {} cannot be read (its CIDR does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
+                "{} {} cannot be read (its CIDR or protocol does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
                 acl.id,
                 u.text(),
                 acl_id = acl.id
@@ -995,7 +995,11 @@ impl<'s> AclRules<'s> {
                     let range = Cidr::parse(cidr)
                         .filter(|c| Some(c.family()) == family)
                         .map(|c| c.range());
-                    let proto = Proto::parse(&e.protocol);
+                    // A protocol that does not parse could be any: the entry may match every
+                    // packet, so where it could decide the verdict is unknown.
+                    let parsed = Proto::parse(&e.protocol);
+                    let proto_known = parsed != Proto::Other(u16::MAX);
+                    let proto = if proto_known { parsed } else { Proto::All };
                     let ports = match (&e.port_range, proto.has_ports()) {
                         (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
                         _ => Ports::ALL,
@@ -1010,7 +1014,7 @@ impl<'s> AclRules<'s> {
                         hi: range.map_or(u128::MAX, |r| r.hi),
                         action: &e.rule_action,
                         cidr,
-                        readable: range.is_some(),
+                        readable: range.is_some() && proto_known,
                     }
                 })
                 .collect();

@@ -1059,3 +1059,18 @@ fn an_icmpv6_rule_is_protocol_58() {
     assert_eq!(v(Proto::Other(58)), Verdict::Allowed);
     assert!(matches!(v(Proto::Icmp), Verdict::Blocked(_)));
 }
+
+#[test]
+fn a_nacl_deny_with_an_unparseable_protocol_never_passes() {
+    // Before: the protocol parsed as "no protocol", the DENY matched nothing and the flow passed.
+    let a = acl(vec![
+        acl_entry(90, true, "tcpp", None, "0.0.0.0/0", "deny"),
+        acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+    ]);
+    let rules = AclRules::new(&a);
+    let b = nacl_check(&rules, true, c("10.0.0.0/22"), Proto::Tcp, Ports::one(443))
+        .expect("an entry that may match must not be skipped");
+    assert!(!b.is_certain());
+    let s = b.sentence(&rules, "traffic to subnet-x");
+    assert!(s.contains("rule 90") && s.contains("cannot be read"), "{s}");
+}
