@@ -211,12 +211,31 @@ pub enum SnapshotError {
     },
 }
 
+/// A file's answer: `truncated` when the AWS CLI printed only one page of several (its output
+/// then carries a `NextToken`, e.g. with `--max-items`), so the list is not the whole state.
+trait Page {
+    fn truncated(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Page for Vec<T> {}
+impl<K, V> Page for BTreeMap<K, V> {}
+
 macro_rules! wrapper {
     ($name:ident, $key:literal, $ty:ty) => {
         #[derive(Serialize, Deserialize)]
         struct $name {
             #[serde(rename = $key)]
             items: $ty,
+            #[serde(rename = "NextToken", default, skip_serializing)]
+            next_token: Option<String>,
+        }
+
+        impl Page for $name {
+            fn truncated(&self) -> bool {
+                self.next_token.is_some()
+            }
         }
     };
 }
@@ -232,6 +251,14 @@ wrapper!(SgFile, "SecurityGroups", Vec<SecurityGroup>);
 struct SgHeadFile {
     #[serde(rename = "SecurityGroups")]
     items: Vec<SecurityGroupHead>,
+    #[serde(rename = "NextToken", default)]
+    next_token: Option<String>,
+}
+
+impl Page for SgHeadFile {
+    fn truncated(&self) -> bool {
+        self.next_token.is_some()
+    }
 }
 wrapper!(SgRulesFile, "SecurityGroupRules", Vec<SecurityGroupRule>);
 wrapper!(AclFile, "NetworkAcls", Vec<NetworkAcl>);
@@ -393,7 +420,7 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn load<W: DeserializeOwned, T>(
+    fn load<W: DeserializeOwned + Page, T>(
         &mut self,
         input: Input,
         unwrap: impl FnOnce(W) -> T,
@@ -409,6 +436,16 @@ impl Loader<'_> {
             Some(bytes) => {
                 self.found += 1;
                 let parsed: W = parse_json(&file, &bytes)?;
+                if parsed.truncated() {
+                    return Ok(Err(CollectFailure {
+                        api: input.api().into(),
+                        code: "Truncated".into(),
+                        message: format!(
+                            "{} carries a NextToken: it is one page of the answer, not all of it (collect it again without --max-items)",
+                            input.file()
+                        ),
+                    }));
+                }
                 Ok(Ok(unwrap(parsed)))
             }
             None => Ok(Err(self.missing(input))),
@@ -416,7 +453,7 @@ impl Loader<'_> {
     }
 
     /// [`Loader::load`] for a list of records with ids, duplicates merged or refused.
-    fn load_list<W: DeserializeOwned, T: Keyed + PartialEq + Serialize>(
+    fn load_list<W: DeserializeOwned + Page, T: Keyed + PartialEq + Serialize>(
         &mut self,
         input: Input,
         unwrap: impl FnOnce(W) -> Vec<T>,
@@ -581,34 +618,58 @@ impl Snapshot {
             dir,
             errors: &mut meta.collection_errors,
         };
-        w.put(Input::Vpcs, &self.vpcs, |v| VpcsFile { items: v })?;
+        w.put(Input::Vpcs, &self.vpcs, |v| VpcsFile {
+            items: v,
+            next_token: None,
+        })?;
         w.put(Input::VpcAttributes, &self.vpc_attributes, |v| v)?;
-        w.put(Input::Subnets, &self.subnets, |v| SubnetsFile { items: v })?;
+        w.put(Input::Subnets, &self.subnets, |v| SubnetsFile {
+            items: v,
+            next_token: None,
+        })?;
         w.put(Input::RouteTables, &self.route_tables, |v| {
-            RouteTablesFile { items: v }
+            RouteTablesFile {
+                items: v,
+                next_token: None,
+            }
         })?;
         w.put(Input::InternetGateways, &self.internet_gateways, |v| {
-            IgwFile { items: v }
+            IgwFile {
+                items: v,
+                next_token: None,
+            }
         })?;
         w.put(Input::NatGateways, &self.nat_gateways, |v| NatFile {
             items: v,
+            next_token: None,
         })?;
         w.put(Input::VpcEndpoints, &self.vpc_endpoints, |v| {
-            EndpointsFile { items: v }
+            EndpointsFile {
+                items: v,
+                next_token: None,
+            }
         })?;
         w.put(Input::SecurityGroups, &self.security_groups, |v| SgFile {
             items: v,
+            next_token: None,
         })?;
         w.put(Input::SecurityGroupRules, &self.security_group_rules, |v| {
-            SgRulesFile { items: v }
+            SgRulesFile {
+                items: v,
+                next_token: None,
+            }
         })?;
         w.put(Input::NetworkAcls, &self.network_acls, |v| AclFile {
             items: v,
+            next_token: None,
         })?;
         w.put(
             Input::EndpointServiceConfigurations,
             &self.endpoint_service_configurations,
-            |v| ServiceConfigFile { items: v },
+            |v| ServiceConfigFile {
+                items: v,
+                next_token: None,
+            },
         )?;
         w.put(
             Input::EndpointServicePermissions,
@@ -616,7 +677,10 @@ impl Snapshot {
             |v| v,
         )?;
         w.put(Input::ManagedPrefixLists, &self.managed_prefix_lists, |v| {
-            PrefixListFile { items: v }
+            PrefixListFile {
+                items: v,
+                next_token: None,
+            }
         })?;
         write_json(&dir.join("snapshot.json"), &meta)
     }

@@ -456,3 +456,37 @@ fn differing_duplicates_are_refused_naming_file_id_and_field() {
         err.replace(&dir.path().display().to_string(), "<dir>")
     );
 }
+
+#[test]
+fn a_file_that_is_one_page_of_several_is_not_collected() {
+    // `aws ec2 describe-vpc-endpoints --max-items 1` prints a NextToken: the rest of the endpoints
+    // are missing, so the input is incomplete, and "no relay endpoint" must not be concluded.
+    let dir = TempDir::new("truncated");
+    let e = Estate::backend();
+    e.snap.write(dir.path()).unwrap();
+    let file = dir.path().join("describe-vpc-endpoints.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    v["NextToken"] = serde_json::json!("eyJOZXh0VG9rZW4iOiBudWxsfQ==");
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    let snap = plaudit::Snapshot::load(dir.path()).unwrap();
+    let failure = snap.vpc_endpoints.as_ref().unwrap_err();
+    assert_eq!(failure.code, "Truncated");
+    assert!(failure.message.contains("NextToken"), "{}", failure.message);
+    let r = audit(
+        &snap,
+        &AuditOptions {
+            manifest: Some(&e.manifest),
+            ..Default::default()
+        },
+    );
+    let relay: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PL-EP-002")
+        .collect();
+    assert!(!relay.is_empty());
+    assert!(
+        relay.iter().all(|f| f.status == Status::Error),
+        "{relay:#?}"
+    );
+}
