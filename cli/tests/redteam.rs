@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod redteam_common;
-use redteam_common::{run_in, Case};
+use redteam_common::{run_in, Case, BASE};
 
 fn run(c: &Case) {
     run_in("redteam", c);
@@ -36,6 +36,7 @@ fn base_backend() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -58,6 +59,7 @@ fn base_isolated() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -76,6 +78,7 @@ fn base_frontend() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -90,6 +93,7 @@ fn c01_two_23s_cover_22() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -109,6 +113,7 @@ fn c01_two_23s_miss_half() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -127,6 +132,7 @@ fn c01_egress_halves_and_split_ports() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -141,6 +147,7 @@ fn c01_egress_port_gap() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -158,6 +165,7 @@ fn c01_epsg_open_halves() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -172,6 +180,7 @@ fn c01_intra_split_ok() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -186,6 +195,7 @@ fn c01_intra_gap_1024() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -200,6 +210,7 @@ fn c01_ws_ingress_halves() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -217,6 +228,7 @@ fn c01_iso_egress_halves() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -231,6 +243,7 @@ fn c01_fe_clients_split() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -250,6 +263,7 @@ fn c01_fe_clients_gap() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -264,6 +278,7 @@ fn c01_epsg_sgref_all_tcp() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -283,6 +298,7 @@ fn c02_deleted_duplicate_relay_and_available() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -306,6 +322,7 @@ fn c02_rejected_plus_live_relay() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -320,6 +337,7 @@ fn c02_only_relay_pending() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -342,6 +360,7 @@ fn c02_endpoint_state_missing() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -361,6 +380,7 @@ fn c02_nat_deleted_route() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -380,6 +400,7 @@ fn c02_nat_state_missing() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -397,6 +418,7 @@ fn c02_iso_leftover_nat_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -411,6 +433,7 @@ fn c02_iso_igw_attaching() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -425,6 +448,7 @@ fn c02_iso_nat_failed() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -444,6 +468,7 @@ fn c03_iso_halves_to_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -458,6 +483,7 @@ fn c03_iso_default_to_peering() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -477,6 +503,7 @@ fn c03_iso_default_to_tgw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -491,6 +518,7 @@ fn c03_iso_blackhole_default() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -510,6 +538,7 @@ fn c03_iso_ipv6_eigw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -529,6 +558,7 @@ fn c03_private_nat() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -548,6 +578,7 @@ fn c03_nat_instance_eni() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -567,6 +598,7 @@ fn c03_half_space_to_peering() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -586,6 +618,7 @@ fn c03_specific_igw_route() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -605,6 +638,7 @@ fn c03_iso_carrier_gw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -624,6 +658,7 @@ fn c04_dual_stack_ipv6_rule_not_ipv4() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -645,6 +680,7 @@ fn c04_dual_stack_clean() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -662,6 +698,7 @@ fn c04_ipv6_only_extra_subnet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -684,6 +721,7 @@ fn c04_ipv6_only_workspace_subnet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -698,6 +736,7 @@ fn c04_ws_ingress_from_ipv6_internet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -712,6 +751,7 @@ fn c04_nacl_ipv6_allow_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -726,6 +766,7 @@ fn c04_iso_sg_egress_ipv6_all() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -753,6 +794,7 @@ fn c05_customer_pl_no_entries() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -772,6 +814,7 @@ fn c05_bad_cidr_in_ep_sg() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -799,6 +842,7 @@ fn c05_endpoint_subnets_missing() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -816,6 +860,7 @@ fn c05_az_name_only_related() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -833,6 +878,7 @@ fn c05_az_name_vs_id_same_zone() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -847,6 +893,7 @@ fn c05_az_missing_both() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -866,6 +913,7 @@ fn c05_route_bad_cidr() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -883,6 +931,7 @@ fn c06_disc_leftovers_is_isolated() {
         deployment_has: &["isolated"],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -905,6 +954,7 @@ fn c06_disc_sts_kinesis_subnets() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -919,6 +969,7 @@ fn c06_disc_bad_modes_tag() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -941,6 +992,7 @@ fn c06_disc_transit() {
         deployment_has: &["vpc-0a1b2c3d4e5f6071b"],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -955,6 +1007,7 @@ fn c07_iso_nacl_vpc_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -969,6 +1022,7 @@ fn c07_iso_nacl_halves() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -988,6 +1042,7 @@ fn c07_iso_sg_vpc_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1002,6 +1057,7 @@ fn c07_iso_nacl_out_denies_s3() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1021,6 +1077,7 @@ fn c08_transit_nacl_denies_client() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1040,6 +1097,7 @@ fn c08_transit_nacl_denies_replies() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1054,6 +1112,7 @@ fn c08_transit_nacl_exact_clients() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1073,6 +1132,7 @@ fn c08_transit_nacl_split_client() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1087,6 +1147,7 @@ fn c09_s3_star_aws_principal() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1104,6 +1165,7 @@ fn c09_notaction_and_list_star() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1122,6 +1184,7 @@ fn c09_restricted_variants() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1141,6 +1204,7 @@ fn c09_s3_star_arn_resource_lowercase_action() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1160,6 +1224,7 @@ fn c10_identical_endpoint_twice() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1174,6 +1239,7 @@ fn c10_subnet_twice_different() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &["subnet-09a17c3e9a41b2d5f"],
+        ..BASE
     });
 }
 
@@ -1188,6 +1254,7 @@ fn c10_sg_rules_twice_identical() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1205,6 +1272,7 @@ fn c10_nat_twice_identical() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1227,6 +1295,7 @@ fn c11_gov_without_2443() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1246,6 +1315,7 @@ fn c11_gov_2443_no_6666() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1260,6 +1330,7 @@ fn c11_csp_us_east_without_2443() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1277,6 +1348,7 @@ fn c11_no_region_known() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1296,6 +1368,7 @@ fn c12_icmp_deny_inbound() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1315,6 +1388,7 @@ fn c12_udp_deny_outbound_vpc() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1334,6 +1408,7 @@ fn c12_gre_deny_inbound_narrow() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1351,6 +1426,7 @@ fn c12_deny_after_allow_ok() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1365,6 +1441,7 @@ fn c13_evil_name_table() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\n| injected"],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1379,6 +1456,7 @@ fn c13_evil_name_markdown() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\n| injected", "|<img", "**bold**"],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1393,6 +1471,7 @@ fn c13_evil_name_json() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\n| injected"],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1413,6 +1492,7 @@ fn c13_evil_vpc_name_discovered() {
             "\u{202e}",
         ],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1434,6 +1514,7 @@ fn r2_c01_two_workspace_sgs_split() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1448,6 +1529,7 @@ fn r2_c01_pl_entries_cover() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1467,6 +1549,7 @@ fn r2_c01_pl_entries_partial() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1484,6 +1567,7 @@ fn r2_c01_intra_by_cidrs() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1503,6 +1587,7 @@ fn r2_c01_intra_by_cidrs_gap() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1520,6 +1605,7 @@ fn r2_c02_iso_nat_pending() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1539,6 +1625,7 @@ fn r2_c02_blackhole_to_live_nat() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1553,6 +1640,7 @@ fn r2_c02_frontend_pending() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1570,6 +1658,7 @@ fn r2_c02_state_case() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1587,6 +1676,7 @@ fn r2_c03_halves_override_igw_default() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1606,6 +1696,7 @@ fn r2_c03_iso_prefix_list_route_to_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1625,6 +1716,7 @@ fn r2_c03_be_prefix_list_route_to_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1644,6 +1736,7 @@ fn r2_c03_iso_prefix_list_route_unknown_entries() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1663,6 +1756,7 @@ fn r2_c03_gwlbe_default() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1682,6 +1776,7 @@ fn r2_c03_main_table_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1699,6 +1794,7 @@ fn r2_c04_ipv6_deny_does_not_touch_ipv4() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1716,6 +1812,7 @@ fn r2_c04_egress_ipv6_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1738,6 +1835,7 @@ fn r2_c05_az_ids_vs_names_unrelated() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1757,6 +1855,7 @@ fn r2_c05_endpoint_misses_workspace_zone() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1776,6 +1875,7 @@ fn r2_c05_nacl_bad_cidr_deny() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1790,6 +1890,7 @@ fn r2_c06_disc_relay_deleted() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1804,6 +1905,7 @@ fn r2_c06_disc_igw_live_nat_failed() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1818,6 +1920,7 @@ fn r2_c07_iso_sg_halves_cover_s3() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1832,6 +1935,7 @@ fn r2_c07_iso_nacl_partial_s3() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1851,6 +1955,7 @@ fn r2_c08_transit_no_ephemeral_out() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1870,6 +1975,7 @@ fn r2_c08_same_vpc_frontend_nacl() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1888,6 +1994,7 @@ fn r2_c09_more_full_access() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1915,6 +2022,7 @@ fn r2_c09_unreadable_policies() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1929,6 +2037,7 @@ fn r2_c10_nacl_twice_different() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &["acl-09eb7c3e9a41b2d5f"],
+        ..BASE
     });
 }
 
@@ -1943,6 +2052,7 @@ fn r2_c10_sg_rule_twice_different() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &["sgr-0000000000000000a"],
+        ..BASE
     });
 }
 
@@ -1960,6 +2070,7 @@ fn r2_c10_route_table_twice_identical() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1974,6 +2085,7 @@ fn r2_c11_gov_region_from_azs() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -1993,6 +2105,7 @@ fn r2_c11_gov_nacl_without_2443() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2020,6 +2133,7 @@ fn r2_c12_icmp_out_and_host_in() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2039,6 +2153,7 @@ fn r2_c12_deny_ssh_first() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2053,6 +2168,7 @@ fn r2_c13_evil_waiver_reason() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\r", "\nPASS  everything", "\u{202e}"],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2067,6 +2183,7 @@ fn r2_c13_evil_waiver_markdown() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "<b>", "](http://evil)", "\nPASS  everything"],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2086,6 +2203,7 @@ fn r3_c03_be_rt001_prefix_list_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2105,6 +2223,7 @@ fn r3_c06_disc_prefix_list_igw_iso() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2124,6 +2243,7 @@ fn r3_c01_epsg_open_via_prefix_list() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2143,6 +2263,7 @@ fn r3_c01_ws_ingress_prefix_list_public() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2162,6 +2283,7 @@ fn r3_c05_ws_ingress_prefix_list_unknown() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2181,6 +2303,7 @@ fn r3_c01_iso_egress_prefix_list_anywhere() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2200,6 +2323,7 @@ fn r3_c04_be_ipv6_default_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2214,6 +2338,7 @@ fn r3_c02_nat_no_connectivity_type() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2228,6 +2353,7 @@ fn r3_c02_two_live_relays_case() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2242,6 +2368,7 @@ fn r3_c03_nat_subnet_halves() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2261,6 +2388,7 @@ fn r3_c03_nat_subnet_igw_detached() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2275,6 +2403,7 @@ fn r3_c09_kinesis_arn_wildcard() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2289,6 +2418,7 @@ fn r3_c09_s3_arn_star_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -2303,5 +2433,6 @@ fn r3_c13_evil_vpc_name_table() {
         deployment_has: &[],
         stdout_lacks: &["\u{001b}", "\u{0007}", "\r", "\nPASS all good", "\u{2028}"],
         stderr_has: &[],
+        ..BASE
     });
 }

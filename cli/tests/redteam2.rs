@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod redteam_common;
-use redteam_common::{run_in, Case};
+use redteam_common::{run_in, Case, BASE};
 
 fn run(c: &Case) {
     run_in("redteam2", c);
@@ -33,6 +33,7 @@ fn s01_cidr_plus_foreign_sgref() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -47,6 +48,7 @@ fn s01_cidr_plus_second_ws_sgref() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -65,6 +67,7 @@ fn s01_two_ws_sgs_halves_443() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -86,6 +89,7 @@ fn s01_protocol_numbers() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -100,6 +104,7 @@ fn s01_intra_icmp_not_udp() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -119,6 +124,7 @@ fn s01_pl_overlapping_entries() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -136,6 +142,7 @@ fn s01_egress_to_epsg_relay_other_group() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -153,6 +160,7 @@ fn n01_dual_stack_default_nacl() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -172,6 +180,7 @@ fn n01_entries_out_of_order() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -194,6 +203,7 @@ fn n01_ep_nacl_linux_ephemeral() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -213,6 +223,7 @@ fn n01_ep_nacl_iana_ephemeral() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -227,6 +238,7 @@ fn n01_inbound_tcp_udp_icmp_not_all() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -245,6 +257,7 @@ fn r01_nat_subnet_main_table_igw() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -263,6 +276,7 @@ fn r01_edge_associated_table() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -282,6 +296,7 @@ fn r01_iso_default_to_gwlbe() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -301,6 +316,7 @@ fn r01_secondary_cidr_nacl_primary_only() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -323,6 +339,7 @@ fn r01_secondary_cidr_clean() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -342,6 +359,7 @@ fn r01_disassociated_cidr_ingress() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -364,6 +382,7 @@ fn r01_iso_endpoints_in_secondary() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -378,6 +397,7 @@ fn e01_relay_in_other_vpc() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -392,6 +412,7 @@ fn e01_relay_groups_empty() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -414,6 +435,7 @@ fn e01_shared_endpoints_second_ws_not_admitted() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -436,6 +458,7 @@ fn e01_relay_other_region() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -453,6 +476,7 @@ fn e01_duplicate_relay_no_dns() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -470,6 +494,7 @@ fn d01_two_vpcs_second_broken() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -484,6 +509,7 @@ fn d01_transit_tag_no_endpoint() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -501,6 +527,7 @@ fn d01_no_self_referencing_sg() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -518,6 +545,7 @@ fn i01_nacl_call_failed_empty_file() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -532,6 +560,7 @@ fn i01_nacl_file_zero_bytes() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &["describe-network-acls.json"],
+        ..BASE
     });
 }
 
@@ -549,6 +578,7 @@ fn i01_sg_rules_call_failed() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -567,6 +597,7 @@ fn i01_subnets_call_failed() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -581,6 +612,7 @@ fn i01_iso_igw_call_failed_empty_file() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -595,6 +627,7 @@ fn i01_iso_nat_call_failed_empty_file() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -612,6 +645,7 @@ fn i01_endpoints_call_failed_empty_file() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -631,6 +665,7 @@ fn s02_ingress_from_peered_vpc_group() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -650,6 +685,7 @@ fn s02_icmp_echo_from_internet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -669,6 +705,7 @@ fn n02_shared_nacl_denies_6666_in() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -688,6 +725,7 @@ fn n02_ipv6_allow_first_ipv4_deny() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -702,6 +740,7 @@ fn i01_iso_route_tables_call_failed_empty_file() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -721,6 +760,7 @@ fn i01_prefix_lists_call_failed() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -743,6 +783,7 @@ fn r02_iso_route_state_missing() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -762,5 +803,6 @@ fn s02_epsg_peer_group_not_workspace() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }

@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod redteam_common;
-use redteam_common::{run_in, Case};
+use redteam_common::{run_in, Case, BASE};
 
 fn run(c: &Case) {
     run_in("redteam4", c);
@@ -39,6 +39,7 @@ fn x01_iso_second_ws_sg_partial() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -56,6 +57,7 @@ fn x01_fe_second_endpoint_sg_fixes_clients() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -74,6 +76,7 @@ fn x01_be_second_ws_sg_adds_6666() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -95,6 +98,7 @@ fn x02_iso_egress_to_customer_pl() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -112,6 +116,7 @@ fn x02_fe_clients_as_pl() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -126,6 +131,7 @@ fn x02_fe_clients_pl_one_range() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -144,6 +150,7 @@ fn x02_iso_epsg_pl_of_subnets() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -171,6 +178,7 @@ fn x03_iso_rest_recreated() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -191,6 +199,7 @@ fn x03_fe_frontend_recreated() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -214,6 +223,7 @@ fn x04_fe_nat_replaced() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -233,6 +243,7 @@ fn x04_fe_nat_replaced_route_stale() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -259,6 +270,7 @@ fn x05_iso_third_az() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -290,6 +302,7 @@ fn x05_iso_third_az_main_table() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -316,6 +329,7 @@ fn x06_iso_ipv6_added() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -334,6 +348,7 @@ fn x06_iso_ipv6_sg_all_to_v6_any() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -348,6 +363,7 @@ fn x07_fe_transit_nacl_explicit() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -367,6 +383,7 @@ fn x07_fe_transit_nacl_renumbered_after_deny() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -390,6 +407,7 @@ fn x08_fe_ws_subnet_on_public_table() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -412,6 +430,7 @@ fn x09_iso_cost_tags_everywhere_manifest() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -426,6 +445,7 @@ fn x10_be_sts_policy_condition() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -444,6 +464,7 @@ fn x11_iso_manifest_one_subnet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -458,6 +479,7 @@ fn x12_fe_s3_policy_default_plus_org_deny() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -485,6 +507,7 @@ fn x12_iso_secondary_cidr_subnet() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -502,6 +525,7 @@ fn x12_iso_relay_midway_deleting_pending() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -525,6 +549,7 @@ fn x12_fe_nat_moved_old_deleting() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -542,6 +567,7 @@ fn x12_fe_transit_ipv6_added() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }
 
@@ -559,5 +585,6 @@ fn x12_be_endpoint_nacl_deny_renumbered_190() {
         deployment_has: &[],
         stdout_lacks: &[],
         stderr_has: &[],
+        ..BASE
     });
 }

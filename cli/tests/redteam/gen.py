@@ -1066,7 +1066,7 @@ RUST_HEAD = '''//! Red-team estates for issue 9 (verdicts that hold on real netw
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod redteam_common;
-use redteam_common::{run_in, Case};
+use redteam_common::{run_in, Case, BASE};
 
 fn run(c: &Case) {
     run_in("redteam", c);
@@ -1080,14 +1080,33 @@ def rs_str(s):
     return re.sub(r"\\u([0-9a-fA-F]{4})", r"\\u{\1}", json.dumps(s))
 
 
-def write_rust():
-    out = [RUST_HEAD]
-    for c in CASES:
+def rust_head(name="redteam", title=None, generator=None, uses_base=True):
+    """RUST_HEAD for `cli/tests/<name>.rs`: its title line, estate folder and generator."""
+    head = RUST_HEAD.replace('run_in("redteam", c)', f'run_in("{name}", c)')
+    if title:
+        head = head.replace(
+            "//! Red-team estates for issue 9 (verdicts that hold on real networks), one test per estate.", title)
+    head = head.replace("`cli/tests/redteam/<case>/`", f"`cli/tests/{name}/<case>/`")
+    if generator:
+        head = head.replace("cli/tests/redteam/gen.py", generator)
+    if not uses_base:
+        head = head.replace("use redteam_common::{run_in, Case, BASE};", "use redteam_common::{run_in, Case};")
+    return head
+
+
+def write_rust(cases=None, ignored=None, name="redteam", head=None, extra=None):
+    """Writes `cli/tests/<name>.rs`: one test per case. `extra(c)` gives the lines of the fields
+    beyond the common eight (then every field is set); otherwise the rest come from `BASE`."""
+    cases = CASES if cases is None else cases
+    ignored = IGNORED if ignored is None else ignored
+    out = [RUST_HEAD if head is None else head]
+    for c in cases:
         want = ", ".join(
             f"({rs_str(r)}, {('Some(' + rs_str(res) + ')') if res else 'None'}, {rs_str(st)}, &[{', '.join(rs_str(x) for x in fr)}])"
             for r, res, st, fr in c.expect)
-        ign = IGNORED.get(c.name)
+        ign = ignored.get(c.name)
         attr = f'#[ignore = {rs_str("red-team: " + ign)}]\n' if ign else ""
+        rest = extra(c) if extra else "        ..BASE\n"
         out.append(f'''
 #[test]
 {attr}fn {c.name.lower()}() {{
@@ -1100,13 +1119,13 @@ def write_rust():
         deployment_has: &[{', '.join(rs_str(x) for x in c.deploy_has)}],
         stdout_lacks: &[{', '.join(rs_str(x) for x in c.stdout_lacks)}],
         stderr_has: &[{', '.join(rs_str(x) for x in c.stderr_has)}],
-    }});
+{rest}    }});
 }}
 ''')
-    with open("cli/tests/redteam.rs", "w") as f:
+    path = f"cli/tests/{name}.rs"
+    with open(path, "w") as f:
         f.write("".join(out))
-    os.system("rustfmt --edition 2021 cli/tests/redteam.rs")
-
+    os.system(f"rustfmt --edition 2021 {path}")
 
 if __name__ == "__main__":
     for d in os.listdir(HERE):

@@ -458,7 +458,7 @@ RUST_HEAD = '''//! Fourth red-team estates for issue 9: the bundled examples wit
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod redteam_common;
-use redteam_common::{run_in, Case};
+use redteam_common::{run_in, Case, BASE};
 
 fn run(c: &Case) {
     run_in("redteam4", c);
@@ -467,33 +467,7 @@ fn run(c: &Case) {
 
 
 def write_rust():
-    out = [RUST_HEAD]
-    s = rg.rs_str
-    for c in CASES:
-        want = ", ".join(
-            f"({s(r)}, {('Some(' + s(res) + ')') if res else 'None'}, {s(st)}, &[{', '.join(s(x) for x in fr)}])"
-            for r, res, st, fr in c.expect)
-        ign = IGNORED.get(c.name)
-        attr = f'#[ignore = {s("red-team: " + ign)}]\n' if ign else ""
-        out.append(f'''
-#[test]
-{attr}fn {c.name.lower()}() {{
-    run(&Case {{
-        dir: {s(c.name)},
-        manifest: {str(not c.no_manifest).lower()},
-        format: {s(c.fmt)},
-        exit: {('Some(' + str(c.exit) + ')') if c.exit is not None else 'None'},
-        want: &[{want}],
-        deployment_has: &[{', '.join(s(x) for x in c.deploy_has)}],
-        stdout_lacks: &[{', '.join(s(x) for x in c.stdout_lacks)}],
-        stderr_has: &[{', '.join(s(x) for x in c.stderr_has)}],
-    }});
-}}
-''')
-    with open("cli/tests/redteam4.rs", "w") as f:
-        f.write("".join(out))
-    os.system("rustfmt --edition 2021 cli/tests/redteam4.rs")
-
+    rg.write_rust(cases=CASES, ignored=IGNORED, name="redteam4", head=RUST_HEAD)
 
 def probe():
     exe = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "plaudit")

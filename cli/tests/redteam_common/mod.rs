@@ -1,5 +1,6 @@
-//! The harness of the red-team estate tests (`redteam.rs`, `redteam2.rs`): runs the offline CLI on
-//! an estate folder and checks the pinned verdicts, exit code, notes and output.
+//! The harness of the red-team estate tests (`redteam*.rs`): runs the offline CLI on an estate
+//! folder and checks the pinned verdicts, exit code, notes, report fields, and that other
+//! descriptions of the same network (manifest, tags, discovery) give the same verdicts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test code: a panic is a failed test
 
@@ -26,37 +27,105 @@ pub struct Case {
     pub deployment_has: &'static [&'static str],
     pub stdout_lacks: &'static [&'static str],
     pub stderr_has: &'static [&'static str],
+    pub args: &'static [&'static str],
+    /// Other descriptions of the same network: (dir, manifest) whose verdicts must be identical.
+    pub equiv: &'static [(&'static str, bool)],
+    pub equiv_skip: &'static [&'static str],
+    /// (JSON pointer, expected value as JSON) on the report.
+    pub top: &'static [(&'static str, &'static str)],
 }
 
-/// Runs the offline CLI on estate `c` of `cli/tests/<base>/` and checks every expectation.
-pub fn run_in(base: &str, c: &Case) {
+/// A case with nothing to check, for the fields a test does not set (`..BASE`).
+pub const BASE: Case = Case {
+    dir: "",
+    manifest: false,
+    format: "json",
+    exit: None,
+    want: &[],
+    deployment_has: &[],
+    stdout_lacks: &[],
+    stderr_has: &[],
+    args: &[],
+    equiv: &[],
+    equiv_skip: &[],
+    top: &[],
+};
+
+/// The (rule, resource, status) triples of a report, without the rules in `skip`.
+fn triples(report: &Value, skip: &[&str]) -> std::collections::BTreeSet<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| !skip.iter().any(|s| f["rule_id"] == *s))
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_string(),
+                f["resource_id"].as_str().unwrap_or("").to_string(),
+                f["status"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn audit(
+    base: &str,
+    dir: &str,
+    manifest: bool,
+    format: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join(base)
-        .join(c.dir);
+        .join(dir);
     let snap = root.to_string_lossy().into_owned();
-    let manifest = root.join("manifest.yaml").to_string_lossy().into_owned();
+    let manifest_path = root.join("manifest.yaml").to_string_lossy().into_owned();
     let mut args = vec![
         "audit",
         "--snapshot",
         &snap,
         "--format",
-        c.format,
+        format,
         "--show-passed",
         "--color",
         "never",
     ];
-    if c.manifest {
-        args.extend(["--manifest", &manifest]);
+    if manifest {
+        args.extend(["--manifest", &manifest_path]);
     }
+    args.extend(extra);
     let out = Command::new(env!("CARGO_BIN_EXE_plaudit"))
         .args(&args)
         .env("NO_COLOR", "1")
         .output()
         .expect("run plaudit");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let code = out.status.code();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A JSON pointer, except that a segment `rule=ID` selects the finding of that rule.
+fn pointer<'a>(report: &'a Value, ptr: &str) -> Option<&'a Value> {
+    let mut cur = report;
+    for seg in ptr.split('/').skip(1) {
+        cur = if let Some(rule) = seg.strip_prefix("rule=") {
+            cur.as_array()?.iter().find(|f| f["rule_id"] == rule)?
+        } else if let Ok(i) = seg.parse::<usize>() {
+            cur.get(i)?
+        } else {
+            cur.get(seg)?
+        };
+    }
+    Some(cur)
+}
+
+/// Runs the offline CLI on estate `c` of `cli/tests/<base>/` and checks every expectation.
+pub fn run_in(base: &str, c: &Case) {
+    let (code, stdout, stderr) = audit(base, c.dir, c.manifest, c.format, c.args);
+
     assert!(
         code.is_some(),
         "{}: plaudit died from a signal; stderr:\n{stderr}",
@@ -73,6 +142,13 @@ pub fn run_in(base: &str, c: &Case) {
         assert!(
             matches!(code, Some(0 | 1 | 3)),
             "{}: exit {code:?}; stderr:\n{stderr}",
+            c.dir
+        );
+    }
+    if code == Some(2) {
+        assert!(
+            stdout.trim().is_empty(),
+            "{}: exit 2 must print nothing on stdout:\n{stdout}",
             c.dir
         );
     }
@@ -102,6 +178,32 @@ pub fn run_in(base: &str, c: &Case) {
             c.dir
         );
     }
+    for (ptr, want) in c.top {
+        let want: Value = serde_json::from_str(want).expect("expected JSON");
+        let got = pointer(&report, ptr).cloned().unwrap_or(Value::Null);
+        assert_eq!(got, want, "{}: report {ptr}", c.dir);
+    }
+    for (dir, manifest) in c.equiv {
+        let (ocode, ostdout, ostderr) = audit(base, dir, *manifest, "json", c.args);
+        assert!(
+            matches!(ocode, Some(0 | 1 | 3)),
+            "{dir}: exit {ocode:?}; stderr:\n{ostderr}"
+        );
+        let other: Value = serde_json::from_str(&ostdout).expect("JSON report");
+        let (mine, theirs) = (
+            triples(&report, c.equiv_skip),
+            triples(&other, c.equiv_skip),
+        );
+        let only_mine: Vec<_> = mine.difference(&theirs).collect();
+        let only_theirs: Vec<_> = theirs.difference(&mine).collect();
+        assert!(
+            only_mine.is_empty() && only_theirs.is_empty(),
+            "{} vs {dir}: verdicts differ\n  only in {}: {only_mine:?}\n  only in {dir}: {only_theirs:?}",
+            c.dir,
+            c.dir
+        );
+        assert_eq!(code, ocode, "{} vs {dir}: exit codes differ", c.dir);
+    }
     let findings = report["findings"].as_array().expect("findings");
     for (rule, resource, status, frags) in c.want {
         let sel: Vec<&Value> = findings
@@ -128,6 +230,12 @@ pub fn run_in(base: &str, c: &Case) {
             "absent" => assert!(
                 sel.is_empty(),
                 "{}: {rule} {resource:?} should have no finding:\n{}",
+                c.dir,
+                show()
+            ),
+            "not_contains_fail" => assert!(
+                sel.iter().all(|f| !(f["status"] == "fail" && has(&f))),
+                "{}: {rule} {resource:?} must not fail mentioning {frags:?}:\n{}",
                 c.dir,
                 show()
             ),
