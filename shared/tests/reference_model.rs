@@ -269,96 +269,37 @@ fn sg_peers_protocols_and_families() {
     };
     let nobody = PeerId::default();
     let addr = v4("10.9.9.9");
+    // Ingress (`false`) or egress (`true`) of a packet from or to `who`.
+    let allows =
+        |egress: bool, p: &Packet, who: &PeerId| sg_allows(&rules, &g, egress, p, who, &pls);
     // A group reference matches the ENIs carrying that group, at any address.
-    assert!(sg_allows(
-        &rules,
-        &g,
-        false,
-        &tcp(Fam::V4, addr, 443),
-        &peer,
-        &pls
-    ));
-    assert!(!sg_allows(
-        &rules,
-        &g,
-        false,
-        &tcp(Fam::V4, addr, 443),
-        &nobody,
-        &pls
-    ));
+    assert!(allows(false, &tcp(Fam::V4, addr, 443), &peer));
+    assert!(!allows(false, &tcp(Fam::V4, addr, 443), &nobody));
     // `-1` allows every protocol and port.
-    assert!(sg_allows(
-        &rules,
-        &g,
-        false,
-        &tcp(Fam::V4, v4("192.0.2.1"), 1),
-        &nobody,
-        &pls
-    ));
+    assert!(allows(false, &tcp(Fam::V4, v4("192.0.2.1"), 1), &nobody));
     // ICMP does not allow TCP; protocol 50 allows protocol 50 on any port, not TCP.
-    assert!(!sg_allows(
-        &rules,
-        &g,
-        false,
-        &tcp(Fam::V4, v4("8.8.8.8"), 443),
-        &nobody,
-        &pls
-    ));
+    assert!(!allows(false, &tcp(Fam::V4, v4("8.8.8.8"), 443), &nobody));
     let esp = Packet {
         proto: 50,
         ..tcp(Fam::V4, v4("198.51.100.4"), 9)
     };
-    assert!(sg_allows(&rules, &g, false, &esp, &nobody, &pls));
-    assert!(!sg_allows(
-        &rules,
-        &g,
+    assert!(allows(false, &esp, &nobody));
+    assert!(!allows(
         false,
         &tcp(Fam::V4, v4("198.51.100.4"), 443),
-        &nobody,
-        &pls
+        &nobody
     ));
     // `::/0` is IPv6 only.
-    assert!(sg_allows(
-        &rules,
-        &g,
-        false,
-        &tcp(Fam::V6, v6("2600::5"), 443),
-        &nobody,
-        &pls
-    ));
-    assert!(!sg_allows(
-        &rules,
-        &g,
+    assert!(allows(false, &tcp(Fam::V6, v6("2600::5"), 443), &nobody));
+    assert!(!allows(
         false,
         &tcp(Fam::V4, v4("203.0.113.5"), 443),
-        &nobody,
-        &pls
+        &nobody
     ));
     // A prefix list matches its entries; ingress rules do not decide egress.
-    assert!(sg_allows(
-        &rules,
-        &g,
-        true,
-        &tcp(Fam::V4, v4("3.5.0.9"), 443),
-        &nobody,
-        &pls
-    ));
-    assert!(!sg_allows(
-        &rules,
-        &g,
-        true,
-        &tcp(Fam::V4, v4("3.6.0.9"), 443),
-        &nobody,
-        &pls
-    ));
-    assert!(!sg_allows(
-        &rules,
-        &g,
-        true,
-        &tcp(Fam::V4, v4("192.0.2.1"), 443),
-        &nobody,
-        &pls
-    ));
+    assert!(allows(true, &tcp(Fam::V4, v4("3.5.0.9"), 443), &nobody));
+    assert!(!allows(true, &tcp(Fam::V4, v4("3.6.0.9"), 443), &nobody));
+    assert!(!allows(true, &tcp(Fam::V4, v4("192.0.2.1"), 443), &nobody));
 }
 
 #[test]
