@@ -5,29 +5,24 @@
 //! core ([`snapshot`], [`manifest`], [`deployment`], [`rules`], [`reachability`], [`finding`],
 //! [`engine`], [`render`]) names no AWS SDK type and builds without any feature.
 
-pub mod alerting;
-pub mod cidr;
 #[cfg(feature = "aws")]
-pub mod collect;
-pub mod config_rule;
-pub mod deployment;
-pub mod drift;
-pub mod engine;
-pub mod finding;
-pub mod index;
-pub mod lifecycle;
-pub mod manifest;
-pub mod model;
+pub mod aws;
+pub mod decide;
+pub mod pure;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+
+// The modules keep their short paths (`plaudit::rules`, `plaudit::drift`, ...): the folders show
+// the layers, the paths stay stable for the front ends.
 #[cfg(feature = "aws")]
-pub mod publish;
-pub mod reachability;
-pub mod render;
-pub mod routing;
-pub mod rules;
-pub mod services;
-pub mod snapshot;
-pub mod synth;
-pub mod time;
+pub use aws::{collect, publish};
+pub use decide::{alerting, config_rule, drift};
+pub use pure::{
+    cidr, deployment, engine, finding, index, lifecycle, manifest, model, reachability, render,
+    routing, rules, services, snapshot, time,
+};
+#[cfg(any(test, feature = "test-util"))]
+pub use testing::synth;
 
 pub use engine::{audit, AuditOptions, Report};
 pub use finding::{Finding, Severity, Status};

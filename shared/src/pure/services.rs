@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-const BUILTIN: &str = include_str!("../data/databricks-services.json");
+const BUILTIN: &str = include_str!("../../data/databricks-services.json");
 
 /// Which Databricks endpoint service a service name belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

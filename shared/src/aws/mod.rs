@@ -1,0 +1,6 @@
+//! The AWS adapters (feature `aws`): the only code that names AWS SDK types. The collector
+//! reads EC2 into a snapshot; the publishers implement the decision layer's traits on DynamoDB
+//! and SNS; SSM and Lambda runtime helpers.
+
+pub mod collect;
+pub mod publish;
