@@ -74,7 +74,41 @@ pub struct Report {
     pub service_table_version: String,
     pub deployment: Deployment,
     pub summary: Summary,
+    /// The ids of the rules this audit ran (after `--rules` selection), in registry order.
+    pub rules_run: Vec<String>,
+    /// Whether every input was read: downstream decisions (Config clean-up, drift) read this
+    /// instead of re-deriving it from the snapshot.
+    pub collection: CollectionStatus,
     pub findings: Vec<Finding>,
+}
+
+/// What the collection behind a report could not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CollectionStatus {
+    /// True when some input failed to be read (a failed or cut call; never an input left out
+    /// by design, code `NotCollected`). A partial collection may hide resources, so nothing may
+    /// be declared not applicable or resolved from it.
+    pub partial: bool,
+    /// The inputs that failed, one per input: API, error code and message.
+    pub errors: Vec<crate::snapshot::CollectFailure>,
+}
+
+impl CollectionStatus {
+    /// The collection status of a snapshot.
+    pub fn of(snap: &Snapshot) -> CollectionStatus {
+        let mut errors: Vec<crate::snapshot::CollectFailure> = Vec::new();
+        for input in crate::snapshot::Input::ALL {
+            if let Err(f) = snap.availability(input) {
+                if f.code != crate::snapshot::NOT_COLLECTED && !errors.contains(f) {
+                    errors.push(f.clone());
+                }
+            }
+        }
+        CollectionStatus {
+            partial: !errors.is_empty(),
+            errors,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -269,6 +303,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         service_table_version: table.table_version.clone(),
         deployment,
         summary,
+        rules_run: selected.iter().map(|r| r.meta.id.to_string()).collect(),
+        collection: CollectionStatus::of(snap),
         findings,
     }
 }

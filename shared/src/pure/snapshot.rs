@@ -116,6 +116,10 @@ impl Input {
     }
 }
 
+/// The code of an input left out by design (a file the snapshot does not have, a call the scope
+/// skips): the rules that need it report error, but the collection is not partial.
+pub const NOT_COLLECTED: &str = "NotCollected";
+
 /// Why an input is not available: not collected, or the call failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectFailure {
@@ -477,7 +481,7 @@ impl Loader<'_> {
             .cloned()
             .unwrap_or_else(|| CollectFailure {
                 api: input.api().into(),
-                code: "NotCollected".into(),
+                code: NOT_COLLECTED.into(),
                 message: format!("{} not collected", input.file()),
             })
     }
@@ -701,7 +705,7 @@ impl Writer<'_> {
         match data {
             Ok(v) => write_json(&self.dir.join(input.file()), &wrap(v.clone())),
             Err(f) => {
-                if f.code != "NotCollected" {
+                if f.code != NOT_COLLECTED {
                     self.errors.push(f.clone());
                 }
                 Ok(())
