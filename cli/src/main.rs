@@ -10,7 +10,8 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use plaudit::render::{self, Render};
 use plaudit::rules::RULES;
-use plaudit::{AuditOptions, Manifest, Severity, Snapshot};
+use plaudit::pipeline::{parse_rules, Setup};
+use plaudit::{Manifest, Severity, Snapshot};
 
 /// Exit codes (a public contract, see README "Exit codes").
 const EXIT_FAILURES: u8 = 1;
@@ -235,25 +236,23 @@ fn progress(msg: &str) {
 fn audit(a: AuditArgs) -> Result<u8, CliError> {
     let started = Instant::now();
     let manifest = a.manifest.as_deref().map(Manifest::load).transpose()?;
-    let selectors: Vec<String> = a
-        .rules
-        .iter()
-        .map(|r| r.trim().to_ascii_uppercase())
-        .collect();
-    if let Some(bad) = selectors
-        .iter()
-        .find(|r| plaudit::rules::select(std::slice::from_ref(r)).is_empty())
-    {
-        return Err(CliError::Usage(format!(
-            "--rules: `{bad}` matches no rule id or family"
-        )));
-    }
+    let setup = Setup {
+        account_id: None,
+        region: if a.snapshot.is_some() {
+            a.aws.region.first().cloned()
+        } else {
+            None
+        },
+        manifest,
+        rules: parse_rules("--rules", &a.rules.join(","))
+            .map_err(|e| CliError::Usage(e.to_string()))?,
+    };
     let snaps: Vec<Snapshot> = match &a.snapshot {
         Some(dir) => {
             progress(&format!("reading snapshot {}", dir.display()));
             vec![Snapshot::load(dir)?]
         }
-        None => collect_live(&a.aws, manifest.as_ref())?,
+        None => collect_live(&a.aws, setup.manifest.as_ref())?,
     };
     progress(&format!(
         "read in {:.2}s; evaluating",
@@ -262,17 +261,7 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
     let mut code = 0;
     let several = snaps.len() > 1;
     for snap in &snaps {
-        let opts = AuditOptions {
-            manifest: manifest.as_ref(),
-            region: if a.snapshot.is_some() {
-                a.aws.region.first().cloned()
-            } else {
-                None
-            },
-            rules: selectors.clone(),
-            today: None,
-        };
-        let report = plaudit::audit(snap, &opts);
+        let report = setup.audit(snap, None, &[]);
         let c = write_report(&a, &report, several)?;
         code = worst_code(code, c);
     }

@@ -9,13 +9,14 @@
 pub mod aws;
 pub mod decide;
 pub mod pure;
+pub mod pipeline;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
 // The modules keep their short paths (`plaudit::rules`, `plaudit::drift`, ...): the folders show
 // the layers, the paths stay stable for the front ends.
 #[cfg(feature = "aws")]
-pub use aws::{collect, publish};
+pub use aws::{collect, config, publish};
 pub use decide::{alerting, config_rule, drift};
 pub use pure::{
     cidr, deployment, engine, finding, index, lifecycle, manifest, model, reachability, render,

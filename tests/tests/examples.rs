@@ -194,3 +194,39 @@ fn a_failed_call_recorded_in_snapshot_json_is_reported_with_its_code() {
     }
     assert!(!r.summary.complete);
 }
+
+/// Issue 10, defect 9: writing a snapshot into a folder an earlier run filled never leaves a
+/// stale file that a later audit reads as current, whatever the reason the input is missing now.
+#[test]
+fn a_snapshot_written_over_an_earlier_one_leaves_no_stale_input() {
+    let dir = std::env::temp_dir().join(format!("plaudit-overwrite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let full = Snapshot::load(&example("isolated-compliant")).unwrap();
+    full.write(&dir).unwrap();
+    let mut later = full.clone();
+    // Not collected by design this time (no error recorded), and failed with an error.
+    later.managed_prefix_lists = Err(plaudit::snapshot::CollectFailure {
+        api: "DescribeManagedPrefixLists".into(),
+        code: plaudit::snapshot::NOT_COLLECTED.into(),
+        message: "not collected".into(),
+    });
+    later.vpc_endpoints = Err(plaudit::snapshot::CollectFailure {
+        api: "DescribeVpcEndpoints".into(),
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+    });
+    later.write(&dir).unwrap();
+    let back = Snapshot::load(&dir).unwrap();
+    assert!(
+        back.managed_prefix_lists.is_err(),
+        "the earlier run's prefix lists were read as current"
+    );
+    assert_eq!(back.vpc_endpoints.as_ref().unwrap_err().code, "Throttling");
+    for file in [
+        "describe-managed-prefix-lists.json",
+        "describe-vpc-endpoints.json",
+    ] {
+        assert!(!dir.join(file).exists(), "{file} left behind");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

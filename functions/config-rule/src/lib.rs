@@ -8,52 +8,24 @@
 //! backs several Config rules.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 
-use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
-use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
+use plaudit::alerting::{AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::collect::Ec2Client;
 use plaudit::config_rule::{
-    blind_reason, change_not_applicable, evaluations, parse_event, parse_invocation,
-    parse_parameters, resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation,
-    Invocation, ResourceKey, EVALUATIONS_PER_CALL,
+    change_of, parse_event, parse_invocation, parse_parameters, periodic_evaluations, plan_change,
+    ChangePlan, ConfigEventError, Evaluation, Invocation, ResourceKey, EVALUATIONS_PER_CALL,
 };
-use plaudit::engine::{audit, AuditOptions, Report};
+use plaudit::ec2::Ec2Api;
 use plaudit::index::Index;
-use plaudit::manifest::Manifest;
+use plaudit::pipeline::{
+    record_drift, Collector, Freshness, Invoke, Scope, Setup, SetupError, PERIODIC_REUSE,
+};
 use plaudit::publish::{DynamoStore, SnsSink};
-use plaudit::snapshot::SnapshotMeta;
 use serde_json::Value;
+use tokio::time::Instant;
 
-/// The AWS Config calls the handler makes: a small seam so tests can record them (moto neither
-/// stores evaluations nor implements the compliance-reading calls).
-pub trait ConfigApi {
-    /// Sends one chunk (at most 100); returns the evaluations Config rejected.
-    fn put_evaluations(
-        &self,
-        token: &str,
-        test_mode: bool,
-        chunk: &[Evaluation],
-    ) -> impl Future<Output = Result<Vec<ResourceKey>, ConfigApiError>> + Send;
-    /// The resources Config currently shows as compliant or not for a rule.
-    fn reported_resources(
-        &self,
-        rule_name: &str,
-    ) -> impl Future<Output = Result<Vec<ResourceKey>, ConfigApiError>> + Send;
-    /// The VPC of a resource, from its configuration item at `capture_time` (oversized items).
-    fn vpc_from_history(
-        &self,
-        resource: &ResourceKey,
-        capture_time: &str,
-    ) -> impl Future<Output = Result<Option<String>, ConfigApiError>> + Send;
-}
-
-/// A Config call failed.
-#[derive(Debug, thiserror::Error)]
-#[error("{api} failed: {message}")]
-pub struct ConfigApiError {
-    pub api: &'static str,
-    pub message: String,
-}
+pub use plaudit::config::AwsConfig;
+pub use plaudit::config_rule::{ConfigApi, ConfigApiError};
 
 /// Why an invocation failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +33,18 @@ pub enum HandlerError {
     /// The event cannot be understood: retrying will not help.
     #[error("malformed Config event: {0}")]
     BadEvent(#[from] ConfigEventError),
+    /// The function is set up wrong (no account): retrying will not help.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
     /// A Config call failed: Lambda may retry the invocation.
     #[error(transparent)]
     Config(#[from] ConfigApiError),
     /// Config rejected some evaluations even after a retry.
     #[error("Config rejected {count} evaluation(s) twice, e.g. {example}")]
     Rejected { count: usize, example: String },
+    /// The deadline came before every evaluation was sent (the most important went first).
+    #[error("the Lambda deadline came before every evaluation was sent: {sent} sent, {unsent} not sent; a retry sends them")]
+    Deadline { sent: usize, unsent: usize },
     /// The evaluations were sent, but drift alerting failed (a retry or the next run catches
     /// up).
     #[error(transparent)]
@@ -76,17 +54,17 @@ pub enum HandlerError {
 impl HandlerError {
     /// Whether Lambda should retry the invocation.
     pub fn retryable(&self) -> bool {
-        !matches!(self, HandlerError::BadEvent(_))
+        !matches!(self, HandlerError::BadEvent(_) | HandlerError::Setup(_))
     }
 }
 
 /// What the handler needs, built once per container.
-pub struct Deps<C, S = DynamoStore, A = SnsSink> {
-    pub ec2: Ec2Client,
+pub struct Deps<C, S = DynamoStore, A = SnsSink, E = Ec2Client> {
+    /// *collect*: EC2, with this container's last collection (shared by a periodic cycle).
+    pub collector: Collector<E>,
     pub config: C,
-    pub manifest: Option<Manifest>,
-    pub account_id: Option<String>,
-    pub region: String,
+    /// Region, manifest, rules; the account comes from each invocation's function ARN.
+    pub setup: Setup,
     /// The drift state and alert topic shared with the scheduled function; when set, every
     /// evaluation also records transitions and alerts on them.
     pub alerting: Option<(S, A)>,
@@ -98,278 +76,175 @@ pub struct Outcome {
     pub message_type: String,
     pub evaluations: usize,
     pub calls: usize,
+    /// True when a fresh collection of this container answered (no EC2 calls).
+    pub reused_collection: bool,
     pub test_mode: bool,
     /// What the drift alerting did (absent when not configured or nothing was evaluated).
     pub drift: Option<SyncOutcome>,
 }
 
-/// What an evaluation saw, for the drift state: the report and the resources it answers for
-/// (`None`: everything in the region).
-type Seen = Option<(Report, Option<BTreeSet<String>>, bool)>;
-
 /// Time kept back from the Lambda deadline for evaluating and sending.
 pub const SEND_RESERVE: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Handles one Config event with no deadline (tests, tools).
-pub async fn handle<C, S, A>(raw: &Value, deps: &Deps<C, S, A>) -> Result<Outcome, HandlerError>
-where
-    C: ConfigApi + Sync,
-    S: StateStore + Sync,
-    A: AlertSink + Sync,
-{
-    handle_until(raw, deps, None).await
-}
+/// Sending and recording stop this long before the Lambda deadline, so the function returns.
+pub const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Handles one Config event. Collection stops [`SEND_RESERVE`] before `deadline` (the Lambda
-/// deadline): inputs not read by then are `Error` findings, reported `NON_COMPLIANT` with the
-/// reason, never `COMPLIANT`.
-pub async fn handle_until<C, S, A>(
+/// Handles one Config event with no deadline, in the account of `deps.setup` (tests, tools).
+pub async fn handle<C, S, A, E>(
     raw: &Value,
-    deps: &Deps<C, S, A>,
-    deadline: Option<tokio::time::Instant>,
+    deps: &Deps<C, S, A, E>,
 ) -> Result<Outcome, HandlerError>
 where
     C: ConfigApi + Sync,
     S: StateStore + Sync,
     A: AlertSink + Sync,
+    E: Ec2Api,
 {
-    let collect_by = deadline.map(|d| {
-        d.checked_sub(SEND_RESERVE)
-            .unwrap_or(d)
-            .max(tokio::time::Instant::now())
-    });
+    let account_id = deps
+        .setup
+        .account_id
+        .clone()
+        .ok_or_else(|| SetupError::FunctionArn(String::new()))?;
+    let invoke = Invoke {
+        deadline: None,
+        account_id,
+    };
+    handle_until(raw, deps, &invoke).await
+}
+
+/// Handles one Config event: collect -> audit -> decide (evaluations) -> send -> record (drift).
+/// Collection stops [`SEND_RESERVE`] before the deadline: inputs not read by then are `Error`
+/// findings, reported `NON_COMPLIANT` with the reason, never `COMPLIANT`.
+pub async fn handle_until<C, S, A, E>(
+    raw: &Value,
+    deps: &Deps<C, S, A, E>,
+    invoke: &Invoke,
+) -> Result<Outcome, HandlerError>
+where
+    C: ConfigApi + Sync,
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+    E: Ec2Api,
+{
     let event = parse_event(raw)?;
     let invocation = parse_invocation(&event)?;
     let params = parse_parameters(&event)?;
-    let token = event.result_token.clone().unwrap_or_default();
-    let test_mode = event.test_mode();
+    let setup = deps.setup.in_account(&invoke.account_id);
+    let collect_by = invoke.deadline.map(|d| before(d, SEND_RESERVE));
+    let send_by = invoke.deadline.map(|d| before(d, RETURN_RESERVE));
     let mut out = Outcome {
-        test_mode,
+        test_mode: event.test_mode(),
+        message_type: message_type(&invocation),
         ..Outcome::default()
     };
-    let (evals, ordering, seen): (Vec<Evaluation>, Option<String>, Seen) = match &invocation {
+    // collect -> audit -> decide
+    let (evals, seen) = match &invocation {
         Invocation::Unknown { message_type } => {
             tracing::info!(message_type = %message_type, "unknown message type: no evaluations");
-            out.message_type = message_type.clone();
             return Ok(out);
         }
-        Invocation::Change { .. } | Invocation::Oversized { .. } => {
-            out.message_type = "change".into();
-            if let Some(na) = change_not_applicable(&event, &invocation) {
-                (vec![na], None, None)
-            } else {
-                let (resource, capture_time, vpc) = match &invocation {
-                    Invocation::Change {
-                        resource,
-                        capture_time,
-                        vpc_id,
-                        ..
-                    } => (resource, capture_time, vpc_id.clone()),
-                    Invocation::Oversized {
-                        resource,
-                        capture_time,
-                        ..
-                    } => (
-                        resource,
-                        capture_time,
-                        deps.config.vpc_from_history(resource, capture_time).await?,
-                    ),
-                    _ => return Ok(out),
-                };
-                let Some(vpc) = vpc else {
-                    tracing::info!(resource_type = %resource.resource_type, resource_id = %resource.resource_id, "resource belongs to no VPC: not applicable");
-                    let na = Evaluation {
-                        resource: resource.clone(),
-                        compliance: plaudit::config_rule::Compliance::NotApplicable,
-                        annotation: plaudit::config_rule::annotation(
-                            "The resource belongs to no VPC that plaudit audits.",
-                        ),
-                        ordering_timestamp: capture_time.clone(),
-                    };
-                    return send(deps, &token, test_mode, vec![na], out).await;
-                };
-                let snap = collect_scope(deps, vec![vpc.clone()], collect_by, &mut out).await;
-                let report = audit(&snap, &options(deps, &params.rules));
-                let ix = Index::new(&snap);
-                let mut scope = resources_of_vpc(&ix, &vpc);
-                scope.insert(resource.clone());
-                let mut evals = evaluations(&report.findings, Some(&scope), capture_time);
-                // The changed resource always gets an answer: not applicable when plaudit saw
-                // the VPC and reported nothing for it; when the state could not be read, an
-                // explicit NON_COMPLIANT with the reason (never a silent not-applicable).
-                if !evals.iter().any(|e| e.resource == *resource) {
-                    evals.push(match blind_reason(&report.findings) {
-                        Some(why) => Evaluation {
-                            resource: resource.clone(),
-                            compliance: plaudit::config_rule::Compliance::NonCompliant,
-                            annotation: plaudit::config_rule::annotation(&format!(
-                                "plaudit could not evaluate this VPC: {why}"
-                            )),
-                            ordering_timestamp: capture_time.clone(),
-                        },
-                        None => Evaluation {
-                            resource: resource.clone(),
-                            compliance: plaudit::config_rule::Compliance::NotApplicable,
-                            annotation: None,
-                            ordering_timestamp: capture_time.clone(),
-                        },
-                    });
-                }
-                let ids = scope.into_iter().map(|k| k.resource_id).collect();
-                (evals, None, Some((report, Some(ids), partial(&snap))))
-            }
-        }
         Invocation::Scheduled { notification_time } => {
-            out.message_type = "scheduled".into();
-            let vpcs = deps
-                .manifest
-                .as_ref()
-                .map(Manifest::vpc_ids)
-                .unwrap_or_default();
-            let snap = collect_scope(deps, vpcs, collect_by, &mut out).await;
-            let report = audit(&snap, &options(deps, &params.rules));
-            let evals = evaluations(&report.findings, None, notification_time);
-            let partial = partial(&snap);
-            (
-                evals,
-                Some(notification_time.clone()),
-                Some((report, None, partial)),
-            )
+            let fresh = Freshness::NotOlderThan(PERIODIC_REUSE);
+            let c = deps.collector.collect(&setup, setup.region_scope(), fresh, collect_by).await;
+            (out.calls, out.reused_collection) = (c.api_calls, c.reused);
+            let report = setup.audit(&c.snapshot, None, &params.rules);
+            let previous = match event.config_rule_name.as_deref() {
+                Some(rule) => deps.config.reported_resources(rule).await?,
+                None => Vec::new(),
+            };
+            let evals = periodic_evaluations(&report, &previous, notification_time);
+            (evals, Some((report, Scope::Everything)))
         }
-    };
-    let mut evals = evals;
-    if let (Some(ts), Some(rule)) = (ordering, event.config_rule_name.as_deref()) {
-        let previous = deps.config.reported_resources(rule).await?;
-        let blind = seen
-            .as_ref()
-            .and_then(|(r, _, _)| blind_reason(&r.findings));
-        evals.extend(stale(&previous, &evals, &ts, blind.as_deref()));
-    }
-    let selectors = params.rules.clone();
-    let out = send(deps, &token, test_mode, evals, out).await?;
-    record_drift(deps, seen, &selectors, deadline, out).await
-}
-
-/// Records the transitions of what was evaluated and alerts on them (after the evaluations are
-/// sent, so a state or topic outage never holds back the Config dashboard).
-async fn record_drift<C, S, A>(
-    deps: &Deps<C, S, A>,
-    seen: Seen,
-    selectors: &[String],
-    deadline: Option<tokio::time::Instant>,
-    mut out: Outcome,
-) -> Result<Outcome, HandlerError>
-where
-    S: StateStore + Sync,
-    A: AlertSink + Sync,
-{
-    let (Some((store, sink)), Some((report, ids, partial))) = (&deps.alerting, seen) else {
-        return Ok(out);
-    };
-    let in_scope = |item: &plaudit::drift::StateItem| {
-        ids.as_ref()
-            .is_none_or(|ids| ids.contains(&item.resource_id))
-    };
-    let stop_at = deadline.map(|d| {
-        d.checked_sub(std::time::Duration::from_secs(5))
-            .unwrap_or(d)
-            .into_std()
-    });
-    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial)
-        .await
-        .map_err(DriftError::from)?;
-    tracing::info!(
-        transitions = drift.transitions,
-        alerts = drift.alerts_published,
-        lost_races = drift.lost_races,
-        "drift recorded"
-    );
-    let failed = drift.delivery_error();
-    out.drift = Some(drift);
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(out),
-    }
-}
-
-/// Whether some input could not be collected (anything but "not collected by design").
-fn partial(snap: &plaudit::Snapshot) -> bool {
-    plaudit::snapshot::Input::ALL.iter().any(|i| {
-        snap.availability(*i)
-            .is_err_and(|f| f.code != "NotCollected")
-    })
-}
-
-fn options<'a, C, S, A>(deps: &'a Deps<C, S, A>, rules: &[String]) -> AuditOptions<'a> {
-    AuditOptions {
-        manifest: deps.manifest.as_ref(),
-        region: Some(deps.region.clone()),
-        rules: rules.to_vec(),
-        today: None,
-    }
-}
-
-async fn collect_scope<C, S, A>(
-    deps: &Deps<C, S, A>,
-    vpc_ids: Vec<String>,
-    collect_by: Option<tokio::time::Instant>,
-    out: &mut Outcome,
-) -> plaudit::Snapshot {
-    let counter = collect_by
-        .map(CallCounter::with_deadline)
-        .unwrap_or_default();
-    let meta = SnapshotMeta {
-        format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
-        account_id: deps.account_id.clone(),
-        region: Some(deps.region.clone()),
-        collected_at: Some(plaudit::time::now_rfc3339()),
-        collection_errors: Vec::new(),
-    };
-    let snap = collect(
-        &deps.ec2,
-        &CollectOptions {
-            vpc_ids,
-            ..CollectOptions::default()
-        },
-        meta,
-        &counter,
-    )
-    .await;
-    out.calls += counter.total();
-    for i in plaudit::snapshot::Input::ALL {
-        if let Err(f) = snap.availability(i) {
-            if f.code != "NotCollected" {
-                tracing::warn!(api = %f.api, code = %f.code, "collection failed; the rules that need it report error");
+        Invocation::Change { .. } | Invocation::Oversized { .. } => {
+            let Some((resource, item_vpc, look_up)) = change_of(&invocation) else {
+                return Ok(out);
+            };
+            let vpc = match item_vpc {
+                Some(v) => Some(v.to_string()),
+                None if look_up => deps.config.vpc_from_history(resource, capture(&invocation)).await?,
+                None => None,
+            };
+            match plan_change(&event, &invocation, setup.manifest.as_ref(), vpc.as_deref()) {
+                ChangePlan::Answer(evals) => (evals, None),
+                ChangePlan::Audit(plan) => {
+                    // A collection that started after the change was captured already holds it:
+                    // a burst of changes to one VPC is read once.
+                    let fresh = plaudit::time::parse_rfc3339(&plan.capture_time)
+                        .map_or(Freshness::Now, Freshness::StartedAfter);
+                    let c = deps.collector.collect(&setup, plan.collect.clone(), fresh, collect_by).await;
+                    (out.calls, out.reused_collection) = (c.api_calls, c.reused);
+                    let report = setup.audit(&c.snapshot, plan.manifest.as_ref(), &params.rules);
+                    let (evals, ids) = plan.evaluations(&report, &Index::new(&c.snapshot));
+                    (evals, Some((report, ids.map_or(Scope::Everything, Scope::Resources))))
+                }
             }
         }
+    };
+    // send -> record
+    let token = event.result_token.clone().unwrap_or_default();
+    let mut out = send(&deps.config, &token, evals, send_by, out).await?;
+    if let (Some((store, sink)), Some((report, scope))) = (&deps.alerting, seen) {
+        let drift = record_drift(store, sink, &report, &params.rules, &scope, send_by).await?;
+        let failed = drift.delivery_error();
+        out.drift = Some(drift);
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
     }
-    snap
+    Ok(out)
 }
 
-/// `PutEvaluations` in chunks of at most 100; rejected evaluations are sent once more, then
-/// reported.
-async fn send<C: ConfigApi, S, A>(
-    deps: &Deps<C, S, A>,
+fn before(deadline: Instant, reserve: std::time::Duration) -> Instant {
+    deadline.checked_sub(reserve).unwrap_or(deadline).max(Instant::now())
+}
+
+fn message_type(invocation: &Invocation) -> String {
+    match invocation {
+        Invocation::Unknown { message_type } => message_type.clone(),
+        Invocation::Scheduled { .. } => "scheduled".into(),
+        Invocation::Change { .. } | Invocation::Oversized { .. } => "change".into(),
+    }
+}
+
+fn capture(invocation: &Invocation) -> &str {
+    match invocation {
+        Invocation::Change { capture_time, .. } | Invocation::Oversized { capture_time, .. } => {
+            capture_time
+        }
+        _ => "",
+    }
+}
+
+/// *send*: `PutEvaluations` in chunks of at most 100, in the order given (failures first), until
+/// `send_by`; rejected evaluations are sent once more, then reported.
+async fn send<C: ConfigApi>(
+    config: &C,
     token: &str,
-    test_mode: bool,
     evals: Vec<Evaluation>,
+    send_by: Option<Instant>,
     mut out: Outcome,
 ) -> Result<Outcome, HandlerError> {
     out.evaluations = evals.len();
+    let test_mode = out.test_mode;
+    let put = |chunk: &'_ [Evaluation]| {
+        let call = config.put_evaluations(token, test_mode, chunk);
+        async move {
+            match send_by {
+                Some(by) => tokio::time::timeout_at(by, call).await.ok(),
+                None => Some(call.await),
+            }
+        }
+    };
     let mut rejected: Vec<Evaluation> = Vec::new();
+    let mut sent = 0;
     for chunk in evals.chunks(EVALUATIONS_PER_CALL) {
-        let failed: BTreeSet<ResourceKey> = deps
-            .config
-            .put_evaluations(token, test_mode, chunk)
-            .await?
-            .into_iter()
-            .collect();
-        rejected.extend(
-            chunk
-                .iter()
-                .filter(|e| failed.contains(&e.resource))
-                .cloned(),
-        );
+        let Some(failed) = put(chunk).await else {
+            tracing::error!(sent, unsent = evals.len() - sent, "deadline reached while sending evaluations");
+            return Err(HandlerError::Deadline { sent, unsent: evals.len() - sent });
+        };
+        let failed: BTreeSet<ResourceKey> = failed?.into_iter().collect();
+        sent += chunk.len();
+        rejected.extend(chunk.iter().filter(|e| failed.contains(&e.resource)).cloned());
     }
     if !rejected.is_empty() {
         tracing::warn!(
@@ -378,7 +253,10 @@ async fn send<C: ConfigApi, S, A>(
         );
         let mut still = Vec::new();
         for chunk in rejected.chunks(EVALUATIONS_PER_CALL) {
-            still.extend(deps.config.put_evaluations(token, test_mode, chunk).await?);
+            let Some(failed) = put(chunk).await else {
+                return Err(HandlerError::Deadline { sent: sent - rejected.len(), unsent: rejected.len() });
+            };
+            still.extend(failed?);
         }
         if let Some(first) = still.first() {
             return Err(HandlerError::Rejected {
@@ -387,166 +265,6 @@ async fn send<C: ConfigApi, S, A>(
             });
         }
     }
-    tracing::info!(evaluations = out.evaluations, calls = out.calls, message_type = %out.message_type, "evaluated");
+    tracing::info!(evaluations = out.evaluations, calls = out.calls, reused = out.reused_collection, message_type = %out.message_type, "evaluated");
     Ok(out)
 }
-
-/// The real Config client.
-pub struct AwsConfig(pub aws_sdk_config::Client);
-
-fn config_error(api: &'static str, e: impl std::error::Error) -> ConfigApiError {
-    ConfigApiError {
-        api,
-        message: e.to_string(),
-    }
-}
-
-fn timestamp(ts: &str) -> aws_smithy_types::DateTime {
-    aws_smithy_types::DateTime::from_str(ts, aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_else(|_| aws_smithy_types::DateTime::from(std::time::SystemTime::now()))
-}
-
-impl ConfigApi for AwsConfig {
-    async fn put_evaluations(
-        &self,
-        token: &str,
-        test_mode: bool,
-        chunk: &[Evaluation],
-    ) -> Result<Vec<ResourceKey>, ConfigApiError> {
-        use aws_sdk_config::types::{ComplianceType, Evaluation as E};
-        let mut req = self
-            .0
-            .put_evaluations()
-            .result_token(token)
-            .test_mode(test_mode);
-        for e in chunk {
-            let built = E::builder()
-                .compliance_resource_type(&e.resource.resource_type)
-                .compliance_resource_id(&e.resource.resource_id)
-                .compliance_type(ComplianceType::from(e.compliance.as_str()))
-                .set_annotation(e.annotation.clone())
-                .ordering_timestamp(timestamp(&e.ordering_timestamp))
-                .build()
-                .map_err(|err| config_error("PutEvaluations", err))?;
-            req = req.evaluations(built);
-        }
-        let resp = req.send().await.map_err(|err| {
-            config_error(
-                "PutEvaluations",
-                aws_sdk_config::error::DisplayErrorContext(err).to_string_error(),
-            )
-        })?;
-        Ok(resp
-            .failed_evaluations()
-            .iter()
-            .map(|f| ResourceKey {
-                resource_type: f.compliance_resource_type().to_string(),
-                resource_id: f.compliance_resource_id().to_string(),
-            })
-            .collect())
-    }
-
-    async fn reported_resources(
-        &self,
-        rule_name: &str,
-    ) -> Result<Vec<ResourceKey>, ConfigApiError> {
-        use aws_sdk_config::types::ComplianceType;
-        let mut stream = self
-            .0
-            .get_compliance_details_by_config_rule()
-            .config_rule_name(rule_name)
-            .compliance_types(ComplianceType::Compliant)
-            .compliance_types(ComplianceType::NonCompliant)
-            .limit(100)
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = stream.next().await {
-            let page = page.map_err(|err| {
-                config_error(
-                    "GetComplianceDetailsByConfigRule",
-                    aws_sdk_config::error::DisplayErrorContext(err).to_string_error(),
-                )
-            })?;
-            for r in page.evaluation_results() {
-                if let Some(q) = r
-                    .evaluation_result_identifier()
-                    .and_then(|i| i.evaluation_result_qualifier())
-                {
-                    if let (Some(t), Some(id)) = (q.resource_type(), q.resource_id()) {
-                        out.push(ResourceKey {
-                            resource_type: t.to_string(),
-                            resource_id: id.to_string(),
-                        });
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    async fn vpc_from_history(
-        &self,
-        resource: &ResourceKey,
-        capture_time: &str,
-    ) -> Result<Option<String>, ConfigApiError> {
-        let resp = self
-            .0
-            .get_resource_config_history()
-            .resource_type(aws_sdk_config::types::ResourceType::from(
-                resource.resource_type.as_str(),
-            ))
-            .resource_id(&resource.resource_id)
-            .later_time(timestamp(capture_time))
-            .limit(1)
-            .send()
-            .await
-            .map_err(|err| {
-                config_error(
-                    "GetResourceConfigHistory",
-                    aws_sdk_config::error::DisplayErrorContext(err).to_string_error(),
-                )
-            })?;
-        Ok(resp.configuration_items().first().and_then(|item| {
-            let rels: Vec<(String, String)> = item
-                .relationships()
-                .iter()
-                .filter_map(|r| {
-                    Some((
-                        r.resource_type()?.as_str().to_string(),
-                        r.resource_id()?.to_string(),
-                    ))
-                })
-                .collect();
-            vpc_of_history_item(
-                &resource.resource_type,
-                &resource.resource_id,
-                item.configuration(),
-                &rels,
-            )
-        }))
-    }
-}
-
-/// Turns a displayable SDK error into a `std::error::Error`.
-trait ToStringError {
-    fn to_string_error(&self) -> StringError;
-}
-
-impl<T: std::fmt::Display> ToStringError for T {
-    fn to_string_error(&self) -> StringError {
-        StringError(self.to_string())
-    }
-}
-
-/// An error that is only its message.
-#[derive(Debug)]
-pub struct StringError(String);
-
-impl std::fmt::Display for StringError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StringError {}

@@ -1,7 +1,12 @@
 //! AWS Config custom Lambda rule for plaudit: wires the clients once per container and hands each
-//! event to [`plaudit_config_rule::handle`].
+//! event to [`plaudit_config_rule::handle_until`].
+//!
+//! Environment: optional `PLAUDIT_STATE_TABLE` + `PLAUDIT_TOPIC_ARN` (drift alerts), optional
+//! `PLAUDIT_MANIFEST` (inline JSON, or the name of an SSM parameter holding it), optional
+//! `PLAUDIT_RULES` (rule ids or families; an unknown one fails the start).
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use plaudit::pipeline::{parse_rules, Collector, Invoke, Setup};
 use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_config_rule::{handle_until, AwsConfig, Deps, HandlerError};
 use serde_json::Value;
@@ -37,25 +42,30 @@ fn alerting(conf: &aws_config::SdkConfig) -> Option<(DynamoStore, SnsSink)> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     plaudit::publish::init_json_logs();
+    let rules = parse_rules(
+        "PLAUDIT_RULES",
+        &std::env::var("PLAUDIT_RULES").unwrap_or_default(),
+    )?;
     let conf = plaudit::collect::bounded_config_loader().load().await;
-    let manifest = plaudit::publish::manifest_from_env(&conf).await?;
     let deps = Deps {
-        ec2: plaudit::collect::Ec2Client::new(&conf),
+        collector: Collector::new(plaudit::collect::Ec2Client::new(&conf)),
         config: AwsConfig(aws_sdk_config::Client::new(&conf)),
-        manifest,
-        account_id: plaudit::collect::account_id(&conf).await,
-        region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
+        setup: Setup {
+            account_id: None,
+            region: conf.region().map(|r| r.to_string()),
+            manifest: plaudit::publish::manifest_from_env(&conf).await?,
+            rules,
+        },
         alerting: alerting(&conf),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle_until(
-            &event.payload,
-            deps,
-            Some(plaudit::publish::lambda_deadline(event.context.deadline)),
-        )
-        .await
-        .map_err(|e| {
+        let deadline = plaudit::publish::lambda_deadline(event.context.deadline);
+        let result = match Invoke::from_context(&event.context.invoked_function_arn, deadline) {
+            Ok(invoke) => handle_until(&event.payload, deps, &invoke).await,
+            Err(e) => Err(HandlerError::from(e)),
+        };
+        result.map_err(|e| {
             tracing::error!(error = %e, retryable = e.retryable(), "invocation failed");
             diagnostic(&e)
         })

@@ -9,18 +9,21 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
-use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
-use plaudit::engine::{audit, AuditOptions, Report};
+use plaudit::alerting::{AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::collect::Ec2Client;
+use plaudit::ec2::Ec2Api;
+use plaudit::engine::Report;
 use plaudit::finding::{Severity, Status};
-use plaudit::manifest::Manifest;
-use plaudit::snapshot::{Input, SnapshotMeta};
+use plaudit::pipeline::{record_drift, Collector, Freshness, Invoke, Scope, Setup};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 /// Time kept back from the Lambda deadline for evaluating, recording and publishing.
 pub const PUBLISH_RESERVE: Duration = Duration::from_secs(20);
+
+/// Recording and publishing stop this long before the Lambda deadline, so the function returns.
+pub const RETURN_RESERVE: Duration = Duration::from_secs(5);
 
 /// The CloudWatch namespace of the EMF metrics.
 pub const METRIC_NAMESPACE: &str = "plaudit";
@@ -46,15 +49,12 @@ impl HandlerError {
 }
 
 /// What the function needs, built once per container.
-pub struct Deps<S, A> {
-    pub ec2: Ec2Client,
+pub struct Deps<S, A, E = Ec2Client> {
+    pub collector: Collector<E>,
     pub store: S,
     pub sink: A,
-    pub manifest: Option<Manifest>,
-    pub account_id: Option<String>,
-    pub region: String,
-    /// Plaudit rule ids or families to run (empty: all).
-    pub rules: Vec<String>,
+    /// Region, manifest, rules; the account comes from each invocation's function ARN.
+    pub setup: Setup,
 }
 
 /// What a run did (returned to Lambda and logged).
@@ -90,93 +90,38 @@ pub fn check_event(event: &Value) -> Result<(), HandlerError> {
     }
 }
 
-/// Runs one scheduled audit. `deadline` is when the Lambda invocation ends; collection stops
-/// [`PUBLISH_RESERVE`] before it.
-pub async fn handle<S, A>(
+/// Runs one scheduled audit: collect -> audit -> record (drift, alerts) -> metrics. Collection
+/// stops [`PUBLISH_RESERVE`] before the invocation's deadline, recording [`RETURN_RESERVE`]
+/// before it (no deadline: neither stops).
+pub async fn handle<S, A, E>(
     event: &Value,
-    deps: &Deps<S, A>,
-    deadline: Instant,
+    deps: &Deps<S, A, E>,
+    invoke: &Invoke,
 ) -> Result<Outcome, HandlerError>
 where
     S: StateStore + Sync,
     A: AlertSink + Sync,
+    E: Ec2Api,
 {
     check_event(event)?;
-    let collect_by = deadline
-        .checked_sub(PUBLISH_RESERVE)
-        .unwrap_or(deadline)
-        .max(Instant::now());
-    let counter = CallCounter::with_deadline(collect_by);
-    let meta = SnapshotMeta {
-        format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
-        account_id: deps.account_id.clone(),
-        region: Some(deps.region.clone()),
-        collected_at: Some(plaudit::time::now_rfc3339()),
-        collection_errors: Vec::new(),
-    };
-    let opts = CollectOptions {
-        vpc_ids: deps
-            .manifest
-            .as_ref()
-            .map(Manifest::vpc_ids)
-            .unwrap_or_default(),
-        ..CollectOptions::default()
-    };
-    let snap = collect(&deps.ec2, &opts, meta, &counter).await;
-    let mut out = Outcome {
-        api_calls: counter.total(),
-        ..Outcome::default()
-    };
-    for i in Input::ALL {
-        if let Err(f) = snap.availability(i) {
-            if f.code != "NotCollected" {
-                out.deadline_reached |= f.code == plaudit::collect::DEADLINE_EXCEEDED;
-                tracing::warn!(api = %f.api, code = %f.code, "collection failed; the rules that need it report error");
-                out.collection_errors.push(format!("{} {}", f.api, f.code));
-            }
-        }
-    }
-    out.collection_errors.dedup();
-    let report = audit(
-        &snap,
-        &AuditOptions {
-            manifest: deps.manifest.as_ref(),
-            region: Some(deps.region.clone()),
-            rules: deps.rules.clone(),
-            today: None,
-        },
-    );
-    out.findings = report.summary.total;
-    out.by_status = report.summary.by_status.clone();
-    out.failures_by_severity = report.summary.failures_by_severity.clone();
-    // Complete only when every finding could be evaluated and nothing failed to be collected (a
-    // run that could not even list the VPCs has no findings, and must not look clean).
-    out.complete = report.summary.complete && out.collection_errors.is_empty();
-    let everything = |_: &plaudit::drift::StateItem| true;
-    // Recording stops 5 s before the deadline; what is left is seen again by the next run.
-    let stop_at = deadline
-        .checked_sub(std::time::Duration::from_secs(5))
-        .unwrap_or(deadline)
-        .into_std();
-    let drift = sync_report(
-        &deps.store,
-        &deps.sink,
-        &report,
-        &deps.rules,
-        &everything,
-        Some(stop_at),
-        !out.collection_errors.is_empty(),
-    )
-    .await;
-    let drift = match drift {
-        Ok(d) => d,
+    let setup = &deps.setup.in_account(&invoke.account_id);
+    let collect_by = invoke.deadline.map(|d| before(d, PUBLISH_RESERVE));
+    let c = deps
+        .collector
+        .collect(setup, setup.region_scope(), Freshness::Now, collect_by)
+        .await;
+    let report = setup.audit(&c.snapshot, None, &[]);
+    let mut out = Outcome::of(&report, c.api_calls);
+    let stop_at = invoke.deadline.map(|d| before(d, RETURN_RESERVE));
+    let recorded = record_drift(&deps.store, &deps.sink, &report, &setup.rules, &Scope::Everything, stop_at).await;
+    match recorded {
+        Ok(drift) => out.drift = drift,
         Err(e) => {
             emit_metrics(&report, &out);
             tracing::error!(error = %e, "drift state unreadable: no alerts sent");
-            return Err(DriftError::from(e).into());
+            return Err(e.into());
         }
-    };
-    out.drift = drift;
+    }
     emit_metrics(&report, &out);
     tracing::info!(
         findings = out.findings,
@@ -194,6 +139,40 @@ where
     match out.drift.delivery_error() {
         Some(e) => Err(e.into()),
         None => Ok(out),
+    }
+}
+
+fn before(deadline: Instant, reserve: Duration) -> Instant {
+    deadline.checked_sub(reserve).unwrap_or(deadline).max(Instant::now())
+}
+
+impl Outcome {
+    /// The counts of a report (the drift part is filled in by *record*).
+    pub fn of(report: &Report, api_calls: usize) -> Outcome {
+        let mut collection_errors: Vec<String> = report
+            .collection
+            .errors
+            .iter()
+            .map(|f| format!("{} {}", f.api, f.code))
+            .collect();
+        collection_errors.dedup();
+        Outcome {
+            findings: report.summary.total,
+            by_status: report.summary.by_status.clone(),
+            failures_by_severity: report.summary.failures_by_severity.clone(),
+            // Complete only when every finding could be evaluated and nothing failed to be
+            // collected (a run that could not even list the VPCs has no findings, and must not
+            // look clean).
+            complete: report.summary.complete && !report.collection.partial,
+            api_calls,
+            deadline_reached: report
+                .collection
+                .errors
+                .iter()
+                .any(|f| f.code == plaudit::collect::DEADLINE_EXCEEDED),
+            collection_errors,
+            drift: SyncOutcome::default(),
+        }
     }
 }
 
@@ -288,11 +267,11 @@ mod tests {
     #[test]
     fn metrics_are_valid_emf_with_one_document_per_status_and_severity() {
         let e = plaudit::synth::Estate::backend();
-        let report = audit(
+        let report = plaudit::audit(
             &e.snap,
-            &AuditOptions {
+            &plaudit::AuditOptions {
                 manifest: Some(&e.manifest),
-                ..AuditOptions::default()
+                ..plaudit::AuditOptions::default()
             },
         );
         let out = Outcome {

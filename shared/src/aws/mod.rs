@@ -3,4 +3,5 @@
 //! and SNS; SSM and Lambda runtime helpers.
 
 pub mod collect;
+pub mod config;
 pub mod publish;

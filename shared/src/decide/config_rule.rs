@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+
+use crate::manifest::Manifest;
 use serde_json::Value;
 
 use crate::finding::{Finding, Status};
@@ -472,6 +474,332 @@ pub fn change_not_applicable(event: &ConfigEvent, invocation: &Invocation) -> Op
         }),
         ordering_timestamp: time.clone(),
     })
+}
+
+/// Whether a change's configuration item says the resource is gone.
+pub fn is_deleted(status: &str) -> bool {
+    !EVALUATED_STATUSES.contains(&status)
+}
+
+/// What a change run reads and answers for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeScope {
+    /// The resource's VPC is not in the manifest: not applicable, nothing to read.
+    OutsideManifest { vpc_id: String },
+    /// Read `collect` (empty: the region scope), audit with `manifest`, and answer for the
+    /// resources of `report_vpc` (`None`: every resource, for an endpoint service).
+    Audit {
+        collect: Vec<String>,
+        manifest: Option<Manifest>,
+        report_vpc: Option<String>,
+    },
+}
+
+/// The scope of a change in `vpc` (`None`: a resource of no VPC, an endpoint service, which is
+/// evaluated region-wide). With a manifest, only the workspaces of that VPC are audited (other
+/// VPCs are neither read nor reported as errors); a change in a transit VPC reads every VPC of
+/// the manifest, since the transit VPC serves their front ends.
+pub fn change_scope(manifest: Option<&Manifest>, vpc: Option<&str>) -> ChangeScope {
+    let Some(vpc) = vpc else {
+        return ChangeScope::Audit {
+            collect: manifest.map(Manifest::vpc_ids).unwrap_or_default(),
+            manifest: manifest.cloned(),
+            report_vpc: None,
+        };
+    };
+    let Some(m) = manifest else {
+        return ChangeScope::Audit {
+            collect: vec![vpc.to_string()],
+            manifest: None,
+            report_vpc: Some(vpc.to_string()),
+        };
+    };
+    if m.transit_vpcs.iter().any(|t| t.vpc_id == vpc) {
+        return ChangeScope::Audit {
+            collect: m.vpc_ids(),
+            manifest: Some(m.clone()),
+            report_vpc: Some(vpc.to_string()),
+        };
+    }
+    if !m.workspaces.iter().any(|w| w.vpc_id == vpc) {
+        return ChangeScope::OutsideManifest {
+            vpc_id: vpc.to_string(),
+        };
+    }
+    let mut scoped = m.clone();
+    scoped.workspaces.retain(|w| w.vpc_id == vpc);
+    let mut collect: Vec<String> = std::iter::once(vpc.to_string())
+        .chain(m.transit_vpcs.iter().map(|t| t.vpc_id.clone()))
+        .collect();
+    collect.sort();
+    collect.dedup();
+    ChangeScope::Audit {
+        collect,
+        manifest: Some(scoped),
+        report_vpc: Some(vpc.to_string()),
+    }
+}
+
+/// Why a report cannot prove absence: its collection was partial, or some rule could not run.
+pub fn report_blind_reason(report: &crate::engine::Report) -> Option<String> {
+    if report.collection.partial {
+        let apis: Vec<String> = report
+            .collection
+            .errors
+            .iter()
+            .map(|f| format!("{} ({})", f.api, f.code))
+            .collect();
+        return Some(format!(
+            "the collection was partial: {} could not be read",
+            apis.join(", ")
+        ));
+    }
+    blind_reason(&report.findings)
+}
+
+/// The evaluations of a change run: every resource in `scope` (`None`: all) that the report
+/// covers, and always the changed resource. When the report is blind (a partial collection or
+/// an error), nothing is declared NOT_APPLICABLE: the changed resource gets NON_COMPLIANT with
+/// the reason, other not-applicable results are left unsent (Config keeps their last verdict).
+pub fn change_evaluations(
+    report: &crate::engine::Report,
+    scope: Option<&BTreeSet<ResourceKey>>,
+    resource: &ResourceKey,
+    capture_time: &str,
+) -> Vec<Evaluation> {
+    let blind = report_blind_reason(report);
+    let mut evals = evaluations(&report.findings, scope, capture_time);
+    if let Some(why) = &blind {
+        evals.retain(|e| e.compliance != Compliance::NotApplicable || e.resource == *resource);
+        let note = format!("plaudit could not evaluate this VPC: {why}");
+        for e in evals.iter_mut().filter(|e| e.resource == *resource) {
+            if e.compliance == Compliance::NotApplicable {
+                e.compliance = Compliance::NonCompliant;
+                e.annotation = annotation(&note);
+            }
+        }
+    }
+    if !evals.iter().any(|e| e.resource == *resource) {
+        evals.push(Evaluation {
+            resource: resource.clone(),
+            compliance: if blind.is_some() {
+                Compliance::NonCompliant
+            } else {
+                Compliance::NotApplicable
+            },
+            annotation: blind
+                .as_deref()
+                .and_then(|why| annotation(&format!("plaudit could not evaluate this VPC: {why}"))),
+            ordering_timestamp: capture_time.to_string(),
+        });
+    }
+    in_sending_order(evals)
+}
+
+/// The evaluations of a periodic run: every resource the report covers, and the resources Config
+/// still shows (`previous`) that the run no longer reports. A blind run declares nothing not
+/// applicable: a resource it would call so, that Config has a verdict for, gets NON_COMPLIANT
+/// with the reason; one Config has never seen is left out.
+pub fn periodic_evaluations(
+    report: &crate::engine::Report,
+    previous: &[ResourceKey],
+    notification_time: &str,
+) -> Vec<Evaluation> {
+    let blind = report_blind_reason(report);
+    let mut evals = evaluations(&report.findings, None, notification_time);
+    if let Some(why) = &blind {
+        let known: BTreeSet<&ResourceKey> = previous.iter().collect();
+        let note = format!("plaudit could not evaluate this resource: {why}");
+        evals.retain(|e| e.compliance != Compliance::NotApplicable || known.contains(&e.resource));
+        for e in evals
+            .iter_mut()
+            .filter(|e| e.compliance == Compliance::NotApplicable)
+        {
+            e.compliance = Compliance::NonCompliant;
+            e.annotation = annotation(&note);
+        }
+    }
+    let gone = stale(previous, &evals, notification_time, blind.as_deref());
+    let mut out = in_sending_order(evals);
+    out.extend(gone);
+    out
+}
+
+/// The order evaluations are sent in, so that a run cut short by its deadline leaves the
+/// dashboard as right as it can: failures first, then passes, then not-applicable (stale
+/// clean-up comes after all of them).
+pub fn in_sending_order(mut evals: Vec<Evaluation>) -> Vec<Evaluation> {
+    evals.sort_by_key(|e| match e.compliance {
+        Compliance::NonCompliant => 0,
+        Compliance::Compliant => 1,
+        Compliance::NotApplicable => 2,
+    });
+    evals
+}
+
+/// The AWS Config calls a Config run makes, without SDK types: the SDK client implements it in
+/// `aws::config`, `testing::config::FakeConfig` in tests.
+pub trait ConfigApi {
+    /// Sends one chunk (at most [`EVALUATIONS_PER_CALL`]); returns the evaluations Config
+    /// rejected.
+    fn put_evaluations(
+        &self,
+        token: &str,
+        test_mode: bool,
+        chunk: &[Evaluation],
+    ) -> impl std::future::Future<Output = Result<Vec<ResourceKey>, ConfigApiError>> + Send;
+    /// The resources Config currently shows as compliant or not for a rule.
+    fn reported_resources(
+        &self,
+        rule_name: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<ResourceKey>, ConfigApiError>> + Send;
+    /// The VPC of a resource, from its last configuration item at or before `capture_time` that
+    /// names one (oversized items, and deleted resources whose last item has no configuration).
+    fn vpc_from_history(
+        &self,
+        resource: &ResourceKey,
+        capture_time: &str,
+    ) -> impl std::future::Future<Output = Result<Option<String>, ConfigApiError>> + Send;
+}
+
+/// A Config call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{api} failed: {message}")]
+pub struct ConfigApiError {
+    pub api: &'static str,
+    pub message: String,
+}
+
+/// What a change run does, decided before anything is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangePlan {
+    /// Nothing to read: these evaluations answer the change (the resource left the rule's
+    /// scope, belongs to no VPC, or to a VPC outside the manifest).
+    Answer(Vec<Evaluation>),
+    /// Read and audit a scope, then answer with [`ChangeAudit::evaluations`].
+    Audit(ChangeAudit),
+}
+
+/// A change run that audits: what to read, with which manifest, and what to answer for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeAudit {
+    /// The VPCs to read (empty: the region, or the manifest's VPCs).
+    pub collect: Vec<String>,
+    /// The manifest narrowed to the changed VPC's workspaces (plus the transit VPCs).
+    pub manifest: Option<Manifest>,
+    /// The VPC whose resources are reported (`None`: every resource, for an endpoint service).
+    pub report_vpc: Option<String>,
+    pub resource: ResourceKey,
+    pub capture_time: String,
+    /// The resource is gone: it is reported NOT_APPLICABLE whatever the audit says of it.
+    pub deleted: bool,
+}
+
+/// The changed resource and its VPC as the item says, and whether the last known item must be
+/// looked up for the VPC (an oversized item, or a deleted resource whose item has no
+/// configuration).
+pub fn change_of(invocation: &Invocation) -> Option<(&ResourceKey, Option<&str>, bool)> {
+    match invocation {
+        Invocation::Change {
+            resource,
+            vpc_id,
+            status,
+            ..
+        } => Some((resource, vpc_id.as_deref(), vpc_id.is_none() && is_deleted(status))),
+        Invocation::Oversized { resource, .. } => Some((resource, None, true)),
+        _ => None,
+    }
+}
+
+/// Decides a change run (defects 3 and 4 of issue 10): a resource that left the scope or
+/// belongs to no audited VPC is answered without reading anything; a resource of a manifest VPC
+/// re-evaluates that VPC's workspaces only; a deletion re-evaluates the VPC it was in (`vpc`,
+/// from the last known item), so the rules that depended on it fail at once; an endpoint
+/// service (no VPC) is evaluated region-wide.
+pub fn plan_change(
+    event: &ConfigEvent,
+    invocation: &Invocation,
+    manifest: Option<&Manifest>,
+    vpc: Option<&str>,
+) -> ChangePlan {
+    let Some((resource, _, _)) = change_of(invocation) else {
+        return ChangePlan::Answer(Vec::new());
+    };
+    let (status, capture_time) = match invocation {
+        Invocation::Change {
+            status,
+            capture_time,
+            ..
+        }
+        | Invocation::Oversized {
+            status,
+            capture_time,
+            ..
+        } => (status.as_str(), capture_time.as_str()),
+        _ => return ChangePlan::Answer(Vec::new()),
+    };
+    let not_applicable = |why: &str| Evaluation {
+        resource: resource.clone(),
+        compliance: Compliance::NotApplicable,
+        annotation: annotation(why),
+        ordering_timestamp: capture_time.to_string(),
+    };
+    if event.event_left_scope {
+        return ChangePlan::Answer(change_not_applicable(event, invocation).into_iter().collect());
+    }
+    let endpoint_service = resource.resource_type == "AWS::EC2::VPCEndpointService";
+    let gone = change_not_applicable(event, invocation);
+    if vpc.is_none() && !endpoint_service {
+        return ChangePlan::Answer(vec![gone.unwrap_or_else(|| {
+            not_applicable("The resource belongs to no VPC that plaudit audits.")
+        })]);
+    }
+    match change_scope(manifest, vpc) {
+        ChangeScope::OutsideManifest { vpc_id } => ChangePlan::Answer(vec![gone.unwrap_or_else(
+            || not_applicable(&format!("{vpc_id} is not a VPC of the plaudit manifest.")),
+        )]),
+        ChangeScope::Audit {
+            collect,
+            manifest,
+            report_vpc,
+        } => ChangePlan::Audit(ChangeAudit {
+            collect,
+            manifest,
+            report_vpc,
+            resource: resource.clone(),
+            capture_time: capture_time.to_string(),
+            deleted: is_deleted(status),
+        }),
+    }
+}
+
+impl ChangeAudit {
+    /// The evaluations of the audited change, and the resource ids they answer for (`None`:
+    /// every resource, for the drift sync's scope).
+    pub fn evaluations(
+        &self,
+        report: &crate::engine::Report,
+        index: &crate::index::Index<'_>,
+    ) -> (Vec<Evaluation>, Option<BTreeSet<String>>) {
+        let scope = self.report_vpc.as_deref().map(|v| {
+            let mut keys = resources_of_vpc(index, v);
+            keys.insert(self.resource.clone());
+            keys
+        });
+        let mut evals =
+            change_evaluations(report, scope.as_ref(), &self.resource, &self.capture_time);
+        if self.deleted {
+            evals.retain(|e| e.resource != self.resource);
+            evals.push(Evaluation {
+                resource: self.resource.clone(),
+                compliance: Compliance::NotApplicable,
+                annotation: annotation("The resource was deleted or is not recorded."),
+                ordering_timestamp: self.capture_time.clone(),
+            });
+        }
+        let ids = scope.map(|s| s.into_iter().map(|k| k.resource_id).collect());
+        (evals, ids)
+    }
 }
 
 #[cfg(test)]

@@ -609,7 +609,8 @@ impl Snapshot {
     }
 
     /// Writes the snapshot in the same layout [`Snapshot::load`] reads. Inputs that were not
-    /// collected are left out and recorded in `snapshot.json`'s `collection_errors`.
+    /// collected are left out (a file of theirs from an earlier run is removed, so it is never
+    /// read as current) and failures are recorded in `snapshot.json`'s `collection_errors`.
     pub fn write(&self, dir: &Path) -> Result<(), SnapshotError> {
         fs::create_dir_all(dir).map_err(|source| SnapshotError::Write {
             file: dir.to_path_buf(),
@@ -702,13 +703,20 @@ impl Writer<'_> {
         data: &Collected<T>,
         wrap: impl FnOnce(T) -> W,
     ) -> Result<(), SnapshotError> {
+        let file = self.dir.join(input.file());
         match data {
-            Ok(v) => write_json(&self.dir.join(input.file()), &wrap(v.clone())),
+            Ok(v) => write_json(&file, &wrap(v.clone())),
             Err(f) => {
                 if f.code != NOT_COLLECTED {
                     self.errors.push(f.clone());
                 }
-                Ok(())
+                // A file an earlier run left here would be read as this run's state.
+                match fs::remove_file(&file) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        Err(SnapshotError::Write { file, source: e })
+                    }
+                    _ => Ok(()),
+                }
             }
         }
     }

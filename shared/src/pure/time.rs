@@ -27,10 +27,12 @@ pub fn today() -> i64 {
 
 /// The current time as RFC 3339 (UTC, seconds).
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    rfc3339(SystemTime::now())
+}
+
+/// A time as RFC 3339 (UTC, seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     format!(
@@ -40,6 +42,53 @@ pub fn now_rfc3339() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Seconds since the epoch of an RFC 3339 timestamp (`2026-11-30T06:00:00.123Z`,
+/// `...+02:00`): the offset is honoured, fractions are dropped. `None` for anything else.
+pub fn parse_rfc3339_secs(s: &str) -> Option<u64> {
+    let days = parse_date(s)?;
+    let rest = s.get(10..)?;
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t'))?;
+    let field = |r: &str, at: usize| -> Option<i64> {
+        let f = r.get(at..at + 2)?;
+        f.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| f.parse().ok())
+            .flatten()
+    };
+    let (h, m, sec) = (field(rest, 0)?, field(rest, 3)?, field(rest, 6)?);
+    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut zone = rest.get(8..)?;
+    if let Some(frac) = zone.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        zone = &frac[digits..];
+    }
+    let offset = match zone {
+        "Z" | "z" => 0,
+        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
+            let (oh, om) = (field(z, 1)?, field(z, 4)?);
+            let o = oh * 3600 + om * 60;
+            if z.starts_with('-') {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    let total = days * 86_400 + h * 3600 + m * 60 + sec - offset;
+    u64::try_from(total).ok()
+}
+
+/// The `SystemTime` of an RFC 3339 timestamp.
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    parse_rfc3339_secs(s).map(|secs| UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// Formats a day number as `YYYY-MM-DD`.
@@ -88,6 +137,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_timestamps_honour_offsets_and_reject_nonsense() {
+        let z = parse_rfc3339_secs("2026-11-30T06:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339_secs("2026-11-30T06:00:00.123Z"), Some(z));
+        assert_eq!(parse_rfc3339_secs("2026-11-30T08:00:00+02:00"), Some(z));
+        assert_eq!(parse_rfc3339_secs("2026-11-30T05:30:00-00:30"), Some(z));
+        assert_eq!(rfc3339(parse_rfc3339("2026-11-30T06:00:00Z").unwrap()), "2026-11-30T06:00:00Z");
+        for bad in ["2026-11-30", "2026-11-30T06:00Z", "2026-11-30T25:00:00Z", "2026-11-30T06:00:00", "2026-11-30T06:00:00.Z", "t"] {
+            assert_eq!(parse_rfc3339_secs(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips_and_rejects_nonsense() {

@@ -2,3 +2,5 @@
 //! the AWS boundaries. Not production API.
 
 pub mod synth;
+#[cfg(feature = "aws")]
+pub mod config;
