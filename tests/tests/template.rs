@@ -290,3 +290,34 @@ fn enumerated_fields_hold_valid_values() {
     let topic = &of_type(&t, "AWS::SNS::Topic")[0].1["Properties"];
     assert!(!topic["KmsMasterKeyId"].is_null(), "the topic is encrypted");
 }
+
+/// Issue 10, defect 13: a SecureString manifest under a customer-managed key can be decrypted, by
+/// both functions, for that key only and only through SSM.
+#[test]
+fn a_customer_key_manifest_is_decryptable_through_ssm_only() {
+    let t = template();
+    let res = resources(&t);
+    assert!(t["Parameters"]["ManifestKeyArn"].is_mapping());
+    for name in ["ScheduledAuditFunction", "ConfigRuleFunction"] {
+        let f = res.iter().find(|(n, _)| n == name).unwrap().1;
+        let s = statements(f)
+            .into_iter()
+            .find(|s| s["Sid"] == "ManifestDecrypt")
+            .unwrap_or_else(|| panic!("{name}: no ManifestDecrypt statement"));
+        assert_eq!(strings(&s["Action"]), vec!["kms:Decrypt".to_string()]);
+        assert_ne!(s["Resource"], "*", "{name}");
+        let via = &s["Condition"]["StringEquals"]["kms:ViaService"];
+        assert!(!via.is_null(), "{name}: decrypt not limited to SSM");
+    }
+}
+
+/// Issue 10, defect 12: one Config-function container at a time, so the six rules' periodic runs
+/// of a cycle share one collection (`plaudit::pipeline::Collector`).
+#[test]
+fn the_config_function_runs_one_container_at_a_time() {
+    let t = template();
+    let res = resources(&t);
+    let f = res.iter().find(|(n, _)| n == "ConfigRuleFunction").unwrap().1;
+    let reserved = when_true(&f["Properties"]["ReservedConcurrentExecutions"]);
+    assert_eq!(reserved.as_u64(), Some(1), "{reserved:?}");
+}

@@ -1,6 +1,6 @@
 //! Load: 1,000 AWS Config change events for resources of one VPC arrive at once, around one real
-//! drift (handlers called in-process against moto, 50 in flight at a time: five times the
-//! template's reserved concurrency of 10; with all 1,000 in flight moto itself drops
+//! drift (handlers called in-process against moto, 50 in flight at a time: well above the
+//! template's reserved concurrency; with all 1,000 in flight moto itself drops
 //! connections). Exactly one alert for the one transition, every event answered, the state table
 //! consistent.
 //!
@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 mod common;
 use common::Counting;
 
+use plaudit::pipeline::{Collector, Setup};
 use plaudit_config_rule::{handle, Deps};
 use plaudit_tests::moto::{
     alerting, build_isolated, client, manifest, revoke_relay_egress, sdk_config,
@@ -25,7 +26,8 @@ fn change(resource_type: &str, id: &str, vpc: &str, n: usize) -> Value {
         "notificationCreationTime": "2026-11-30T06:30:01.000Z", "recordVersion": "1.3",
         "configurationItem": {"resourceType": resource_type, "resourceId": id,
             "configurationItemStatus": "OK", "awsRegion": "us-east-1", "awsAccountId": "123456789012",
-            "configurationItemCaptureTime": format!("2026-11-30T06:{:02}:{:02}.000Z", n / 60 % 60, n % 60),
+            // Captured after the drift the test makes: no collection from before it may answer.
+            "configurationItemCaptureTime": plaudit::time::rfc3339(std::time::SystemTime::now()),
             "configuration": {"vpcId": vpc}, "relationships": [], "tags": {}}});
     json!({"version": "1.0", "invokingEvent": item.to_string(), "resultToken": format!("token-{n}"),
            "eventLeftScope": false, "configRuleName": "plaudit-security-groups", "accountId": "123456789012"})
@@ -49,11 +51,14 @@ async fn a_thousand_concurrent_change_events_one_transition_one_alert() {
         ..a
     };
     let d = Deps {
-        ec2: aws_sdk_ec2::Client::new(&conf),
+        collector: Collector::new(aws_sdk_ec2::Client::new(&conf)),
         config: Counting::default(),
-        manifest: Some(manifest(&b)),
-        account_id: Some("123456789012".into()),
-        region: "us-east-1".into(),
+        setup: Setup {
+            account_id: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            manifest: Some(manifest(&b)),
+            rules: Vec::new(),
+        },
         alerting: Some((a.store(), a.sink())),
     };
     // The estate's own failures, recorded and announced before the storm.

@@ -34,7 +34,7 @@ async fn logs_carry_no_credentials_tokens_or_events() {
         ))
         .build();
     let mut d = deps(Counting::default(), &b).await;
-    d.ec2 = aws_sdk_ec2::Client::new(&conf);
+    d.collector = plaudit::pipeline::Collector::new(aws_sdk_ec2::Client::new(&conf));
     d.alerting = Some((a.store(), a.sink()));
     let (guard, logs) = plaudit_tests::capture_logs();
     let mut ev = event(

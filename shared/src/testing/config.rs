@@ -16,8 +16,9 @@ pub struct FakeConfig {
     reported: Vec<ResourceKey>,
     /// The VPC of each resource's last known configuration item.
     history: BTreeMap<ResourceKey, String>,
-    /// Resources whose evaluations are rejected (`FailedEvaluations`), every time.
-    reject: BTreeSet<ResourceKey>,
+    /// Resources whose evaluations are rejected (`FailedEvaluations`): how many more times
+    /// (`None`: every time).
+    reject: Mutex<BTreeMap<ResourceKey, Option<usize>>>,
     /// APIs that fail.
     failing: BTreeSet<&'static str>,
     /// How long each `PutEvaluations` call takes.
@@ -42,8 +43,18 @@ impl FakeConfig {
     }
 
     /// `PutEvaluations` always rejects `resource`.
-    pub fn rejecting(mut self, resource: ResourceKey) -> FakeConfig {
-        self.reject.insert(resource);
+    pub fn rejecting(self, resource: ResourceKey) -> FakeConfig {
+        if let Ok(mut r) = self.reject.lock() {
+            r.insert(resource, None);
+        }
+        self
+    }
+
+    /// `PutEvaluations` rejects `resource` once, then accepts it.
+    pub fn rejecting_once(self, resource: ResourceKey) -> FakeConfig {
+        if let Ok(mut r) = self.reject.lock() {
+            r.insert(resource, Some(1));
+        }
         self
     }
 
@@ -106,19 +117,22 @@ impl ConfigApi for FakeConfig {
                 message: format!("ValidationException: {} evaluations in one call", chunk.len()),
             });
         }
-        let rejected: Vec<ResourceKey> = chunk
-            .iter()
-            .filter(|e| self.reject.contains(&e.resource))
-            .map(|e| e.resource.clone())
-            .collect();
+        let mut rejected = Vec::new();
+        let mut accepted = Vec::new();
+        if let Ok(mut reject) = self.reject.lock() {
+            for e in chunk {
+                match reject.get_mut(&e.resource) {
+                    Some(None) => rejected.push(e.resource.clone()),
+                    Some(Some(n)) if *n > 0 => {
+                        *n -= 1;
+                        rejected.push(e.resource.clone());
+                    }
+                    _ => accepted.push(e.clone()),
+                }
+            }
+        }
         if let Ok(mut sent) = self.sent.lock() {
-            sent.push(
-                chunk
-                    .iter()
-                    .filter(|e| !self.reject.contains(&e.resource))
-                    .cloned()
-                    .collect(),
-            );
+            sent.push(accepted);
         }
         Ok(rejected)
     }

@@ -6,17 +6,21 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
+use plaudit::pipeline::{Collector, Setup};
 use plaudit_config_rule::{ConfigApi, ConfigApiError, Deps};
 use plaudit_tests::moto::{client, manifest, Built};
 use serde_json::{json, Value};
 
 pub async fn deps<C>(config: C, b: &Built) -> Deps<C> {
     Deps {
-        ec2: client().await,
+        collector: Collector::new(client().await),
         config,
-        manifest: Some(manifest(b)),
-        account_id: Some("123456789012".into()),
-        region: "us-east-1".into(),
+        setup: Setup {
+            account_id: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            manifest: Some(manifest(b)),
+            rules: Vec::new(),
+        },
         alerting: None,
     }
 }
@@ -45,6 +49,15 @@ pub fn change(resource_type: &str, id: &str, vpc: &str, status: &str) -> Value {
            "configurationItem": {"resourceType": resource_type, "resourceId": id, "configurationItemStatus": status, "awsRegion": "us-east-1",
                "awsAccountId": "123456789012", "configurationItemCaptureTime": "2026-11-30T06:30:00.000Z", "configuration": {"vpcId": vpc},
                "relationships": [], "tags": {}}})
+}
+
+/// [`change`] captured now: a change made after everything the test did so far (a collection
+/// that started before it cannot answer it).
+pub fn change_now(resource_type: &str, id: &str, vpc: &str, status: &str) -> Value {
+    let mut v = change(resource_type, id, vpc, status);
+    v["configurationItem"]["configurationItemCaptureTime"] =
+        json!(plaudit::time::rfc3339(std::time::SystemTime::now()));
+    v
 }
 
 /// Counts what would go to Config (moto keeps no evaluations).
