@@ -292,10 +292,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 #[cfg(feature = "live")]
-/// The VPCs a manifest names (workspaces and transit VPCs): the scope of a live collection.
-fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
-    m.map(Manifest::vpc_ids).unwrap_or_default()
-}
+use plaudit::pipeline::{Collector, Freshness};
+#[cfg(feature = "live")]
+use std::sync::Arc;
 
 #[cfg(feature = "live")]
 /// Collects every requested region through the default credential chain.
@@ -342,32 +341,26 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
             let account = account.clone().flatten();
             progress(&format!("collecting {region}"));
             let started = Instant::now();
-            let client = aws_sdk_ec2_client(&conf);
-            let counter = plaudit::collect::CallCounter::default();
-            let opts = plaudit::collect::CollectOptions {
-                vpc_ids: manifest_vpcs(manifest),
-                ..Default::default()
-            };
-            let meta = plaudit::snapshot::SnapshotMeta {
-                format_version: Some(plaudit::snapshot::SNAPSHOT_FORMAT_VERSION),
+            let setup = Setup {
                 account_id: account.clone(),
                 region: Some(region.clone()),
-                collected_at: Some(plaudit::time::now_rfc3339()),
-                collection_errors: Vec::new(),
+                manifest: manifest.cloned(),
+                rules: Vec::new(),
             };
-            let snap = plaudit::collect::collect(&client, &opts, meta, &counter).await;
+            let collector = Collector::new(aws_sdk_ec2_client(&conf));
+            let c = collector
+                .collect(&setup, setup.region_scope(), Freshness::Now, None)
+                .await;
             progress(&format!(
                 "collected {region}: {} API calls in {:.2}s",
-                counter.total(),
+                c.api_calls,
                 started.elapsed().as_secs_f64()
             ));
-            for i in plaudit::snapshot::Input::ALL {
-                if let Err(f) = snap.availability(i) {
-                    if f.code != "NotCollected" {
-                        eprintln!("plaudit: warning: {f}; the rules that need it report error");
-                    }
-                }
+            for f in plaudit::engine::CollectionStatus::of(&c.snapshot).errors {
+                eprintln!("plaudit: warning: {f}; the rules that need it report error");
             }
+            drop(collector);
+            let snap = Arc::try_unwrap(c.snapshot).unwrap_or_else(|shared| (*shared).clone());
             out.push(snap);
         }
         Ok(out)

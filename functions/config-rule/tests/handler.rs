@@ -266,7 +266,7 @@ async fn concurrent_change_events_alert_once_per_transition() {
 #[ignore = "needs moto: run scripts/test.sh"]
 async fn six_periodic_runs_share_one_collection_against_moto() {
     let c = client().await;
-    let b = build_isolated(&c, "10.88.0.0/16").await;
+    let b = build_isolated(&c, "10.121.0.0/16").await;
     let families = [
         "PL-VPC,PL-IGW,PL-NAT",
         "PL-SUB,PL-RT",

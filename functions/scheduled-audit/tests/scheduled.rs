@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use plaudit::alerting::DriftError;
 use plaudit::finding::Status;
+use plaudit::pipeline::{Collector, Invoke, Setup};
 use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps, HandlerError, Outcome};
 use plaudit_tests::moto::{
@@ -27,13 +28,23 @@ fn schedule_event() -> Value {
 
 async fn deps(a: &Alerting, b: &Built) -> Deps<DynamoStore, SnsSink> {
     Deps {
-        ec2: client().await,
+        collector: Collector::new(client().await),
         store: a.store(),
         sink: a.sink(),
-        manifest: Some(manifest(b)),
-        account_id: Some("123456789012".into()),
-        region: "us-east-1".into(),
-        rules: Vec::new(),
+        setup: Setup {
+            account_id: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            manifest: Some(manifest(b)),
+            rules: Vec::new(),
+        },
+    }
+}
+
+/// An invocation of this account ending at `deadline`.
+fn by(deadline: Instant) -> Invoke {
+    Invoke {
+        deadline: Some(deadline),
+        account_id: "123456789012".into(),
     }
 }
 
@@ -42,7 +53,7 @@ async fn try_run(d: &Deps<DynamoStore, SnsSink>) -> Result<Outcome, HandlerError
     handle(
         &schedule_event(),
         d,
-        Instant::now() + Duration::from_secs(120),
+        &by(Instant::now() + Duration::from_secs(120)),
     )
     .await
 }
@@ -223,7 +234,7 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
     let d = deps(&a, &b).await;
     // No time at all: nothing collected, nothing recorded (deferred to the next run), at once.
     let started = std::time::Instant::now();
-    let out = handle(&schedule_event(), &d, Instant::now()).await.unwrap();
+    let out = handle(&schedule_event(), &d, &by(Instant::now())).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(
         out.drift.deferred > 0 && out.drift.transitions == 0,
@@ -233,7 +244,7 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
     // Collection out of time, but the publish reserve left: the blind rules are recorded and
     // "could not evaluate" is alerted.
     let reserve = plaudit_scheduled_audit::PUBLISH_RESERVE;
-    let out = handle(&schedule_event(), &d, Instant::now() + reserve)
+    let out = handle(&schedule_event(), &d, &by(Instant::now() + reserve))
         .await
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -255,7 +266,7 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
             .all(|e| *e == "could_not_evaluate" || *e == "digest"),
         "{events:?}"
     );
-    let again = handle(&schedule_event(), &d, Instant::now() + reserve)
+    let again = handle(&schedule_event(), &d, &by(Instant::now() + reserve))
         .await
         .unwrap();
     assert_eq!(again.drift.transitions, 0);
@@ -307,7 +318,7 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i.contains_key("pending")));
 
-    let e = handle(&json!("not an event"), &deps(&a, &b).await, Instant::now())
+    let e = handle(&json!("not an event"), &deps(&a, &b).await, &by(Instant::now()))
         .await
         .unwrap_err();
     assert!(matches!(e, HandlerError::BadEvent(_)), "{e}");
@@ -398,11 +409,11 @@ async fn a_silent_ec2_endpoint_cannot_push_the_run_past_its_deadline() {
         .to_builder()
         .endpoint_url(bad_server(true))
         .build();
-    d.ec2 = aws_sdk_ec2::Client::new(&conf);
+    d.collector = Collector::new(aws_sdk_ec2::Client::new(&conf));
     let started = std::time::Instant::now();
     let deadline =
         Instant::now() + plaudit_scheduled_audit::PUBLISH_RESERVE + Duration::from_secs(2);
-    let out = handle(&schedule_event(), &d, deadline).await.unwrap();
+    let out = handle(&schedule_event(), &d, &by(deadline)).await.unwrap();
     assert!(Instant::now() < deadline, "returned before the deadline");
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(out.deadline_reached);
