@@ -1,4 +1,6 @@
 //! Test support (feature `test-util`, and this crate's own tests): synthetic estates and fakes of
 //! the AWS boundaries. Not production API.
 
+#[cfg(feature = "aws")]
+pub mod ec2;
 pub mod synth;
