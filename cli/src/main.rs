@@ -73,6 +73,14 @@ struct AwsArgs {
     /// Endpoint URL for every AWS call (for emulators such as moto).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Give up one attempt of an EC2 call after this many seconds (default 60, or
+    /// PLAUDIT_ATTEMPT_TIMEOUT_SECS). Raise it for a slow endpoint.
+    #[arg(long, value_name = "SECS")]
+    attempt_timeout: Option<u64>,
+    /// Give up one EC2 call (one page, all its attempts) after this many seconds (default 300,
+    /// or PLAUDIT_CALL_TIMEOUT_SECS).
+    #[arg(long, value_name = "SECS")]
+    call_timeout: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -311,6 +319,9 @@ fn manifest_vpcs(m: Option<&Manifest>) -> Vec<String> {
 #[cfg(feature = "live")]
 /// Collects every requested region through the default credential chain.
 fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
+    let timeouts = plaudit::collect::Timeouts::from_env()
+        .and_then(|t| t.with_secs(aws.attempt_timeout, aws.call_timeout))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let rt = runtime()?;
     rt.block_on(async {
         let mut loader = plaudit::collect::bounded_config_loader();
@@ -353,10 +364,11 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
             let account = account.clone().flatten();
             progress(&format!("collecting {region}"));
             let started = Instant::now();
-            let client = aws_sdk_ec2_client(&conf);
+            let client = plaudit::collect::ec2_client(&conf, &timeouts);
             let counter = plaudit::collect::CallCounter::default();
             let opts = plaudit::collect::CollectOptions {
                 vpc_ids: manifest_vpcs(manifest),
+                timeouts,
                 ..Default::default()
             };
             let meta = plaudit::snapshot::SnapshotMeta {
@@ -383,11 +395,6 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
         }
         Ok(out)
     })
-}
-
-#[cfg(feature = "live")]
-fn aws_sdk_ec2_client(conf: &aws_config::SdkConfig) -> plaudit::collect::Ec2Client {
-    plaudit::collect::Ec2Client::new(conf)
 }
 
 #[cfg(feature = "live")]

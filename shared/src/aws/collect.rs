@@ -1,19 +1,26 @@
 //! The collector: reads live state through the EC2 seam ([`Ec2Api`]) into a [`Snapshot`]
-//! (feature `aws`).
+//! (feature `aws`). The SDK client implements the seam (`super::ec2`); so does the in-memory
+//! fake (`plaudit::testing::ec2::FakeEc2`, feature `test-util`), which is how the collector's
+//! own tests run without an emulator.
 //!
 //! One paginated sequence per describe call, the independent ones concurrently, plus the two
-//! `DescribeVpcAttribute` calls per VPC with bounded, adaptive concurrency. Filter values are
-//! sent at most [`MAX_FILTER_VALUES`] per call (EC2 refuses more with `FilterLimitExceeded`),
-//! the chunks' answers merged. A call that fails (access denied, throttled after the SDK's
-//! retries, timed out, cut by the run's deadline) becomes data: its input is
-//! `Err(CollectFailure)` with the API and the error code, so the rules that needed it report
-//! `Error`, never `Pass`; the snapshot's `meta.collection_errors` lists every such failure.
+//! `DescribeVpcAttribute` calls per VPC. Every call goes through one concurrency limit
+//! ([`CollectOptions::max_concurrency`]) that halves, down to one call at a time, when the
+//! endpoint throttles, times out or answers slowly. Filter values are sent at most
+//! [`MAX_FILTER_VALUES`] per call (EC2 refuses more with `FilterLimitExceeded`); the chunks'
+//! answers are merged and de-duplicated. A call that fails (access denied, throttled after the
+//! SDK's retries, timed out, cut by the run's deadline) becomes data: its input is
+//! `Err(CollectFailure)` with the API, the error code and why, so the rules that needed it
+//! report `Error`, never `Pass`; the snapshot's `meta.collection_errors` lists every such
+//! failure.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::time::Instant;
 
 pub use super::ec2::{
     CallError, Describe, Ec2Api, Filter, Items, Page, PageRequest, VpcAttributeName,
@@ -27,12 +34,19 @@ use crate::snapshot::{CollectFailure, Collected, Input, Snapshot, SnapshotMeta, 
 pub struct CollectOptions {
     /// Restrict the calls to these VPCs with server-side filters (empty: the whole region).
     pub vpc_ids: Vec<String>,
-    /// At most this many `DescribeVpcAttribute` calls in flight (halved, down to one, while the
-    /// endpoint throttles or answers slowly).
+    /// At most this many calls in flight at first; halved (down to one) each time the endpoint
+    /// throttles, times out or answers slower than [`CollectOptions::slow_call`], and never
+    /// raised again within the run.
     pub max_concurrency: usize,
-    /// A `DescribeVpcAttribute` call slower than this halves the fan-out's concurrency (the
-    /// SDK's retries of a throttled call show up as a slow call).
-    pub slow_call: Duration,
+    /// A page slower than this is taken as a sign of an overloaded endpoint (the SDK's retries
+    /// of a throttled call show up as a slow call) and halves the concurrency. `None`: half the
+    /// per-call limit, so only a call at risk of being cut counts as slow (an endpoint that is
+    /// merely far away keeps its concurrency).
+    pub slow_call: Option<Duration>,
+    /// The per-call limit the collector enforces on every page (`timeouts.call`), as a
+    /// backstop to the SDK's own timeouts (an [`Ec2Api`] implementation without any cannot
+    /// hang the run). Build the SDK client with the same values: [`ec2_client`].
+    pub timeouts: Timeouts,
 }
 
 impl Default for CollectOptions {
@@ -40,7 +54,8 @@ impl Default for CollectOptions {
         CollectOptions {
             vpc_ids: Vec::new(),
             max_concurrency: 8,
-            slow_call: Duration::from_secs(5),
+            slow_call: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -48,28 +63,32 @@ impl Default for CollectOptions {
 /// How many calls each API took, and when collection must stop.
 #[derive(Debug, Default)]
 pub struct CallCounter {
-    counts: std::sync::Mutex<BTreeMap<&'static str, usize>>,
+    counts: Mutex<BTreeMap<&'static str, usize>>,
     total: AtomicUsize,
     backoffs: AtomicUsize,
-    deadline: Option<tokio::time::Instant>,
+    deadline: Option<Instant>,
 }
 
 /// The code of an input that could not be read before the deadline.
 pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
+/// The code of an input whose call took longer than the per-call limit.
+pub const TIMED_OUT: &str = "Timeout";
+
 impl CallCounter {
     /// A counter whose calls stop at `deadline`: an input not read by then becomes
     /// `Err(DeadlineExceeded)`, so what was read is still audited and the rest reports `Error`.
-    pub fn with_deadline(deadline: tokio::time::Instant) -> CallCounter {
+    pub fn with_deadline(deadline: Instant) -> CallCounter {
         CallCounter {
             deadline: Some(deadline),
             ..CallCounter::default()
         }
     }
 
-    /// Runs `f` unless the deadline passes first.
+    /// Runs `f` unless the deadline passes first (once it has passed, `f` is not started).
     async fn within<F: std::future::Future>(&self, f: F) -> Option<F::Output> {
         match self.deadline {
+            Some(d) if Instant::now() >= d => None,
             Some(d) => tokio::time::timeout_at(d, f).await.ok(),
             None => Some(f.await),
         }
@@ -82,36 +101,119 @@ impl CallCounter {
         }
     }
 
-    /// Calls per API (one per page).
+    /// Calls per API (one per page; a call cut by the deadline before it answered is not
+    /// counted).
     pub fn by_api(&self) -> BTreeMap<&'static str, usize> {
         self.counts.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Calls in all.
     pub fn total(&self) -> usize {
         self.total.load(Ordering::Relaxed)
     }
 
-    /// How many times the collector halved its concurrency because the endpoint throttled or
-    /// answered slowly.
+    /// How many times the collector halved its concurrency because the endpoint throttled,
+    /// timed out or answered slowly.
     pub fn backoffs(&self) -> usize {
         self.backoffs.load(Ordering::Relaxed)
     }
 }
+
+// ---- The concurrency limit ------------------------------------------------------------------
+
+/// At most `limit` calls in flight; the limit halves (down to one) when the endpoint throttles,
+/// times out or is slow. Only a call started after the last halving can halve it again, so one
+/// slow round of calls halves it once, not once per call.
+#[derive(Debug)]
+struct Gate {
+    slots: tokio::sync::Semaphore,
+    state: Mutex<GateState>,
+}
+
+#[derive(Debug)]
+struct GateState {
+    limit: usize,
+    /// Slots to take out of use as the calls holding them end (the amount the limit dropped
+    /// by while they were in flight).
+    debt: usize,
+    /// Bumped at each halving.
+    epoch: u64,
+}
+
+/// A place among the calls in flight, given back (or retired, after a halving) when dropped.
+struct Slot<'a> {
+    gate: &'a Gate,
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    epoch: u64,
+}
+
+impl Gate {
+    fn new(limit: usize) -> Gate {
+        let limit = limit.max(1);
+        Gate {
+            slots: tokio::sync::Semaphore::new(limit),
+            state: Mutex::new(GateState {
+                limit,
+                debt: 0,
+                epoch: 0,
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        // Nothing panics while holding it; if something did, the counts are still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn acquire(&self) -> Slot<'_> {
+        // The semaphore is never closed; without a permit the call simply goes ahead.
+        let permit = self.slots.acquire().await.ok();
+        let epoch = self.state().epoch;
+        Slot {
+            gate: self,
+            permit,
+            epoch,
+        }
+    }
+
+    /// Halves the limit unless it is one already or another call of the same round halved it.
+    /// True when it did.
+    fn back_off(&self, slot: &Slot<'_>) -> bool {
+        let mut s = self.state();
+        if s.epoch != slot.epoch || s.limit <= 1 {
+            return false;
+        }
+        let lower = s.limit / 2;
+        s.debt += s.limit - lower;
+        s.limit = lower;
+        s.epoch += 1;
+        true
+    }
+
+    fn limit(&self) -> usize {
+        self.state().limit
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut s = self.gate.state();
+        if let Some(p) = self.permit.take() {
+            if s.debt > 0 {
+                s.debt -= 1;
+                p.forget();
+            }
+        }
+    }
+}
+
+// ---- One call ---------------------------------------------------------------------------------
 
 fn failure(api: &str, e: CallError) -> CollectFailure {
     CollectFailure {
         api: api.to_string(),
         code: e.code,
         message: e.message,
-    }
-}
-
-fn deadline_failure(api: &str) -> CollectFailure {
-    CollectFailure {
-        api: api.to_string(),
-        code: DEADLINE_EXCEEDED.to_string(),
-        message: "not read before the run's deadline (the Lambda time limit); the next run retries"
-            .to_string(),
     }
 }
 
@@ -123,13 +225,175 @@ fn unexpected(api: &str) -> CollectFailure {
     }
 }
 
-/// The model type a describe call's pages hold.
+/// Which request, in words, for the messages of a cut call.
+fn label(req: &PageRequest, page: usize) -> String {
+    match (&req.call, &req.filter) {
+        (Describe::VpcAttribute { vpc_id, attribute }, _) => {
+            format!("the {attribute:?} attribute of {vpc_id}")
+        }
+        (Describe::VpcEndpointServicePermissions { service_id }, _) => {
+            format!("page {page} for {service_id}")
+        }
+        (_, Some(f)) => format!(
+            "page {page} of the call filtered on {} {} value(s)",
+            f.values.len(),
+            f.name
+        ),
+        (_, None) => format!("page {page}"),
+    }
+}
+
+/// What one collection shares: the seam, the counter, the options and the concurrency limit.
+struct Run<'a, E> {
+    ec2: &'a E,
+    counter: &'a CallCounter,
+    opts: &'a CollectOptions,
+    gate: Gate,
+    started: Instant,
+}
+
+impl<E: Ec2Api> Run<'_, E> {
+    fn back_off(&self, slot: &Slot<'_>) {
+        if self.gate.back_off(slot) {
+            self.counter.backoffs.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                limit = self.gate.limit(),
+                "EC2 throttled, timed out or answered slowly; fewer calls in flight"
+            );
+        }
+    }
+
+    /// One page of one call: waits for a place among the calls in flight, then calls with the
+    /// per-call limit, all within the run's deadline. Counts the call; halves the concurrency
+    /// on throttling, a time-out or a slow answer.
+    async fn page(&self, req: &PageRequest, page: usize) -> Result<Page, CollectFailure> {
+        let api = req.call.api();
+        let limit = self.opts.timeouts.call;
+        let call = async {
+            let slot = self.gate.acquire().await;
+            let started = Instant::now();
+            let answer = tokio::time::timeout(limit, self.ec2.call(req)).await;
+            self.counter.count(api);
+            match answer {
+                Err(_) => {
+                    self.back_off(&slot);
+                    Err(CollectFailure {
+                        api: api.to_string(),
+                        code: TIMED_OUT.to_string(),
+                        message: format!(
+                            "{} timed out after {} s (the per-call limit; raise it with --call-timeout or {CALL_TIMEOUT_ENV})",
+                            label(req, page),
+                            limit.as_secs()
+                        ),
+                    })
+                }
+                Ok(Err(e)) => {
+                    if e.is_throttling() || e.code == TIMED_OUT {
+                        self.back_off(&slot);
+                    }
+                    Err(failure(api, e))
+                }
+                Ok(Ok(p)) => {
+                    let slow = self.opts.slow_call.unwrap_or(limit / 2);
+                    if started.elapsed() >= slow {
+                        self.back_off(&slot);
+                    }
+                    Ok(p)
+                }
+            }
+        };
+        match self.counter.within(call).await {
+            Some(r) => r,
+            None => Err(CollectFailure {
+                api: api.to_string(),
+                code: DEADLINE_EXCEEDED.to_string(),
+                message: format!(
+                    "cut by the run's deadline after {} s of collection ({} not answered); the Lambda time limit left no time to finish, the next run retries",
+                    self.started.elapsed().as_secs(),
+                    label(req, page)
+                ),
+            }),
+        }
+    }
+
+    /// Every page of one call with one filter.
+    async fn all_pages<T: FromItems>(
+        &self,
+        call: Describe,
+        filter: Option<Filter>,
+    ) -> Collected<Vec<T>> {
+        let api = call.api();
+        let mut req = PageRequest {
+            call,
+            filter,
+            next_token: None,
+        };
+        let mut out = Vec::new();
+        for page in 1.. {
+            let answer = self.page(&req, page).await?;
+            out.extend(T::from_items(answer.items).ok_or_else(|| unexpected(api))?);
+            match answer.next_token {
+                None => return Ok(out),
+                Some(next) if req.next_token.as_deref() == Some(next.as_str()) => {
+                    return Err(CollectFailure {
+                        api: api.to_string(),
+                        code: "PaginationLoop".to_string(),
+                        message: format!("the next token {next} repeated the previous page's"),
+                    })
+                }
+                Some(next) => req.next_token = Some(next),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One describe call: the whole region (`scope` `None`), or filtered on `scope`'s values,
+    /// at most [`MAX_FILTER_VALUES`] of them per call (the chunks concurrently, within the
+    /// concurrency limit), the answers merged in order without duplicates. One chunk failing
+    /// fails the input: a partial list would hide resources.
+    async fn describe<T: FromItems>(
+        &self,
+        call: Describe,
+        scope: Option<(&'static str, &[String])>,
+    ) -> Collected<Vec<T>> {
+        let Some((name, values)) = scope else {
+            return self.all_pages(call, None).await;
+        };
+        let mut seen = BTreeSet::new();
+        let values: Vec<String> = values
+            .iter()
+            .filter(|v| seen.insert(v.as_str()))
+            .cloned()
+            .collect();
+        let chunks = values.chunks(MAX_FILTER_VALUES).map(|chunk| {
+            self.all_pages::<T>(
+                call.clone(),
+                Some(Filter {
+                    name,
+                    values: chunk.to_vec(),
+                }),
+            )
+        });
+        let parts = futures_util::future::try_join_all(chunks).await?;
+        let mut keys = BTreeSet::new();
+        let mut out = Vec::new();
+        for item in parts.into_iter().flatten() {
+            if keys.insert(item.key().to_string()) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The model type a describe call's pages hold, and its id.
 trait FromItems: Sized {
     fn from_items(items: Items) -> Option<Vec<Self>>;
+    fn key(&self) -> &str;
 }
 
 macro_rules! from_items {
-    ($($variant:ident => $ty:ty),* $(,)?) => {$(
+    ($($variant:ident => $ty:ty, $key:ident;)*) => {$(
         impl FromItems for $ty {
             fn from_items(items: Items) -> Option<Vec<Self>> {
                 match items {
@@ -137,115 +401,68 @@ macro_rules! from_items {
                     _ => None,
                 }
             }
+            fn key(&self) -> &str {
+                &self.$key
+            }
         }
     )*};
 }
 
 from_items!(
-    Vpcs => Vpc,
-    Subnets => Subnet,
-    RouteTables => RouteTable,
-    InternetGateways => InternetGateway,
-    NatGateways => NatGateway,
-    VpcEndpoints => VpcEndpoint,
-    SecurityGroups => SecurityGroup,
-    SecurityGroupRules => SecurityGroupRule,
-    NetworkAcls => NetworkAcl,
-    ServiceConfigurations => EndpointServiceConfiguration,
-    PrefixLists => ManagedPrefixList,
-    AllowedPrincipals => AllowedPrincipal,
+    Vpcs => Vpc, vpc_id;
+    Subnets => Subnet, subnet_id;
+    RouteTables => RouteTable, route_table_id;
+    InternetGateways => InternetGateway, internet_gateway_id;
+    NatGateways => NatGateway, nat_gateway_id;
+    VpcEndpoints => VpcEndpoint, vpc_endpoint_id;
+    SecurityGroups => SecurityGroup, group_id;
+    SecurityGroupRules => SecurityGroupRule, security_group_rule_id;
+    NetworkAcls => NetworkAcl, network_acl_id;
+    ServiceConfigurations => EndpointServiceConfiguration, service_id;
+    PrefixLists => ManagedPrefixList, prefix_list_id;
+    AllowedPrincipals => AllowedPrincipal, principal;
 );
 
-/// Every page of one call with one filter, counting one call per page.
-async fn all_pages<E: Ec2Api, T: FromItems>(
-    ec2: &E,
-    counter: &CallCounter,
-    call: Describe,
-    filter: Option<Filter>,
-) -> Collected<Vec<T>> {
-    let api = call.api();
-    let mut req = PageRequest {
-        call,
-        filter,
-        next_token: None,
-    };
-    let mut out = Vec::new();
-    loop {
-        let Some(answer) = counter.within(ec2.call(&req)).await else {
-            return Err(deadline_failure(api));
-        };
-        counter.count(api);
-        let page = answer.map_err(|e| failure(api, e))?;
-        out.extend(T::from_items(page.items).ok_or_else(|| unexpected(api))?);
-        match page.next_token {
-            None => return Ok(out),
-            Some(next) if req.next_token.as_deref() == Some(next.as_str()) => {
-                return Err(CollectFailure {
-                    api: api.to_string(),
-                    code: "PaginationLoop".to_string(),
-                    message: format!("the next token {next} repeated the previous page's"),
-                })
-            }
-            Some(next) => req.next_token = Some(next),
-        }
-    }
-}
+// ---- The collection ---------------------------------------------------------------------------
 
-/// One describe call, whole region (`scope` `None`) or filtered on `scope`'s values, at most
-/// [`MAX_FILTER_VALUES`] of them per call; the chunks' answers merged in order.
-async fn describe<E: Ec2Api, T: FromItems>(
-    ec2: &E,
-    counter: &CallCounter,
-    call: Describe,
-    scope: Option<(&'static str, &[String])>,
-) -> Collected<Vec<T>> {
-    let Some((name, values)) = scope else {
-        return all_pages(ec2, counter, call, None).await;
-    };
-    let mut out = Vec::new();
-    for chunk in values.chunks(MAX_FILTER_VALUES) {
-        let filter = Filter {
-            name,
-            values: chunk.to_vec(),
-        };
-        out.extend(all_pages::<E, T>(ec2, counter, call.clone(), Some(filter)).await?);
-    }
-    Ok(out)
-}
-
-/// Collects one region's state through `ec2` (the SDK client, or a fake in tests).
+/// Collects one region's state through `ec2` (the SDK client, or `FakeEc2` in tests). Never
+/// fails as a whole: each input is read or carries why not, and `meta.collection_errors` lists
+/// every call that failed or was cut. `counter` counts the calls per API and carries the run's
+/// deadline, if any.
 pub async fn collect<E: Ec2Api>(
     ec2: &E,
     opts: &CollectOptions,
     meta: SnapshotMeta,
     counter: &CallCounter,
 ) -> Snapshot {
+    let run = Run {
+        ec2,
+        counter,
+        opts,
+        gate: Gate::new(opts.max_concurrency),
+        started: Instant::now(),
+    };
+    let run = &run;
     let ids = &opts.vpc_ids;
-    let by_vpc = (!ids.is_empty()).then_some(("vpc-id", ids.as_slice()));
-    let by_attachment = (!ids.is_empty()).then_some(("attachment.vpc-id", ids.as_slice()));
+    let scoped = !ids.is_empty();
+    let by_vpc = scoped.then_some(("vpc-id", ids.as_slice()));
+    let by_attachment = scoped.then_some(("attachment.vpc-id", ids.as_slice()));
     let (vpcs, subnets, route_tables, igws, nats, endpoints, groups, acls, services, prefix_lists) = tokio::join!(
-        describe::<E, Vpc>(ec2, counter, Describe::Vpcs, by_vpc),
-        describe::<E, Subnet>(ec2, counter, Describe::Subnets, by_vpc),
-        describe::<E, RouteTable>(ec2, counter, Describe::RouteTables, by_vpc),
-        describe::<E, InternetGateway>(ec2, counter, Describe::InternetGateways, by_attachment),
-        describe::<E, NatGateway>(ec2, counter, Describe::NatGateways, by_vpc),
-        describe::<E, VpcEndpoint>(ec2, counter, Describe::VpcEndpoints, by_vpc),
-        describe::<E, SecurityGroup>(ec2, counter, Describe::SecurityGroups, by_vpc),
-        describe::<E, NetworkAcl>(ec2, counter, Describe::NetworkAcls, by_vpc),
-        describe::<E, EndpointServiceConfiguration>(
-            ec2,
-            counter,
+        run.describe::<Vpc>(Describe::Vpcs, by_vpc),
+        run.describe::<Subnet>(Describe::Subnets, by_vpc),
+        run.describe::<RouteTable>(Describe::RouteTables, by_vpc),
+        run.describe::<InternetGateway>(Describe::InternetGateways, by_attachment),
+        run.describe::<NatGateway>(Describe::NatGateways, by_vpc),
+        run.describe::<VpcEndpoint>(Describe::VpcEndpoints, by_vpc),
+        run.describe::<SecurityGroup>(Describe::SecurityGroups, by_vpc),
+        run.describe::<NetworkAcl>(Describe::NetworkAcls, by_vpc),
+        run.describe::<EndpointServiceConfiguration>(
             Describe::VpcEndpointServiceConfigurations,
             None
         ),
-        describe::<E, ManagedPrefixList>(ec2, counter, Describe::ManagedPrefixLists, None),
+        run.describe::<ManagedPrefixList>(Describe::ManagedPrefixLists, None),
     );
     // These depend on what the first round found.
-    let scoped = !ids.is_empty();
-    let group_ids: Vec<String> = match (&groups, scoped) {
-        (Ok(g), true) => g.iter().map(|x| x.group_id.to_string()).collect(),
-        _ => Vec::new(),
-    };
     let vpc_ids: Vec<String> = vpcs
         .as_ref()
         .map(|v| v.iter().map(|x| x.vpc_id.to_string()).collect())
@@ -255,23 +472,29 @@ pub async fn collect<E: Ec2Api>(
         .map(|v| v.iter().map(|x| x.service_id.to_string()).collect())
         .unwrap_or_default();
     let rules = async {
-        if scoped {
-            // Scoped to the groups found in the VPCs (none found: nothing to ask).
-            describe(
-                ec2,
-                counter,
-                Describe::SecurityGroupRules,
-                Some(("group-id", group_ids.as_slice())),
-            )
-            .await
-        } else {
-            describe(ec2, counter, Describe::SecurityGroupRules, None).await
+        match (&groups, scoped) {
+            (_, false) => run.describe(Describe::SecurityGroupRules, None).await,
+            // The rules of the groups found in the VPCs (none found: nothing to ask).
+            (Ok(g), true) => {
+                let group_ids: Vec<String> = g.iter().map(|x| x.group_id.to_string()).collect();
+                run.describe(
+                    Describe::SecurityGroupRules,
+                    Some(("group-id", group_ids.as_slice())),
+                )
+                .await
+            }
+            // Without the groups there is nothing to ask about.
+            (Err(f), true) => Err(CollectFailure {
+                api: Input::SecurityGroupRules.api().into(),
+                code: NOT_COLLECTED.into(),
+                message: format!("skipped because DescribeSecurityGroups failed ({})", f.code),
+            }),
         }
     };
     let (rules, attributes, permissions) = tokio::join!(
         rules,
-        vpc_attributes(ec2, counter, &vpc_ids, opts),
-        service_permissions(ec2, counter, &service_ids, services.is_ok()),
+        vpc_attributes(run, &vpc_ids),
+        service_permissions(run, &service_ids, services.is_ok()),
     );
     let attributes = match vpcs {
         Ok(_) => attributes,
@@ -330,40 +553,14 @@ fn failures(s: &Snapshot) -> Vec<CollectFailure> {
     .collect()
 }
 
-/// One `DescribeVpcAttribute` call of the fan-out: which VPC and attribute, and whether it
-/// has already been put back once after throttling.
-#[derive(Debug, Clone, Copy)]
-struct AttributeJob {
-    vpc: usize,
-    attribute: VpcAttributeName,
-    retried: bool,
-}
-
-/// Both DNS attributes of every VPC, at most `opts.max_concurrency` calls in flight. The limit
-/// halves (down to one) after a throttled call or a call slower than `opts.slow_call`; a
-/// throttled call is put back once at the lower concurrency. Any other failure fails the whole
+/// Both DNS attributes of every VPC, within the concurrency limit. Any failure fails the whole
 /// input (a partial list would let a VPC's attributes go unchecked without saying why) and
-/// stops further calls.
+/// stops the calls not yet made.
 async fn vpc_attributes<E: Ec2Api>(
-    ec2: &E,
-    counter: &CallCounter,
+    run: &Run<'_, E>,
     vpc_ids: &[String],
-    opts: &CollectOptions,
 ) -> Collected<Vec<VpcAttributes>> {
     let api = Input::VpcAttributes.api();
-    let mut queue: VecDeque<AttributeJob> = (0..vpc_ids.len())
-        .flat_map(|vpc| {
-            [
-                VpcAttributeName::EnableDnsHostnames,
-                VpcAttributeName::EnableDnsSupport,
-            ]
-            .map(|attribute| AttributeJob {
-                vpc,
-                attribute,
-                retried: false,
-            })
-        })
-        .collect();
     let mut out: Vec<VpcAttributes> = vpc_ids
         .iter()
         .map(|v| VpcAttributes {
@@ -372,86 +569,46 @@ async fn vpc_attributes<E: Ec2Api>(
             enable_dns_support: None,
         })
         .collect();
-    let one = move |job: AttributeJob| async move {
-        let req = PageRequest {
-            call: Describe::VpcAttribute {
-                vpc_id: vpc_ids[job.vpc].clone(),
-                attribute: job.attribute,
-            },
-            filter: None,
-            next_token: None,
+    let mut calls: FuturesUnordered<_> = vpc_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, vpc)| {
+            [
+                VpcAttributeName::EnableDnsHostnames,
+                VpcAttributeName::EnableDnsSupport,
+            ]
+            .map(|attribute| async move {
+                let req = PageRequest {
+                    call: Describe::VpcAttribute {
+                        vpc_id: vpc.clone(),
+                        attribute,
+                    },
+                    filter: None,
+                    next_token: None,
+                };
+                (i, attribute, run.page(&req, 1).await)
+            })
+        })
+        .collect();
+    while let Some((i, attribute, answer)) = calls.next().await {
+        let value = match answer? {
+            Page {
+                items: Items::VpcAttribute(value),
+                ..
+            } => value.map(|value| BoolValue { value }),
+            _ => return Err(unexpected(api)),
         };
-        let started = tokio::time::Instant::now();
-        let answer = ec2.call(&req).await;
-        (job, started.elapsed(), answer)
-    };
-    let work = async {
-        let mut limit = opts.max_concurrency.max(1);
-        let mut in_flight = FuturesUnordered::new();
-        let mut first_error: Option<CollectFailure> = None;
-        let back_off = |limit: &mut usize| {
-            if *limit > 1 {
-                *limit /= 2;
-                counter.backoffs.fetch_add(1, Ordering::Relaxed);
-            }
-        };
-        loop {
-            while first_error.is_none() && in_flight.len() < limit {
-                let Some(job) = queue.pop_front() else { break };
-                in_flight.push(one(job));
-            }
-            let Some((job, took, answer)) = in_flight.next().await else {
-                break;
-            };
-            counter.count(api);
-            if took >= opts.slow_call {
-                back_off(&mut limit);
-            }
-            match answer {
-                Ok(Page {
-                    items: Items::VpcAttribute(value),
-                    ..
-                }) => {
-                    let value = value.map(|value| BoolValue { value });
-                    match job.attribute {
-                        VpcAttributeName::EnableDnsHostnames => {
-                            out[job.vpc].enable_dns_hostnames = value
-                        }
-                        VpcAttributeName::EnableDnsSupport => {
-                            out[job.vpc].enable_dns_support = value
-                        }
-                    }
-                }
-                Ok(_) => {
-                    first_error.get_or_insert(unexpected(api));
-                }
-                Err(e) if e.is_throttling() && !job.retried => {
-                    back_off(&mut limit);
-                    queue.push_back(AttributeJob {
-                        retried: true,
-                        ..job
-                    });
-                }
-                Err(e) => {
-                    if e.is_throttling() {
-                        back_off(&mut limit);
-                    }
-                    first_error.get_or_insert(failure(api, e));
-                }
-            }
+        match attribute {
+            VpcAttributeName::EnableDnsHostnames => out[i].enable_dns_hostnames = value,
+            VpcAttributeName::EnableDnsSupport => out[i].enable_dns_support = value,
         }
-        first_error
-    };
-    match counter.within(work).await {
-        None => Err(deadline_failure(api)),
-        Some(Some(f)) => Err(f),
-        Some(None) => Ok(out),
     }
+    Ok(out)
 }
 
+/// Who may connect to each endpoint service this account offers.
 async fn service_permissions<E: Ec2Api>(
-    ec2: &E,
-    counter: &CallCounter,
+    run: &Run<'_, E>,
     service_ids: &[String],
     listed: bool,
 ) -> Collected<BTreeMap<String, ServicePermissions>> {
@@ -463,26 +620,25 @@ async fn service_permissions<E: Ec2Api>(
             message: "skipped because DescribeVpcEndpointServiceConfigurations failed".into(),
         });
     }
-    let mut out = BTreeMap::new();
     let unique: BTreeSet<&String> = service_ids.iter().collect();
-    for id in unique {
-        let principals: Vec<AllowedPrincipal> = all_pages(
-            ec2,
-            counter,
-            Describe::VpcEndpointServicePermissions {
-                service_id: id.clone(),
-            },
-            None,
-        )
-        .await?;
-        out.insert(
+    let lists = futures_util::future::try_join_all(unique.into_iter().map(|id| async move {
+        let principals: Vec<AllowedPrincipal> = run
+            .all_pages(
+                Describe::VpcEndpointServicePermissions {
+                    service_id: id.clone(),
+                },
+                None,
+            )
+            .await?;
+        Ok::<_, CollectFailure>((
             id.clone(),
             ServicePermissions {
                 allowed_principals: principals,
             },
-        );
-    }
-    Ok(out)
+        ))
+    }))
+    .await?;
+    Ok(lists.into_iter().collect())
 }
 
 // ---- Timeouts ------------------------------------------------------------------------------
@@ -609,20 +765,39 @@ impl Timeouts {
     }
 }
 
-/// The SDK configuration every front end uses: every call times out (`timeouts`: per attempt
-/// and per call), and throttling or 5xx answers get at most four attempts with the SDK's
-/// adaptive retry mode (exponential backoff plus a client-side rate limiter that slows the
-/// client's own requests after throttling) before the input is reported as not collected. Add
-/// a profile or endpoint, then `load()`.
-pub fn bounded_config_loader(timeouts: &Timeouts) -> aws_config::ConfigLoader {
+/// The SDK configuration every front end uses: every call times out (20 s an attempt, 90 s in
+/// all), and throttling or 5xx answers get at most four attempts (standard retry with backoff)
+/// before the input is reported as not collected. Add a profile or endpoint, then `load()`.
+/// The EC2 client the collector uses gets its own, larger limits: [`ec2_client`].
+pub fn bounded_config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(4))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(timeouts.attempt)
-                .operation_timeout(timeouts.call)
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_secs(90))
                 .build(),
         )
+}
+
+/// The EC2 client for the collector: `conf` (credentials, region, endpoint, connect timeout)
+/// with `timeouts` per attempt and per call, and the SDK's adaptive retry mode (at most four
+/// attempts; exponential backoff plus a client-side rate limiter that slows this client's own
+/// requests after throttling). Pass the same `timeouts` in [`CollectOptions::timeouts`]. In
+/// Lambda, build it per invocation with `timeouts.within(remaining)` (cheap: no I/O).
+pub fn ec2_client(conf: &aws_config::SdkConfig, timeouts: &Timeouts) -> Ec2Client {
+    let limits = conf
+        .timeout_config()
+        .map(|t| t.to_builder())
+        .unwrap_or_default()
+        .operation_attempt_timeout(timeouts.attempt)
+        .operation_timeout(timeouts.call)
+        .build();
+    let c = aws_sdk_ec2::config::Builder::from(conf)
+        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(4))
+        .timeout_config(limits)
+        .build();
+    Ec2Client::from_conf(c)
 }
 
 /// The account the credentials belong to (`sts:GetCallerIdentity`, which needs no permission).

@@ -177,7 +177,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::Vpcs(o.vpcs().iter().map(vpc).collect()),
                     o.next_token,
@@ -190,7 +190,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::Subnets(o.subnets().iter().map(subnet).collect()),
                     o.next_token,
@@ -203,7 +203,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::RouteTables(o.route_tables().iter().map(route_table).collect()),
                     o.next_token,
@@ -216,7 +216,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::InternetGateways(
                         o.internet_gateways().iter().map(internet_gateway).collect(),
@@ -231,7 +231,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::NatGateways(o.nat_gateways().iter().map(nat_gateway).collect()),
                     o.next_token,
@@ -244,7 +244,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::VpcEndpoints(o.vpc_endpoints().iter().map(vpc_endpoint).collect()),
                     o.next_token,
@@ -257,7 +257,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::SecurityGroups(o.security_groups().iter().map(security_group).collect()),
                     o.next_token,
@@ -270,7 +270,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::SecurityGroupRules(
                         o.security_group_rules()
@@ -288,7 +288,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::NetworkAcls(o.network_acls().iter().map(network_acl).collect()),
                     o.next_token,
@@ -301,7 +301,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::ServiceConfigurations(
                         o.service_configurations()
@@ -319,7 +319,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::PrefixLists(o.prefix_lists().iter().map(prefix_list).collect()),
                     o.next_token,
@@ -333,7 +333,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 (
                     Items::AllowedPrincipals(
                         o.allowed_principals()
@@ -360,7 +360,7 @@ impl Ec2Api for aws_sdk_ec2::Client {
                     .attribute(name)
                     .send()
                     .await
-                    .map_err(|e| call_error(&e))?;
+                    .map_err(|e| call_error(&e, self.config().timeout_config()))?;
                 let value = match attribute {
                     VpcAttributeName::EnableDnsHostnames => o.enable_dns_hostnames(),
                     VpcAttributeName::EnableDnsSupport => o.enable_dns_support(),
@@ -376,7 +376,10 @@ impl Ec2Api for aws_sdk_ec2::Client {
     }
 }
 
-fn call_error<E, R>(e: &SdkError<E, R>) -> CallError
+fn call_error<E, R>(
+    e: &SdkError<E, R>,
+    limits: Option<&aws_sdk_ec2::config::timeout::TimeoutConfig>,
+) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -384,14 +387,22 @@ where
     match e {
         SdkError::ServiceError(s) => CallError::new(
             s.err().code().unwrap_or("ServiceError"),
-            s.err()
-                .message()
-                .unwrap_or("the service returned an error"),
+            s.err().message().unwrap_or("the service returned an error"),
         ),
-        SdkError::TimeoutError(_) => CallError::new(
-            "Timeout",
-            "the call timed out (raise PLAUDIT_ATTEMPT_TIMEOUT_SECS / PLAUDIT_CALL_TIMEOUT_SECS or --attempt-timeout / --call-timeout for a slow endpoint)",
-        ),
+        SdkError::TimeoutError(_) => {
+            let secs = |d: Option<std::time::Duration>| {
+                d.map_or("no limit".to_string(), |d| format!("{} s", d.as_secs()))
+            };
+            CallError::new(
+                "Timeout",
+                format!(
+                    "timed out ({}; the limits are {} an attempt and {} a call: raise them with --attempt-timeout / --call-timeout or PLAUDIT_ATTEMPT_TIMEOUT_SECS / PLAUDIT_CALL_TIMEOUT_SECS for a slow endpoint)",
+                    chain(e),
+                    secs(limits.and_then(|l| l.operation_attempt_timeout())),
+                    secs(limits.and_then(|l| l.operation_timeout())),
+                ),
+            )
+        }
         SdkError::DispatchFailure(_) => CallError::new(
             "DispatchFailure",
             format!("the request could not be sent: {}", chain(e)),

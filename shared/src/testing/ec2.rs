@@ -10,7 +10,7 @@
 //!
 //! Clones share one state (an `Arc`), so a test keeps a clone and inspects it after the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,7 +34,11 @@ struct State {
     /// Per API: the error code, and how many more calls fail (`None`: every call).
     failures: BTreeMap<String, (String, Option<usize>)>,
     delays: BTreeMap<String, Duration>,
+    slow: Option<Duration>,
     requests: Vec<PageRequest>,
+    /// For each request, how many calls of its API were in flight when it started (itself
+    /// included).
+    started_with: Vec<usize>,
     in_flight: BTreeMap<&'static str, usize>,
     peak_in_flight: BTreeMap<&'static str, usize>,
 }
@@ -53,7 +57,9 @@ impl FakeEc2 {
                 page_size: DEFAULT_PAGE_SIZE,
                 failures: BTreeMap::new(),
                 delays: BTreeMap::new(),
+                slow: None,
                 requests: Vec::new(),
+                started_with: Vec::new(),
                 in_flight: BTreeMap::new(),
                 peak_in_flight: BTreeMap::new(),
             })),
@@ -87,9 +93,16 @@ impl FakeEc2 {
         self
     }
 
-    /// Every call of `api` takes `d` (a tokio sleep) before it answers.
+    /// Every call of `api` takes `d` (a tokio sleep, so a test with paused time runs at once)
+    /// before it answers.
     pub fn delay(self, api: &str, d: Duration) -> FakeEc2 {
         self.state().delays.insert(api.to_string(), d);
+        self
+    }
+
+    /// Every call of every API without its own [`FakeEc2::delay`] takes `d`: a slow endpoint.
+    pub fn slow(self, d: Duration) -> FakeEc2 {
+        self.state().slow = Some(d);
         self
     }
 
@@ -131,6 +144,18 @@ impl FakeEc2 {
             .unwrap_or_default()
     }
 
+    /// For each call of `api` in order, how many calls of it were in flight when it started
+    /// (itself included): the concurrency the collector used over time.
+    pub fn concurrency_of(&self, api: &str) -> Vec<usize> {
+        let s = self.state();
+        s.requests
+            .iter()
+            .zip(&s.started_with)
+            .filter(|(r, _)| r.call.api() == api)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
     /// Records the request and decides, before any delay, whether it fails.
     fn begin(&self, req: &PageRequest) -> (Option<Duration>, Option<CallError>) {
         let mut s = self.state();
@@ -141,9 +166,10 @@ impl FakeEc2 {
             *n += 1;
             *n
         };
+        s.started_with.push(now);
         let peak = s.peak_in_flight.entry(api).or_default();
         *peak = (*peak).max(now);
-        let delay = s.delays.get(api).copied();
+        let delay = s.delays.get(api).copied().or(s.slow);
         let injected = match s.failures.get_mut(api) {
             Some((code, None)) => Some(CallError::new(code.clone(), "injected by the test")),
             Some((code, Some(n))) if *n > 0 => {
@@ -221,10 +247,10 @@ fn answer(snap: &Snapshot, page_size: usize, req: &PageRequest) -> Result<Page, 
             let all = served(&$field)?;
             let kept: Vec<_> = match filter {
                 None => all.iter().collect(),
-                $(Some(f) if f.name == $name => all
-                    .iter()
-                    .filter(|x| { let keys: Vec<&str> = $key(*x); keys.iter().any(|k| f.values.iter().any(|v| v == k)) })
-                    .collect(),)*
+                $(Some(f) if f.name == $name => {
+                    let wanted: BTreeSet<&str> = f.values.iter().map(String::as_str).collect();
+                    all.iter().filter(|x| $key(*x, &wanted)).collect()
+                })*
                 Some(f) => return Err(invalid_filter(&req.call, f)),
             };
             page(kept, start, page_size, Items::$variant)
@@ -232,36 +258,36 @@ fn answer(snap: &Snapshot, page_size: usize, req: &PageRequest) -> Result<Page, 
     }
     match &req.call {
         Describe::Vpcs => {
-            list!(snap.vpcs, Vpcs, "vpc-id" => |x: &crate::model::Vpc| vec![x.vpc_id.as_str()])
+            list!(snap.vpcs, Vpcs, "vpc-id" => |x: &crate::model::Vpc, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::Subnets => {
-            list!(snap.subnets, Subnets, "vpc-id" => |x: &crate::model::Subnet| vec![x.vpc_id.as_str()])
+            list!(snap.subnets, Subnets, "vpc-id" => |x: &crate::model::Subnet, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::RouteTables => {
-            list!(snap.route_tables, RouteTables, "vpc-id" => |x: &crate::model::RouteTable| vec![x.vpc_id.as_str()])
+            list!(snap.route_tables, RouteTables, "vpc-id" => |x: &crate::model::RouteTable, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::InternetGateways => list!(snap.internet_gateways, InternetGateways,
-            "attachment.vpc-id" => |x: &crate::model::InternetGateway| x.attachments.iter().map(|a| a.vpc_id.as_str()).collect()),
+            "attachment.vpc-id" => |x: &crate::model::InternetGateway, w: &BTreeSet<&str>| x.attachments.iter().any(|a| w.contains(a.vpc_id.as_str()))),
         Describe::NatGateways => {
-            list!(snap.nat_gateways, NatGateways, "vpc-id" => |x: &crate::model::NatGateway| vec![x.vpc_id.as_str()])
+            list!(snap.nat_gateways, NatGateways, "vpc-id" => |x: &crate::model::NatGateway, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::VpcEndpoints => {
-            list!(snap.vpc_endpoints, VpcEndpoints, "vpc-id" => |x: &crate::model::VpcEndpoint| vec![x.vpc_id.as_str()])
+            list!(snap.vpc_endpoints, VpcEndpoints, "vpc-id" => |x: &crate::model::VpcEndpoint, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::SecurityGroups => list!(snap.security_groups, SecurityGroups,
-            "vpc-id" => |x: &crate::model::SecurityGroup| x.vpc_id.iter().map(|v| v.as_str()).collect(),
-            "group-id" => |x: &crate::model::SecurityGroup| vec![x.group_id.as_str()]),
+            "vpc-id" => |x: &crate::model::SecurityGroup, w: &BTreeSet<&str>| x.vpc_id.as_ref().is_some_and(|v| w.contains(v.as_str())),
+            "group-id" => |x: &crate::model::SecurityGroup, w: &BTreeSet<&str>| w.contains(x.group_id.as_str())),
         Describe::SecurityGroupRules => list!(snap.security_group_rules, SecurityGroupRules,
-            "group-id" => |x: &crate::model::SecurityGroupRule| vec![x.group_id.as_str()]),
+            "group-id" => |x: &crate::model::SecurityGroupRule, w: &BTreeSet<&str>| w.contains(x.group_id.as_str())),
         Describe::NetworkAcls => {
-            list!(snap.network_acls, NetworkAcls, "vpc-id" => |x: &crate::model::NetworkAcl| vec![x.vpc_id.as_str()])
+            list!(snap.network_acls, NetworkAcls, "vpc-id" => |x: &crate::model::NetworkAcl, w: &BTreeSet<&str>| w.contains(x.vpc_id.as_str()))
         }
         Describe::VpcEndpointServiceConfigurations => {
             list!(snap.endpoint_service_configurations, ServiceConfigurations,
-            "service-id" => |x: &crate::model::EndpointServiceConfiguration| vec![x.service_id.as_str()])
+            "service-id" => |x: &crate::model::EndpointServiceConfiguration, w: &BTreeSet<&str>| w.contains(x.service_id.as_str()))
         }
         Describe::ManagedPrefixLists => list!(snap.managed_prefix_lists, PrefixLists,
-            "prefix-list-id" => |x: &crate::model::ManagedPrefixList| vec![x.prefix_list_id.as_str()]),
+            "prefix-list-id" => |x: &crate::model::ManagedPrefixList, w: &BTreeSet<&str>| w.contains(x.prefix_list_id.as_str())),
         Describe::VpcEndpointServicePermissions { service_id } => {
             let all = served(&snap.endpoint_service_permissions)?;
             let Some(p) = all.get(service_id) else {
