@@ -74,6 +74,14 @@ struct AwsArgs {
     /// Endpoint URL for every AWS call (for emulators such as moto).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Give up one attempt of an EC2 call after this many seconds (default 60, or
+    /// PLAUDIT_ATTEMPT_TIMEOUT_SECS). Raise it for a slow endpoint.
+    #[arg(long, value_name = "SECS")]
+    attempt_timeout: Option<u64>,
+    /// Give up one EC2 call (one page, all its attempts) after this many seconds (default 300,
+    /// or PLAUDIT_CALL_TIMEOUT_SECS).
+    #[arg(long, value_name = "SECS")]
+    call_timeout: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -299,6 +307,9 @@ use std::sync::Arc;
 #[cfg(feature = "live")]
 /// Collects every requested region through the default credential chain.
 fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapshot>, CliError> {
+    let timeouts = plaudit::collect::Timeouts::from_env()
+        .and_then(|t| t.with_secs(aws.attempt_timeout, aws.call_timeout))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let rt = runtime()?;
     rt.block_on(async {
         let mut loader = plaudit::collect::bounded_config_loader();
@@ -347,7 +358,8 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
                 manifest: manifest.cloned(),
                 rules: Vec::new(),
             };
-            let collector = Collector::new(aws_sdk_ec2_client(&conf));
+            let collector = Collector::new(plaudit::collect::ec2_client(&conf, &timeouts))
+                .with_timeouts(timeouts);
             let c = collector
                 .collect(&setup, setup.region_scope(), Freshness::Now, None)
                 .await;
@@ -365,11 +377,6 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
         }
         Ok(out)
     })
-}
-
-#[cfg(feature = "live")]
-fn aws_sdk_ec2_client(conf: &aws_config::SdkConfig) -> plaudit::collect::Ec2Client {
-    plaudit::collect::Ec2Client::new(conf)
 }
 
 #[cfg(feature = "live")]

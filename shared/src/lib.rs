@@ -16,7 +16,7 @@ pub mod testing;
 // The modules keep their short paths (`plaudit::rules`, `plaudit::drift`, ...): the folders show
 // the layers, the paths stay stable for the front ends.
 #[cfg(feature = "aws")]
-pub use aws::{collect, config, publish};
+pub use aws::{collect, config, ec2, publish};
 pub use decide::{alerting, config_rule, drift};
 pub use pure::{
     cidr, deployment, engine, finding, index, lifecycle, manifest, model, reachability, render,

@@ -1,32 +1,52 @@
-//! The collector: reads live state with the AWS SDK into a [`Snapshot`] (feature `aws`).
+//! The collector: reads live state through the EC2 seam ([`Ec2Api`]) into a [`Snapshot`]
+//! (feature `aws`). The SDK client implements the seam (`super::ec2`); so does the in-memory
+//! fake (`plaudit::testing::ec2::FakeEc2`, feature `test-util`), which is how the collector's
+//! own tests run without an emulator.
 //!
 //! One paginated sequence per describe call, the independent ones concurrently, plus the two
-//! `DescribeVpcAttribute` calls per VPC with bounded concurrency. A call that fails (access
-//! denied, throttled after the SDK's retries, timed out) becomes data: its input is
-//! `Err(CollectFailure)` with the API and the AWS error code, so the rules that needed it report
-//! `Error`, never `Pass`. Enum values are kept as the wire strings (`available` arrives in lower
-//! case and the SDK enum may not know it).
+//! `DescribeVpcAttribute` calls per VPC. Every call goes through one concurrency limit
+//! ([`CollectOptions::max_concurrency`]) that halves, down to one call at a time, when the
+//! endpoint throttles, times out or answers slowly. Filter values are sent at most
+//! [`MAX_FILTER_VALUES`] per call (EC2 refuses more with `FilterLimitExceeded`); the chunks'
+//! answers are merged and de-duplicated. A call that fails (access denied, throttled after the
+//! SDK's retries, timed out, cut by the run's deadline) becomes data: its input is
+//! `Err(CollectFailure)` with the API, the error code and why, so the rules that needed it
+//! report `Error`, never `Pass`; the snapshot's `meta.collection_errors` lists every such
+//! failure.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
-use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types as sdk;
-use aws_sdk_ec2::types::Filter;
-use aws_sdk_ec2::Client;
-use aws_smithy_runtime_api::client::result::SdkError;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::time::Instant;
 
+pub use super::ec2::{
+    CallError, Describe, Ec2Api, Filter, Items, Page, PageRequest, VpcAttributeName,
+    MAX_FILTER_VALUES,
+};
 use crate::model::*;
-use crate::snapshot::{CollectFailure, Collected, Input, Snapshot, SnapshotMeta};
+use crate::snapshot::{CollectFailure, Collected, Input, Snapshot, SnapshotMeta, NOT_COLLECTED};
 
 /// How to collect.
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
     /// Restrict the calls to these VPCs with server-side filters (empty: the whole region).
     pub vpc_ids: Vec<String>,
-    /// At most this many `DescribeVpcAttribute` calls in flight.
+    /// At most this many calls in flight at first; halved (down to one) each time the endpoint
+    /// throttles, times out or answers slower than [`CollectOptions::slow_call`], and never
+    /// raised again within the run.
     pub max_concurrency: usize,
+    /// A page slower than this is taken as a sign of an overloaded endpoint (the SDK's retries
+    /// of a throttled call show up as a slow call) and halves the concurrency. `None`: half the
+    /// per-call limit, so only a call at risk of being cut counts as slow (an endpoint that is
+    /// merely far away keeps its concurrency).
+    pub slow_call: Option<Duration>,
+    /// The per-call limit the collector enforces on every page (`timeouts.call`), as a
+    /// backstop to the SDK's own timeouts (an [`Ec2Api`] implementation without any cannot
+    /// hang the run). Build the SDK client with the same values: [`ec2_client`].
+    pub timeouts: Timeouts,
 }
 
 impl Default for CollectOptions {
@@ -34,6 +54,8 @@ impl Default for CollectOptions {
         CollectOptions {
             vpc_ids: Vec::new(),
             max_concurrency: 8,
+            slow_call: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -41,27 +63,32 @@ impl Default for CollectOptions {
 /// How many calls each API took, and when collection must stop.
 #[derive(Debug, Default)]
 pub struct CallCounter {
-    counts: std::sync::Mutex<BTreeMap<&'static str, usize>>,
+    counts: Mutex<BTreeMap<&'static str, usize>>,
     total: AtomicUsize,
-    deadline: Option<tokio::time::Instant>,
+    backoffs: AtomicUsize,
+    deadline: Option<Instant>,
 }
 
 /// The code of an input that could not be read before the deadline.
 pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
+/// The code of an input whose call took longer than the per-call limit.
+pub const TIMED_OUT: &str = "Timeout";
+
 impl CallCounter {
     /// A counter whose calls stop at `deadline`: an input not read by then becomes
     /// `Err(DeadlineExceeded)`, so what was read is still audited and the rest reports `Error`.
-    pub fn with_deadline(deadline: tokio::time::Instant) -> CallCounter {
+    pub fn with_deadline(deadline: Instant) -> CallCounter {
         CallCounter {
             deadline: Some(deadline),
             ..CallCounter::default()
         }
     }
 
-    /// Runs `f` unless the deadline passes first.
+    /// Runs `f` unless the deadline passes first (once it has passed, `f` is not started).
     async fn within<F: std::future::Future>(&self, f: F) -> Option<F::Output> {
         match self.deadline {
+            Some(d) if Instant::now() >= d => None,
             Some(d) => tokio::time::timeout_at(d, f).await.ok(),
             None => Some(f.await),
         }
@@ -74,421 +101,368 @@ impl CallCounter {
         }
     }
 
-    /// Calls per API.
+    /// Calls per API (one per page; a call cut by the deadline before it answered is not
+    /// counted).
     pub fn by_api(&self) -> BTreeMap<&'static str, usize> {
         self.counts.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Calls in all.
     pub fn total(&self) -> usize {
         self.total.load(Ordering::Relaxed)
     }
-}
 
-fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug + 'static>(
-    api: &str,
-    e: &SdkError<E, R>,
-) -> CollectFailure {
-    let (code, message) = match e {
-        SdkError::ServiceError(s) => (
-            s.err().code().unwrap_or("ServiceError").to_string(),
-            s.err()
-                .message()
-                .unwrap_or("the service returned an error")
-                .to_string(),
-        ),
-        SdkError::TimeoutError(_) => ("Timeout".to_string(), "the call timed out".to_string()),
-        SdkError::DispatchFailure(_) => (
-            "DispatchFailure".to_string(),
-            format!("the request could not be sent: {}", chain(e)),
-        ),
-        other => ("SdkError".to_string(), chain(other)),
-    };
-    CollectFailure {
-        api: api.to_string(),
-        code,
-        message,
+    /// How many times the collector halved its concurrency because the endpoint throttled,
+    /// timed out or answered slowly.
+    pub fn backoffs(&self) -> usize {
+        self.backoffs.load(Ordering::Relaxed)
     }
 }
 
-fn deadline_failure(api: &str) -> CollectFailure {
-    CollectFailure {
-        api: api.to_string(),
-        code: DEADLINE_EXCEEDED.to_string(),
-        message: "not read before the run's deadline (the Lambda time limit); the next run retries"
-            .to_string(),
-    }
+// ---- The concurrency limit ------------------------------------------------------------------
+
+/// At most `limit` calls in flight; the limit halves (down to one) when the endpoint throttles,
+/// times out or is slow. Only a call started after the last halving can halve it again, so one
+/// slow round of calls halves it once, not once per call.
+#[derive(Debug)]
+struct Gate {
+    slots: tokio::sync::Semaphore,
+    state: Mutex<GateState>,
 }
 
-/// An error and its sources, each by its `Display`, the way a person reads them.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+#[derive(Debug)]
+struct GateState {
+    limit: usize,
+    /// Slots to take out of use as the calls holding them end (the amount the limit dropped
+    /// by while they were in flight).
+    debt: usize,
+    /// Bumped at each halving.
+    epoch: u64,
+}
+
+/// A place among the calls in flight, given back (or retired, after a halving) when dropped.
+struct Slot<'a> {
+    gate: &'a Gate,
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    epoch: u64,
+}
+
+impl Gate {
+    fn new(limit: usize) -> Gate {
+        let limit = limit.max(1);
+        Gate {
+            slots: tokio::sync::Semaphore::new(limit),
+            state: Mutex::new(GateState {
+                limit,
+                debt: 0,
+                epoch: 0,
+            }),
         }
-        src = s.source();
     }
-    parts.join(": ")
+
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        // Nothing panics while holding it; if something did, the counts are still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn acquire(&self) -> Slot<'_> {
+        // The semaphore is never closed; without a permit the call simply goes ahead.
+        let permit = self.slots.acquire().await.ok();
+        let epoch = self.state().epoch;
+        Slot {
+            gate: self,
+            permit,
+            epoch,
+        }
+    }
+
+    /// Halves the limit unless it is one already or another call of the same round halved it.
+    /// True when it did.
+    fn back_off(&self, slot: &Slot<'_>) -> bool {
+        let mut s = self.state();
+        if s.epoch != slot.epoch || s.limit <= 1 {
+            return false;
+        }
+        let lower = s.limit / 2;
+        s.debt += s.limit - lower;
+        s.limit = lower;
+        s.epoch += 1;
+        true
+    }
+
+    fn limit(&self) -> usize {
+        self.state().limit
+    }
 }
 
-/// Drains a paginator into items, counting one call per page.
-macro_rules! paged {
-    ($counter:expr, $input:expr, $builder:expr, $items:ident, $convert:expr) => {{
-        let api = $input.api();
-        let mut stream = $builder.into_paginator().send();
-        let mut out = Vec::new();
-        loop {
-            let Some(next) = $counter.within(stream.next()).await else {
-                break Err(deadline_failure(api));
-            };
-            match next {
-                None => break Ok(out),
-                Some(Ok(page)) => {
-                    $counter.count(api);
-                    out.extend(page.$items().iter().map($convert));
-                }
-                Some(Err(e)) => {
-                    $counter.count(api);
-                    break Err(failure(api, &e));
-                }
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut s = self.gate.state();
+        if let Some(p) = self.permit.take() {
+            if s.debt > 0 {
+                s.debt -= 1;
+                p.forget();
             }
         }
-    }};
+    }
 }
 
-fn t(s: Option<&str>) -> Text {
-    Text::from(s.unwrap_or_default())
+// ---- One call ---------------------------------------------------------------------------------
+
+fn failure(api: &str, e: CallError) -> CollectFailure {
+    CollectFailure {
+        api: api.to_string(),
+        code: e.code,
+        message: e.message,
+    }
 }
 
-fn tags(list: &[sdk::Tag]) -> Vec<Tag> {
-    list.iter()
-        .map(|x| Tag {
-            key: t(x.key()),
-            value: t(x.value()),
-        })
-        .collect()
+fn unexpected(api: &str) -> CollectFailure {
+    CollectFailure {
+        api: api.to_string(),
+        code: "UnexpectedResponse".to_string(),
+        message: "the answer held items of another call".to_string(),
+    }
 }
 
-fn texts(list: &[String]) -> Vec<Text> {
-    list.iter().map(|s| Text::from(s.as_str())).collect()
+/// Which request, in words, for the messages of a cut call.
+fn label(req: &PageRequest, page: usize) -> String {
+    match (&req.call, &req.filter) {
+        (Describe::VpcAttribute { vpc_id, attribute }, _) => {
+            format!("the {attribute:?} attribute of {vpc_id}")
+        }
+        (Describe::VpcEndpointServicePermissions { service_id }, _) => {
+            format!("page {page} for {service_id}")
+        }
+        (_, Some(f)) => format!(
+            "page {page} of the call filtered on {} {} value(s)",
+            f.values.len(),
+            f.name
+        ),
+        (_, None) => format!("page {page}"),
+    }
 }
 
-fn vpc_filter(ids: &[String], name: &str) -> Option<Filter> {
-    (!ids.is_empty()).then(|| {
-        Filter::builder()
-            .name(name)
-            .set_values(Some(ids.to_vec()))
-            .build()
-    })
+/// What one collection shares: the seam, the counter, the options and the concurrency limit.
+struct Run<'a, E> {
+    ec2: &'a E,
+    counter: &'a CallCounter,
+    opts: &'a CollectOptions,
+    gate: Gate,
+    started: Instant,
 }
 
-/// Collects one region's state.
-pub async fn collect(
-    client: &Client,
+impl<E: Ec2Api> Run<'_, E> {
+    fn back_off(&self, slot: &Slot<'_>) {
+        if self.gate.back_off(slot) {
+            self.counter.backoffs.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                limit = self.gate.limit(),
+                "EC2 throttled, timed out or answered slowly; fewer calls in flight"
+            );
+        }
+    }
+
+    /// One page of one call: waits for a place among the calls in flight, then calls with the
+    /// per-call limit, all within the run's deadline. Counts the call; halves the concurrency
+    /// on throttling, a time-out or a slow answer.
+    async fn page(&self, req: &PageRequest, page: usize) -> Result<Page, CollectFailure> {
+        let api = req.call.api();
+        let limit = self.opts.timeouts.call;
+        let call = async {
+            let slot = self.gate.acquire().await;
+            let started = Instant::now();
+            let answer = tokio::time::timeout(limit, self.ec2.call(req)).await;
+            self.counter.count(api);
+            match answer {
+                Err(_) => {
+                    self.back_off(&slot);
+                    Err(CollectFailure {
+                        api: api.to_string(),
+                        code: TIMED_OUT.to_string(),
+                        message: format!(
+                            "{} timed out after {} s (the per-call limit; raise it with --call-timeout or {CALL_TIMEOUT_ENV})",
+                            label(req, page),
+                            limit.as_secs()
+                        ),
+                    })
+                }
+                Ok(Err(e)) => {
+                    if e.is_throttling() || e.code == TIMED_OUT {
+                        self.back_off(&slot);
+                    }
+                    Err(failure(api, e))
+                }
+                Ok(Ok(p)) => {
+                    let slow = self.opts.slow_call.unwrap_or(limit / 2);
+                    if started.elapsed() >= slow {
+                        self.back_off(&slot);
+                    }
+                    Ok(p)
+                }
+            }
+        };
+        match self.counter.within(call).await {
+            Some(r) => r,
+            None => Err(CollectFailure {
+                api: api.to_string(),
+                code: DEADLINE_EXCEEDED.to_string(),
+                message: format!(
+                    "cut by the run's deadline after {} s of collection ({} not answered); the Lambda time limit left no time to finish, the next run retries",
+                    self.started.elapsed().as_secs(),
+                    label(req, page)
+                ),
+            }),
+        }
+    }
+
+    /// Every page of one call with one filter.
+    async fn all_pages<T: FromItems>(
+        &self,
+        call: Describe,
+        filter: Option<Filter>,
+    ) -> Collected<Vec<T>> {
+        let api = call.api();
+        let mut req = PageRequest {
+            call,
+            filter,
+            next_token: None,
+        };
+        let mut out = Vec::new();
+        for page in 1.. {
+            let answer = self.page(&req, page).await?;
+            out.extend(T::from_items(answer.items).ok_or_else(|| unexpected(api))?);
+            match answer.next_token {
+                None => return Ok(out),
+                Some(next) if req.next_token.as_deref() == Some(next.as_str()) => {
+                    return Err(CollectFailure {
+                        api: api.to_string(),
+                        code: "PaginationLoop".to_string(),
+                        message: format!("the next token {next} repeated the previous page's"),
+                    })
+                }
+                Some(next) => req.next_token = Some(next),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One describe call: the whole region (`scope` `None`), or filtered on `scope`'s values,
+    /// at most [`MAX_FILTER_VALUES`] of them per call (the chunks concurrently, within the
+    /// concurrency limit), the answers merged in order without duplicates. One chunk failing
+    /// fails the input: a partial list would hide resources.
+    async fn describe<T: FromItems>(
+        &self,
+        call: Describe,
+        scope: Option<(&'static str, &[String])>,
+    ) -> Collected<Vec<T>> {
+        let Some((name, values)) = scope else {
+            return self.all_pages(call, None).await;
+        };
+        let mut seen = BTreeSet::new();
+        let values: Vec<String> = values
+            .iter()
+            .filter(|v| seen.insert(v.as_str()))
+            .cloned()
+            .collect();
+        let chunks = values.chunks(MAX_FILTER_VALUES).map(|chunk| {
+            self.all_pages::<T>(
+                call.clone(),
+                Some(Filter {
+                    name,
+                    values: chunk.to_vec(),
+                }),
+            )
+        });
+        let parts = futures_util::future::try_join_all(chunks).await?;
+        let mut keys = BTreeSet::new();
+        let mut out = Vec::new();
+        for item in parts.into_iter().flatten() {
+            if keys.insert(item.key().to_string()) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The model type a describe call's pages hold, and its id.
+trait FromItems: Sized {
+    fn from_items(items: Items) -> Option<Vec<Self>>;
+    fn key(&self) -> &str;
+}
+
+macro_rules! from_items {
+    ($($variant:ident => $ty:ty, $key:ident;)*) => {$(
+        impl FromItems for $ty {
+            fn from_items(items: Items) -> Option<Vec<Self>> {
+                match items {
+                    Items::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn key(&self) -> &str {
+                &self.$key
+            }
+        }
+    )*};
+}
+
+from_items!(
+    Vpcs => Vpc, vpc_id;
+    Subnets => Subnet, subnet_id;
+    RouteTables => RouteTable, route_table_id;
+    InternetGateways => InternetGateway, internet_gateway_id;
+    NatGateways => NatGateway, nat_gateway_id;
+    VpcEndpoints => VpcEndpoint, vpc_endpoint_id;
+    SecurityGroups => SecurityGroup, group_id;
+    SecurityGroupRules => SecurityGroupRule, security_group_rule_id;
+    NetworkAcls => NetworkAcl, network_acl_id;
+    ServiceConfigurations => EndpointServiceConfiguration, service_id;
+    PrefixLists => ManagedPrefixList, prefix_list_id;
+    AllowedPrincipals => AllowedPrincipal, principal;
+);
+
+// ---- The collection ---------------------------------------------------------------------------
+
+/// Collects one region's state through `ec2` (the SDK client, or `FakeEc2` in tests). Never
+/// fails as a whole: each input is read or carries why not, and `meta.collection_errors` lists
+/// every call that failed or was cut. `counter` counts the calls per API and carries the run's
+/// deadline, if any.
+pub async fn collect<E: Ec2Api>(
+    ec2: &E,
     opts: &CollectOptions,
     meta: SnapshotMeta,
     counter: &CallCounter,
 ) -> Snapshot {
+    let run = Run {
+        ec2,
+        counter,
+        opts,
+        gate: Gate::new(opts.max_concurrency),
+        started: Instant::now(),
+    };
+    let run = &run;
     let ids = &opts.vpc_ids;
-    let vpcs = async {
-        paged!(
-            counter,
-            Input::Vpcs,
-            client
-                .describe_vpcs()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            vpcs,
-            |v: &sdk::Vpc| Vpc {
-                vpc_id: t(v.vpc_id()),
-                cidr_block: t(v.cidr_block()),
-                cidr_block_association_set: v
-                    .cidr_block_association_set()
-                    .iter()
-                    .map(|a| CidrBlockAssociation {
-                        cidr_block: t(a.cidr_block()),
-                        cidr_block_state: a.cidr_block_state().map(|s| StateValue {
-                            state: t(s.state().map(|x| x.as_str())),
-                        }),
-                    })
-                    .collect(),
-                ipv6_cidr_block_association_set: v
-                    .ipv6_cidr_block_association_set()
-                    .iter()
-                    .map(|a| Ipv6CidrBlockAssociation {
-                        ipv6_cidr_block: t(a.ipv6_cidr_block()),
-                        ipv6_cidr_block_state: a.ipv6_cidr_block_state().map(|s| StateValue {
-                            state: t(s.state().map(|x| x.as_str())),
-                        }),
-                    })
-                    .collect(),
-                state: v.state().map(|s| Text::from(s.as_str())),
-                owner_id: v.owner_id().map(Text::from),
-                tags: tags(v.tags()),
-            }
-        )
-    };
-    let subnets = async {
-        paged!(
-            counter,
-            Input::Subnets,
-            client
-                .describe_subnets()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            subnets,
-            |s: &sdk::Subnet| Subnet {
-                subnet_id: t(s.subnet_id()),
-                vpc_id: t(s.vpc_id()),
-                cidr_block: s.cidr_block().map(Text::from),
-                ipv6_cidr_block_association_set: s
-                    .ipv6_cidr_block_association_set()
-                    .iter()
-                    .map(|a| Ipv6CidrBlockAssociation {
-                        ipv6_cidr_block: t(a.ipv6_cidr_block()),
-                        ipv6_cidr_block_state: a.ipv6_cidr_block_state().map(|s| StateValue {
-                            state: t(s.state().map(|x| x.as_str())),
-                        }),
-                    })
-                    .collect(),
-                availability_zone: t(s.availability_zone()),
-                availability_zone_id: s.availability_zone_id().map(Text::from),
-                available_ip_address_count: s
-                    .available_ip_address_count()
-                    .and_then(|n| u64::try_from(n).ok()),
-                map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-                tags: tags(s.tags()),
-            }
-        )
-    };
-    let route_tables = async {
-        paged!(
-            counter,
-            Input::RouteTables,
-            client
-                .describe_route_tables()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            route_tables,
-            |r: &sdk::RouteTable| RouteTable {
-                route_table_id: t(r.route_table_id()),
-                vpc_id: t(r.vpc_id()),
-                associations: r
-                    .associations()
-                    .iter()
-                    .map(|a| RouteTableAssociation {
-                        main: a.main().unwrap_or(false),
-                        subnet_id: a.subnet_id().map(Text::from),
-                        gateway_id: a.gateway_id().map(Text::from),
-                        association_state: a.association_state().and_then(|s| {
-                            s.state().map(|v| StateValue {
-                                state: Text::from(v.as_str()),
-                            })
-                        }),
-                    })
-                    .collect(),
-                routes: r
-                    .routes()
-                    .iter()
-                    .map(|x| Route {
-                        destination_cidr_block: x.destination_cidr_block().map(Text::from),
-                        destination_ipv6_cidr_block: x
-                            .destination_ipv6_cidr_block()
-                            .map(Text::from),
-                        destination_prefix_list_id: x.destination_prefix_list_id().map(Text::from),
-                        gateway_id: x.gateway_id().map(Text::from),
-                        nat_gateway_id: x.nat_gateway_id().map(Text::from),
-                        transit_gateway_id: x.transit_gateway_id().map(Text::from),
-                        network_interface_id: x.network_interface_id().map(Text::from),
-                        instance_id: x.instance_id().map(Text::from),
-                        vpc_peering_connection_id: x.vpc_peering_connection_id().map(Text::from),
-                        egress_only_internet_gateway_id: x
-                            .egress_only_internet_gateway_id()
-                            .map(Text::from),
-                        local_gateway_id: x.local_gateway_id().map(Text::from),
-                        carrier_gateway_id: x.carrier_gateway_id().map(Text::from),
-                        core_network_arn: x.core_network_arn().map(Text::from),
-                        state: x.state().map(|s| Text::from(s.as_str())),
-                    })
-                    .collect(),
-                tags: tags(r.tags()),
-            }
-        )
-    };
-    let igws = async {
-        paged!(
-            counter,
-            Input::InternetGateways,
-            client
-                .describe_internet_gateways()
-                .set_filters(vpc_filter(ids, "attachment.vpc-id").map(|f| vec![f])),
-            internet_gateways,
-            |g: &sdk::InternetGateway| InternetGateway {
-                internet_gateway_id: t(g.internet_gateway_id()),
-                attachments: g
-                    .attachments()
-                    .iter()
-                    .map(|a| GatewayAttachment {
-                        vpc_id: t(a.vpc_id()),
-                        state: t(a.state().map(|s| s.as_str())),
-                    })
-                    .collect(),
-                tags: tags(g.tags()),
-            }
-        )
-    };
-    let nats = async {
-        paged!(
-            counter,
-            Input::NatGateways,
-            client
-                .describe_nat_gateways()
-                .set_filter(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            nat_gateways,
-            |n: &sdk::NatGateway| NatGateway {
-                nat_gateway_id: t(n.nat_gateway_id()),
-                vpc_id: t(n.vpc_id()),
-                subnet_id: t(n.subnet_id()),
-                state: t(n.state().map(|s| s.as_str())),
-                connectivity_type: n.connectivity_type().map(|c| Text::from(c.as_str())),
-                tags: tags(n.tags()),
-            }
-        )
-    };
-    let endpoints = async {
-        paged!(
-            counter,
-            Input::VpcEndpoints,
-            client
-                .describe_vpc_endpoints()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            vpc_endpoints,
-            |e: &sdk::VpcEndpoint| VpcEndpoint {
-                vpc_endpoint_id: t(e.vpc_endpoint_id()),
-                vpc_id: t(e.vpc_id()),
-                service_name: t(e.service_name()),
-                vpc_endpoint_type: t(e.vpc_endpoint_type().map(|x| x.as_str())),
-                state: t(e.state().map(|x| x.as_str())),
-                private_dns_enabled: e.private_dns_enabled().unwrap_or(false),
-                policy_document: e.policy_document().map(Text::from),
-                subnet_ids: texts(e.subnet_ids()),
-                route_table_ids: texts(e.route_table_ids()),
-                groups: e
-                    .groups()
-                    .iter()
-                    .map(|g| GroupIdentifier {
-                        group_id: t(g.group_id()),
-                        group_name: g.group_name().map(Text::from),
-                    })
-                    .collect(),
-                tags: tags(e.tags()),
-            }
-        )
-    };
-    let groups = async {
-        paged!(
-            counter,
-            Input::SecurityGroups,
-            client
-                .describe_security_groups()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            security_groups,
-            |g: &sdk::SecurityGroup| SecurityGroup {
-                group_id: t(g.group_id()),
-                group_name: t(g.group_name()),
-                vpc_id: g.vpc_id().map(Text::from),
-                ip_permissions: g.ip_permissions().iter().map(permission).collect(),
-                ip_permissions_egress: g.ip_permissions_egress().iter().map(permission).collect(),
-                tags: tags(g.tags()),
-            }
-        )
-    };
-    let acls = async {
-        paged!(
-            counter,
-            Input::NetworkAcls,
-            client
-                .describe_network_acls()
-                .set_filters(vpc_filter(ids, "vpc-id").map(|f| vec![f])),
-            network_acls,
-            |a: &sdk::NetworkAcl| NetworkAcl {
-                network_acl_id: t(a.network_acl_id()),
-                vpc_id: t(a.vpc_id()),
-                is_default: a.is_default().unwrap_or(false),
-                associations: a
-                    .associations()
-                    .iter()
-                    .map(|x| NetworkAclAssociation {
-                        subnet_id: t(x.subnet_id())
-                    })
-                    .collect(),
-                entries: a
-                    .entries()
-                    .iter()
-                    .map(|e| NetworkAclEntry {
-                        rule_number: e.rule_number().unwrap_or(32767),
-                        protocol: t(e.protocol()),
-                        rule_action: t(e.rule_action().map(|x| x.as_str())),
-                        egress: e.egress().unwrap_or(false),
-                        cidr_block: e.cidr_block().map(Text::from),
-                        ipv6_cidr_block: e.ipv6_cidr_block().map(Text::from),
-                        port_range: e.port_range().map(|p| PortRangeJson {
-                            from: p.from().unwrap_or(0),
-                            to: p.to().unwrap_or(65535),
-                        }),
-                    })
-                    .collect(),
-                tags: tags(a.tags()),
-            }
-        )
-    };
-    let services = async {
-        paged!(
-            counter,
-            Input::EndpointServiceConfigurations,
-            client.describe_vpc_endpoint_service_configurations(),
-            service_configurations,
-            |s: &sdk::ServiceConfiguration| EndpointServiceConfiguration {
-                service_id: t(s.service_id()),
-                service_name: t(s.service_name()),
-                service_state: s.service_state().map(|x| Text::from(x.as_str())),
-                acceptance_required: s.acceptance_required().unwrap_or(false),
-                network_load_balancer_arns: texts(s.network_load_balancer_arns()),
-                gateway_load_balancer_arns: texts(s.gateway_load_balancer_arns()),
-                tags: tags(s.tags()),
-            }
-        )
-    };
-    let prefix_lists = async {
-        paged!(
-            counter,
-            Input::ManagedPrefixLists,
-            client.describe_managed_prefix_lists(),
-            prefix_lists,
-            |p: &sdk::ManagedPrefixList| ManagedPrefixList {
-                prefix_list_id: t(p.prefix_list_id()),
-                prefix_list_name: t(p.prefix_list_name()),
-                address_family: p.address_family().map(Text::from),
-                entries: None,
-            }
-        )
-    };
+    let scoped = !ids.is_empty();
+    let by_vpc = scoped.then_some(("vpc-id", ids.as_slice()));
+    let by_attachment = scoped.then_some(("attachment.vpc-id", ids.as_slice()));
     let (vpcs, subnets, route_tables, igws, nats, endpoints, groups, acls, services, prefix_lists) = tokio::join!(
-        vpcs,
-        subnets,
-        route_tables,
-        igws,
-        nats,
-        endpoints,
-        groups,
-        acls,
-        services,
-        prefix_lists
+        run.describe::<Vpc>(Describe::Vpcs, by_vpc),
+        run.describe::<Subnet>(Describe::Subnets, by_vpc),
+        run.describe::<RouteTable>(Describe::RouteTables, by_vpc),
+        run.describe::<InternetGateway>(Describe::InternetGateways, by_attachment),
+        run.describe::<NatGateway>(Describe::NatGateways, by_vpc),
+        run.describe::<VpcEndpoint>(Describe::VpcEndpoints, by_vpc),
+        run.describe::<SecurityGroup>(Describe::SecurityGroups, by_vpc),
+        run.describe::<NetworkAcl>(Describe::NetworkAcls, by_vpc),
+        run.describe::<EndpointServiceConfiguration>(
+            Describe::VpcEndpointServiceConfigurations,
+            None
+        ),
+        run.describe::<ManagedPrefixList>(Describe::ManagedPrefixLists, None),
     );
     // These depend on what the first round found.
-    let group_ids: Vec<String> = match (&groups, ids.is_empty()) {
-        (Ok(g), false) => g.iter().map(|x| x.group_id.to_string()).collect(),
-        _ => Vec::new(),
-    };
     let vpc_ids: Vec<String> = vpcs
         .as_ref()
         .map(|v| v.iter().map(|x| x.vpc_id.to_string()).collect())
@@ -497,21 +471,41 @@ pub async fn collect(
         .as_ref()
         .map(|v| v.iter().map(|x| x.service_id.to_string()).collect())
         .unwrap_or_default();
+    let rules = async {
+        match (&groups, scoped) {
+            (_, false) => run.describe(Describe::SecurityGroupRules, None).await,
+            // The rules of the groups found in the VPCs (none found: nothing to ask).
+            (Ok(g), true) => {
+                let group_ids: Vec<String> = g.iter().map(|x| x.group_id.to_string()).collect();
+                run.describe(
+                    Describe::SecurityGroupRules,
+                    Some(("group-id", group_ids.as_slice())),
+                )
+                .await
+            }
+            // Without the groups there is nothing to ask about.
+            (Err(f), true) => Err(CollectFailure {
+                api: Input::SecurityGroupRules.api().into(),
+                code: NOT_COLLECTED.into(),
+                message: format!("skipped because DescribeSecurityGroups failed ({})", f.code),
+            }),
+        }
+    };
     let (rules, attributes, permissions) = tokio::join!(
-        security_group_rules(client, counter, &group_ids, !ids.is_empty()),
-        vpc_attributes(client, counter, &vpc_ids, opts.max_concurrency),
-        service_permissions(client, counter, &service_ids, services.is_ok()),
+        rules,
+        vpc_attributes(run, &vpc_ids),
+        service_permissions(run, &service_ids, services.is_ok()),
     );
     let attributes = match vpcs {
         Ok(_) => attributes,
         // Without the VPC list there is nothing to ask about.
         Err(ref f) => Err(CollectFailure {
             api: Input::VpcAttributes.api().into(),
-            code: "NotCollected".into(),
+            code: NOT_COLLECTED.into(),
             message: format!("skipped because DescribeVpcs failed ({})", f.code),
         }),
     };
-    Snapshot {
+    let mut snap = Snapshot {
         meta,
         vpcs,
         vpc_attributes: attributes,
@@ -526,115 +520,47 @@ pub async fn collect(
         endpoint_service_configurations: services,
         endpoint_service_permissions: permissions,
         managed_prefix_lists: prefix_lists,
-    }
+    };
+    snap.meta.collection_errors = failures(&snap);
+    snap
 }
 
-fn permission(p: &sdk::IpPermission) -> IpPermission {
-    IpPermission {
-        ip_protocol: t(p.ip_protocol()),
-        from_port: p.from_port(),
-        to_port: p.to_port(),
-        ip_ranges: p
-            .ip_ranges()
-            .iter()
-            .map(|r| IpRange {
-                cidr_ip: t(r.cidr_ip()),
-            })
-            .collect(),
-        ipv6_ranges: p
-            .ipv6_ranges()
-            .iter()
-            .map(|r| Ipv6Range {
-                cidr_ipv6: t(r.cidr_ipv6()),
-            })
-            .collect(),
-        prefix_list_ids: p
-            .prefix_list_ids()
-            .iter()
-            .map(|r| PrefixListId {
-                prefix_list_id: t(r.prefix_list_id()),
-            })
-            .collect(),
-        user_id_group_pairs: p
-            .user_id_group_pairs()
-            .iter()
-            .map(|r| UserIdGroupPair {
-                group_id: t(r.group_id()),
-                vpc_id: r.vpc_id().map(Text::from),
-                vpc_peering_connection_id: r.vpc_peering_connection_id().map(Text::from),
-            })
-            .collect(),
+/// Every call that failed or was cut (not the ones skipped by design), as `snapshot.json`
+/// records them.
+fn failures(s: &Snapshot) -> Vec<CollectFailure> {
+    fn err<T>(c: &Collected<T>) -> Option<&CollectFailure> {
+        c.as_ref().err()
     }
+    [
+        err(&s.vpcs),
+        err(&s.vpc_attributes),
+        err(&s.subnets),
+        err(&s.route_tables),
+        err(&s.internet_gateways),
+        err(&s.nat_gateways),
+        err(&s.vpc_endpoints),
+        err(&s.security_groups),
+        err(&s.security_group_rules),
+        err(&s.network_acls),
+        err(&s.endpoint_service_configurations),
+        err(&s.endpoint_service_permissions),
+        err(&s.managed_prefix_lists),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|f| f.code != NOT_COLLECTED)
+    .cloned()
+    .collect()
 }
 
-async fn security_group_rules(
-    client: &Client,
-    counter: &CallCounter,
-    group_ids: &[String],
-    scoped: bool,
-) -> Collected<Vec<SecurityGroupRule>> {
-    if scoped && group_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let filter = scoped.then(|| {
-        vec![Filter::builder()
-            .name("group-id")
-            .set_values(Some(group_ids.to_vec()))
-            .build()]
-    });
-    paged!(
-        counter,
-        Input::SecurityGroupRules,
-        client.describe_security_group_rules().set_filters(filter),
-        security_group_rules,
-        |r: &sdk::SecurityGroupRule| SecurityGroupRule {
-            security_group_rule_id: t(r.security_group_rule_id()),
-            group_id: t(r.group_id()),
-            is_egress: r.is_egress().unwrap_or(false),
-            ip_protocol: t(r.ip_protocol()),
-            from_port: r.from_port(),
-            to_port: r.to_port(),
-            cidr_ipv4: r.cidr_ipv4().map(Text::from),
-            cidr_ipv6: r.cidr_ipv6().map(Text::from),
-            prefix_list_id: r.prefix_list_id().map(Text::from),
-            referenced_group_info: r.referenced_group_info().map(|g| ReferencedGroup {
-                group_id: t(g.group_id()),
-                vpc_id: g.vpc_id().map(Text::from),
-                vpc_peering_connection_id: g.vpc_peering_connection_id().map(Text::from),
-            }),
-        }
-    )
-}
-
-/// Both DNS attributes of every VPC, at most `limit` calls in flight. Any failure fails the
-/// whole input: a partial list would let a VPC's attributes go unchecked without saying why.
-async fn vpc_attributes(
-    client: &Client,
-    counter: &CallCounter,
+/// Both DNS attributes of every VPC, within the concurrency limit. Any failure fails the whole
+/// input (a partial list would let a VPC's attributes go unchecked without saying why) and
+/// stops the calls not yet made.
+async fn vpc_attributes<E: Ec2Api>(
+    run: &Run<'_, E>,
     vpc_ids: &[String],
-    limit: usize,
 ) -> Collected<Vec<VpcAttributes>> {
     let api = Input::VpcAttributes.api();
-    let gate = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, vpc) in vpc_ids.iter().enumerate() {
-        for attr in [
-            sdk::VpcAttributeName::EnableDnsHostnames,
-            sdk::VpcAttributeName::EnableDnsSupport,
-        ] {
-            let (client, gate, vpc) = (client.clone(), gate.clone(), vpc.clone());
-            tasks.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                let res = client
-                    .describe_vpc_attribute()
-                    .vpc_id(&vpc)
-                    .attribute(attr.clone())
-                    .send()
-                    .await;
-                (i, attr, res)
-            });
-        }
-    }
     let mut out: Vec<VpcAttributes> = vpc_ids
         .iter()
         .map(|v| VpcAttributes {
@@ -643,54 +569,46 @@ async fn vpc_attributes(
             enable_dns_support: None,
         })
         .collect();
-    let mut first_error = None;
-    loop {
-        let Some(next) = counter.within(tasks.join_next()).await else {
-            tasks.abort_all();
-            return Err(deadline_failure(api));
+    let mut calls: FuturesUnordered<_> = vpc_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, vpc)| {
+            [
+                VpcAttributeName::EnableDnsHostnames,
+                VpcAttributeName::EnableDnsSupport,
+            ]
+            .map(|attribute| async move {
+                let req = PageRequest {
+                    call: Describe::VpcAttribute {
+                        vpc_id: vpc.clone(),
+                        attribute,
+                    },
+                    filter: None,
+                    next_token: None,
+                };
+                (i, attribute, run.page(&req, 1).await)
+            })
+        })
+        .collect();
+    while let Some((i, attribute, answer)) = calls.next().await {
+        let value = match answer? {
+            Page {
+                items: Items::VpcAttribute(value),
+                ..
+            } => value.map(|value| BoolValue { value }),
+            _ => return Err(unexpected(api)),
         };
-        let Some(joined) = next else { break };
-        counter.count(api);
-        let Ok((i, attr, res)) = joined else {
-            first_error.get_or_insert(CollectFailure {
-                api: api.into(),
-                code: "TaskFailed".into(),
-                message: "a DescribeVpcAttribute task did not complete".into(),
-            });
-            continue;
-        };
-        match res {
-            Ok(o) => {
-                let entry = &mut out[i];
-                match attr {
-                    sdk::VpcAttributeName::EnableDnsHostnames => {
-                        entry.enable_dns_hostnames = o
-                            .enable_dns_hostnames()
-                            .and_then(|b| b.value())
-                            .map(|value| BoolValue { value });
-                    }
-                    _ => {
-                        entry.enable_dns_support = o
-                            .enable_dns_support()
-                            .and_then(|b| b.value())
-                            .map(|value| BoolValue { value });
-                    }
-                }
-            }
-            Err(e) => {
-                first_error.get_or_insert(failure(api, &e));
-            }
+        match attribute {
+            VpcAttributeName::EnableDnsHostnames => out[i].enable_dns_hostnames = value,
+            VpcAttributeName::EnableDnsSupport => out[i].enable_dns_support = value,
         }
     }
-    match first_error {
-        Some(f) => Err(f),
-        None => Ok(out),
-    }
+    Ok(out)
 }
 
-async fn service_permissions(
-    client: &Client,
-    counter: &CallCounter,
+/// Who may connect to each endpoint service this account offers.
+async fn service_permissions<E: Ec2Api>(
+    run: &Run<'_, E>,
     service_ids: &[String],
     listed: bool,
 ) -> Collected<BTreeMap<String, ServicePermissions>> {
@@ -698,47 +616,188 @@ async fn service_permissions(
     if !listed {
         return Err(CollectFailure {
             api: api.into(),
-            code: "NotCollected".into(),
+            code: NOT_COLLECTED.into(),
             message: "skipped because DescribeVpcEndpointServiceConfigurations failed".into(),
         });
     }
-    let mut out = BTreeMap::new();
     let unique: BTreeSet<&String> = service_ids.iter().collect();
-    for id in unique {
-        let principals: Collected<Vec<AllowedPrincipal>> = paged!(
-            counter,
-            Input::EndpointServicePermissions,
-            client
-                .describe_vpc_endpoint_service_permissions()
-                .service_id(id),
-            allowed_principals,
-            |p: &sdk::AllowedPrincipal| AllowedPrincipal {
-                principal: t(p.principal()),
-                principal_type: p.principal_type().map(|x| Text::from(x.as_str())),
-            }
-        );
-        out.insert(
+    let lists = futures_util::future::try_join_all(unique.into_iter().map(|id| async move {
+        let principals: Vec<AllowedPrincipal> = run
+            .all_pages(
+                Describe::VpcEndpointServicePermissions {
+                    service_id: id.clone(),
+                },
+                None,
+            )
+            .await?;
+        Ok::<_, CollectFailure>((
             id.clone(),
             ServicePermissions {
-                allowed_principals: principals?,
+                allowed_principals: principals,
             },
-        );
+        ))
+    }))
+    .await?;
+    Ok(lists.into_iter().collect())
+}
+
+// ---- Timeouts ------------------------------------------------------------------------------
+
+/// The environment variable for the per-attempt timeout, in whole seconds.
+pub const ATTEMPT_TIMEOUT_ENV: &str = "PLAUDIT_ATTEMPT_TIMEOUT_SECS";
+/// The environment variable for the per-call timeout (all attempts of one page), in seconds.
+pub const CALL_TIMEOUT_ENV: &str = "PLAUDIT_CALL_TIMEOUT_SECS";
+/// The longest timeout accepted (an hour): longer is a typo, not a plan.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
+/// How long one page of one call may take.
+///
+/// Defaults: 60 s an attempt (the read timeout of botocore and the AWS CLI, whose runs over
+/// large estates this must match) and 300 s a call, which leaves room for the four attempts
+/// the retry policy allows at 60 s each plus backoff, so a retry is never cut by the call limit
+/// before it is made. In Lambda, [`Timeouts::within`] caps both at the run's remaining time,
+/// and the run's deadline ([`CallCounter::with_deadline`]) cuts whatever is still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One HTTP attempt (connect, send, read the answer).
+    pub attempt: Duration,
+    /// One call: every attempt and the backoff between them.
+    pub call: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            attempt: Duration::from_secs(60),
+            call: Duration::from_secs(300),
+        }
     }
-    Ok(out)
+}
+
+/// A timeout setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeoutsError {
+    #[error("{var}={value:?}: expected a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}")]
+    Invalid { var: &'static str, value: String },
+    #[error("the attempt timeout ({attempt} s) is longer than the call timeout ({call} s), which would cut every attempt; raise {call_var} or lower {attempt_var}")]
+    AttemptLongerThanCall {
+        attempt: u64,
+        call: u64,
+        attempt_var: &'static str,
+        call_var: &'static str,
+    },
+}
+
+/// Parses one timeout setting (`var` names it in the error: an environment variable or a flag).
+pub fn parse_timeout_secs(var: &'static str, value: &str) -> Result<Duration, TimeoutsError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_TIMEOUT_SECS).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(TimeoutsError::Invalid {
+            var,
+            value: value.to_string(),
+        }),
+    }
+}
+
+impl Timeouts {
+    /// The defaults, overridden by [`ATTEMPT_TIMEOUT_ENV`] and [`CALL_TIMEOUT_ENV`] when set.
+    pub fn from_env() -> Result<Timeouts, TimeoutsError> {
+        Timeouts::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// [`Timeouts::from_env`] with the variables read through `get` (for tests).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Timeouts, TimeoutsError> {
+        let d = Timeouts::default();
+        let attempt = get(ATTEMPT_TIMEOUT_ENV)
+            .map(|v| parse_timeout_secs(ATTEMPT_TIMEOUT_ENV, &v))
+            .transpose()?;
+        let call = get(CALL_TIMEOUT_ENV)
+            .map(|v| parse_timeout_secs(CALL_TIMEOUT_ENV, &v))
+            .transpose()?;
+        Timeouts {
+            attempt: attempt.unwrap_or(d.attempt),
+            call: call.unwrap_or(d.call),
+        }
+        .checked(ATTEMPT_TIMEOUT_ENV, CALL_TIMEOUT_ENV)
+    }
+
+    /// These timeouts with the ones given in seconds (command-line flags) put in place.
+    pub fn with_secs(
+        self,
+        attempt: Option<u64>,
+        call: Option<u64>,
+    ) -> Result<Timeouts, TimeoutsError> {
+        let secs = |var: &'static str, n: Option<u64>, dflt: Duration| match n {
+            None => Ok(dflt),
+            Some(n) => parse_timeout_secs(var, &n.to_string()),
+        };
+        Timeouts {
+            attempt: secs("--attempt-timeout", attempt, self.attempt)?,
+            call: secs("--call-timeout", call, self.call)?,
+        }
+        .checked("--attempt-timeout", "--call-timeout")
+    }
+
+    fn checked(
+        self,
+        attempt_var: &'static str,
+        call_var: &'static str,
+    ) -> Result<Timeouts, TimeoutsError> {
+        if self.attempt > self.call {
+            return Err(TimeoutsError::AttemptLongerThanCall {
+                attempt: self.attempt.as_secs(),
+                call: self.call.as_secs(),
+                attempt_var,
+                call_var,
+            });
+        }
+        Ok(self)
+    }
+
+    /// These timeouts, neither longer than `remaining` (the time a Lambda run has left), so a
+    /// call gives up while there is still time to report it.
+    pub fn within(self, remaining: Duration) -> Timeouts {
+        let remaining = remaining.max(Duration::from_secs(1));
+        Timeouts {
+            attempt: self.attempt.min(remaining),
+            call: self.call.min(remaining),
+        }
+    }
 }
 
 /// The SDK configuration every front end uses: every call times out (20 s an attempt, 90 s in
 /// all), and throttling or 5xx answers get at most four attempts (standard retry with backoff)
 /// before the input is reported as not collected. Add a profile or endpoint, then `load()`.
+/// The EC2 client the collector uses gets its own, larger limits: [`ec2_client`].
 pub fn bounded_config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(std::time::Duration::from_secs(20))
-                .operation_timeout(std::time::Duration::from_secs(90))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_secs(90))
                 .build(),
         )
+}
+
+/// The EC2 client for the collector: `conf` (credentials, region, endpoint, connect timeout)
+/// with `timeouts` per attempt and per call, and the SDK's adaptive retry mode (at most four
+/// attempts; exponential backoff plus a client-side rate limiter that slows this client's own
+/// requests after throttling). Pass the same `timeouts` in [`CollectOptions::timeouts`]. In
+/// Lambda, build it per invocation with `timeouts.within(remaining)` (cheap: no I/O).
+pub fn ec2_client(conf: &aws_config::SdkConfig, timeouts: &Timeouts) -> Ec2Client {
+    let limits = conf
+        .timeout_config()
+        .map(|t| t.to_builder())
+        .unwrap_or_default()
+        .operation_attempt_timeout(timeouts.attempt)
+        .operation_timeout(timeouts.call)
+        .build();
+    let c = aws_sdk_ec2::config::Builder::from(conf)
+        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(4))
+        .timeout_config(limits)
+        .build();
+    Ec2Client::from_conf(c)
 }
 
 /// The account the credentials belong to (`sts:GetCallerIdentity`, which needs no permission).
@@ -752,4 +811,91 @@ pub async fn account_id(conf: &aws_config::SdkConfig) -> Option<String> {
 }
 
 /// The EC2 client type, re-exported so front ends need not name the SDK crate.
-pub type Ec2Client = Client;
+pub type Ec2Client = aws_sdk_ec2::Client;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+mod tests {
+    use super::*;
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn timeouts_default_to_a_minute_an_attempt_and_five_a_call() {
+        let t = Timeouts::from_vars(vars(&[])).unwrap();
+        assert_eq!(t, Timeouts::default());
+        assert_eq!(t.attempt, Duration::from_secs(60));
+        assert_eq!(t.call, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn timeouts_come_from_the_environment() {
+        let t = Timeouts::from_vars(vars(&[
+            (ATTEMPT_TIMEOUT_ENV, "120"),
+            (CALL_TIMEOUT_ENV, " 900 "),
+        ]))
+        .unwrap();
+        assert_eq!(t.attempt, Duration::from_secs(120));
+        assert_eq!(t.call, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn a_bad_timeout_names_its_variable() {
+        for bad in ["", "0", "-5", "1.5", "ten", "3601"] {
+            let e = Timeouts::from_vars(vars(&[(CALL_TIMEOUT_ENV, bad)])).unwrap_err();
+            assert_eq!(
+                e,
+                TimeoutsError::Invalid {
+                    var: CALL_TIMEOUT_ENV,
+                    value: bad.into()
+                }
+            );
+            assert!(e.to_string().contains("PLAUDIT_CALL_TIMEOUT_SECS"), "{e}");
+        }
+        let e = Timeouts::from_vars(vars(&[(ATTEMPT_TIMEOUT_ENV, "400")])).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TimeoutsError::AttemptLongerThanCall {
+                    attempt: 400,
+                    call: 300,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(ATTEMPT_TIMEOUT_ENV), "{e}");
+    }
+
+    #[test]
+    fn flags_override_the_environment_and_name_the_flag() {
+        let env = Timeouts::from_vars(vars(&[(ATTEMPT_TIMEOUT_ENV, "30")])).unwrap();
+        let t = env.with_secs(None, Some(600)).unwrap();
+        assert_eq!(
+            (t.attempt, t.call),
+            (Duration::from_secs(30), Duration::from_secs(600))
+        );
+        let e = env.with_secs(Some(0), None).unwrap_err();
+        assert!(e.to_string().contains("--attempt-timeout"), "{e}");
+        let e = env.with_secs(Some(90), Some(60)).unwrap_err();
+        assert!(e.to_string().contains("--call-timeout"), "{e}");
+    }
+
+    #[test]
+    fn timeouts_within_a_lambda_deadline_never_outlast_it() {
+        let t = Timeouts::default().within(Duration::from_secs(45));
+        assert_eq!(
+            (t.attempt, t.call),
+            (Duration::from_secs(45), Duration::from_secs(45))
+        );
+        let t = Timeouts::default().within(Duration::from_secs(3600));
+        assert_eq!(t, Timeouts::default());
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{account_from_function_arn, Setup, SetupError};
 use crate::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
-use crate::collect::{collect, CallCounter, CollectOptions};
+use crate::collect::{collect, CallCounter, CollectOptions, Timeouts};
 use crate::ec2::Ec2Api;
 use crate::engine::Report;
 use crate::snapshot::{Snapshot, SnapshotMeta, SNAPSHOT_FORMAT_VERSION};
@@ -78,6 +78,8 @@ struct Cached {
 /// per container; the Config function's reserved concurrency keeps a cycle on one container).
 pub struct Collector<E> {
     pub ec2: E,
+    /// The per-attempt and per-call limits (capped at the time a run has left).
+    pub timeouts: Timeouts,
     cache: Mutex<Option<Cached>>,
 }
 
@@ -85,8 +87,15 @@ impl<E: Ec2Api> Collector<E> {
     pub fn new(ec2: E) -> Collector<E> {
         Collector {
             ec2,
+            timeouts: Timeouts::default(),
             cache: Mutex::new(None),
         }
+    }
+
+    /// This collector with `timeouts` (build the SDK client with the same: `collect::ec2_client`).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Collector<E> {
+        self.timeouts = timeouts;
+        self
     }
 
     fn reusable(&self, vpc_ids: &[String], fresh: Freshness) -> Option<Arc<Snapshot>> {
@@ -138,8 +147,17 @@ impl<E: Ec2Api> Collector<E> {
             collected_at: Some(crate::time::rfc3339(started)),
             collection_errors: Vec::new(),
         };
+        // A run's limits never outlast its deadline, so a cut call is reported while there is
+        // time to report it.
+        let timeouts = match deadline {
+            Some(d) => self
+                .timeouts
+                .within(d.saturating_duration_since(tokio::time::Instant::now())),
+            None => self.timeouts,
+        };
         let opts = CollectOptions {
             vpc_ids: vpc_ids.clone(),
+            timeouts,
             ..CollectOptions::default()
         };
         let snapshot = Arc::new(collect(&self.ec2, &opts, meta, &counter).await);

@@ -1,6 +1,8 @@
 //! Test support (feature `test-util`, and this crate's own tests): synthetic estates and fakes of
 //! the AWS boundaries. Not production API.
 
+#[cfg(feature = "aws")]
+pub mod ec2;
 pub mod synth;
 #[cfg(feature = "aws")]
 pub mod config;
