@@ -79,7 +79,6 @@ impl Alert {
     }
 }
 
-
 /// SNS's limit on a message, in bytes.
 pub const SNS_MAX_BYTES: usize = 262_144;
 

@@ -1,7 +1,7 @@
 //! Fakes of the drift layer's seams: [`MemoryStore`] (the state store, with DynamoDB's
 //! conditional-put semantics) and [`RecordingSink`] (the alert sink, recording each copy). Both
 //! inject failures on demand, so the protocol's recovery paths run without AWS. The clock is the
-//! caller's: `drift::SyncInput` takes `now` and `now_epoch`.
+//! caller's: `drift::SyncInput` takes `now`, `now_epoch` and `collected_at`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::task::Poll;
 
 use crate::alerting::{Alert, AlertSink, Format, SinkError};
+use crate::drift::record::newer;
 use crate::drift::{Record, StateStore, StoreError, UNREADABLE_REV};
 use crate::finding::FindingId;
 
@@ -43,12 +44,16 @@ fn take(budget: &AtomicUsize) -> bool {
 enum Slot {
     Good(Record),
     /// What `Record::damaged` keeps of it: the revision, if readable.
-    Damaged { rev: Option<u64>, why: String },
+    Damaged {
+        rev: Option<u64>,
+        why: String,
+    },
 }
 
-/// An in-memory drift-state store with DynamoDB's conditional-put semantics: a put succeeds only
-/// when the stored revision is the expected one (`None`: no item; `UNREADABLE_REV`: an item
-/// whose revision cannot be read).
+/// An in-memory drift-state store with the DynamoDB adapter's conditional-put semantics: a put
+/// succeeds only when the stored revision is the expected one (`None`: no item; `UNREADABLE_REV`:
+/// an item whose revision cannot be read) and the stored record was not written from a newer
+/// observation (`collected_at`) than the one being put.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     items: Mutex<BTreeMap<(String, FindingId), Slot>>,
@@ -99,17 +104,17 @@ impl MemoryStore {
     }
 
     /// Stores a record as is (no condition).
-    pub fn insert(&self, scope: &str, record: Record) {
+    pub fn insert(&self, partition: &str, record: Record) {
         lock(&self.items).insert(
-            (scope.to_string(), record.item.finding_id),
+            (partition.to_string(), record.item.finding_id),
             Slot::Good(record),
         );
     }
 
     /// Stores an item the adapter cannot read (`rev`: its revision, if that much is readable).
-    pub fn insert_damaged(&self, scope: &str, id: FindingId, rev: Option<u64>, why: &str) {
+    pub fn insert_damaged(&self, partition: &str, id: FindingId, rev: Option<u64>, why: &str) {
         lock(&self.items).insert(
-            (scope.to_string(), id),
+            (partition.to_string(), id),
             Slot::Damaged {
                 rev,
                 why: why.to_string(),
@@ -117,11 +122,11 @@ impl MemoryStore {
         );
     }
 
-    /// The readable records of a scope.
-    pub fn records(&self, scope: &str) -> Vec<Record> {
+    /// The readable records of a partition.
+    pub fn records(&self, partition: &str) -> Vec<Record> {
         lock(&self.items)
             .iter()
-            .filter(|((s, _), _)| s == scope)
+            .filter(|((s, _), _)| s == partition)
             .filter_map(|(_, slot)| match slot {
                 Slot::Good(r) => Some(r.clone()),
                 Slot::Damaged { .. } => None,
@@ -129,21 +134,32 @@ impl MemoryStore {
             .collect()
     }
 
-    /// The ids of the unreadable items of a scope.
-    pub fn damaged(&self, scope: &str) -> BTreeSet<FindingId> {
+    /// The ids of the unreadable items of a partition.
+    pub fn damaged(&self, partition: &str) -> BTreeSet<FindingId> {
         lock(&self.items)
             .iter()
-            .filter(|((s, _), slot)| s == scope && matches!(slot, Slot::Damaged { .. }))
+            .filter(|((s, _), slot)| s == partition && matches!(slot, Slot::Damaged { .. }))
             .map(|((_, id), _)| *id)
             .collect()
     }
 
     /// One record.
-    pub fn get(&self, scope: &str, id: FindingId) -> Option<Record> {
-        match lock(&self.items).get(&(scope.to_string(), id)) {
+    pub fn get(&self, partition: &str, id: FindingId) -> Option<Record> {
+        match lock(&self.items).get(&(partition.to_string(), id)) {
             Some(Slot::Good(r)) => Some(r.clone()),
             _ => None,
         }
+    }
+
+    /// What DynamoDB's TTL does, eventually: removes the items whose `expires_at` is at or before
+    /// `now` (epoch seconds). Returns how many.
+    pub fn expire(&self, now: u64) -> usize {
+        let mut items = lock(&self.items);
+        let before = items.len();
+        items.retain(
+            |_, slot| !matches!(slot, Slot::Good(r) if r.expires_at.is_some_and(|t| t <= now)),
+        );
+        before - items.len()
     }
 
     fn fault(&self, operation: &'static str) -> StoreError {
@@ -155,13 +171,13 @@ impl MemoryStore {
 }
 
 impl StateStore for MemoryStore {
-    async fn load(&self, scope: &str) -> Result<Vec<Record>, StoreError> {
+    async fn load(&self, partition: &str) -> Result<Vec<Record>, StoreError> {
         if take(&self.fail_loads) {
             return Err(self.fault("Query"));
         }
         let snapshot: Vec<Record> = lock(&self.items)
             .iter()
-            .filter(|((s, _), _)| s == scope)
+            .filter(|((s, _), _)| s == partition)
             .map(|((_, id), slot)| match slot {
                 Slot::Good(r) => r.clone(),
                 Slot::Damaged { rev, why } => Record::damaged(*id, *rev, why.clone()),
@@ -176,7 +192,7 @@ impl StateStore for MemoryStore {
 
     async fn put_if(
         &self,
-        scope: &str,
+        partition: &str,
         record: &Record,
         expected: Option<u64>,
     ) -> Result<bool, StoreError> {
@@ -186,7 +202,7 @@ impl StateStore for MemoryStore {
             return Err(self.fault("PutItem"));
         }
         let mut items = lock(&self.items);
-        let key = (scope.to_string(), record.item.finding_id);
+        let key = (partition.to_string(), record.item.finding_id);
         let stored = items.get(&key);
         let is_delivery = matches!(stored, Some(Slot::Good(old))
             if old.item == record.item && old.last_notified != record.last_notified);
@@ -201,17 +217,24 @@ impl StateStore for MemoryStore {
         if current != expected {
             return Ok(false);
         }
+        if let Some(Slot::Good(old)) = stored {
+            if newer(old.collected_at.as_deref(), record.collected_at.as_deref()) {
+                return Ok(false);
+            }
+        }
         items.insert(key, Slot::Good(record.clone()));
         Ok(true)
     }
 }
 
-/// An alert sink that records each published copy and fails copies on demand.
+/// An alert sink that records each published copy, fails copies on demand and can stand for a
+/// slow topic (so that a run reaches its stop time while publishing).
 #[derive(Debug, Default)]
 pub struct RecordingSink {
     sent: Mutex<Vec<(Format, Alert)>>,
     fail: Mutex<BTreeMap<Format, usize>>,
     broken: AtomicBool,
+    stall: Mutex<Option<(usize, std::time::Instant)>>,
 }
 
 impl RecordingSink {
@@ -227,6 +250,12 @@ impl RecordingSink {
     /// Every copy fails until switched off.
     pub fn break_all(&self, on: bool) {
         self.broken.store(on, Ordering::SeqCst);
+    }
+
+    /// After `n` more copies are published, the next publish call does not return before
+    /// `until` (it then publishes): a topic so slow that the run's time runs out meanwhile.
+    pub fn stall_after(&self, n: usize, until: std::time::Instant) {
+        *lock(&self.stall) = Some((n, until));
     }
 
     /// Every copy published so far, in order.
@@ -252,6 +281,25 @@ impl RecordingSink {
 impl AlertSink for RecordingSink {
     async fn publish(&self, alert: &Alert, format: Format) -> Result<(), SinkError> {
         yield_now().await;
+        let stall = {
+            let mut stall = lock(&self.stall);
+            match stall.as_mut() {
+                Some((0, until)) => {
+                    let until = *until;
+                    *stall = None;
+                    Some(until)
+                }
+                Some((n, _)) => {
+                    *n -= 1;
+                    None
+                }
+                None => None,
+            }
+        };
+        if let Some(until) = stall {
+            // A blocking wait is fine for a test fake: nothing else runs on this task meanwhile.
+            std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
+        }
         let fails = self.broken.load(Ordering::SeqCst) || {
             let mut fail = lock(&self.fail);
             match fail.get_mut(&format) {
