@@ -10,13 +10,14 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 
-use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::alerting::AlertSink;
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
 use plaudit::config_rule::{
     blind_reason, change_not_applicable, evaluations, parse_event, parse_invocation,
     parse_parameters, resources_of_vpc, stale, vpc_of_history_item, ConfigEventError, Evaluation,
     Invocation, ResourceKey, EVALUATIONS_PER_CALL,
 };
+use plaudit::drift::{sync_report, DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::engine::{audit, AuditOptions, Report};
 use plaudit::index::Index;
 use plaudit::manifest::Manifest;
@@ -255,7 +256,7 @@ where
 async fn record_drift<C, S, A>(
     deps: &Deps<C, S, A>,
     seen: Seen,
-    selectors: &[String],
+    _selectors: &[String],
     deadline: Option<tokio::time::Instant>,
     mut out: Outcome,
 ) -> Result<Outcome, HandlerError>
@@ -263,19 +264,22 @@ where
     S: StateStore + Sync,
     A: AlertSink + Sync,
 {
-    let (Some((store, sink)), Some((report, ids, partial))) = (&deps.alerting, seen) else {
+    // The report says which rules ran and whether the collection was partial (`report.rules_run`,
+    // `report.collection`): the selectors and the tuple's flag are no longer needed here.
+    let (Some((store, sink)), Some((report, ids, _partial))) = (&deps.alerting, seen) else {
         return Ok(out);
     };
-    let in_scope = |item: &plaudit::drift::StateItem| {
-        ids.as_ref()
-            .is_none_or(|ids| ids.contains(&item.resource_id))
+    // A change run answers for the resources of the VPC it re-evaluated; a periodic run for all.
+    let scope = match ids {
+        None => Scope::Everything,
+        Some(ids) => Scope::only(Vec::<String>::new(), Vec::<String>::new(), ids),
     };
     let stop_at = deadline.map(|d| {
         d.checked_sub(std::time::Duration::from_secs(5))
             .unwrap_or(d)
             .into_std()
     });
-    let drift = sync_report(store, sink, &report, selectors, &in_scope, stop_at, partial)
+    let drift = sync_report(store, sink, &report, &scope, stop_at)
         .await
         .map_err(DriftError::from)?;
     tracing::info!(

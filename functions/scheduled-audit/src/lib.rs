@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use plaudit::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::alerting::AlertSink;
 use plaudit::collect::{collect, CallCounter, CollectOptions, Ec2Client};
+use plaudit::drift::{sync_report, DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::engine::{audit, AuditOptions, Report};
 use plaudit::finding::{Severity, Status};
 use plaudit::manifest::Manifest;
@@ -152,20 +153,18 @@ where
     // Complete only when every finding could be evaluated and nothing failed to be collected (a
     // run that could not even list the VPCs has no findings, and must not look clean).
     out.complete = report.summary.complete && out.collection_errors.is_empty();
-    let everything = |_: &plaudit::drift::StateItem| true;
     // Recording stops 5 s before the deadline; what is left is seen again by the next run.
     let stop_at = deadline
         .checked_sub(std::time::Duration::from_secs(5))
         .unwrap_or(deadline)
         .into_std();
+    // The report says which rules ran and whether the collection was partial.
     let drift = sync_report(
         &deps.store,
         &deps.sink,
         &report,
-        &deps.rules,
-        &everything,
+        &Scope::Everything,
         Some(stop_at),
-        !out.collection_errors.is_empty(),
     )
     .await;
     let drift = match drift {

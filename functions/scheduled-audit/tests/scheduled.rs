@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use plaudit::alerting::DriftError;
+use plaudit::drift::DriftError;
 use plaudit::finding::Status;
 use plaudit::publish::{DynamoStore, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps, HandlerError, Outcome};

@@ -42,7 +42,7 @@ fn take(budget: &AtomicUsize) -> bool {
 /// One stored item: a readable record, or an item the adapter could not read.
 #[derive(Debug, Clone)]
 enum Slot {
-    Good(Record),
+    Good(Box<Record>),
     /// What `Record::damaged` keeps of it: the revision, if readable.
     Damaged {
         rev: Option<u64>,
@@ -107,7 +107,7 @@ impl MemoryStore {
     pub fn insert(&self, partition: &str, record: Record) {
         lock(&self.items).insert(
             (partition.to_string(), record.item.finding_id),
-            Slot::Good(record),
+            Slot::Good(Box::new(record)),
         );
     }
 
@@ -128,7 +128,7 @@ impl MemoryStore {
             .iter()
             .filter(|((s, _), _)| s == partition)
             .filter_map(|(_, slot)| match slot {
-                Slot::Good(r) => Some(r.clone()),
+                Slot::Good(r) => Some((**r).clone()),
                 Slot::Damaged { .. } => None,
             })
             .collect()
@@ -146,7 +146,7 @@ impl MemoryStore {
     /// One record.
     pub fn get(&self, partition: &str, id: FindingId) -> Option<Record> {
         match lock(&self.items).get(&(partition.to_string(), id)) {
-            Some(Slot::Good(r)) => Some(r.clone()),
+            Some(Slot::Good(r)) => Some((**r).clone()),
             _ => None,
         }
     }
@@ -179,7 +179,7 @@ impl StateStore for MemoryStore {
             .iter()
             .filter(|((s, _), _)| s == partition)
             .map(|((_, id), slot)| match slot {
-                Slot::Good(r) => r.clone(),
+                Slot::Good(r) => (**r).clone(),
                 Slot::Damaged { rev, why } => Record::damaged(*id, *rev, why.clone()),
             })
             .collect();
@@ -222,7 +222,7 @@ impl StateStore for MemoryStore {
                 return Ok(false);
             }
         }
-        items.insert(key, Slot::Good(record.clone()));
+        items.insert(key, Slot::Good(Box::new(record.clone())));
         Ok(true)
     }
 }
