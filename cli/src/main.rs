@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use plaudit::pipeline::{parse_rules, Setup};
 use plaudit::render::{self, Render};
 use plaudit::rules::RULES;
-use plaudit::pipeline::{parse_rules, Setup};
 use plaudit::{Manifest, Severity, Snapshot};
 
 /// Exit codes (a public contract, see README "Exit codes").

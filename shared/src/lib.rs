@@ -8,8 +8,8 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod decide;
-pub mod pure;
 pub mod pipeline;
+pub mod pure;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 

@@ -317,7 +317,11 @@ fn a_customer_key_manifest_is_decryptable_through_ssm_only() {
 fn the_config_function_runs_one_container_at_a_time() {
     let t = template();
     let res = resources(&t);
-    let f = res.iter().find(|(n, _)| n == "ConfigRuleFunction").unwrap().1;
+    let f = res
+        .iter()
+        .find(|(n, _)| n == "ConfigRuleFunction")
+        .unwrap()
+        .1;
     let reserved = when_true(&f["Properties"]["ReservedConcurrentExecutions"]);
     assert_eq!(reserved.as_u64(), Some(1), "{reserved:?}");
 }

@@ -9,16 +9,17 @@
 
 use std::collections::BTreeSet;
 
-use plaudit::alerting::{AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::alerting::AlertSink;
 use plaudit::collect::Ec2Client;
 use plaudit::config_rule::{
     change_of, parse_event, parse_invocation, parse_parameters, periodic_evaluations, plan_change,
     ChangePlan, ConfigEventError, Evaluation, Invocation, ResourceKey, EVALUATIONS_PER_CALL,
 };
+use plaudit::drift::{DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::ec2::Ec2Api;
 use plaudit::index::Index;
 use plaudit::pipeline::{
-    record_drift, Collector, Freshness, Invoke, Scope, Setup, SetupError, PERIODIC_REUSE,
+    record_drift, Collector, Freshness, Invoke, Setup, SetupError, PERIODIC_REUSE,
 };
 use plaudit::publish::{DynamoStore, SnsSink};
 use serde_json::Value;
@@ -145,7 +146,10 @@ where
         }
         Invocation::Scheduled { notification_time } => {
             let fresh = Freshness::NotOlderThan(PERIODIC_REUSE);
-            let c = deps.collector.collect(&setup, setup.region_scope(), fresh, collect_by).await;
+            let c = deps
+                .collector
+                .collect(&setup, setup.region_scope(), fresh, collect_by)
+                .await;
             (out.calls, out.reused_collection) = (c.api_calls, c.reused);
             let report = setup.audit(&c.snapshot, None, &params.rules);
             let previous = match event.config_rule_name.as_deref() {
@@ -161,7 +165,11 @@ where
             };
             let vpc = match item_vpc {
                 Some(v) => Some(v.to_string()),
-                None if look_up => deps.config.vpc_from_history(resource, capture(&invocation)).await?,
+                None if look_up => {
+                    deps.config
+                        .vpc_from_history(resource, capture(&invocation))
+                        .await?
+                }
                 None => None,
             };
             match plan_change(&event, &invocation, setup.manifest.as_ref(), vpc.as_deref()) {
@@ -171,11 +179,14 @@ where
                     // a burst of changes to one VPC is read once.
                     let fresh = plaudit::time::parse_rfc3339(&plan.capture_time)
                         .map_or(Freshness::Now, Freshness::StartedAfter);
-                    let c = deps.collector.collect(&setup, plan.collect.clone(), fresh, collect_by).await;
+                    let c = deps
+                        .collector
+                        .collect(&setup, plan.collect.clone(), fresh, collect_by)
+                        .await;
                     (out.calls, out.reused_collection) = (c.api_calls, c.reused);
                     let report = setup.audit(&c.snapshot, plan.manifest.as_ref(), &params.rules);
-                    let (evals, ids) = plan.evaluations(&report, &Index::new(&c.snapshot));
-                    (evals, Some((report, ids.map_or(Scope::Everything, Scope::Resources))))
+                    let (evals, scope) = plan.evaluations(&report, &Index::new(&c.snapshot));
+                    (evals, Some((report, scope)))
                 }
             }
         }
@@ -184,7 +195,7 @@ where
     let token = event.result_token.clone().unwrap_or_default();
     let mut out = send(&deps.config, &token, evals, send_by, out).await?;
     if let (Some((store, sink)), Some((report, scope))) = (&deps.alerting, seen) {
-        let drift = record_drift(store, sink, &report, &params.rules, &scope, send_by).await?;
+        let drift = record_drift(store, sink, &report, &scope, send_by).await?;
         let failed = drift.delivery_error();
         out.drift = Some(drift);
         if let Some(e) = failed {
@@ -195,7 +206,10 @@ where
 }
 
 fn before(deadline: Instant, reserve: std::time::Duration) -> Instant {
-    deadline.checked_sub(reserve).unwrap_or(deadline).max(Instant::now())
+    deadline
+        .checked_sub(reserve)
+        .unwrap_or(deadline)
+        .max(Instant::now())
 }
 
 fn message_type(invocation: &Invocation) -> String {
@@ -215,6 +229,21 @@ fn capture(invocation: &Invocation) -> &str {
     }
 }
 
+/// One `PutEvaluations` call, unless `send_by` passes first (`None`).
+async fn put_until<C: ConfigApi>(
+    config: &C,
+    token: &str,
+    test_mode: bool,
+    chunk: &[Evaluation],
+    send_by: Option<Instant>,
+) -> Option<Result<Vec<ResourceKey>, ConfigApiError>> {
+    let call = config.put_evaluations(token, test_mode, chunk);
+    match send_by {
+        Some(by) => tokio::time::timeout_at(by, call).await.ok(),
+        None => Some(call.await),
+    }
+}
+
 /// *send*: `PutEvaluations` in chunks of at most 100, in the order given (failures first), until
 /// `send_by`; rejected evaluations are sent once more, then reported.
 async fn send<C: ConfigApi>(
@@ -226,25 +255,29 @@ async fn send<C: ConfigApi>(
 ) -> Result<Outcome, HandlerError> {
     out.evaluations = evals.len();
     let test_mode = out.test_mode;
-    let put = |chunk: &'_ [Evaluation]| {
-        let call = config.put_evaluations(token, test_mode, chunk);
-        async move {
-            match send_by {
-                Some(by) => tokio::time::timeout_at(by, call).await.ok(),
-                None => Some(call.await),
-            }
-        }
-    };
+    let put = |chunk| put_until(config, token, test_mode, chunk, send_by);
     let mut rejected: Vec<Evaluation> = Vec::new();
     let mut sent = 0;
     for chunk in evals.chunks(EVALUATIONS_PER_CALL) {
         let Some(failed) = put(chunk).await else {
-            tracing::error!(sent, unsent = evals.len() - sent, "deadline reached while sending evaluations");
-            return Err(HandlerError::Deadline { sent, unsent: evals.len() - sent });
+            tracing::error!(
+                sent,
+                unsent = evals.len() - sent,
+                "deadline reached while sending evaluations"
+            );
+            return Err(HandlerError::Deadline {
+                sent,
+                unsent: evals.len() - sent,
+            });
         };
         let failed: BTreeSet<ResourceKey> = failed?.into_iter().collect();
         sent += chunk.len();
-        rejected.extend(chunk.iter().filter(|e| failed.contains(&e.resource)).cloned());
+        rejected.extend(
+            chunk
+                .iter()
+                .filter(|e| failed.contains(&e.resource))
+                .cloned(),
+        );
     }
     if !rejected.is_empty() {
         tracing::warn!(
@@ -254,7 +287,10 @@ async fn send<C: ConfigApi>(
         let mut still = Vec::new();
         for chunk in rejected.chunks(EVALUATIONS_PER_CALL) {
             let Some(failed) = put(chunk).await else {
-                return Err(HandlerError::Deadline { sent: sent - rejected.len(), unsent: rejected.len() });
+                return Err(HandlerError::Deadline {
+                    sent: sent - rejected.len(),
+                    unsent: rejected.len(),
+                });
             };
             still.extend(failed?);
         }

@@ -14,7 +14,7 @@ use common::{change, change_now, deps, event, scheduled};
 use std::sync::Mutex;
 
 use plaudit::config_rule::{Compliance, Evaluation, ResourceKey};
-use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError, HandlerError};
+use plaudit_config_rule::{handle, AwsConfig, ConfigApi, ConfigApiError};
 use plaudit_tests::moto::{
     alerting, build_isolated, client, restore_relay_egress, revoke_relay_egress, sdk_config, Built,
 };
@@ -295,6 +295,9 @@ async fn six_periodic_runs_share_one_collection_against_moto() {
     let per_cycle: usize = shared.iter().map(|(n, _)| n).sum();
     eprintln!("EC2 calls per periodic Config cycle against moto: {separate} before (six collections), {per_cycle} after");
     assert_eq!(per_cycle, shared[0].0);
-    assert!(shared[1..].iter().all(|&(n, reused)| n == 0 && reused), "{shared:?}");
+    assert!(
+        shared[1..].iter().all(|&(n, reused)| n == 0 && reused),
+        "{shared:?}"
+    );
     assert_eq!(separate, 6 * per_cycle);
 }

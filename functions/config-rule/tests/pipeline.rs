@@ -97,9 +97,15 @@ async fn a_periodic_run_reports_every_resource_and_clears_what_is_gone() {
     let sent = d.config.sent();
     assert_eq!(out.evaluations, sent.len());
     assert!(out.calls > 0);
-    assert_eq!(d.config.verdict("subnet-0gone").unwrap().compliance, Compliance::NotApplicable);
+    assert_eq!(
+        d.config.verdict("subnet-0gone").unwrap().compliance,
+        Compliance::NotApplicable
+    );
     let ids = Ids::new(0);
-    assert_eq!(d.config.verdict(&ids.ws_sg).unwrap().compliance, Compliance::Compliant);
+    assert_eq!(
+        d.config.verdict(&ids.ws_sg).unwrap().compliance,
+        Compliance::Compliant
+    );
     // Failures first, clean-up last.
     assert_eq!(sent.last().unwrap().resource, gone);
 }
@@ -127,12 +133,18 @@ async fn a_partial_periodic_collection_never_sends_not_applicable() {
         verdicts(&sent, Compliance::NotApplicable).is_empty(),
         "a blind run declared resources not applicable: {sent:#?}"
     );
-    assert!(verdicts(&sent, Compliance::Compliant).is_empty(), "{sent:#?}");
+    assert!(
+        verdicts(&sent, Compliance::Compliant).is_empty(),
+        "{sent:#?}"
+    );
     for k in &known {
         let v = d.config.verdict(&k.resource_id).unwrap();
         assert_eq!(v.compliance, Compliance::NonCompliant, "{v:?}");
         assert!(
-            v.annotation.as_deref().unwrap().contains("DescribeVpcEndpoints"),
+            v.annotation
+                .as_deref()
+                .unwrap()
+                .contains("DescribeVpcEndpoints"),
             "{v:?}"
         );
     }
@@ -152,7 +164,10 @@ async fn a_partial_change_collection_reports_the_changed_resource_with_the_reaso
     let ev = change("AWS::EC2::SecurityGroup", &ids.ws_sg, Some(&ids.vpc), "OK");
     handle(&event(ev, None), &d).await.unwrap();
     let sent = d.config.sent();
-    assert!(verdicts(&sent, Compliance::NotApplicable).is_empty(), "{sent:#?}");
+    assert!(
+        verdicts(&sent, Compliance::NotApplicable).is_empty(),
+        "{sent:#?}"
+    );
     let sg = d.config.verdict(&ids.ws_sg).unwrap();
     assert_eq!(sg.compliance, Compliance::NonCompliant);
     assert!(sg.annotation.unwrap().contains("DescribeVpcEndpoints"));
@@ -165,16 +180,28 @@ async fn a_change_audits_only_the_workspaces_of_its_vpc() {
     let e = two_workspaces();
     let a = Ids::new(0);
     assert!(Ids::new(1).vpc.contains("-00000001"));
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     let ev = change("AWS::EC2::SecurityGroup", &a.ws_sg, Some(&a.vpc), "OK");
     handle(&event(ev, None), &d).await.unwrap();
     let sent = d.config.sent();
-    assert!(sent.iter().any(|x| x.resource.resource_id == a.vpc), "{sent:#?}");
     assert!(
-        !sent.iter().any(|x| x.resource.resource_id.contains("-00000001")),
+        sent.iter().any(|x| x.resource.resource_id == a.vpc),
+        "{sent:#?}"
+    );
+    assert!(
+        !sent
+            .iter()
+            .any(|x| x.resource.resource_id.contains("-00000001")),
         "the other workspace's resources were reported: {sent:#?}"
     );
-    assert!(verdicts(&sent, Compliance::NonCompliant).is_empty(), "{sent:#?}");
+    assert!(
+        verdicts(&sent, Compliance::NonCompliant).is_empty(),
+        "{sent:#?}"
+    );
     // Only the changed VPC was read.
     for f in d.collector.ec2.filters_of("DescribeSubnets") {
         let f = f.expect("a scoped read");
@@ -186,15 +213,28 @@ async fn a_change_audits_only_the_workspaces_of_its_vpc() {
 #[tokio::test]
 async fn a_change_outside_the_manifest_is_not_applicable_without_reading() {
     let e = Estate::backend();
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
-    let ev = change("AWS::EC2::SecurityGroup", "sg-0elsewhere", Some("vpc-0elsewhere"), "OK");
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
+    let ev = change(
+        "AWS::EC2::SecurityGroup",
+        "sg-0elsewhere",
+        Some("vpc-0elsewhere"),
+        "OK",
+    );
     let out = handle(&event(ev, None), &d).await.unwrap();
     assert_eq!(out.calls, 0);
     assert_eq!(d.collector.ec2.calls(), 0);
     let sent = d.config.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].compliance, Compliance::NotApplicable);
-    assert!(sent[0].annotation.as_deref().unwrap().contains("vpc-0elsewhere"));
+    assert!(sent[0]
+        .annotation
+        .as_deref()
+        .unwrap()
+        .contains("vpc-0elsewhere"));
 }
 
 /// Defect 4: deleting the relay endpoint re-evaluates its VPC (found from the last known item)
@@ -214,9 +254,15 @@ async fn deleting_the_relay_endpoint_fails_its_dependents_at_once() {
     let out = handle(&event(ev, None), &d).await.unwrap();
     assert!(out.calls > 0, "the VPC was not re-read");
     let sent = d.config.sent();
-    assert_eq!(d.config.verdict(&ids.relay).unwrap().compliance, Compliance::NotApplicable);
+    assert_eq!(
+        d.config.verdict(&ids.relay).unwrap().compliance,
+        Compliance::NotApplicable
+    );
     let failing = verdicts(&sent, Compliance::NonCompliant);
-    assert!(!failing.is_empty(), "nothing failed after the relay went: {sent:#?}");
+    assert!(
+        !failing.is_empty(),
+        "nothing failed after the relay went: {sent:#?}"
+    );
     assert!(
         sent.iter()
             .filter(|x| x.compliance == Compliance::NonCompliant)
@@ -230,11 +276,19 @@ async fn deleting_the_relay_endpoint_fails_its_dependents_at_once() {
 #[tokio::test]
 async fn an_endpoint_service_change_is_evaluated_region_wide() {
     let e = Estate::backend();
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     let ev = change("AWS::EC2::VPCEndpointService", "vpce-svc-0abc", None, "OK");
     let out = handle(&event(ev, None), &d).await.unwrap();
     assert!(out.calls > 0, "an endpoint-service change read nothing");
-    assert!(d.config.sent().iter().any(|x| x.resource.resource_id == "vpce-svc-0abc"));
+    assert!(d
+        .config
+        .sent()
+        .iter()
+        .any(|x| x.resource.resource_id == "vpce-svc-0abc"));
 }
 
 /// Defect 10: the account comes from the function ARN; without one the invocation fails
@@ -283,7 +337,10 @@ async fn the_deadline_covers_sending_and_failures_go_first() {
         panic!("{err}");
     };
     assert!(sent > 0 && unsent > 0, "{sent} sent, {unsent} not");
-    assert!(tokio::time::Instant::now() <= deadline, "the handler overran its deadline");
+    assert!(
+        tokio::time::Instant::now() <= deadline,
+        "the handler overran its deadline"
+    );
     let got = d.config.sent();
     assert_eq!(got.len(), sent);
     assert!(
@@ -297,8 +354,19 @@ async fn the_deadline_covers_sending_and_failures_go_first() {
 #[tokio::test]
 async fn six_periodic_runs_of_a_cycle_collect_once() {
     let e = two_workspaces();
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
-    let families = ["PL-VPC,PL-IGW,PL-NAT", "PL-SUB,PL-RT", "PL-SG", "PL-NACL", "PL-EP,PL-EPSG", "PL-SL"];
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
+    let families = [
+        "PL-VPC,PL-IGW,PL-NAT",
+        "PL-SUB,PL-RT",
+        "PL-SG",
+        "PL-NACL",
+        "PL-EP,PL-EPSG",
+        "PL-SL",
+    ];
     let mut calls = Vec::new();
     for rules in families {
         let out = handle(&event(scheduled(), Some(rules)), &d).await.unwrap();
@@ -306,9 +374,16 @@ async fn six_periodic_runs_of_a_cycle_collect_once() {
     }
     let one = calls[0];
     assert!(one > 0);
-    assert_eq!(&calls[1..], &[0; 5], "later runs of the cycle collected again: {calls:?}");
+    assert_eq!(
+        &calls[1..],
+        &[0; 5],
+        "later runs of the cycle collected again: {calls:?}"
+    );
     assert_eq!(d.collector.ec2.calls(), one, "EC2 calls per cycle");
-    println!("EC2 calls per periodic cycle: {one} (six separate collections: {})", 6 * one);
+    println!(
+        "EC2 calls per periodic cycle: {one} (six separate collections: {})",
+        6 * one
+    );
 }
 
 /// Defect 12: a burst of changes to one VPC is read once.
@@ -316,7 +391,11 @@ async fn six_periodic_runs_of_a_cycle_collect_once() {
 async fn a_burst_of_changes_to_one_vpc_is_read_once() {
     let e = Estate::backend();
     let ids = Ids::new(0);
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     let mut calls = Vec::new();
     for id in [&ids.ws_sg, &ids.ep_sg, &ids.ws_sg] {
         let ev = change("AWS::EC2::SecurityGroup", id, Some(&ids.vpc), "OK");
@@ -336,7 +415,9 @@ async fn a_partial_collection_is_not_reused() {
         Some(e.manifest.clone()),
     );
     let first = handle(&event(scheduled(), None), &d).await.unwrap();
-    let second = handle(&event(scheduled(), Some("PL-NACL")), &d).await.unwrap();
+    let second = handle(&event(scheduled(), Some("PL-NACL")), &d)
+        .await
+        .unwrap();
     assert!(first.calls > 0 && second.calls > 0, "{first:?} {second:?}");
     assert!(!second.reused_collection);
 }
@@ -352,7 +433,10 @@ async fn rejected_evaluations_are_retried_then_reported() {
         Some(e.manifest.clone()),
     );
     let err = handle(&event(scheduled(), None), &d).await.unwrap_err();
-    assert!(matches!(err, HandlerError::Rejected { count: 1, .. }), "{err}");
+    assert!(
+        matches!(err, HandlerError::Rejected { count: 1, .. }),
+        "{err}"
+    );
     assert!(err.retryable());
 }
 
@@ -380,10 +464,15 @@ async fn rejected_once_is_sent_again_and_accepted() {
         FakeConfig::new().rejecting_once(key("AWS::EC2::VPC", &ids.vpc)),
         Some(e.manifest.clone()),
     );
-    let out = handle(&event(scheduled(), Some("PL-VPC")), &d).await.unwrap();
+    let out = handle(&event(scheduled(), Some("PL-VPC")), &d)
+        .await
+        .unwrap();
     assert_eq!(d.config.chunks().len(), 2, "sent, rejected, sent again");
     assert_eq!(out.evaluations, 1);
-    assert_eq!(d.config.verdict(&ids.vpc).unwrap().compliance, Compliance::Compliant);
+    assert_eq!(
+        d.config.verdict(&ids.vpc).unwrap().compliance,
+        Compliance::Compliant
+    );
 }
 
 /// Defect 4 (any deleted resource): a deleted subnet re-evaluates its VPC; the subnet itself
@@ -392,22 +481,42 @@ async fn rejected_once_is_sent_again_and_accepted() {
 async fn a_deleted_resource_is_not_applicable_and_its_vpc_re_evaluated() {
     let e = Estate::backend();
     let ids = Ids::new(0);
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
-    let ev = change("AWS::EC2::Subnet", &ids.ws_subnets[0], Some(&ids.vpc), "ResourceDeleted");
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
+    let ev = change(
+        "AWS::EC2::Subnet",
+        &ids.ws_subnets[0],
+        Some(&ids.vpc),
+        "ResourceDeleted",
+    );
     let out = handle(&event(ev, None), &d).await.unwrap();
     assert!(out.calls > 0);
     let subnet = d.config.verdict(&ids.ws_subnets[0]).unwrap();
     assert_eq!(subnet.compliance, Compliance::NotApplicable);
-    assert!(d.config.sent().iter().any(|x| x.resource.resource_id == ids.vpc));
+    assert!(d
+        .config
+        .sent()
+        .iter()
+        .any(|x| x.resource.resource_id == ids.vpc));
 }
 
 #[tokio::test]
 async fn left_scope_unknown_and_malformed_events() {
     let e = Estate::backend();
     let ids = Ids::new(0);
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     // Left scope: one NOT_APPLICABLE, nothing read.
-    let mut ev = event(change("AWS::EC2::SecurityGroup", &ids.ws_sg, Some(&ids.vpc), "OK"), None);
+    let mut ev = event(
+        change("AWS::EC2::SecurityGroup", &ids.ws_sg, Some(&ids.vpc), "OK"),
+        None,
+    );
     ev["eventLeftScope"] = json!(true);
     handle(&ev, &d).await.unwrap();
     assert_eq!(d.config.sent().len(), 1);
@@ -415,7 +524,10 @@ async fn left_scope_unknown_and_malformed_events() {
     assert_eq!(d.collector.ec2.calls(), 0);
     // Unknown message type: nothing sent.
     let out = handle(
-        &event(json!({"messageType": "ConfigurationSnapshotDeliveryCompleted"}), None),
+        &event(
+            json!({"messageType": "ConfigurationSnapshotDeliveryCompleted"}),
+            None,
+        ),
         &d,
     )
     .await
@@ -426,8 +538,13 @@ async fn left_scope_unknown_and_malformed_events() {
     let mut ev = event(scheduled(), None);
     ev["invokingEvent"] = json!("{not json");
     let err = handle(&ev, &d).await.unwrap_err();
-    assert!(matches!(err, HandlerError::BadEvent(_)) && !err.retryable(), "{err}");
-    let err = handle(&event(scheduled(), Some("PL-TYPO")), &d).await.unwrap_err();
+    assert!(
+        matches!(err, HandlerError::BadEvent(_)) && !err.retryable(),
+        "{err}"
+    );
+    let err = handle(&event(scheduled(), Some("PL-TYPO")), &d)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("PL-TYPO"), "{err}");
     assert_eq!(d.config.sent().len(), 1);
     assert_eq!(d.collector.ec2.calls(), 0);
@@ -439,7 +556,11 @@ async fn left_scope_unknown_and_malformed_events() {
 async fn a_change_run_out_of_time_is_non_compliant_with_the_reason() {
     let e = Estate::backend();
     let ids = Ids::new(0);
-    let d = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let d = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     let invoke = Invoke {
         deadline: Some(tokio::time::Instant::now()),
         account_id: ACCOUNT.into(),
@@ -449,8 +570,14 @@ async fn a_change_run_out_of_time_is_non_compliant_with_the_reason() {
     let sent = d.config.sent();
     let sg = d.config.verdict(&ids.ws_sg).unwrap();
     assert_eq!(sg.compliance, Compliance::NonCompliant, "{sg:?}");
-    assert!(sg.annotation.as_deref().unwrap().contains("could not"), "{sg:?}");
-    assert!(verdicts(&sent, Compliance::Compliant).is_empty(), "{sent:#?}");
+    assert!(
+        sg.annotation.as_deref().unwrap().contains("could not"),
+        "{sg:?}"
+    );
+    assert!(
+        verdicts(&sent, Compliance::Compliant).is_empty(),
+        "{sent:#?}"
+    );
 }
 
 #[tokio::test]
@@ -470,7 +597,11 @@ async fn an_oversized_item_is_looked_up_and_its_vpc_re_evaluated() {
     let out = handle(&event(oversized.clone(), None), &d).await.unwrap();
     assert_eq!(out.message_type, "change");
     assert!(d.config.sent().iter().any(|x| x.resource == sg));
-    assert!(d.config.sent().iter().any(|x| x.resource.resource_id == ids.vpc));
+    assert!(d
+        .config
+        .sent()
+        .iter()
+        .any(|x| x.resource.resource_id == ids.vpc));
     // The history cannot be read: a retryable failure, nothing reported.
     let d = deps(
         FakeEc2::serving(e.snap.clone()),
@@ -478,6 +609,9 @@ async fn an_oversized_item_is_looked_up_and_its_vpc_re_evaluated() {
         Some(e.manifest.clone()),
     );
     let err = handle(&event(oversized, None), &d).await.unwrap_err();
-    assert!(err.retryable() && err.to_string().contains("GetResourceConfigHistory"), "{err}");
+    assert!(
+        err.retryable() && err.to_string().contains("GetResourceConfigHistory"),
+        "{err}"
+    );
     assert!(d.config.sent().is_empty());
 }

@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use plaudit::alerting::{AlertSink, DriftError, StateStore, SyncOutcome};
+use plaudit::alerting::AlertSink;
 use plaudit::collect::Ec2Client;
+use plaudit::drift::{DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::ec2::Ec2Api;
 use plaudit::engine::Report;
 use plaudit::finding::{Severity, Status};
-use plaudit::pipeline::{record_drift, Collector, Freshness, Invoke, Scope, Setup};
+use plaudit::pipeline::{record_drift, Collector, Freshness, Invoke, Setup};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -113,7 +114,14 @@ where
     let report = setup.audit(&c.snapshot, None, &[]);
     let mut out = Outcome::of(&report, c.api_calls);
     let stop_at = invoke.deadline.map(|d| before(d, RETURN_RESERVE));
-    let recorded = record_drift(&deps.store, &deps.sink, &report, &setup.rules, &Scope::Everything, stop_at).await;
+    let recorded = record_drift(
+        &deps.store,
+        &deps.sink,
+        &report,
+        &Scope::Everything,
+        stop_at,
+    )
+    .await;
     match recorded {
         Ok(drift) => out.drift = drift,
         Err(e) => {
@@ -143,7 +151,10 @@ where
 }
 
 fn before(deadline: Instant, reserve: Duration) -> Instant {
-    deadline.checked_sub(reserve).unwrap_or(deadline).max(Instant::now())
+    deadline
+        .checked_sub(reserve)
+        .unwrap_or(deadline)
+        .max(Instant::now())
 }
 
 impl Outcome {

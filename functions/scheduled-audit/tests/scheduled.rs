@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use plaudit::alerting::DriftError;
+use plaudit::drift::DriftError;
 use plaudit::finding::Status;
 use plaudit::pipeline::{Collector, Invoke, Setup};
 use plaudit::publish::{DynamoStore, SnsSink};
@@ -234,7 +234,9 @@ async fn a_run_out_of_time_reports_errors_and_alerts_could_not_evaluate_once() {
     let d = deps(&a, &b).await;
     // No time at all: nothing collected, nothing recorded (deferred to the next run), at once.
     let started = std::time::Instant::now();
-    let out = handle(&schedule_event(), &d, &by(Instant::now())).await.unwrap();
+    let out = handle(&schedule_event(), &d, &by(Instant::now()))
+        .await
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(
         out.drift.deferred > 0 && out.drift.transitions == 0,
@@ -318,9 +320,13 @@ async fn unreadable_state_and_failed_publishing_are_errors_not_silence() {
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i.contains_key("pending")));
 
-    let e = handle(&json!("not an event"), &deps(&a, &b).await, &by(Instant::now()))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &json!("not an event"),
+        &deps(&a, &b).await,
+        &by(Instant::now()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, HandlerError::BadEvent(_)), "{e}");
 }
 

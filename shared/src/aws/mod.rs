@@ -1,8 +1,23 @@
-//! The AWS adapters (feature `aws`): the only code that names AWS SDK types. The collector
-//! reads EC2 into a snapshot through the EC2 seam (`ec2::Ec2Api`, implemented by the SDK client); the publishers implement the decision layer's traits on DynamoDB
-//! and SNS; SSM and Lambda runtime helpers.
+//! The AWS adapters (feature `aws`): the only code that names AWS SDK types, one module per
+//! service. [`collect`] reads EC2 into a snapshot through the EC2 seam ([`ec2::Ec2Api`],
+//! implemented by the SDK client); [`config`], [`dynamodb`] and [`sns`] implement the decision
+//! layer's seams (`config_rule::ConfigApi`, `drift::StateStore`, `alerting::AlertSink`); [`ssm`]
+//! reads the manifest; [`lambda`] holds the Lambda runtime helpers (deadline, logging).
 
 pub mod collect;
 pub mod config;
+pub mod dynamodb;
 pub mod ec2;
-pub mod publish;
+mod error;
+pub mod lambda;
+pub mod sns;
+pub mod ssm;
+
+/// The adapters' former home, kept so the front ends' paths (`plaudit::publish::...`) stay
+/// stable.
+pub mod publish {
+    pub use super::dynamodb::{DynamoStore, STATE_ACTIONS, TABLE_KEYS};
+    pub use super::lambda::{init_json_logs, lambda_deadline, log_filter};
+    pub use super::sns::{SnsSink, ALERT_ACTIONS};
+    pub use super::ssm::{manifest_from_env, manifest_from_ssm, MANIFEST_ACTIONS};
+}

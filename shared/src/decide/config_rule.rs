@@ -705,7 +705,11 @@ pub fn change_of(invocation: &Invocation) -> Option<(&ResourceKey, Option<&str>,
             vpc_id,
             status,
             ..
-        } => Some((resource, vpc_id.as_deref(), vpc_id.is_none() && is_deleted(status))),
+        } => Some((
+            resource,
+            vpc_id.as_deref(),
+            vpc_id.is_none() && is_deleted(status),
+        )),
         Invocation::Oversized { resource, .. } => Some((resource, None, true)),
         _ => None,
     }
@@ -745,7 +749,11 @@ pub fn plan_change(
         ordering_timestamp: capture_time.to_string(),
     };
     if event.event_left_scope {
-        return ChangePlan::Answer(change_not_applicable(event, invocation).into_iter().collect());
+        return ChangePlan::Answer(
+            change_not_applicable(event, invocation)
+                .into_iter()
+                .collect(),
+        );
     }
     let endpoint_service = resource.resource_type == "AWS::EC2::VPCEndpointService";
     let gone = change_not_applicable(event, invocation);
@@ -755,9 +763,11 @@ pub fn plan_change(
         })]);
     }
     match change_scope(manifest, vpc) {
-        ChangeScope::OutsideManifest { vpc_id } => ChangePlan::Answer(vec![gone.unwrap_or_else(
-            || not_applicable(&format!("{vpc_id} is not a VPC of the plaudit manifest.")),
-        )]),
+        ChangeScope::OutsideManifest { vpc_id } => {
+            ChangePlan::Answer(vec![gone.unwrap_or_else(|| {
+                not_applicable(&format!("{vpc_id} is not a VPC of the plaudit manifest."))
+            })])
+        }
         ChangeScope::Audit {
             collect,
             manifest,
@@ -774,13 +784,13 @@ pub fn plan_change(
 }
 
 impl ChangeAudit {
-    /// The evaluations of the audited change, and the resource ids they answer for (`None`:
-    /// every resource, for the drift sync's scope).
+    /// The evaluations of the audited change, and the part of the estate they answer for (the
+    /// drift sync touches only its records: the VPC, its workspaces, its resources).
     pub fn evaluations(
         &self,
         report: &crate::engine::Report,
         index: &crate::index::Index<'_>,
-    ) -> (Vec<Evaluation>, Option<BTreeSet<String>>) {
+    ) -> (Vec<Evaluation>, crate::drift::Scope) {
         let scope = self.report_vpc.as_deref().map(|v| {
             let mut keys = resources_of_vpc(index, v);
             keys.insert(self.resource.clone());
@@ -797,8 +807,17 @@ impl ChangeAudit {
                 ordering_timestamp: self.capture_time.clone(),
             });
         }
-        let ids = scope.map(|s| s.into_iter().map(|k| k.resource_id).collect());
-        (evals, ids)
+        let drift_scope = match (&self.report_vpc, scope) {
+            (Some(vpc), Some(keys)) => crate::drift::Scope::only(
+                [vpc.clone()],
+                self.manifest
+                    .iter()
+                    .flat_map(|m| m.workspaces.iter().map(|w| w.name.clone())),
+                keys.into_iter().map(|k| k.resource_id),
+            ),
+            _ => crate::drift::Scope::Everything,
+        };
+        (evals, drift_scope)
     }
 }
 

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::{account_from_function_arn, Setup, SetupError};
-use crate::alerting::{sync_report, AlertSink, DriftError, StateStore, SyncOutcome};
+use crate::alerting::AlertSink;
 use crate::collect::{collect, CallCounter, CollectOptions, Timeouts};
+use crate::drift::{sync_report, DriftError, Scope, StateStore, SyncOutcome};
 use crate::ec2::Ec2Api;
 use crate::engine::Report;
 use crate::snapshot::{Snapshot, SnapshotMeta, SNAPSHOT_FORMAT_VERSION};
@@ -109,7 +110,9 @@ impl<E: Ec2Api> Collector<E> {
             Freshness::Now => false,
             // EC2's describe calls are eventually consistent: a read that started only just
             // after the change may not show it yet.
-            Freshness::StartedAfter(t) => c.started > t + CONSISTENCY_MARGIN && age <= PERIODIC_REUSE,
+            Freshness::StartedAfter(t) => {
+                c.started > t + CONSISTENCY_MARGIN && age <= PERIODIC_REUSE
+            }
             Freshness::NotOlderThan(max) => age <= max,
         };
         (covers && fresh_enough).then(|| c.snapshot.clone())
@@ -137,9 +140,7 @@ impl<E: Ec2Api> Collector<E> {
             };
         }
         let started = SystemTime::now();
-        let counter = deadline
-            .map(CallCounter::with_deadline)
-            .unwrap_or_default();
+        let counter = deadline.map(CallCounter::with_deadline).unwrap_or_default();
         let meta = SnapshotMeta {
             format_version: Some(SNAPSHOT_FORMAT_VERSION),
             account_id: setup.account_id.clone(),
@@ -182,16 +183,6 @@ impl<E: Ec2Api> Collector<E> {
     }
 }
 
-/// What a run answers for, so the drift sync touches only those records (a change run audits one
-/// VPC: the records of other VPCs stay as they are).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every resource of the region (or of the manifest).
-    Everything,
-    /// These resource ids.
-    Resources(std::collections::BTreeSet<String>),
-}
-
 /// *record*: the drift transitions of a report, and alerts on them, stopping at `stop_at`.
 /// After the evaluations are sent, so a state or topic outage never holds back the dashboard.
 /// An unreadable state is an error (no alert can be trusted); failed writes or deliveries are in
@@ -200,7 +191,6 @@ pub async fn record_drift<S, A>(
     store: &S,
     sink: &A,
     report: &Report,
-    selectors: &[String],
     scope: &Scope,
     stop_at: Option<tokio::time::Instant>,
 ) -> Result<SyncOutcome, DriftError>
@@ -208,18 +198,12 @@ where
     S: StateStore + Sync,
     A: AlertSink + Sync,
 {
-    let in_scope = |item: &crate::drift::StateItem| match scope {
-        Scope::Everything => true,
-        Scope::Resources(ids) => ids.contains(&item.resource_id),
-    };
     let drift = sync_report(
         store,
         sink,
         report,
-        selectors,
-        &in_scope,
+        scope,
         stop_at.map(tokio::time::Instant::into_std),
-        report.collection.partial,
     )
     .await
     .map_err(DriftError::from)?;
@@ -231,4 +215,3 @@ where
     );
     Ok(drift)
 }
-

@@ -26,7 +26,9 @@ pub use live::*;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
     /// `PLAUDIT_RULES` (or a rule selection) names something that is not a rule or family.
-    #[error("{source_name}: `{selector}` is not a plaudit rule id or family (see `plaudit rules`)")]
+    #[error(
+        "{source_name}: `{selector}` is not a plaudit rule id or family (see `plaudit rules`)"
+    )]
     UnknownRule {
         source_name: String,
         selector: String,

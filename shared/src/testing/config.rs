@@ -114,7 +114,10 @@ impl ConfigApi for FakeConfig {
         if chunk.len() > crate::config_rule::EVALUATIONS_PER_CALL {
             return Err(ConfigApiError {
                 api: "PutEvaluations",
-                message: format!("ValidationException: {} evaluations in one call", chunk.len()),
+                message: format!(
+                    "ValidationException: {} evaluations in one call",
+                    chunk.len()
+                ),
             });
         }
         let mut rejected = Vec::new();

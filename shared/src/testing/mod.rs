@@ -2,7 +2,8 @@
 //! the AWS boundaries. Not production API.
 
 #[cfg(feature = "aws")]
-pub mod ec2;
-pub mod synth;
-#[cfg(feature = "aws")]
 pub mod config;
+#[cfg(feature = "aws")]
+pub mod ec2;
+pub mod fakes;
+pub mod synth;
