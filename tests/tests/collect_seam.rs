@@ -370,11 +370,14 @@ async fn calls_near_their_limit_halve_the_concurrency() {
     let ec2 =
         FakeEc2::serving(e.snap.clone()).delay("DescribeVpcAttribute", Duration::from_secs(200));
     let counter = CallCounter::default();
+    let started = Instant::now();
     let snap = collect(&ec2, &scoped(&e), meta(), &counter).await;
     assert!(snap.meta.collection_errors.is_empty());
     assert_same_state(&snap, &e.snap);
-    // 200 s is over half the 300 s limit: 8, then 4, then 2, then one at a time.
+    // 200 s is over half the 300 s limit: 8, then 4, then 2, then one at a time: 3 + 26
+    // rounds of 200 s for the 40 calls (halving once per call instead would be 1 + 32).
     assert_eq!(counter.backoffs(), 3);
+    assert_eq!(secs_since(started), 29 * 200);
     let c = ec2.concurrency_of("DescribeVpcAttribute");
     assert_eq!(c.len(), 40);
     assert_eq!(&c[..8], &[1, 2, 3, 4, 5, 6, 7, 8]);
