@@ -79,7 +79,7 @@ struct AwsArgs {
     #[arg(long, value_name = "SECS")]
     attempt_timeout: Option<u64>,
     /// Give up one EC2 call (one page, all its attempts) after this many seconds (default 300,
-    /// or PLAUDIT_CALL_TIMEOUT_SECS).
+    /// or PLAUDIT_CALL_TIMEOUT_SECS). Given alone, it also caps the attempt timeout.
     #[arg(long, value_name = "SECS")]
     call_timeout: Option<u64>,
 }

@@ -81,3 +81,95 @@ fn snapshot_then_audit_equals_the_live_audit() {
     assert_eq!(a["deployment"], b["deployment"]);
     assert_eq!(a["region"], REGION);
 }
+
+/// `--attempt-timeout` / `--call-timeout` and their environment variables: a value that cannot
+/// be used is a usage error (exit 2) naming the flag or variable, before any AWS call is made
+/// (the endpoint here is a closed port). No moto needed.
+#[test]
+fn bad_timeouts_are_usage_errors_naming_the_flag_or_variable() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_plaudit"));
+        c.args(args)
+            .args(["--endpoint-url", "http://127.0.0.1:9", "--region", REGION])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("PLAUDIT_ATTEMPT_TIMEOUT_SECS")
+            .env_remove("PLAUDIT_CALL_TIMEOUT_SECS");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run plaudit")
+    };
+    let out_dir = std::env::temp_dir().join(format!("plaudit-cli-timeouts-{}", std::process::id()));
+    let out_dir = out_dir.to_str().unwrap();
+    for (args, env, named) in [
+        (
+            vec!["audit", "--call-timeout", "0"],
+            vec![],
+            "--call-timeout",
+        ),
+        (
+            vec!["snapshot", "--out", out_dir, "--attempt-timeout", "4000"],
+            vec![],
+            "--attempt-timeout",
+        ),
+        (
+            vec!["audit", "--attempt-timeout", "120", "--call-timeout", "60"],
+            vec![],
+            "--call-timeout",
+        ),
+        (
+            vec!["snapshot", "--out", out_dir],
+            vec![("PLAUDIT_CALL_TIMEOUT_SECS", "ten")],
+            "PLAUDIT_CALL_TIMEOUT_SECS",
+        ),
+    ] {
+        let out = run(&args, &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            !err.contains("DispatchFailure"),
+            "{args:?}: a call was made: {err}"
+        );
+    }
+    // Not a number at all: clap refuses it.
+    let out = run(&["audit", "--call-timeout", "soon"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!std::path::Path::new(out_dir).exists());
+}
+
+#[test]
+#[ignore = "needs moto: run scripts/test.sh"]
+fn timeout_flags_are_taken_by_audit_and_snapshot() {
+    let dir = std::env::temp_dir().join(format!("plaudit-cli-live-t-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = plaudit(&[
+        "snapshot",
+        "--out",
+        dir.to_str().unwrap(),
+        "--attempt-timeout",
+        "120",
+        "--call-timeout",
+        "600",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("describe-vpcs.json").is_file());
+    let out = plaudit(&["audit", "--call-timeout", "30", "--format", "json"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["findings"].is_array());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -344,19 +344,33 @@ async fn the_deadline_covers_sending_and_failures_go_first() {
     let got = d.config.sent();
     assert_eq!(got.len(), sent);
     // What a run with time to spare sends: every failure must be among what went.
-    let full = deps(FakeEc2::serving(e.snap.clone()), FakeConfig::new(), Some(e.manifest.clone()));
+    let full = deps(
+        FakeEc2::serving(e.snap.clone()),
+        FakeConfig::new(),
+        Some(e.manifest.clone()),
+    );
     handle(&event(scheduled(), None), &full).await.unwrap();
     let all = full.config.sent();
     assert_eq!(all.len(), sent + unsent);
     let failures = verdicts(&all, Compliance::NonCompliant);
-    assert!(!failures.is_empty() && failures.len() <= sent, "{} failures", failures.len());
-    assert_eq!(verdicts(&got, Compliance::NonCompliant), failures, "the failures went first");
+    assert!(
+        !failures.is_empty() && failures.len() <= sent,
+        "{} failures",
+        failures.len()
+    );
+    assert_eq!(
+        verdicts(&got, Compliance::NonCompliant),
+        failures,
+        "the failures went first"
+    );
     let rank = |c: Compliance| match c {
         Compliance::NonCompliant => 0,
         Compliance::Compliant => 1,
         Compliance::NotApplicable => 2,
     };
-    assert!(got.windows(2).all(|w| rank(w[0].compliance) <= rank(w[1].compliance)));
+    assert!(got
+        .windows(2)
+        .all(|w| rank(w[0].compliance) <= rank(w[1].compliance)));
 }
 
 /// Defect 12: the six Config rules' periodic runs of one cycle share one collection.

@@ -679,7 +679,7 @@ impl Default for Timeouts {
 pub enum TimeoutsError {
     #[error("{var}={value:?}: expected a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}")]
     Invalid { var: &'static str, value: String },
-    #[error("the attempt timeout ({attempt} s) is longer than the call timeout ({call} s), which would cut every attempt; raise {call_var} or lower {attempt_var}")]
+    #[error("the attempt timeout ({attempt} s, {attempt_var}) is longer than the call timeout ({call} s, {call_var}), which would cut every attempt; raise {call_var} or lower {attempt_var}")]
     AttemptLongerThanCall {
         attempt: u64,
         call: u64,
@@ -707,18 +707,13 @@ impl Timeouts {
 
     /// [`Timeouts::from_env`] with the variables read through `get` (for tests).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Timeouts, TimeoutsError> {
-        let d = Timeouts::default();
         let attempt = get(ATTEMPT_TIMEOUT_ENV)
             .map(|v| parse_timeout_secs(ATTEMPT_TIMEOUT_ENV, &v))
             .transpose()?;
         let call = get(CALL_TIMEOUT_ENV)
             .map(|v| parse_timeout_secs(CALL_TIMEOUT_ENV, &v))
             .transpose()?;
-        Timeouts {
-            attempt: attempt.unwrap_or(d.attempt),
-            call: call.unwrap_or(d.call),
-        }
-        .checked(ATTEMPT_TIMEOUT_ENV, CALL_TIMEOUT_ENV)
+        Timeouts::default().set(attempt, call, ATTEMPT_TIMEOUT_ENV, CALL_TIMEOUT_ENV)
     }
 
     /// These timeouts with the ones given in seconds (command-line flags) put in place.
@@ -727,31 +722,46 @@ impl Timeouts {
         attempt: Option<u64>,
         call: Option<u64>,
     ) -> Result<Timeouts, TimeoutsError> {
-        let secs = |var: &'static str, n: Option<u64>, dflt: Duration| match n {
-            None => Ok(dflt),
-            Some(n) => parse_timeout_secs(var, &n.to_string()),
+        let secs = |var: &'static str, n: Option<u64>| {
+            n.map(|n| parse_timeout_secs(var, &n.to_string()))
+                .transpose()
         };
-        Timeouts {
-            attempt: secs("--attempt-timeout", attempt, self.attempt)?,
-            call: secs("--call-timeout", call, self.call)?,
-        }
-        .checked("--attempt-timeout", "--call-timeout")
+        let attempt = secs("--attempt-timeout", attempt)?;
+        let call = secs("--call-timeout", call)?;
+        self.set(attempt, call, "--attempt-timeout", "--call-timeout")
     }
 
-    fn checked(
+    /// These timeouts with the given ones put in place. An attempt never outlasts its call: a
+    /// limit given alone moves the other one (a call limit below the attempt limit lowers the
+    /// attempt limit to it, an attempt limit above the call limit raises the call limit to
+    /// it); both given and contradicting each other is an error naming both.
+    fn set(
         self,
+        attempt: Option<Duration>,
+        call: Option<Duration>,
         attempt_var: &'static str,
         call_var: &'static str,
     ) -> Result<Timeouts, TimeoutsError> {
-        if self.attempt > self.call {
-            return Err(TimeoutsError::AttemptLongerThanCall {
-                attempt: self.attempt.as_secs(),
-                call: self.call.as_secs(),
-                attempt_var,
-                call_var,
-            });
+        match (attempt, call) {
+            (Some(attempt), Some(call)) if attempt > call => {
+                Err(TimeoutsError::AttemptLongerThanCall {
+                    attempt: attempt.as_secs(),
+                    call: call.as_secs(),
+                    attempt_var,
+                    call_var,
+                })
+            }
+            (Some(attempt), Some(call)) => Ok(Timeouts { attempt, call }),
+            (Some(attempt), None) => Ok(Timeouts {
+                attempt,
+                call: self.call.max(attempt),
+            }),
+            (None, Some(call)) => Ok(Timeouts {
+                attempt: self.attempt.min(call),
+                call,
+            }),
+            (None, None) => Ok(self),
         }
-        Ok(self)
     }
 
     /// These timeouts, neither longer than `remaining` (the time a Lambda run has left), so a
@@ -859,7 +869,11 @@ mod tests {
             );
             assert!(e.to_string().contains("PLAUDIT_CALL_TIMEOUT_SECS"), "{e}");
         }
-        let e = Timeouts::from_vars(vars(&[(ATTEMPT_TIMEOUT_ENV, "400")])).unwrap_err();
+        let e = Timeouts::from_vars(vars(&[
+            (ATTEMPT_TIMEOUT_ENV, "400"),
+            (CALL_TIMEOUT_ENV, "300"),
+        ]))
+        .unwrap_err();
         assert!(
             matches!(
                 e,
@@ -872,6 +886,26 @@ mod tests {
             "{e:?}"
         );
         assert!(e.to_string().contains(ATTEMPT_TIMEOUT_ENV), "{e}");
+        assert!(e.to_string().contains(CALL_TIMEOUT_ENV), "{e}");
+    }
+
+    #[test]
+    fn a_limit_given_alone_moves_the_other_so_an_attempt_fits_in_its_call() {
+        let t = Timeouts::from_vars(vars(&[(ATTEMPT_TIMEOUT_ENV, "400")])).unwrap();
+        assert_eq!(
+            (t.attempt, t.call),
+            (Duration::from_secs(400), Duration::from_secs(400))
+        );
+        let t = Timeouts::default().with_secs(None, Some(30)).unwrap();
+        assert_eq!(
+            (t.attempt, t.call),
+            (Duration::from_secs(30), Duration::from_secs(30))
+        );
+        let t = Timeouts::default().with_secs(None, Some(900)).unwrap();
+        assert_eq!(
+            (t.attempt, t.call),
+            (Duration::from_secs(60), Duration::from_secs(900))
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The AWS adapters (feature `aws`): the only code that names AWS SDK types, one module per
 //! service. [`collect`] reads EC2 into a snapshot through the EC2 seam ([`ec2::Ec2Api`],
-//! implemented by the SDK client); [`config`], [`dynamodb`] and [`sns`] implement the decision
+//! implemented by the SDK client here and by `testing::ec2::FakeEc2` in tests); [`config`], [`dynamodb`] and [`sns`] implement the decision
 //! layer's seams (`config_rule::ConfigApi`, `drift::StateStore`, `alerting::AlertSink`); [`ssm`]
 //! reads the manifest; [`lambda`] holds the Lambda runtime helpers (deadline, logging).
 
