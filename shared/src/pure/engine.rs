@@ -386,7 +386,7 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     }
     // The ports Databricks needs depend on the partition (GovCloud drops 6666 and always needs
     // 2443), so a rule that reads the port table cannot judge without the region.
-    if env.region.is_none() && rules::ports::uses_ports(rule.meta.id) {
+    if env.region.is_none() && rule.meta.needs_port_table {
         for w in &workspaces {
             let msg = format!(
                 "{} could not be evaluated for workspace `{}`: {}, so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",

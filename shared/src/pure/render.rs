@@ -484,7 +484,7 @@ pub fn explain_in(
     for r in m.references {
         s.push_str(&format!("- {r}\n"));
     }
-    if crate::rules::ports::uses_ports(m.id) {
+    if m.needs_port_table {
         s.push('\n');
         s.push_str(&crate::rules::ports::table_markdown(m.id, partition));
     }

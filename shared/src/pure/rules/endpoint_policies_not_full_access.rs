@@ -15,13 +15,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "AWS-service endpoint policies are not full access",
     severity: Severity::Low,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "The default endpoint policy allows any principal any action on any resource, so the endpoint is an exfiltration path to any account's buckets and streams; so does any policy that is full access in effect (every principal, `s3:*` / `sts:*` / `kinesis:*` or a NotAction that spares the data actions, every resource, no Condition, no Deny). Databricks' reference architecture restricts them. A policy that cannot be read is an error, never a pass.",
     remediation: "Attach an endpoint policy limited to your accounts and the Databricks buckets, roles and streams (see the SRA's privatelink.tf).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

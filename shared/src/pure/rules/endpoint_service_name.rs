@@ -16,13 +16,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Endpoint service name matches the region and the known table",
     severity: Severity::High,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks endpoint services are regional. An endpoint to another region's service, or to a service name missing from Databricks' table (a typo, a stale copy), never carries workspace traffic.",
     remediation: "Recreate the endpoint with the service name for the VPC's region from https://docs.databricks.com/aws/en/resources/ip-domain-region (the table `plaudit explain PL-EP-005` uses).",
     references: &["https://docs.databricks.com/aws/en/resources/ip-domain-region"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

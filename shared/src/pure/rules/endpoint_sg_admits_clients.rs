@@ -13,13 +13,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Front-end endpoint SG admits clients on 443",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Users (on-premises or in client VPCs) reach the web application and REST API through the front-end endpoint on TCP 443; each of their address ranges must be admitted in full.",
     remediation: "Add ingress TCP 443 rules for every client CIDR to the front-end endpoint's security group; declare the ranges as `client_cidrs` of the transit VPC in the manifest.",
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

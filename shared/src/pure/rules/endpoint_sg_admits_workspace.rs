@@ -16,7 +16,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Back-end endpoint SGs admit workspace traffic on the required ports",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "The endpoint security group must allow inbound TCP from the compute security group (or the workspace subnets) on 443, 6666, 2443 with the compliance profile, and 8443-8451. Missing 443 or 6666 stops clusters (critical); 8443-8451 is medium.",
     remediation: "Add ingress rules to the endpoint security group with the workspace security group as source for TCP 443, 6666, 2443 and 8443-8451.",
@@ -25,7 +24,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

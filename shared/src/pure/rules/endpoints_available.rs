@@ -11,13 +11,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Databricks endpoints are available",
     severity: Severity::High,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "An endpoint carries traffic only when `available`. `pendingAcceptance` almost always means it was never registered with the Databricks account, which accepts it automatically on registration.",
     remediation: "Register the endpoint with the Databricks account (account console or the vpc-endpoints API); recreate endpoints that are rejected, failed or expired.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -12,13 +12,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Databricks endpoints span at least two AZs",
     severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "An endpoint in one availability zone is a single point of failure, and clusters in a zone without an endpoint ENI pay cross-zone traffic and lose connectivity when that zone fails.",
     remediation: "Add an endpoint subnet in each workspace availability zone to the endpoint (modify-vpc-endpoint --add-subnet-ids).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

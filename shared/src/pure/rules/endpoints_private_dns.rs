@@ -10,13 +10,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Databricks endpoints have private DNS enabled",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters and users reach Databricks by its public host names; only private DNS on the endpoint makes those names resolve to the endpoint's private addresses inside the VPC.",
     remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled (needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

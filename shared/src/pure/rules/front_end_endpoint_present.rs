@@ -12,7 +12,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Front-end endpoint present in the transit VPC",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Front-end PrivateLink routes users through an interface endpoint to the workspace service in a transit VPC (or in the workspace VPC itself when it serves both roles). Without an available one, users can only reach the workspace publicly, or not at all.",
     remediation: "Create an Interface endpoint to the region's Databricks workspace service in the transit VPC, enable private DNS, register it with Databricks and attach it to the private access settings.",
@@ -21,7 +20,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

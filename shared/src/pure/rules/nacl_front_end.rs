@@ -19,7 +19,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Front-end endpoint subnets' NACLs admit the client ranges on 443",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Users reach the web application and REST API through the front-end endpoint on TCP 443. The NACL of each subnet holding the endpoint's network interfaces must admit every client range on 443 and, being stateless, let the replies (TCP 1024-65535) back out to them; otherwise some users cannot log in although the security group admits them.",
     remediation: "On the front-end endpoint's subnets, allow inbound TCP 443 from each client CIDR and outbound TCP 1024-65535 to it, numbered below every DENY.",
@@ -28,7 +27,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints, Input::NetworkAcls],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

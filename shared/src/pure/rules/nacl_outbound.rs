@@ -2,12 +2,11 @@
 //! to 0.0.0.0/0 on the Databricks ports ahead of any deny; the endpoint subnets' NACLs let return
 //! traffic back to the workspace.
 
-use super::nacl_inbound::{endpoint_hops, no_acl, verdict_outcome};
+use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
 use super::{Context, Outcome, RuleMeta};
 use crate::cidr::{Cidr, ANY_V4};
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
 use crate::reachability::{format_ports, nacl_check, NaclBlock};
 use crate::snapshot::Input;
 
@@ -15,14 +14,13 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-002",
     title: "NACL outbound allows the VPC and the Databricks ports first, and endpoint NACLs return traffic",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Databricks checks at workspace creation that subnet NACLs allow all traffic to the VPC CIDR and TCP 443, 3306, 6666, 8443-8451 to 0.0.0.0/0 with the lowest rule numbers. Under isolation those ports only need the VPC (and 3306 is not used). NACLs are stateless: the endpoint subnets must also let replies out to the workspace on ephemeral ports.",
     remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -18,7 +18,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "NACLs let S3 traffic through the gateway endpoint (isolation)",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Under complete isolation clusters reach S3 only through the S3 gateway endpoint. Its traffic keeps S3's public addresses (the com.amazonaws.<region>.s3 prefix list), so the workspace subnets' NACLs must allow TCP 443 out to them and the replies (TCP 1024-65535) back in. A NACL that allows only the VPC CIDR blocks S3: cluster start-up, logs and DBFS fail.",
     remediation: "Allow outbound TCP 443 and inbound TCP 1024-65535 for the S3 prefix list's CIDRs (`aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-...`) or for 0.0.0.0/0, numbered below every DENY.",
@@ -28,6 +27,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
     optional_inputs: &[Input::ManagedPrefixLists],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -56,7 +56,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let mut seen = BTreeSet::new();
         for s in &subnets {
             let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
-                out.push(super::nacl_inbound::no_acl(ws, &s.subnet_id));
+                out.push(super::common::nacl::no_acl(ws, &s.subnet_id));
                 continue;
             };
             if !seen.insert(acl.id) {

@@ -11,7 +11,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "No internet gateway attached to the workspace VPC",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::InternetGateway,
     rationale: "Complete isolation (Databricks' security reference architecture) creates no internet gateway; an attached one is one route away from an internet path.",
     remediation: "Detach and delete the internet gateway (aws ec2 detach-internet-gateway, delete-internet-gateway) once nothing in the VPC needs it.",
@@ -20,7 +19,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::InternetGateways],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -15,7 +15,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "No internet default route under isolation",
     severity: Severity::Critical,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::RouteTable,
     rationale: "Complete private isolation means clusters have no path to the public internet; any route that sends public addresses to an internet, egress-only or NAT gateway reopens it (0.0.0.0/1 + 128.0.0.0/1 as much as 0.0.0.0/0), and one to a transit gateway or appliance may.",
     remediation: "Delete the routes for public addresses to igw-, eigw-, nat-, tgw-, eni- and similar targets from the route tables of the workspace and endpoint subnets.",
@@ -27,6 +26,7 @@ pub const META: RuleMeta = RuleMeta {
     // Without them, a route to a NAT gateway is an `error` and one to an internet gateway counts
     // as attached (fail closed).
     optional_inputs: &[Input::NatGateways, Input::InternetGateways],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -11,13 +11,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "No NAT gateway in the workspace VPC",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::NatGateway,
     rationale: "Complete isolation creates no NAT gateway; one that is available or pending is an egress path waiting for a route (and a running cost).",
     remediation: "Delete the NAT gateway (aws ec2 delete-nat-gateway) and release its Elastic IP.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::NatGateways],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

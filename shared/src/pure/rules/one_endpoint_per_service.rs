@@ -13,13 +13,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "At most one endpoint per Databricks service in a VPC",
     severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks recommends one workspace and one relay endpoint per VPC, shared by every workspace in it: only one endpoint per service name can own the private DNS zone, so the others carry no traffic, cost money and confuse operators.",
     remediation: "Delete the extra endpoints (keep the one with private DNS that is registered with Databricks) and share it across the VPC's workspaces.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

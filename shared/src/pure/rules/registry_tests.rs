@@ -175,3 +175,17 @@ fn docs_rules_md_is_generated_from_the_registry() {
         }
     }
 }
+
+#[test]
+fn a_rule_declares_the_port_table_exactly_when_the_table_names_it() {
+    // The engine decides on the region check from `needs_port_table`, never from the rule's id;
+    // the table's `rules` column (shown by `plaudit explain`) must agree with it.
+    for r in RULES {
+        assert_eq!(
+            r.meta.needs_port_table,
+            super::ports::uses_ports(r.meta.id),
+            "{}: needs_port_table disagrees with the port table",
+            r.meta.id
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! PL-EP-002: the workspace VPC has an interface endpoint to the Databricks SCC relay service of
 //! its region.
 
-use super::rest_endpoint_present::presence;
+use super::common::presence::presence;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
@@ -13,7 +13,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Back-end SCC relay interface endpoint present",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Back-end PrivateLink sends secure cluster connectivity through the SCC relay endpoint; without it clusters fall back to the public relay or cannot start.",
     remediation: "Create an Interface endpoint to the region's Databricks SCC relay service in the endpoint subnets, with private DNS, and register it with the Databricks account.",
@@ -22,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/resources/ip-domain-region",
     ],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -13,7 +13,6 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-002",
     title: "NAT gateway in its own subnet that routes to an internet gateway",
     severity: Severity::Medium,
-    modes: &[Mode::Cmv],
     not_under: &[Mode::Isolated],
     resource_type: ResourceType::NatGateway,
     rationale: "Databricks requires the NAT gateway in a separate (public) subnet whose default route goes to an internet gateway; a NAT inside a workspace subnet or without an internet route gives clusters no egress.",
@@ -21,6 +20,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
     optional_inputs: &[Input::InternetGateways],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

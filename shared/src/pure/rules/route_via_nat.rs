@@ -10,7 +10,6 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-001",
     title: "Workspace subnets have a default route via NAT or an egress appliance",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
     not_under: &[Mode::Isolated],
     resource_type: ResourceType::RouteTable,
     rationale: "Outside complete isolation, clusters reach cloud services and repositories through a NAT gateway or the customer's egress appliance; without a working default route they cannot start.",
@@ -18,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
     optional_inputs: &[Input::InternetGateways],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::services::s3_service;
 use crate::snapshot::Input;
 
@@ -12,8 +11,6 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-004",
     title: "S3 gateway endpoint associated with every workspace route table",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::RouteTable,
     rationale: "Clusters read and write S3 constantly. Under isolation the S3 gateway endpoint is the only path; elsewhere Databricks recommends it to keep S3 traffic off NAT (cost) and on the AWS network.",
     remediation: "Create (or modify) a Gateway endpoint for com.amazonaws.<region>.s3 and add each workspace route table to its RouteTableIds.",
@@ -22,7 +19,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

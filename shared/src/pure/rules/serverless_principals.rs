@@ -1,7 +1,7 @@
 //! PL-SL-002: serverless endpoint services allow the Databricks principal of the region, and not
 //! everyone.
 
-use super::serverless_service_nlb::{scope_outcomes, services_in_scope};
+use super::common::serverless::{scope_outcomes, services_in_scope};
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
@@ -13,13 +13,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Serverless endpoint service allows the Databricks principal, and only it",
     severity: Severity::High,
     modes: &[Mode::Serverless],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpointService,
     rationale: "Databricks serverless compute connects as arn:aws:iam::565502421330:role/private-connectivity-role-<region>; without it in the allowed principals the private endpoint rule never establishes. Allowing `*` lets any AWS account request a connection (medium).",
     remediation: "aws ec2 modify-vpc-endpoint-service-permissions --service-id <svc> --add-allowed-principals <Databricks role ARN> --remove-allowed-principals '*'",
     references: &["https://docs.databricks.com/aws/en/security/network/serverless-network-security/pl-to-internal-network"],
     inputs: &[Input::EndpointServiceConfigurations, Input::EndpointServicePermissions],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -94,7 +93,6 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::serverless_service_nlb::tests::serverless;
     use super::super::testkit::*;
     use crate::finding::{Severity, Status};
 

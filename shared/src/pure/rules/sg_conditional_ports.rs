@@ -5,7 +5,6 @@ use super::{Context, Outcome, RuleMeta};
 use crate::cidr::ANY_V4;
 use crate::finding::{ResourceType, Severity};
 use crate::index::{Ports, Proto, SgPeer};
-use crate::manifest::Mode;
 use crate::reachability::{sg_coverage, Host};
 use crate::snapshot::Input;
 
@@ -13,8 +12,6 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-008",
     title: "Conditional ports: 3306 for the legacy metastore, 53 for custom DNS",
     severity: Severity::Info,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Port 3306 is needed only while the legacy Hive metastore is in use (and never goes through PrivateLink); under isolation a 3306 rule to the internet is a leftover. Port 53 is needed only with custom DNS servers.",
     remediation: "Declare `legacy_hive_metastore` / `custom_dns` in the manifest as they are; add TCP 3306 or TCP+UDP 53 egress when needed, remove 3306-to-internet rules under isolation.",
@@ -23,7 +20,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

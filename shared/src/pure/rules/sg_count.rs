@@ -4,21 +4,18 @@ use std::collections::HashMap;
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-001",
     title: "Workspace references 1-5 security groups of its VPC",
     severity: Severity::Medium,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Databricks accepts one to five security groups per workspace, from the workspace VPC. It recommends groups of their own per workspace.",
     remediation: "List between one and five security groups of the workspace VPC in the network configuration; prefer a dedicated group per workspace.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::SecurityGroups],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -1,6 +1,6 @@
 //! PL-SG-006: the workspace security groups let TCP 6666 out to the SCC relay endpoint.
 
-use super::sg_egress_443::egress_ports;
+use super::common::egress::egress_ports;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
 use crate::manifest::Mode;
@@ -11,7 +11,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Workspace SGs allow TCP 6666 egress to the SCC relay endpoint",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "With back-end PrivateLink, secure cluster connectivity runs on port 6666 to the relay endpoint; without it clusters cannot reach the control plane and fail to start.",
     remediation: "Add a TCP 6666 egress rule to the relay endpoint's security group, its subnets, the VPC CIDR or 0.0.0.0/0.",
@@ -20,7 +19,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
     ],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

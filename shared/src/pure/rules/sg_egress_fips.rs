@@ -1,24 +1,22 @@
 //! PL-SG-007: with the compliance security profile, the workspace security groups let TCP 2443
 //! out (to the relay endpoint under back-end PrivateLink, else to the internet).
 
-use super::sg_egress_443::egress_ports;
+use super::common::egress::egress_ports;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-007",
     title: "Workspace SGs allow TCP 2443 egress when the compliance security profile is on",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "The compliance security profile uses FIPS-encrypted connections on port 2443; without the egress rule those workspaces cannot reach the control plane.",
     remediation: "Add a TCP 2443 egress rule to the relay endpoint (or 0.0.0.0/0 without back-end PrivateLink).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

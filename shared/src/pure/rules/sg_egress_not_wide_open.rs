@@ -14,13 +14,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Workspace SG egress not wide open under isolation",
     severity: Severity::Medium,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "An isolated workspace only needs the workspace itself, the VPC endpoints and S3; all ports to 0.0.0.0/0 or ::/0, in one rule or in rules that together cover it (0.0.0.0/1 + 128.0.0.0/1), would carry any exfiltration path that appears.",
     remediation: "Replace all-traffic egress to 0.0.0.0/0 or ::/0 with the self reference, the required ports to the VPC CIDR, and 443 to the S3 prefix list.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

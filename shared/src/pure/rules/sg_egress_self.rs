@@ -1,23 +1,20 @@
 //! PL-SG-003: the workspace security groups let all TCP and UDP out to the workspace.
 
-use super::sg_ingress_self::self_traffic;
+use super::common::self_traffic::self_traffic;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-003",
     title: "Workspace SGs allow all TCP and UDP to the workspace (intra-cluster egress)",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Intra-cluster traffic must also leave each node; Databricks requires all TCP and UDP egress to the workspace security group itself (an all-traffic rule to 0.0.0.0/0 also does it).",
     remediation: "Add egress rules for all TCP (0-65535) and all UDP (0-65535) with the workspace security group itself as the destination.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

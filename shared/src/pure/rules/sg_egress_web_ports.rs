@@ -1,23 +1,21 @@
 //! PL-SG-005: the workspace security groups let TCP 8443, 8444 and 8445-8451 out.
 
-use super::sg_egress_443::egress_ports;
+use super::common::egress::egress_ports;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-005",
     title: "Workspace SGs allow TCP 8443, 8444 and 8445-8451 egress",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "8443 carries compute-to-control-plane API calls, 8444 Unity Catalog logging and lineage, and 8445-8451 are reserved by Databricks. They go to the workspace endpoint under back-end PrivateLink, else to the internet. A missing 8443 is critical, 8444 high, 8445-8451 medium.",
     remediation: "Add a TCP 8443-8451 egress rule to 0.0.0.0/0, or under back-end PrivateLink to the VPC CIDR or the endpoint security group.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    optional_inputs: &[],
+    needs_port_table: true,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -1,26 +1,23 @@
 //! PL-SG-009: the workspace security groups admit nothing from the internet or from outside the
 //! VPC.
 
-use super::endpoint_sg_not_open::openings;
+use super::common::openings::openings;
 use super::{Context, Outcome, RuleMeta};
 use crate::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
 use crate::finding::{ResourceType, Severity};
 use crate::index::SgPeer;
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-009",
     title: "Workspace SGs have no ingress from the internet",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "With secure cluster connectivity, clusters need no inbound ports; Databricks requires only self-referencing ingress. Anything from 0.0.0.0/0, ::/0 or outside the VPC exposes the nodes.",
     remediation: "Remove ingress rules whose source is 0.0.0.0/0, ::/0 or a CIDR outside the VPC; keep the self-referencing rules.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

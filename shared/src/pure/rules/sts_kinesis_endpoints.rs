@@ -14,7 +14,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "STS and Kinesis interface endpoints with private DNS",
     severity: Severity::High,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters call STS and Kinesis at start-up. Under isolation there is no other path (clusters fail to start); with back-end PrivateLink Databricks recommends the regional endpoints (reported at medium).",
     remediation: "Create Interface endpoints to com.amazonaws.<region>.sts and com.amazonaws.<region>.kinesis-streams with private DNS, in the endpoint subnets, with a security group that admits TCP 443 from the workspace.",
@@ -23,7 +22,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

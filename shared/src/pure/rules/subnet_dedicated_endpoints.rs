@@ -10,7 +10,6 @@ pub const META: RuleMeta = RuleMeta {
     title: "Dedicated subnets for the Databricks endpoints",
     severity: Severity::Medium,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks recommends a separate subnet for the back-end endpoints, with its own route table and NACL, so cluster growth cannot exhaust their addresses and their rules stay separate.",
     remediation: "Create a small subnet per AZ for the endpoints (a /26 or /27 is enough) and move the endpoints' ENIs there (modify-vpc-endpoint --add-subnet-ids / --remove-subnet-ids).",
@@ -19,7 +18,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -3,21 +3,18 @@
 use super::{Context, Outcome, RuleMeta};
 use crate::cidr::Cidr;
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-003",
     title: "Workspace subnet netmask between /17 and /26",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks accepts workspace subnets from /17 to /26. Each node takes two addresses, so the netmask also bounds the cluster size.",
     remediation: "Recreate the subnet with a netmask between /17 and /26 and point the network configuration at it.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

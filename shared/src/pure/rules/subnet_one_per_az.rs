@@ -4,21 +4,18 @@ use std::collections::BTreeMap;
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-002",
     title: "At most one workspace subnet per AZ",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "The Databricks network-configuration API accepts only one workspace subnet per availability zone.",
     remediation: "Keep one subnet per availability zone in the workspace's network configuration; move the others to a different zone or drop them.",
     references: &["https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks"],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -3,7 +3,6 @@
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::routing::{self, Egress};
 use crate::snapshot::Input;
 
@@ -11,14 +10,13 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-004",
     title: "Workspace subnets are private",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks requires private workspace subnets: cluster nodes must not get public addresses or a direct internet route; egress goes through NAT or an appliance.",
     remediation: "Turn off MapPublicIpOnLaunch and associate the subnet with a route table whose default route targets a NAT gateway or egress appliance, not an internet gateway.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables],
     optional_inputs: &[Input::InternetGateways],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -4,15 +4,12 @@ use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-001",
     title: "At least two workspace subnets in distinct AZs",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks rejects a network configuration with fewer than two subnets in different availability zones, and subnets outside the workspace VPC.",
     remediation: "Give the workspace two or more subnets of its own VPC, each in a different availability zone, and update the Databricks network configuration.",
@@ -21,7 +18,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks",
     ],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {

@@ -2,6 +2,8 @@
 
 use crate::engine::{audit, AuditOptions};
 use crate::finding::{Finding, Status};
+use crate::manifest::Mode;
+use crate::model::{AllowedPrincipal, EndpointServiceConfiguration, ServicePermissions};
 pub use crate::synth::{acl_entry, sg_rule, Estate, Ids};
 
 /// Runs one rule over an estate with its manifest.
@@ -41,4 +43,36 @@ pub fn assert_all(f: &[Finding], status: Status) {
 /// The compliant back-end estate's ids.
 pub fn ids() -> Ids {
     Ids::new(0)
+}
+
+/// The back-end estate with serverless mode and one endpoint service: whether it requires
+/// acceptance, has an NLB, and the principal it allows.
+pub fn serverless(acceptance: bool, nlb: bool, principal: &str) -> Estate {
+    let mut e = Estate::backend();
+    e.manifest.workspaces[0].modes.push(Mode::Serverless);
+    e.snap.endpoint_service_configurations = Ok(vec![EndpointServiceConfiguration {
+        service_id: "vpce-svc-0db".into(),
+        service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0db".into(),
+        service_state: Some("Available".into()),
+        acceptance_required: acceptance,
+        network_load_balancer_arns: if nlb {
+            vec!["arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/db/1".into()]
+        } else {
+            vec![]
+        },
+        gateway_load_balancer_arns: vec![],
+        tags: vec![],
+    }]);
+    e.snap.endpoint_service_permissions = Ok([(
+        "vpce-svc-0db".to_string(),
+        ServicePermissions {
+            allowed_principals: vec![AllowedPrincipal {
+                principal: principal.into(),
+                principal_type: Some("Role".into()),
+            }],
+        },
+    )]
+    .into_iter()
+    .collect());
+    e
 }

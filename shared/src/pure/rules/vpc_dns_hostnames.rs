@@ -1,23 +1,20 @@
 //! PL-VPC-001: the workspace VPC (and a transit VPC) has DNS hostnames enabled.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::common::vpc_attribute::attribute_check;
+use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::{BoolValue, VpcAttributes};
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-001",
     title: "VPC DNS hostnames enabled",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Vpc,
     rationale: "Databricks requires DNS hostnames on a customer-managed VPC, and AWS requires them before an interface endpoint can use private DNS, which PrivateLink depends on.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-hostnames '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::VpcAttributes],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -28,49 +25,6 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 /// Shared by PL-VPC-001 and PL-VPC-002: one boolean VPC attribute, on the workspace VPCs and the
 /// front-end VPCs.
-pub(super) fn attribute_check(
-    ctx: &Context<'_>,
-    attr: &str,
-    label: &str,
-    get: fn(&VpcAttributes) -> Option<&BoolValue>,
-) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    let mut vpcs = ctx.vpcs();
-    let mut known: std::collections::HashSet<&str> = vpcs.iter().map(|(v, _)| *v).collect();
-    for f in ctx.front_end_vpcs() {
-        if known.insert(f.vpc_id) {
-            vpcs.push((f.vpc_id, f.serves));
-        }
-    }
-    for (vpc, ws) in vpcs {
-        let o = match ctx.ix.vpc_attrs.get(vpc).map(|a| get(a)) {
-            None => Outcome::error(
-                ResourceType::Vpc,
-                vpc,
-                format!("vpc-attributes.json has no entry for {vpc}, so its {label} setting is unknown."),
-            ),
-            Some(None) => Outcome::error(
-                ResourceType::Vpc,
-                vpc,
-                format!("vpc-attributes.json does not give {attr} for {vpc}."),
-            ),
-            Some(Some(b)) => Outcome::verdict(
-                b.value,
-                ResourceType::Vpc,
-                vpc,
-                if b.value {
-                    format!("{vpc} has {label} enabled.")
-                } else {
-                    format!("{vpc} has {label} disabled, so Databricks endpoints cannot use private DNS and workspace creation is rejected.")
-                },
-            )
-            .expect(format!("{attr}=true"), format!("{attr}={}", b.value)),
-        };
-        out.extend(for_each_ws(&ws, o));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;

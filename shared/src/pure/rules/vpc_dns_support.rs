@@ -1,23 +1,20 @@
 //! PL-VPC-002: the workspace VPC (and a transit VPC) has DNS resolution enabled.
 
-use super::vpc_dns_hostnames::attribute_check;
+use super::common::vpc_attribute::attribute_check;
 use super::{Context, Outcome, RuleMeta};
 use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
 use crate::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-002",
     title: "VPC DNS resolution enabled",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Vpc,
     rationale: "Without the Amazon DNS resolver, nothing in the VPC resolves the private names of the Databricks endpoints; Databricks requires DNS resolution on a customer-managed VPC.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::VpcAttributes],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
