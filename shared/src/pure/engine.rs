@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::deployment::{self, Deployment};
-use crate::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
-use crate::index::Index;
-use crate::manifest::Manifest;
-use crate::rules::{self, Context, Outcome, Rule};
-use crate::services::ServiceTable;
-use crate::snapshot::Snapshot;
+use crate::pure::deployment::Deployment;
+use crate::pure::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
+use crate::pure::index::Index;
+use crate::pure::manifest::{Manifest, Waiver};
+use crate::pure::rules::{self, Context, Outcome, Rule};
+use crate::pure::services::ServiceTable;
+use crate::pure::snapshot::Snapshot;
 
 /// The version of the JSON report layout.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -90,16 +90,16 @@ pub struct CollectionStatus {
     /// be declared not applicable or resolved from it.
     pub partial: bool,
     /// The inputs that failed, one per input: API, error code and message.
-    pub errors: Vec<crate::snapshot::CollectFailure>,
+    pub errors: Vec<crate::pure::snapshot::CollectFailure>,
 }
 
 impl CollectionStatus {
     /// The collection status of a snapshot.
     pub fn of(snap: &Snapshot) -> CollectionStatus {
-        let mut errors: Vec<crate::snapshot::CollectFailure> = Vec::new();
-        for input in crate::snapshot::Input::ALL {
+        let mut errors: Vec<crate::pure::snapshot::CollectFailure> = Vec::new();
+        for input in crate::pure::snapshot::Input::ALL {
             if let Err(f) = snap.availability(input) {
-                if f.code != crate::snapshot::NOT_COLLECTED && !errors.contains(f) {
+                if f.code != crate::pure::snapshot::NOT_COLLECTED && !errors.contains(f) {
                     errors.push(f.clone());
                 }
             }
@@ -213,7 +213,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     let table = ServiceTable::builtin();
     let ix = Index::new(snap);
     let (region, region_source) = resolve_region(snap, opts.region.as_deref());
-    let mut deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
+    let mut deployment =
+        crate::pure::resolve::resolve(&ix, opts.manifest, region.as_deref(), table);
     let conflict = region
         .is_none()
         .then(|| region_conflict(snap, opts.region.as_deref()))
@@ -280,15 +281,19 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .meta
         .collected_at
         .as_deref()
-        .and_then(crate::time::parse_date)
+        .and_then(crate::pure::time::parse_date)
         .or(opts.today)
-        .unwrap_or_else(crate::time::today);
+        .unwrap_or_else(crate::pure::time::today);
     let mut findings: Vec<Finding> =
         Vec::with_capacity(per_rule.iter().map(|(_, v)| v.len()).sum());
     for (_, v) in per_rule {
         findings.extend(v);
     }
-    apply_waivers(&mut findings, &deployment, today);
+    apply_waivers(
+        &mut findings,
+        opts.manifest.map_or(&[][..], |m| &m.waivers),
+        today,
+    );
     let summary = summarise(&findings);
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -318,11 +323,11 @@ struct RuleEnv<'a> {
     /// Why the region is unknown, when it is.
     region_unknown: &'a str,
     table: &'a ServiceTable,
-    dbx: &'a crate::index::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
+    dbx: &'a crate::pure::fastmap::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
 }
 
 /// An `error` outcome on a workspace's VPC: the rule could not judge anything in it.
-fn vpc_error(w: &crate::deployment::Workspace, message: String) -> Outcome {
+fn vpc_error(w: &crate::pure::deployment::Workspace, message: String) -> Outcome {
     Outcome::error(ResourceType::Vpc, &w.vpc_id, message).ws(w)
 }
 
@@ -507,10 +512,9 @@ fn merge_rule(
     }
 }
 
-fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
+fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], today: i64) {
     for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
-        let Some(w) = d
-            .waivers
+        let Some(w) = waivers
             .iter()
             .find(|w| w.rule == f.rule_id && w.resource == f.resource_id)
         else {
@@ -519,7 +523,7 @@ fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
         let expired = w
             .expires
             .as_deref()
-            .and_then(crate::time::parse_date)
+            .and_then(crate::pure::time::parse_date)
             .is_some_and(|e| today > e);
         if expired {
             f.message = format!(
@@ -565,7 +569,7 @@ fn summarise(findings: &[Finding]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Waiver;
+    use crate::pure::manifest::Waiver;
     use crate::synth::{Estate, Ids};
 
     fn run(e: &Estate, rules: &[&str]) -> Report {
@@ -621,7 +625,7 @@ mod tests {
             resource: Ids::new(0).vpc,
             ..waiver("2030-01-01")
         });
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         let r = run(&e, &["PL-SG-006"]);
         assert!(r.findings.iter().all(|f| f.status == Status::Error));
         assert!(!r.summary.complete);
@@ -635,7 +639,7 @@ mod tests {
         // PrivateLink: 6666 does not apply to it.
         let mut other = e.manifest.workspaces[0].clone();
         other.name = "adhoc".into();
-        other.modes = vec![crate::manifest::Mode::Cmv];
+        other.modes = vec![crate::pure::manifest::Mode::Cmv];
         e.manifest.workspaces.push(other);
         let r = run(&e, &["PL-SG-001", "PL-SG-006"]);
         let sg = Ids::new(0).ws_sg;

@@ -6,13 +6,17 @@
 pub mod cidr;
 pub mod deployment;
 pub mod engine;
+pub mod fastmap;
 pub mod finding;
 pub mod index;
 pub mod lifecycle;
 pub mod manifest;
 pub mod model;
+pub mod nacl;
+pub mod packet;
 pub mod reachability;
 pub mod render;
+pub mod resolve;
 pub mod routing;
 pub mod rules;
 pub mod services;

@@ -15,11 +15,11 @@
 
 use std::net::IpAddr;
 
-pub use crate::cidr::Family;
-use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr};
-use crate::index::Index;
-use crate::lifecycle::{self, Life, RouteState};
-use crate::model::{Route, RouteTable};
+pub use crate::pure::cidr::Family;
+use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr};
+use crate::pure::index::Index;
+use crate::pure::lifecycle::{self, Life, RouteState};
+use crate::pure::model::{Route, RouteTable};
 
 /// A CIDR as an inclusive address range in its family.
 pub fn range_of(c: &Cidr) -> (Family, u128, u128) {

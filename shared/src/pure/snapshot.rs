@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::*;
+use crate::pure::model::*;
 
 /// Files larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -364,7 +364,8 @@ fn dedup<T: Keyed + PartialEq + Serialize>(
 ) -> Result<Vec<T>, SnapshotError> {
     let mut drop: Vec<usize> = Vec::new();
     {
-        let mut seen: crate::index::FastMap<&str, usize> = crate::index::FastMap::default();
+        let mut seen: crate::pure::fastmap::FastMap<&str, usize> =
+            crate::pure::fastmap::FastMap::default();
         seen.reserve(items.len());
         for (i, it) in items.iter().enumerate() {
             match seen.get(it.key()) {

@@ -32,7 +32,10 @@ pub fn now_rfc3339() -> String {
 
 /// A time as RFC 3339 (UTC, seconds).
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     format!(
@@ -144,8 +147,18 @@ mod tests {
         assert_eq!(parse_rfc3339_secs("2026-11-30T06:00:00.123Z"), Some(z));
         assert_eq!(parse_rfc3339_secs("2026-11-30T08:00:00+02:00"), Some(z));
         assert_eq!(parse_rfc3339_secs("2026-11-30T05:30:00-00:30"), Some(z));
-        assert_eq!(rfc3339(parse_rfc3339("2026-11-30T06:00:00Z").unwrap()), "2026-11-30T06:00:00Z");
-        for bad in ["2026-11-30", "2026-11-30T06:00Z", "2026-11-30T25:00:00Z", "2026-11-30T06:00:00", "2026-11-30T06:00:00.Z", "t"] {
+        assert_eq!(
+            rfc3339(parse_rfc3339("2026-11-30T06:00:00Z").unwrap()),
+            "2026-11-30T06:00:00Z"
+        );
+        for bad in [
+            "2026-11-30",
+            "2026-11-30T06:00Z",
+            "2026-11-30T25:00:00Z",
+            "2026-11-30T06:00:00",
+            "2026-11-30T06:00:00.Z",
+            "t",
+        ] {
             assert_eq!(parse_rfc3339_secs(bad), None, "{bad}");
         }
     }

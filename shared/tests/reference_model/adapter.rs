@@ -309,12 +309,14 @@ pub fn production(case: &Case) -> Production {
             let answers = nacl_peers(&ix, peer, f)
                 .into_iter()
                 .map(|c| {
-                    reachability::nacl_check(acl, egress, c, proto, ports).map(|b| ProdNaclBlock {
-                        peer: (fam(c.family()), c.range().lo, c.range().hi),
-                        entry: b.entry.as_ref().map(|e| e.rule_number),
-                        addrs: (fam(b.addrs.family), b.addrs.lo, b.addrs.hi),
-                        ports: (b.ports.from, b.ports.to),
-                        certain: b.is_certain(),
+                    plaudit::pure::nacl::nacl_check(acl, egress, c, proto, ports).map(|b| {
+                        ProdNaclBlock {
+                            peer: (fam(c.family()), c.range().lo, c.range().hi),
+                            entry: b.entry.as_ref().map(|e| e.rule_number),
+                            addrs: (fam(b.addrs.family), b.addrs.lo, b.addrs.hi),
+                            ports: (b.ports.from, b.ports.to),
+                            certain: b.is_certain(),
+                        }
                     })
                 })
                 .collect();

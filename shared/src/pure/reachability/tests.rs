@@ -3,8 +3,9 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::cidr::Family;
-use crate::model::{NetworkAclEntry, PortRangeJson};
+use crate::pure::cidr::Family;
+use crate::pure::model::{NetworkAcl, NetworkAclEntry, PortRangeJson};
+use crate::pure::nacl::*;
 use crate::synth::{acl_entry, Estate, Ids};
 
 fn acl(entries: Vec<NetworkAclEntry>) -> NetworkAcl {
@@ -392,7 +393,7 @@ proptest! {
     fn sg_coverage_matches_the_port_model(rules in proptest::collection::vec((0u16..50, 0u16..50, any::<bool>()), 0..6), wf in 0u16..50, wt in 0u16..50) {
         let mut e = Estate::empty();
         if let Ok(g) = &mut e.snap.security_groups {
-            g.push(crate::model::SecurityGroup { group_id: "sg-1".into(), group_name: "x".into(), vpc_id: None, ip_permissions: vec![], ip_permissions_egress: vec![], tags: vec![] });
+            g.push(crate::pure::model::SecurityGroup { group_id: "sg-1".into(), group_name: "x".into(), vpc_id: None, ip_permissions: vec![], ip_permissions_egress: vec![], tags: vec![] });
         }
         if let Ok(r) = &mut e.snap.security_group_rules {
             for (i, (a, b, whole)) in rules.iter().enumerate() {
@@ -417,13 +418,13 @@ proptest! {
 /// An estate with one group `sg-1` (and `sg-2`) holding the given rules, and the managed
 /// prefix lists given (with entries when `Some`).
 fn sg_estate(
-    rules: Vec<crate::model::SecurityGroupRule>,
+    rules: Vec<crate::pure::model::SecurityGroupRule>,
     lists: Vec<(&str, &str, Option<Vec<&str>>)>,
 ) -> Estate {
     let mut e = Estate::empty();
     if let Ok(g) = &mut e.snap.security_groups {
         for id in ["sg-1", "sg-2"] {
-            g.push(crate::model::SecurityGroup {
+            g.push(crate::pure::model::SecurityGroup {
                 group_id: id.into(),
                 group_name: "x".into(),
                 vpc_id: None,
@@ -438,13 +439,13 @@ fn sg_estate(
     }
     if let Ok(p) = &mut e.snap.managed_prefix_lists {
         for (id, name, entries) in lists {
-            p.push(crate::model::ManagedPrefixList {
+            p.push(crate::pure::model::ManagedPrefixList {
                 prefix_list_id: id.into(),
                 prefix_list_name: name.into(),
                 address_family: Some("IPv4".into()),
                 entries: entries.map(|v| {
                     v.into_iter()
-                        .map(|c| crate::model::PrefixListEntry {
+                        .map(|c| crate::pure::model::PrefixListEntry {
                             cidr: c.into(),
                             description: None,
                         })
@@ -456,7 +457,12 @@ fn sg_estate(
     e
 }
 
-fn out(id: &str, group: &str, ports: (i32, i32), peer: &str) -> crate::model::SecurityGroupRule {
+fn out(
+    id: &str,
+    group: &str,
+    ports: (i32, i32),
+    peer: &str,
+) -> crate::pure::model::SecurityGroupRule {
     crate::synth::sg_rule(id, group, true, "tcp", ports, peer)
 }
 
@@ -660,7 +666,7 @@ fn an_ipv6_only_subnet_cannot_carry_ipv4_flows() {
         .filter(|s| s.subnet_id == id.ws_subnets[0])
     {
         s.cidr_block = None;
-        s.ipv6_cidr_block_association_set = vec![crate::model::Ipv6CidrBlockAssociation {
+        s.ipv6_cidr_block_association_set = vec![crate::pure::model::Ipv6CidrBlockAssociation {
             ipv6_cidr_block: "2600:1f18:1:100::/64".into(),
             ipv6_cidr_block_state: None,
         }];
@@ -692,11 +698,11 @@ fn subnets_and_vpcs_load_in_the_cli_shapes_old_and_new() {
     let ipv6_only = r#"{"SubnetId":"subnet-6","VpcId":"vpc-1","AvailabilityZone":"us-east-1a",
         "Ipv6CidrBlockAssociationSet":[{"AssociationId":"a","Ipv6CidrBlock":"2600:1f18:1:100::/64",
         "Ipv6CidrBlockState":{"State":"associated"}}],"Ipv6Native":true}"#;
-    let s: crate::model::Subnet = serde_json::from_str(ipv6_only).unwrap();
+    let s: crate::pure::model::Subnet = serde_json::from_str(ipv6_only).unwrap();
     assert_eq!(s.cidr_block, None);
     assert!(s.ipv6_cidr_block_association_set[0].is_associated());
     let old = r#"{"SubnetId":"subnet-4","VpcId":"vpc-1","CidrBlock":"10.0.0.0/22"}"#;
-    let s: crate::model::Subnet = serde_json::from_str(old).unwrap();
+    let s: crate::pure::model::Subnet = serde_json::from_str(old).unwrap();
     assert_eq!(s.cidr_block.as_deref(), Some("10.0.0.0/22"));
     let back = serde_json::to_string(&s).unwrap();
     assert!(
@@ -851,7 +857,7 @@ fn with_s3_entries(mut e: Estate, pl_entries: &[&str]) -> Estate {
             l.entries = Some(
                 pl_entries
                     .iter()
-                    .map(|c| crate::model::PrefixListEntry {
+                    .map(|c| crate::pure::model::PrefixListEntry {
                         cidr: (*c).into(),
                         description: None,
                     })
@@ -930,7 +936,7 @@ fn a_nacl_is_checked_against_the_collected_entries_of_a_destination_prefix_list(
 }
 
 /// Replaces the routes of the first workspace subnet's route table.
-fn private_routes(e: &mut Estate, routes: Vec<crate::model::Route>) {
+fn private_routes(e: &mut Estate, routes: Vec<crate::pure::model::Route>) {
     let id = Ids::new(0);
     for t in e
         .route_tables_mut()
@@ -941,13 +947,13 @@ fn private_routes(e: &mut Estate, routes: Vec<crate::model::Route>) {
     }
 }
 
-fn rt(dest: &str, pl: bool, target: &str, state: &str) -> crate::model::Route {
-    crate::model::Route {
+fn rt(dest: &str, pl: bool, target: &str, state: &str) -> crate::pure::model::Route {
+    crate::pure::model::Route {
         destination_cidr_block: (!pl).then(|| dest.into()),
         destination_prefix_list_id: pl.then(|| dest.into()),
         gateway_id: Some(target.into()),
         state: Some(state.into()),
-        ..crate::model::Route::default()
+        ..crate::pure::model::Route::default()
     }
 }
 

@@ -1,13 +1,14 @@
 //! What a rule sees: the index of the inputs it declared, the workspaces it applies to, the
 //! region and the Databricks endpoints of each VPC.
 
-use crate::deployment::{databricks_kind, Deployment, Workspace};
-use crate::finding::ResourceType;
-use crate::index::{FastMap, Index};
-use crate::manifest::Mode;
-use crate::model::{Subnet, VpcEndpoint};
-use crate::reachability::Host;
-use crate::services::{ServiceKind, ServiceTable};
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::{Deployment, Workspace};
+use crate::pure::fastmap::FastMap;
+use crate::pure::finding::ResourceType;
+use crate::pure::index::Index;
+use crate::pure::model::{Subnet, VpcEndpoint};
+use crate::pure::reachability::Host;
+use crate::pure::services::{databricks_kind, ServiceKind, ServiceTable};
 
 use super::Outcome;
 
@@ -52,7 +53,7 @@ pub fn classify_endpoints<'a>(
 pub struct FrontEndVpc<'a> {
     pub vpc_id: &'a str,
     /// The declared transit VPC; `None` when the workspace VPC serves both roles.
-    pub transit: Option<&'a crate::deployment::TransitVpc>,
+    pub transit: Option<&'a crate::pure::deployment::TransitVpc>,
     pub serves: Vec<&'a Workspace>,
 }
 

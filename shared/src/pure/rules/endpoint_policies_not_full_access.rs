@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::ports::Partition;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::{kinesis_service, s3_service, sts_service};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::{kinesis_service, s3_service, sts_service};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-010",
@@ -374,7 +374,7 @@ fn assess(doc: &Value, svc: &Service, partition: Partition) -> Result<Assessment
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     const DEFAULT: &str =
         r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}]}"#;

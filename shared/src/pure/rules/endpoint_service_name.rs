@@ -2,11 +2,11 @@
 //! shipped table.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::tag;
-use crate::services::service_region;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::model::tag;
+use crate::pure::services::service_region;
+use crate::pure::snapshot::Input;
 
 /// Tag that marks an endpoint as meant for Databricks (`workspace`, `relay`, `service-direct`).
 pub const TAG_ENDPOINT: &str = "plaudit:endpoint";
@@ -93,7 +93,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_the_regions_services() {
@@ -115,7 +115,7 @@ mod tests {
         let mut e = Estate::backend();
         let ep = e.endpoint(&ids().rest);
         ep.service_name = "com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f05".into();
-        ep.tags.push(crate::model::Tag {
+        ep.tags.push(crate::pure::model::Tag {
             key: "plaudit:endpoint".into(),
             value: "workspace".into(),
         });

@@ -1,12 +1,12 @@
 //! PL-EPSG-002: the front-end endpoint's security groups admit the declared client ranges on 443.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Host, Verdict};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{sg_verdict, Host, Verdict};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-002",
@@ -149,8 +149,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end(clients: &[&str]) -> Estate {
         let mut e = Estate::backend();

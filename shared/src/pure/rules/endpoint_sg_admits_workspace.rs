@@ -3,13 +3,13 @@
 //! on the relay).
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Family;
-use crate::finding::{ResourceType, Severity};
-use crate::index::Proto;
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Verdict};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use crate::pure::cidr::Family;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::Proto;
+use crate::pure::reachability::{sg_verdict, Verdict};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-001",
@@ -187,7 +187,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_sg_references() {

@@ -1,10 +1,10 @@
 //! PL-EP-004: every Databricks endpoint is `available`.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-004",
@@ -25,7 +25,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // Include broken endpoints: a rejected or pending endpoint is exactly what to report.
         for e in ctx.ix.endpoints(vpc).iter().filter(|e| e.is_interface()) {
             let Some(kind) =
-                crate::deployment::databricks_kind(ctx.table, ctx.region, &e.service_name)
+                crate::pure::services::databricks_kind(ctx.table, ctx.region, &e.service_name)
             else {
                 continue;
             };
@@ -78,7 +78,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_available_in_any_case() {

@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-007",
@@ -23,7 +23,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
-        let ws_subnets: Vec<&crate::model::Subnet> = ws
+        let ws_subnets: Vec<&crate::pure::model::Subnet> = ws
             .iter()
             .filter(|w| w.vpc_id == vpc)
             .flat_map(|w| w.subnet_ids.iter())
@@ -70,14 +70,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 ));
                 continue;
             }
-            let ep_subnets: Vec<&crate::model::Subnet> = e
+            let ep_subnets: Vec<&crate::pure::model::Subnet> = e
                 .endpoint
                 .subnet_ids
                 .iter()
                 .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
                 .collect();
             // Relate the endpoint's zones and the workspace's through one key set.
-            let all: Vec<&crate::model::Subnet> =
+            let all: Vec<&crate::pure::model::Subnet> =
                 ep_subnets.iter().chain(&ws_subnets).copied().collect();
             let keys = match ctx.ix.zones.keys(&all) {
                 Ok(k) => k,
@@ -138,7 +138,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_across_two_azs() {

@@ -1,9 +1,9 @@
 //! PL-EP-003: every Databricks endpoint has private DNS enabled.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-003",
@@ -62,7 +62,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_private_dns() {
@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-EP-003", &e), Status::Error);
     }
 

@@ -2,10 +2,10 @@
 //! Direct service.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-008",
@@ -51,12 +51,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let available: Vec<_> = front.iter().filter(|e| e.endpoint.is_available()).collect();
         let unknown: Vec<String> = front
             .iter()
-            .filter(|e| e.endpoint.life() == crate::lifecycle::Life::Unknown)
+            .filter(|e| e.endpoint.life() == crate::pure::lifecycle::Life::Unknown)
             .map(|e| {
                 format!(
                     "{} has state {}",
                     e.endpoint.vpc_endpoint_id,
-                    crate::lifecycle::shown(&e.endpoint.state)
+                    crate::pure::lifecycle::shown(&e.endpoint.state)
                 )
             })
             .collect();
@@ -131,8 +131,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end() -> Estate {
         let mut e = Estate::backend();

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 /// A rule's declaration: everything users, docs and IAM policies need to know about it.
 #[derive(Debug)]

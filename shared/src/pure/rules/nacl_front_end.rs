@@ -6,13 +6,13 @@
 use std::collections::BTreeSet;
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::cidr::ANY_V4;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{nacl_admits, nacl_check, AclRules, Admits};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use crate::pure::cidr::ANY_V4;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_admits, nacl_check, AclRules, Admits};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-004",
@@ -193,8 +193,8 @@ fn undeclared(acl: &AclRules<'_>, vpc: &str, id: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end(clients: &[&str]) -> Estate {
         let mut e = Estate::backend().with_transit(0, clients);

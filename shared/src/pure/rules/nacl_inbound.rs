@@ -4,11 +4,11 @@
 
 use super::common::nacl::{endpoint_hops, no_acl, push_unique, verdict_outcome};
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::ANY_V4;
-use crate::finding::{ResourceType, Severity};
-use crate::index::Ports;
-use crate::reachability::nacl_check;
-use crate::snapshot::Input;
+use crate::pure::cidr::ANY_V4;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::Ports;
+use crate::pure::nacl::nacl_check;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-001",
@@ -76,7 +76,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_allow_all() {
@@ -134,7 +134,7 @@ mod tests {
         ep_acl.associations = ids()
             .ep_subnets
             .iter()
-            .map(|s| crate::model::NetworkAclAssociation {
+            .map(|s| crate::pure::model::NetworkAclAssociation {
                 subnet_id: s.into(),
             })
             .collect();

@@ -4,11 +4,12 @@
 
 use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{Cidr, ANY_V4};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::reachability::{format_ports, nacl_check, NaclBlock};
-use crate::snapshot::Input;
+use crate::pure::cidr::{Cidr, ANY_V4};
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_check, NaclBlock};
+use crate::pure::reachability::format_ports;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-002",
@@ -110,7 +111,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_allow_all() {
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn error_when_nacls_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::NetworkAcls);
+        e.not_collected(crate::pure::snapshot::Input::NetworkAcls);
         let f = run("PL-NACL-002", &e);
         assert_all(&f, Status::Error);
         assert!(

@@ -5,13 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{nacl_admits, Admits};
-use crate::services::s3_service;
-use crate::snapshot::Input;
+use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_admits, Admits};
+use crate::pure::services::s3_service;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-003",
@@ -122,7 +122,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     fn only_vpc_outbound(e: &mut Estate) {
         e.acls_mut()[0].entries.retain(|x| !x.egress);

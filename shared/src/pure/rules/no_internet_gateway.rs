@@ -1,10 +1,10 @@
 //! PL-IGW-001: no internet gateway is attached to an isolated workspace's VPC.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-IGW-001",
@@ -82,7 +82,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_without_an_igw() {
@@ -92,9 +92,9 @@ mod tests {
     #[test]
     fn fails_on_an_attached_igw() {
         let mut e = Estate::isolated();
-        e.igws_mut().push(crate::model::InternetGateway {
+        e.igws_mut().push(crate::pure::model::InternetGateway {
             internet_gateway_id: "igw-0stray".into(),
-            attachments: vec![crate::model::GatewayAttachment {
+            attachments: vec![crate::pure::model::GatewayAttachment {
                 vpc_id: ids().vpc.into(),
                 state: "available".into(),
             }],
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::InternetGateways);
+        e.not_collected(crate::pure::snapshot::Input::InternetGateways);
         assert_all(&run("PL-IGW-001", &e), Status::Error);
     }
 }

@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::RouteTable;
-use crate::routing::{self, Egress};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::model::RouteTable;
+use crate::pure::routing::{self, Egress};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-003",
@@ -165,14 +165,14 @@ fn table_outcome(ctx: &Context<'_>, rt: &RouteTable, ws: &Workspace) -> Outcome 
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_without_internet_routes() {
         assert_all(&run("PL-RT-003", &Estate::isolated()), Status::Pass);
     }
 
-    fn add_route(e: &mut Estate, rt: &str, r: crate::model::Route) {
+    fn add_route(e: &mut Estate, rt: &str, r: crate::pure::model::Route) {
         for t in e
             .route_tables_mut()
             .iter_mut()
@@ -182,8 +182,8 @@ mod tests {
         }
     }
 
-    fn nat(id: &str, state: &str, connectivity: Option<&str>) -> crate::model::NatGateway {
-        crate::model::NatGateway {
+    fn nat(id: &str, state: &str, connectivity: Option<&str>) -> crate::pure::model::NatGateway {
+        crate::pure::model::NatGateway {
             nat_gateway_id: id.into(),
             vpc_id: ids().vpc.into(),
             subnet_id: ids().ep_subnets[0].as_str().into(),
@@ -193,8 +193,8 @@ mod tests {
         }
     }
 
-    fn to(dest: &str, f: impl FnOnce(&mut crate::model::Route)) -> crate::model::Route {
-        let mut r = crate::model::Route {
+    fn to(dest: &str, f: impl FnOnce(&mut crate::pure::model::Route)) -> crate::pure::model::Route {
+        let mut r = crate::pure::model::Route {
             destination_cidr_block: Some(dest.into()),
             state: Some("active".into()),
             ..Default::default()
@@ -204,9 +204,9 @@ mod tests {
     }
 
     fn igw(e: &mut Estate, state: &str) {
-        e.igws_mut().push(crate::model::InternetGateway {
+        e.igws_mut().push(crate::pure::model::InternetGateway {
             internet_gateway_id: "igw-0x".into(),
-            attachments: vec![crate::model::GatewayAttachment {
+            attachments: vec![crate::pure::model::GatewayAttachment {
                 vpc_id: ids().vpc.into(),
                 state: state.into(),
             }],
@@ -337,7 +337,7 @@ mod tests {
         let f = run("PL-RT-003", &e);
         let x = on(&f, &ids().rt_private);
         assert_eq!(x.status, Status::Fail);
-        assert_eq!(x.severity, crate::finding::Severity::High);
+        assert_eq!(x.severity, crate::pure::finding::Severity::High);
         assert!(
             x.message.contains("tgw-0hub") && x.message.contains("cannot see"),
             "{}",
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn error_when_route_tables_were_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::RouteTables);
+        e.not_collected(crate::pure::snapshot::Input::RouteTables);
         assert_all(&run("PL-RT-003", &e), Status::Error);
     }
 }

@@ -1,10 +1,10 @@
 //! PL-NAT-001: no NAT gateway in an isolated workspace's VPC.
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NAT-001",
@@ -78,10 +78,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
-    fn nat(state: &str) -> crate::model::NatGateway {
-        crate::model::NatGateway {
+    fn nat(state: &str) -> crate::pure::model::NatGateway {
+        crate::pure::model::NatGateway {
             nat_gateway_id: "nat-0stray".into(),
             vpc_id: ids().vpc.into(),
             subnet_id: ids().ep_subnets[0].as_str().into(),
@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::NatGateways);
+        e.not_collected(crate::pure::snapshot::Input::NatGateways);
         assert_all(&run("PL-NAT-001", &e), Status::Error);
     }
 }

@@ -3,15 +3,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity, Status};
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity, Status};
 
 /// A rule's verdict on one resource, before the engine turns it into a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: Status,
     pub resource_type: ResourceType,
-    pub resource_id: crate::model::Text,
+    pub resource_id: crate::pure::model::Text,
     pub workspace: Option<Arc<str>>,
     pub message: String,
     pub expected: Cow<'static, str>,
@@ -79,7 +79,7 @@ pub fn for_each_ws(list: &[&Workspace], o: Outcome) -> Vec<Outcome> {
 }
 
 /// `error` outcomes for subnets whose availability zone cannot be related to the others'
-/// ([`crate::model::Zones::keys`]): zones cannot be counted, so no verdict on them.
+/// ([`crate::pure::model::Zones::keys`]): zones cannot be counted, so no verdict on them.
 pub fn zone_errors(ws: &Workspace, bad: &[(String, String)]) -> Vec<Outcome> {
     bad.iter()
         .map(|(id, why)| {

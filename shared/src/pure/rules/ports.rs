@@ -6,10 +6,10 @@
 //! code, not data read at run time; `plaudit explain <RULE> [--region R]` prints it.
 
 use super::Context;
-use crate::deployment::Workspace;
-use crate::finding::Severity;
-use crate::index::Ports;
-use crate::services::ServiceKind;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::Severity;
+use crate::pure::index::Ports;
+use crate::pure::services::ServiceKind;
 
 /// An AWS partition Databricks runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -378,7 +378,7 @@ impl<'a> Context<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deployment::Origin;
+    use crate::pure::deployment::Origin;
     use std::collections::BTreeSet;
 
     fn ws(csp: bool, isolated: bool) -> Workspace {
@@ -388,7 +388,7 @@ mod tests {
             subnet_ids: Vec::new(),
             security_group_ids: Vec::new(),
             modes: if isolated {
-                BTreeSet::from([crate::manifest::Mode::Isolated])
+                BTreeSet::from([crate::pure::deployment::Mode::Isolated])
             } else {
                 BTreeSet::new()
             },

@@ -3,8 +3,8 @@
 
 use super::testkit::*;
 use super::RULES;
-use crate::finding::Status;
-use crate::snapshot::Input;
+use crate::pure::finding::Status;
+use crate::pure::snapshot::Input;
 
 #[test]
 fn ids_are_unique_well_formed_and_sorted() {
@@ -133,7 +133,7 @@ fn a_missing_input_is_an_error_never_a_pass() {
 
 #[test]
 fn findings_are_the_same_from_either_security_group_source() {
-    let key = |f: &[crate::finding::Finding]| {
+    let key = |f: &[crate::pure::finding::Finding]| {
         f.iter()
             .map(|x| (x.id, x.status, x.severity))
             .collect::<Vec<_>>()
@@ -142,17 +142,17 @@ fn findings_are_the_same_from_either_security_group_source() {
         let mut broken = e.clone();
         broken.drop_sg_rules(|r| r.from_port == Some(6666) || r.ip_protocol == "udp");
         for estate in [e, broken] {
-            let a = crate::engine::audit(
+            let a = crate::pure::engine::audit(
                 &estate.snap,
-                &crate::engine::AuditOptions {
+                &crate::pure::engine::AuditOptions {
                     manifest: Some(&estate.manifest),
                     ..Default::default()
                 },
             );
             let other = estate.clone().rules_inside_groups();
-            let b = crate::engine::audit(
+            let b = crate::pure::engine::audit(
                 &other.snap,
-                &crate::engine::AuditOptions {
+                &crate::pure::engine::AuditOptions {
                     manifest: Some(&other.manifest),
                     ..Default::default()
                 },
@@ -166,7 +166,7 @@ fn findings_are_the_same_from_either_security_group_source() {
 fn docs_rules_md_is_generated_from_the_registry() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules.md");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let fresh = crate::render::rules_markdown();
+    let fresh = crate::pure::render::rules_markdown();
     if committed != fresh {
         if std::env::var_os("PLAUDIT_BLESS").is_some() {
             std::fs::write(path, &fresh).unwrap();

@@ -3,10 +3,10 @@
 
 use super::common::presence::presence;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-001",
@@ -32,7 +32,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_the_rest_endpoint() {
@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn does_not_run_for_cmv_only() {
         let mut e = Estate::backend();
-        e.manifest.workspaces[0].modes = vec![crate::manifest::Mode::Cmv];
+        e.manifest.workspaces[0].modes = vec![crate::pure::deployment::Mode::Cmv];
         assert!(run("PL-EP-001", &e).is_empty());
     }
 }

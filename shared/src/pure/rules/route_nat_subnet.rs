@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::routing::{self, Egress, Family};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::routing::{self, Egress, Family};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-002",
@@ -167,7 +167,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_a_nat_in_a_public_subnet() {

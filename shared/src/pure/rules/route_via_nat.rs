@@ -1,10 +1,10 @@
 //! PL-RT-001: workspace subnets send 0.0.0.0/0 to a NAT gateway or an egress appliance.
 
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::routing::{self, Egress, Family};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::routing::{self, Egress, Family};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-001",
@@ -56,9 +56,9 @@ const EXPECTED: &str =
 /// available public NAT gateway or an egress target ([`routing::public_routes`]).
 fn egress_outcome(
     ctx: &Context<'_>,
-    rt: &crate::model::RouteTable,
+    rt: &crate::pure::model::RouteTable,
     subnet: &str,
-    ws: &crate::deployment::Workspace,
+    ws: &crate::pure::deployment::Workspace,
 ) -> Option<Outcome> {
     let t = rt.route_table_id.as_str();
     let unreadable = routing::unreadable(rt);
@@ -165,9 +165,9 @@ fn short(list: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
-    fn set_default_target(e: &mut Estate, f: impl Fn(&mut crate::model::Route)) {
+    fn set_default_target(e: &mut Estate, f: impl Fn(&mut crate::pure::model::Route)) {
         let rt = ids().rt_private;
         for t in e
             .route_tables_mut()

@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::services::s3_service;
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::s3_service;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-004",
@@ -118,7 +118,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_the_gateway_on_the_private_table() {
@@ -141,7 +141,7 @@ mod tests {
     #[test]
     fn error_when_endpoints_were_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-RT-004", &e), Status::Error);
     }
 }

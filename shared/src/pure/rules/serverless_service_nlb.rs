@@ -3,9 +3,9 @@
 
 use super::common::serverless::{scope_outcomes, services_in_scope};
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SL-001",
@@ -83,7 +83,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     const DBX: &str = "arn:aws:iam::565502421330:role/private-connectivity-role-us-east-1";
 
@@ -125,7 +125,7 @@ mod tests {
             status_of(&run("PL-SL-001", &e), "vpce-svc-404"),
             Status::Error
         );
-        e.not_collected(crate::snapshot::Input::EndpointServicePermissions);
+        e.not_collected(crate::pure::snapshot::Input::EndpointServicePermissions);
         assert_all(&run("PL-SL-001", &e), Status::Error);
     }
 }

@@ -2,11 +2,11 @@
 //! Informational.
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::ANY_V4;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto, SgPeer};
-use crate::reachability::{sg_coverage, Host};
-use crate::snapshot::Input;
+use crate::pure::cidr::ANY_V4;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto, SgPeer};
+use crate::pure::reachability::{sg_coverage, Host};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-008",
@@ -43,7 +43,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 &internet,
                 proto,
                 Ports::one(port),
-                crate::cidr::Family::V4,
+                crate::pure::cidr::Family::V4,
             );
             if cov.missing.is_empty() && !cov.admitted() {
                 undecided.borrow_mut().push(format!(
@@ -156,7 +156,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn not_applicable_by_default() {

@@ -3,8 +3,8 @@
 
 use super::common::egress::egress_ports;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-004",
@@ -30,7 +30,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_for_back_end_and_isolated() {
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn finds_the_s3_prefix_list_from_routes_when_the_file_is_missing() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::ManagedPrefixLists);
+        e.not_collected(crate::pure::snapshot::Input::ManagedPrefixLists);
         assert_all(&run("PL-SG-004", &e), Status::Pass);
     }
 
@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn error_when_endpoints_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-SG-004", &e), Status::Error);
     }
 }

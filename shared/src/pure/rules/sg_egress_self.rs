@@ -2,8 +2,8 @@
 
 use super::common::self_traffic::self_traffic;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-003",
@@ -24,7 +24,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_references() {
@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn error_when_rules_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::SecurityGroupRules);
+        e.not_collected(crate::pure::snapshot::Input::SecurityGroupRules);
         assert_all(&run("PL-SG-003", &e), Status::Error);
     }
 }

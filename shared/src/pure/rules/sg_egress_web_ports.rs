@@ -2,8 +2,8 @@
 
 use super::common::egress::egress_ports;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-005",
@@ -25,7 +25,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_8443_8451() {
@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn error_when_groups_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::SecurityGroups);
+        e.not_collected(crate::pure::snapshot::Input::SecurityGroups);
         assert_all(&run("PL-SG-005", &e), Status::Error);
     }
 }

@@ -2,8 +2,8 @@
 
 use super::common::self_traffic::self_traffic;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-002",
@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_references() {

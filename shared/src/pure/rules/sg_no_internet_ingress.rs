@@ -3,10 +3,10 @@
 
 use super::common::openings::openings;
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
-use crate::finding::{ResourceType, Severity};
-use crate::index::SgPeer;
-use crate::snapshot::Input;
+use crate::pure::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::SgPeer;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-009",
@@ -137,7 +137,7 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_ingress_only() {
@@ -180,14 +180,14 @@ mod tests {
         let ws = ids().ws_sg;
         for v in e.snap.vpcs.as_mut().unwrap().iter_mut() {
             v.cidr_block_association_set
-                .push(crate::model::CidrBlockAssociation {
+                .push(crate::pure::model::CidrBlockAssociation {
                     cidr_block: "10.1.0.0/16".into(),
                     cidr_block_state: None,
                 });
             v.ipv6_cidr_block_association_set
-                .push(crate::model::Ipv6CidrBlockAssociation {
+                .push(crate::pure::model::Ipv6CidrBlockAssociation {
                     ipv6_cidr_block: "2600:1f18:aaaa:bb00::/56".into(),
-                    ipv6_cidr_block_state: Some(crate::model::StateValue {
+                    ipv6_cidr_block_state: Some(crate::pure::model::StateValue {
                         state: "associated".into(),
                     }),
                 });
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn error_when_vpcs_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::Vpcs);
+        e.not_collected(crate::pure::snapshot::Input::Vpcs);
         assert_all(&run("PL-SG-009", &e), Status::Error);
     }
 }

@@ -2,12 +2,12 @@
 //! workspace on 443.
 
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Verdict};
-use crate::services::{kinesis_service, sts_service};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{sg_verdict, Verdict};
+use crate::pure::services::{kinesis_service, sts_service};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-009",
@@ -78,7 +78,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             }
             for e in eps {
-                if e.life() == crate::lifecycle::Life::Unknown {
+                if e.life() == crate::pure::lifecycle::Life::Unknown {
                     out.push(
                         Outcome::error(
                             ResourceType::VpcEndpoint,
@@ -86,7 +86,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                             format!(
                                 "{label} endpoint {} has state {}, which plaudit does not know, so whether it serves workspace `{}` cannot be told.",
                                 e.vpc_endpoint_id,
-                                crate::lifecycle::shown(&e.state),
+                                crate::pure::lifecycle::shown(&e.state),
                                 ws.name
                             ),
                         )
@@ -111,7 +111,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                         h,
                         Proto::Tcp,
                         Ports::one(443),
-                        crate::cidr::Family::V4,
+                        crate::pure::cidr::Family::V4,
                     ) {
                         Verdict::Blocked(why) => problems.push(why),
                         Verdict::Unknown(why) => undecided.push(why),
@@ -166,7 +166,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_both_endpoints() {

@@ -1,9 +1,9 @@
 //! PL-SUB-005: the Databricks endpoints sit in subnets of their own, not in workspace subnets.
 
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-005",
@@ -74,7 +74,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_separate_endpoint_subnets() {
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn does_not_run_for_a_plain_cmv_workspace() {
         let mut e = Estate::backend();
-        e.manifest.workspaces[0].modes = vec![crate::manifest::Mode::Cmv];
+        e.manifest.workspaces[0].modes = vec![crate::pure::deployment::Mode::Cmv];
         assert!(run("PL-SUB-005", &e).is_empty());
     }
 }

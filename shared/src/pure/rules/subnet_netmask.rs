@@ -1,9 +1,9 @@
 //! PL-SUB-003: workspace subnet netmask between /17 and /26.
 
 use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Cidr;
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::cidr::Cidr;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-003",
@@ -84,7 +84,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_a_22() {

@@ -2,9 +2,9 @@
 //! internet gateway).
 
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::routing::{self, Egress};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::routing::{self, Egress};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-004",
@@ -114,7 +114,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_nat_routed_subnets() {

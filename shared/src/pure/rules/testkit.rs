@@ -1,9 +1,9 @@
 //! Helpers for rule tests: run one rule over a synthetic estate and look at its verdicts.
 
-use crate::engine::{audit, AuditOptions};
-use crate::finding::{Finding, Status};
-use crate::manifest::Mode;
-use crate::model::{AllowedPrincipal, EndpointServiceConfiguration, ServicePermissions};
+use crate::pure::deployment::Mode;
+use crate::pure::engine::{audit, AuditOptions};
+use crate::pure::finding::{Finding, Status};
+use crate::pure::model::{AllowedPrincipal, EndpointServiceConfiguration, ServicePermissions};
 pub use crate::synth::{acl_entry, sg_rule, Estate, Ids};
 
 /// Runs one rule over an estate with its manifest.

@@ -2,8 +2,8 @@
 
 use super::common::vpc_attribute::attribute_check;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-001",
@@ -28,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_enabled() {
@@ -38,7 +38,8 @@ mod tests {
     #[test]
     fn fails_when_disabled() {
         let mut e = Estate::backend();
-        e.attrs_mut()[0].enable_dns_hostnames = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[0].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
         let f = run("PL-VPC-001", &e);
         assert_eq!(status_of(&f, &ids().vpc), Status::Fail);
         assert!(f[0].message.contains("disabled"));
@@ -57,9 +58,10 @@ mod tests {
         e.add_vpc(1, false);
         e.manifest.workspaces[0]
             .modes
-            .push(crate::manifest::Mode::FrontEnd);
+            .push(crate::pure::deployment::Mode::FrontEnd);
         e = e.with_transit(1, &["10.100.0.0/16"]);
-        e.attrs_mut()[1].enable_dns_hostnames = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[1].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
         let f = run("PL-VPC-001", &e);
         assert_eq!(status_of(&f, &Ids::new(1).vpc), Status::Fail);
     }

@@ -2,8 +2,8 @@
 
 use super::common::vpc_attribute::attribute_check;
 use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::snapshot::Input;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-002",
@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_enabled() {
@@ -36,7 +36,7 @@ mod tests {
     #[test]
     fn fails_when_disabled() {
         let mut e = Estate::backend();
-        e.attrs_mut()[0].enable_dns_support = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[0].enable_dns_support = Some(crate::pure::model::BoolValue { value: false });
         assert_eq!(status_of(&run("PL-VPC-002", &e), &ids().vpc), Status::Fail);
     }
 

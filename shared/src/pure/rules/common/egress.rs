@@ -1,14 +1,14 @@
 //! Shared by several rules (first written for sg_egress_443).
 
-use crate::cidr::Family;
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Index, Proto};
-use crate::manifest::Mode;
-use crate::model::RouteTable;
-use crate::reachability::{format_ports, sg_coverage, Host};
-use crate::rules::{Context, Outcome, PortNeed};
-use crate::services::{s3_service, ServiceKind};
+use crate::pure::cidr::Family;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Index, Proto};
+use crate::pure::model::RouteTable;
+use crate::pure::reachability::{format_ports, sg_coverage, Host};
+use crate::pure::rules::{Context, Outcome, PortNeed};
+use crate::pure::services::{s3_service, ServiceKind};
 
 /// A place the workspace must reach on some ports.
 struct Target<'a> {
@@ -208,7 +208,7 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 }
 
 fn why_not(ctx: &Context<'_>, ws: &Workspace, rule: &str) -> &'static str {
-    let govcloud = ctx.partition() == Some(crate::rules::ports::Partition::AwsUsGov);
+    let govcloud = ctx.partition() == Some(crate::pure::rules::ports::Partition::AwsUsGov);
     match rule {
         "PL-SG-006" if govcloud => {
             "GovCloud workspaces use 2443 instead of 6666 for secure cluster connectivity (see PL-SG-007)"

@@ -1,13 +1,13 @@
 //! Shared by several rules (first written for nacl_inbound).
 
-use crate::cidr::Family;
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::nacl_check;
-use crate::rules::{Context, Outcome, WsNet};
-use crate::services::ServiceKind;
+use crate::pure::cidr::Family;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::nacl_check;
+use crate::pure::rules::{Context, Outcome, WsNet};
+use crate::pure::services::ServiceKind;
 
 pub(crate) fn no_acl(ws: &Workspace, subnet: &str) -> Outcome {
     Outcome::error(

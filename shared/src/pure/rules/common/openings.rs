@@ -1,9 +1,9 @@
 //! Shared by several rules (first written for endpoint_sg_not_open).
 
-use crate::cidr::Family;
-use crate::index::{Ports, Proto};
-use crate::reachability::{format_ports, open_to_anywhere};
-use crate::rules::Context;
+use crate::pure::cidr::Family;
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{format_ports, open_to_anywhere};
+use crate::pure::rules::Context;
 
 pub(crate) fn openings(
     ctx: &Context<'_>,

@@ -1,9 +1,9 @@
 //! Shared by several rules (first written for rest_endpoint_present).
 
-use crate::finding::ResourceType;
-use crate::lifecycle::{self, Life};
-use crate::rules::{for_each_ws, Context, Outcome};
-use crate::services::ServiceKind;
+use crate::pure::finding::ResourceType;
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::rules::{for_each_ws, Context, Outcome};
+use crate::pure::services::ServiceKind;
 
 pub(crate) fn presence(ctx: &Context<'_>, kind: ServiceKind) -> Vec<Outcome> {
     let mut out = Vec::new();
@@ -85,7 +85,7 @@ pub(crate) fn presence(ctx: &Context<'_>, kind: ServiceKind) -> Vec<Outcome> {
                 Outcome::fail(
                     ResourceType::Vpc,
                     vpc,
-                    format!("{vpc} has no available interface endpoint to the Databricks {} service ({}){detail}, so back-end PrivateLink for {} cannot work.", kind.label(), names.join(" or "), crate::rules::names(&ws)),
+                    format!("{vpc} has no available interface endpoint to the Databricks {} service ({}){detail}, so back-end PrivateLink for {} cannot work.", kind.label(), names.join(" or "), crate::pure::rules::names(&ws)),
                 )
                 .expect(format!("an available Interface endpoint to {}", names.join(" or ")), if broken.is_empty() { "none".to_string() } else { broken.join(", ") }),
             ));

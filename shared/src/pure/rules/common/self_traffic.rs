@@ -1,10 +1,10 @@
 //! Shared by several rules (first written for sg_ingress_self).
 
-use crate::cidr::Family;
-use crate::finding::ResourceType;
-use crate::index::{Ports, Proto};
-use crate::reachability::{sg_verdict, Verdict};
-use crate::rules::{Context, Outcome};
+use crate::pure::cidr::Family;
+use crate::pure::finding::ResourceType;
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{sg_verdict, Verdict};
+use crate::pure::rules::{Context, Outcome};
 
 pub(crate) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
     let mut out = Vec::new();

@@ -1,9 +1,9 @@
 //! Shared by several rules (first written for serverless_service_nlb).
 
-use crate::finding::ResourceType;
-use crate::model::EndpointServiceConfiguration;
-use crate::rules::{Context, Outcome};
-use crate::services::serverless_principals;
+use crate::pure::finding::ResourceType;
+use crate::pure::model::EndpointServiceConfiguration;
+use crate::pure::rules::{Context, Outcome};
+use crate::pure::services::serverless_principals;
 
 pub(crate) fn services_in_scope<'a>(
     ctx: &Context<'a>,

@@ -1,8 +1,8 @@
 //! Shared by several rules (first written for vpc_dns_hostnames).
 
-use crate::finding::ResourceType;
-use crate::model::{BoolValue, VpcAttributes};
-use crate::rules::{for_each_ws, Context, Outcome};
+use crate::pure::finding::ResourceType;
+use crate::pure::model::{BoolValue, VpcAttributes};
+use crate::pure::rules::{for_each_ws, Context, Outcome};
 
 pub(crate) fn attribute_check(
     ctx: &Context<'_>,
