@@ -137,12 +137,6 @@ pub fn select(selectors: &[String]) -> Vec<&'static Rule> {
 }
 
 #[cfg(test)]
-pub(crate) mod testkit;
-
+mod tests;
 #[cfg(test)]
-mod registry_tests;
-
-#[cfg(test)]
-mod misc_regressions;
-#[cfg(test)]
-mod regression_sg;
+use tests::testkit;

@@ -2,8 +2,8 @@
 //! failure turns into `Error`, never `Pass`; the docs are generated, not written twice.
 
 use super::testkit::*;
-use super::RULES;
 use crate::pure::finding::Status;
+use crate::pure::rules::RULES;
 use crate::pure::snapshot::Input;
 
 #[test]
@@ -183,7 +183,7 @@ fn a_rule_declares_the_port_table_exactly_when_the_table_names_it() {
     for r in RULES {
         assert_eq!(
             r.meta.needs_port_table,
-            super::ports::uses_ports(r.meta.id),
+            crate::pure::rules::ports::uses_ports(r.meta.id),
             "{}: needs_port_table disagrees with the port table",
             r.meta.id
         );
