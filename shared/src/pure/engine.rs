@@ -2,6 +2,7 @@
 //! does not say when it was taken.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -11,9 +12,10 @@ use crate::pure::deployment::Deployment;
 use crate::pure::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
 use crate::pure::index::Index;
 use crate::pure::manifest::{Manifest, Waiver};
-use crate::pure::rules::{self, Context, Outcome, Rule};
+use crate::pure::rules::{self, Context, Outcome, Rule, Shared};
 use crate::pure::services::ServiceTable;
-use crate::pure::snapshot::Snapshot;
+use crate::pure::snapshot::{InputSet, Snapshot};
+use crate::pure::view::View;
 
 /// The version of the JSON report layout.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -391,7 +393,7 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     }
     // The ports Databricks needs depend on the partition (GovCloud drops 6666 and always needs
     // 2443), so a rule that reads the port table cannot judge without the region.
-    if env.region.is_none() && rule.meta.needs_port_table {
+    if env.region.is_none() && rule.meta.needs_port_table() {
         for w in &workspaces {
             let msg = format!(
                 "{} could not be evaluated for workspace `{}`: {}, so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",
@@ -421,15 +423,45 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     if workspaces.is_empty() {
         return out;
     }
-    let ctx = Context {
-        ix: env.ix,
+    // The rule sees only the inputs it declares; what it reads beyond them is written down.
+    let declared = InputSet::of(rule.meta.inputs).union(InputSet::of(rule.meta.optional_inputs));
+    let undeclared = Cell::new(InputSet::EMPTY);
+    let shared = Shared {
         deployment: env.deployment,
-        workspaces,
         region: env.region,
         table: env.table,
         dbx: env.dbx,
     };
-    out.extend((rule.check)(&ctx).into_iter().map(|o| (rule, o)));
+    let ctx = Context::new(
+        rule.meta,
+        View::new(env.ix, declared, &undeclared),
+        workspaces.clone(),
+        &shared,
+    );
+    let verdicts = (rule.check)(&ctx);
+    let undeclared = undeclared.get();
+    if !undeclared.is_empty() {
+        // Its verdicts would not notice a failure of what it read without declaring: none is
+        // trusted. A registry test runs every rule on every estate so this never ships.
+        let files: Vec<&str> = undeclared.iter().map(|i| i.file()).collect();
+        let why = format!(
+            "it reads {} without declaring {} (a plaudit bug: please report it)",
+            files.join(", "),
+            if files.len() == 1 { "it" } else { "them" }
+        );
+        for w in &workspaces {
+            let msg = format!(
+                "{} cannot be evaluated for workspace `{}`: {why}.",
+                rule.meta.id, w.name
+            );
+            out.push((
+                rule,
+                vpc_error(w, msg).expect("a rule that declares what it reads", why.clone()),
+            ));
+        }
+        return out;
+    }
+    out.extend(verdicts.into_iter().map(|o| (rule, o)));
     out
 }
 

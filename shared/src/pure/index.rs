@@ -377,6 +377,11 @@ impl<'s> Index<'s> {
             || self.gateway_prefix_lists.contains(&id)
     }
 
+    /// True for a prefix list that some route sends to a gateway endpoint.
+    pub fn is_gateway_prefix_list(&self, id: &str) -> bool {
+        self.gateway_prefix_lists.contains(&id)
+    }
+
     /// The S3 prefix list of a region, by name, when `describe-managed-prefix-lists.json` has it.
     pub fn s3_prefix_list(&self, region: &str) -> Option<&'s str> {
         let name = crate::pure::services::s3_service(region);

@@ -22,3 +22,4 @@ pub mod rules;
 pub mod services;
 pub mod snapshot;
 pub mod time;
+pub mod view;

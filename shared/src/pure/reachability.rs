@@ -26,10 +26,11 @@
 use std::borrow::Cow;
 
 use crate::pure::cidr::{merge_ranges, public_ranges, AddrRange, Cidr, Family};
-use crate::pure::index::{Index, SgPeer, SgRule};
-use crate::pure::model::RouteTable;
+use crate::pure::index::{SgPeer, SgRule};
+use crate::pure::model::{RouteTable, Subnet};
 use crate::pure::nacl::{nacl_check, AclRules, NaclBlock};
 use crate::pure::packet::{cut, meets, Ports, Proto, Rect};
+use crate::pure::view::View;
 
 /// One end of a flow.
 #[derive(Debug, Clone)]
@@ -45,10 +46,9 @@ pub struct Host<'a> {
     pub unknown: Option<String>,
     /// The security groups of the ENIs at this end (empty for the internet).
     pub groups: Vec<&'a str>,
-    /// The subnet's NACL; `None` outside a VPC.
-    pub acl: Option<&'a AclRules<'a>>,
-    /// The subnet's route table; `None` outside a VPC.
-    pub route_table: Option<&'a RouteTable>,
+    /// The subnet; `None` outside a VPC. Its NACL and route table are read through the view
+    /// when a hop needs them ([`Host::acl`], [`Host::route_table`]).
+    pub subnet: Option<&'a Subnet>,
     /// Set when the destination is a managed prefix list (S3 through a gateway endpoint).
     pub prefix_list: Option<&'a str>,
 }
@@ -76,31 +76,23 @@ impl<'a> Host<'a> {
     /// A subnet of the snapshot with the given security groups; `None` only when the snapshot
     /// does not hold the subnet. An IPv6-only subnet has no IPv4 block; a subnet whose
     /// `CidrBlock` does not parse has [`Host::unknown`] set.
-    pub fn subnet(ix: &'a Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
-        let subnet = ix.subnets.get(subnet_id)?;
-        let mut cidrs: Vec<Cidr> = ix
-            .subnet_cidrs
-            .get(subnet_id)
-            .copied()
-            .into_iter()
-            .collect();
+    pub fn subnet(ix: View<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
+        let subnet = ix.subnet(subnet_id)?;
+        let mut cidrs: Vec<Cidr> = ix.subnet_cidr(subnet_id).into_iter().collect();
         let unknown = match (&subnet.cidr_block, cidrs.is_empty()) {
             (Some(text), true) => Some(format!(
                 "the CidrBlock `{text}` of {subnet_id} is not an IPv4 block"
             )),
             _ => None,
         };
-        if let Some(v6) = ix.subnet_v6.get(subnet_id) {
-            cidrs.extend(v6.iter().copied());
-        }
+        cidrs.extend(ix.subnet_v6(subnet_id).iter().copied());
         Some(Host {
             name: Cow::Borrowed(subnet_id),
             show_cidr: true,
             cidrs,
             unknown,
             groups,
-            acl: ix.acl_for(subnet_id),
-            route_table: ix.route_table_for(subnet),
+            subnet: Some(subnet),
             prefix_list: None,
         })
     }
@@ -113,10 +105,19 @@ impl<'a> Host<'a> {
             cidrs,
             unknown: None,
             groups: Vec::new(),
-            acl: None,
-            route_table: None,
+            subnet: None,
             prefix_list: None,
         }
+    }
+
+    /// The subnet's NACL (describe-network-acls.json); `None` outside a VPC.
+    pub fn acl(&self, ix: View<'a>) -> Option<&'a AclRules<'a>> {
+        self.subnet.and_then(|s| ix.acl_for(&s.subnet_id))
+    }
+
+    /// The subnet's route table (describe-route-tables.json); `None` outside a VPC.
+    pub fn route_table(&self, ix: View<'a>) -> Option<&'a RouteTable> {
+        self.subnet.and_then(|s| ix.route_table_for(s))
     }
 
     /// The IPv4 internet (`0.0.0.0/0`).
@@ -234,7 +235,7 @@ impl Trace {
 }
 
 /// Traces every hop of a flow.
-pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
+pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
     let what = format!("{} {}", flow.proto.name(), flow.ports);
     let family = flow.family;
     let mut hops = Vec::with_capacity(7);
@@ -271,7 +272,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::SrcNaclOut,
         acl_hop(
-            flow.src.acl,
+            flow.src.acl(ix),
             true,
             &flow.dst,
             flow.ports,
@@ -285,7 +286,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::DstNaclIn,
         acl_hop(
-            flow.dst.acl,
+            flow.dst.acl(ix),
             false,
             &flow.src,
             flow.ports,
@@ -311,7 +312,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::DstNaclReturnOut,
         acl_hop(
-            flow.dst.acl,
+            flow.dst.acl(ix),
             true,
             &flow.src,
             Ports::EPHEMERAL,
@@ -321,7 +322,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::SrcNaclReturnIn,
         acl_hop(
-            flow.src.acl,
+            flow.src.acl(ix),
             false,
             &flow.dst,
             Ports::EPHEMERAL,
@@ -334,7 +335,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
 /// The blocks a NACL is evaluated against for a peer: its block of the family; for a prefix
 /// list, its entries of the family when they were collected, else all of the family (its
 /// addresses are then unknown, so the NACL must admit them wherever they are).
-fn nacl_peer(ix: &Index<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
+fn nacl_peer(ix: View<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
     if let Some(pl) = peer.prefix_list {
         let Ok(entries) = ix.prefix_list_cidrs(pl) else {
             return Ok(vec![family.any()]);
@@ -506,12 +507,7 @@ enum RuleAddrs {
     None,
 }
 
-fn rule_addrs(
-    ix: &Index<'_>,
-    peer_rule: &SgPeer<'_>,
-    peer: &Host<'_>,
-    family: Family,
-) -> RuleAddrs {
+fn rule_addrs(ix: View<'_>, peer_rule: &SgPeer<'_>, peer: &Host<'_>, family: Family) -> RuleAddrs {
     match peer_rule {
         SgPeer::Group(g) => {
             if peer.groups.contains(g) {
@@ -550,7 +546,7 @@ fn rule_addrs(
 /// Decides a security-group hop: the union of the allow rules of all `groups` (egress rules
 /// towards `peer`, or ingress rules from it), over every (peer address, port) pair of the flow.
 pub fn sg_coverage<'a>(
-    ix: &'a Index<'_>,
+    ix: View<'a>,
     groups: &[&str],
     egress: bool,
     peer: &Host<'_>,
@@ -713,7 +709,7 @@ pub fn format_ports(ports: &[Ports]) -> String {
 
 /// Decides a security-group hop and explains a block or what cannot be decided.
 pub fn sg_verdict(
-    ix: &Index<'_>,
+    ix: View<'_>,
     groups: &[&str],
     egress: bool,
     peer: &Host<'_>,
@@ -779,7 +775,7 @@ pub struct Opening {
 /// The ports on which the groups admit (ingress) or allow (egress) `proto` from or to every
 /// address of `family`, through the union of their rules.
 pub fn open_to_anywhere(
-    ix: &Index<'_>,
+    ix: View<'_>,
     groups: &[&str],
     egress: bool,
     proto: Proto,
@@ -817,10 +813,10 @@ pub fn open_to_anywhere(
 /// is its collected entries; when they are unknown, a route to the list itself reaches it, and
 /// otherwise it must be routed wherever it is. For the internet, the addresses the local route
 /// keeps inside the VPC are left out.
-fn route_verdict(ix: &Index<'_>, src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
+fn route_verdict<'a>(ix: View<'a>, src: &Host<'a>, dst: &Host<'a>, family: Family) -> Verdict {
     use crate::pure::lifecycle::{route, RouteState};
     use crate::pure::routing::{format_range, segments_with};
-    let Some(rt) = src.route_table else {
+    let Some(rt) = src.route_table(ix) else {
         return Verdict::NotOnPath;
     };
     let known = |pl: &str| ix.prefix_list_cidrs(pl).ok();

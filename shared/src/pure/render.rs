@@ -484,9 +484,11 @@ pub fn explain_in(
     for r in m.references {
         s.push_str(&format!("- {r}\n"));
     }
-    if m.needs_port_table {
+    if m.needs_port_table() {
         s.push('\n');
-        s.push_str(&crate::pure::rules::ports::table_markdown(m.id, partition));
+        s.push_str(&crate::pure::rules::ports::table_markdown(
+            m.ports, partition,
+        ));
     }
     s
 }

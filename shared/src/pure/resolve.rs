@@ -16,6 +16,7 @@ use crate::pure::manifest::Manifest;
 use crate::pure::model::tag;
 use crate::pure::routing;
 use crate::pure::services::{databricks_kind, ServiceKind, ServiceTable};
+use crate::pure::view::View;
 
 /// Resolves the deployment from the manifest, the tags and the state.
 pub fn resolve(
@@ -417,7 +418,7 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
 /// gateway (a default route, or routes that add up to one). A subnet that sends only some public
 /// ranges there is still a private subnet that PL-SUB-004 then reports.
 fn default_route_to_igw(ix: &Index<'_>, rt: &crate::pure::model::RouteTable) -> bool {
-    let v4: Vec<_> = routing::public_routes(ix, rt)
+    let v4: Vec<_> = routing::public_routes(View::whole(ix), rt)
         .into_iter()
         .filter(|p| p.family == crate::pure::cidr::Family::V4 && !p.ranges.is_empty())
         .collect();

@@ -116,6 +116,45 @@ impl Input {
     }
 }
 
+/// A set of inputs (the ones a rule declares, the ones it read without declaring).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct InputSet(u16);
+
+impl InputSet {
+    pub const EMPTY: InputSet = InputSet(0);
+
+    fn bit(input: Input) -> u16 {
+        1 << (input as u16)
+    }
+
+    pub fn of(inputs: &[Input]) -> InputSet {
+        inputs.iter().fold(InputSet::EMPTY, |s, i| s.with(*i))
+    }
+
+    #[must_use]
+    pub fn with(self, input: Input) -> InputSet {
+        InputSet(self.0 | InputSet::bit(input))
+    }
+
+    #[must_use]
+    pub fn union(self, other: InputSet) -> InputSet {
+        InputSet(self.0 | other.0)
+    }
+
+    pub fn contains(self, input: Input) -> bool {
+        self.0 & InputSet::bit(input) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The inputs of the set, in [`Input::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Input> {
+        Input::ALL.into_iter().filter(move |i| self.contains(*i))
+    }
+}
+
 /// The code of an input left out by design (a file the snapshot does not have, a call the scope
 /// skips): the rules that need it report error, but the collection is not partial.
 pub const NOT_COLLECTED: &str = "NotCollected";

@@ -177,14 +177,15 @@ fn nacl_block_names_the_entry_in_a_sentence() {
 #[test]
 fn sg_references_and_cidr_coverage() {
     let e = Estate::backend();
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     // The endpoint SG admits the workspace SG by reference.
     assert_eq!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &ws,
@@ -201,7 +202,7 @@ fn sg_references_and_cidr_coverage() {
     };
     assert!(matches!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &stranger,
@@ -214,7 +215,7 @@ fn sg_references_and_cidr_coverage() {
     // Nor a port it does not list.
     assert!(matches!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &ws,
@@ -226,7 +227,7 @@ fn sg_references_and_cidr_coverage() {
     ));
     // The whole flow passes, every hop.
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -252,12 +253,13 @@ fn trace_reports_the_return_path_block() {
             "deny",
         ));
     }
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -288,10 +290,11 @@ fn route_blackhole_and_missing_route_block() {
             }
         }
     }
-    let ix = Index::new(&e.snap);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: Host::internet(),
@@ -401,10 +404,11 @@ proptest! {
                 r.push(crate::synth::sg_rule(&format!("sgr-{i}"), "sg-1", true, "tcp", (i32::from(*a.min(b)), i32::from(*a.max(b))), peer));
             }
         }
-        let ix = Index::new(&e.snap);
+        let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
         let dst = Host::addresses("d", vec![c("10.0.0.0/24")]);
         let want = Ports::range(wf.min(wt), wf.max(wt));
-        let cov = sg_coverage(&ix, &["sg-1"], true, &dst, Proto::Tcp, want, Family::V4);
+        let cov = sg_coverage(ix, &["sg-1"], true, &dst, Proto::Tcp, want, Family::V4);
         for p in want.from..=want.to {
             let model = rules.iter().any(|(a, b, whole)| *whole && (*a.min(b)..=*a.max(b)).contains(&p));
             let missing = cov.missing.iter().any(|m| (m.from..=m.to).contains(&p));
@@ -474,8 +478,9 @@ fn subnet_x() -> Host<'static> {
 }
 
 fn egress(e: &Estate, groups: &[&str], peer: &Host<'_>, ports: Ports) -> Verdict {
-    let ix = Index::new(&e.snap);
-    sg_verdict(&ix, groups, true, peer, Proto::Tcp, ports, Family::V4)
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    sg_verdict(ix, groups, true, peer, Proto::Tcp, ports, Family::V4)
 }
 
 #[test]
@@ -567,20 +572,21 @@ fn halves_of_the_address_space_make_it_open() {
         ],
         vec![],
     );
-    let ix = Index::new(&e.snap);
-    let o = open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V4);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let o = open_to_anywhere(ix, &["sg-1"], true, Proto::Tcp, Family::V4);
     assert_eq!(o.open, vec![Ports::ALL]);
     assert_eq!(o.rules.len(), 2, "{:?}", o.rules);
-    let o6 = open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V6);
+    let o6 = open_to_anywhere(ix, &["sg-2"], true, Proto::Tcp, Family::V6);
     assert_eq!(o6.open, vec![Ports::ALL]);
     // IPv6 halves do not open IPv4, and IPv4 halves do not open IPv6.
     assert!(
-        open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V4)
+        open_to_anywhere(ix, &["sg-2"], true, Proto::Tcp, Family::V4)
             .open
             .is_empty()
     );
     assert!(
-        open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V6)
+        open_to_anywhere(ix, &["sg-1"], true, Proto::Tcp, Family::V6)
             .open
             .is_empty()
     );
@@ -601,10 +607,11 @@ fn ipv6_rules_neither_satisfy_nor_break_ipv4_flows() {
         egress(&e, &["sg-1"], &Host::internet(), Ports::one(443)),
         Verdict::Blocked(_)
     ));
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     assert_eq!(
         sg_verdict(
-            &ix,
+            ix,
             &["sg-1"],
             true,
             &Host::internet_v6(),
@@ -615,10 +622,11 @@ fn ipv6_rules_neither_satisfy_nor_break_ipv4_flows() {
         Verdict::Allowed
     );
     let e4 = sg_estate(vec![out("sgr-4", "sg-1", (443, 443), "0.0.0.0/0")], vec![]);
-    let ix4 = Index::new(&e4.snap);
+    let index_ix4 = crate::pure::index::Index::new(&e4.snap);
+    let ix4 = crate::pure::view::View::whole(&index_ix4);
     assert!(matches!(
         sg_verdict(
-            &ix4,
+            ix4,
             &["sg-1"],
             true,
             &Host::internet_v6(),
@@ -671,12 +679,13 @@ fn an_ipv6_only_subnet_cannot_carry_ipv4_flows() {
             ipv6_cidr_block_state: None,
         }];
     }
-    let ix = Index::new(&e.snap);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     assert_eq!(ws.cidr_in(Family::V4), None);
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -714,9 +723,10 @@ fn subnets_and_vpcs_load_in_the_cli_shapes_old_and_new() {
         {"Ipv6CidrBlock":"2600:1f18:2::/56","Ipv6CidrBlockState":{"State":"disassociated"}}]}"#;
     let mut e = Estate::empty();
     e.snap.vpcs = Ok(vec![serde_json::from_str(vpc).unwrap()]);
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     assert_eq!(
-        ix.cidrs_of_vpc("vpc-1"),
+        ix.vpc_cidrs("vpc-1"),
         &[c("10.0.0.0/16"), c("2600:1f18:1::/56")]
     );
 }
@@ -878,11 +888,12 @@ fn s3_estate(pl_entries: &[&str], entries: Vec<NetworkAclEntry>) -> Estate {
 
 /// A flow on tcp 443 from the first workspace subnet to `dst`.
 fn trace_to(e: &Estate, dst: Host<'_>) -> Trace {
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst,
@@ -1050,10 +1061,11 @@ fn an_icmpv6_rule_is_protocol_58() {
         )],
         vec![],
     );
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let v = |proto| {
         sg_verdict(
-            &ix,
+            ix,
             &["sg-1"],
             true,
             &Host::internet_v6(),

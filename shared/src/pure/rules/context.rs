@@ -1,26 +1,37 @@
-//! What a rule sees: the index of the inputs it declared, the workspaces it applies to, the
-//! region and the Databricks endpoints of each VPC.
+//! What a rule sees: the inputs it declared (and no other), the workspaces it applies to, the
+//! region, the rows of the port table it declared and the Databricks endpoints of each VPC.
 
-use crate::pure::deployment::Mode;
-use crate::pure::deployment::{Deployment, Workspace};
+use crate::pure::deployment::{Deployment, Mode, Workspace};
 use crate::pure::fastmap::FastMap;
 use crate::pure::finding::ResourceType;
-use crate::pure::index::Index;
+use crate::pure::index::{Index, Ports};
 use crate::pure::model::{Subnet, VpcEndpoint};
 use crate::pure::reachability::Host;
 use crate::pure::services::{databricks_kind, ServiceKind, ServiceTable};
+use crate::pure::view::View;
 
-use super::Outcome;
+use super::ports::{nacl_outbound_ports, port_needs, Partition, PortNeed};
+use super::{Outcome, RuleMeta};
 
-/// What a rule sees.
+/// What a rule sees. Its inputs come only through [`Context::view`], which hands out the inputs
+/// the rule declares ([`RuleMeta::inputs`], [`RuleMeta::optional_inputs`]) and no other.
 pub struct Context<'a> {
-    pub ix: &'a Index<'a>,
+    meta: &'static RuleMeta,
+    view: View<'a>,
     pub deployment: &'a Deployment,
     /// The workspaces the rule applies to.
     pub workspaces: Vec<&'a Workspace>,
     pub region: Option<&'a str>,
     pub table: &'a ServiceTable,
     /// The Databricks endpoints of each VPC, classified once per audit ([`classify_endpoints`]).
+    dbx: &'a FastMap<&'a str, Vec<DatabricksEndpoint<'a>>>,
+}
+
+/// What the engine gives every rule's [`Context`] besides its view and workspaces.
+pub struct Shared<'a> {
+    pub deployment: &'a Deployment,
+    pub region: Option<&'a str>,
+    pub table: &'a ServiceTable,
     pub dbx: &'a FastMap<&'a str, Vec<DatabricksEndpoint<'a>>>,
 }
 
@@ -65,13 +76,67 @@ pub struct DatabricksEndpoint<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// The context of `meta`'s rule: `view` must be restricted to the inputs `meta` declares.
+    pub fn new(
+        meta: &'static RuleMeta,
+        view: View<'a>,
+        workspaces: Vec<&'a Workspace>,
+        shared: &Shared<'a>,
+    ) -> Context<'a> {
+        Context {
+            meta,
+            view,
+            deployment: shared.deployment,
+            workspaces,
+            region: shared.region,
+            table: shared.table,
+            dbx: shared.dbx,
+        }
+    }
+
+    /// The rule's inputs.
+    pub fn view(&self) -> View<'a> {
+        self.view
+    }
+
+    /// The rule's declaration.
+    pub fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    /// The partition of the audited region. The engine runs no rule that declares port families
+    /// without a region, so `None` only reaches rules that declare none.
+    pub fn partition(&self) -> Option<Partition> {
+        self.region.map(Partition::of_region)
+    }
+
+    /// [`port_needs`] of the families the rule declares, in the audited region's partition.
+    pub fn port_needs(&self, ws: &Workspace, kind: Option<ServiceKind>) -> Vec<PortNeed> {
+        port_needs(
+            self.partition().unwrap_or(Partition::Aws),
+            self.meta.ports,
+            ws,
+            kind,
+        )
+    }
+
+    /// [`nacl_outbound_ports`] of the families the rule declares, in the audited region's
+    /// partition.
+    pub fn nacl_outbound_ports(&self, ws: &Workspace) -> Vec<Ports> {
+        nacl_outbound_ports(
+            self.partition().unwrap_or(Partition::Aws),
+            self.meta.ports,
+            ws,
+        )
+    }
+
     /// The workspace's subnets, or the ids the snapshot does not hold.
     pub fn subnets_of(&self, ws: &Workspace) -> Result<Vec<&'a Subnet>, Vec<String>> {
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for id in &ws.subnet_ids {
-            match self.ix.subnets.get(id.as_str()) {
-                Some(s) => found.push(*s),
+            match self.view.subnet(id) {
+                Some(s) => found.push(s),
                 None => missing.push(id.clone()),
             }
         }
@@ -111,7 +176,7 @@ impl<'a> Context<'a> {
     pub fn groups_of(&self, ws: &'a Workspace) -> Vec<&'a str> {
         ws.security_group_ids
             .iter()
-            .filter(|g| self.ix.security_groups.contains_key(g.as_str()))
+            .filter(|g| self.view.security_group(g).is_some())
             .map(String::as_str)
             .collect()
     }
@@ -138,7 +203,7 @@ impl<'a> Context<'a> {
     pub fn missing_groups(&self, ws: &Workspace) -> Vec<Outcome> {
         ws.security_group_ids
             .iter()
-            .filter(|g| !self.ix.security_groups.contains_key(g.as_str()))
+            .filter(|g| self.view.security_group(g).is_none())
             .map(|id| {
                 Outcome::error(
                     ResourceType::SecurityGroup,
@@ -155,6 +220,10 @@ impl<'a> Context<'a> {
 
     /// The interface endpoints of a VPC to Databricks services of the audited region.
     pub fn databricks_endpoints(&self, vpc_id: &str) -> Vec<DatabricksEndpoint<'a>> {
+        // Read through the view, so that a rule that does not declare the endpoints sees none.
+        if self.view.endpoints(vpc_id).is_empty() {
+            return Vec::new();
+        }
         self.dbx.get(vpc_id).cloned().unwrap_or_default()
     }
 
@@ -190,7 +259,7 @@ impl<'a> Context<'a> {
         let mut hosts = Vec::new();
         let mut missing = Vec::new();
         for s in &e.subnet_ids {
-            match Host::subnet(self.ix, s, groups.clone()) {
+            match Host::subnet(self.view, s, groups.clone()) {
                 Some(h) => hosts.push(h),
                 None => missing.push(s.as_str()),
             }
@@ -215,7 +284,7 @@ impl<'a> Context<'a> {
         let groups = self.groups_of(ws);
         subnets
             .iter()
-            .filter_map(|s| Host::subnet(self.ix, &s.subnet_id, groups.clone()))
+            .filter_map(|s| Host::subnet(self.view, &s.subnet_id, groups.clone()))
             .collect()
     }
 
@@ -309,6 +378,29 @@ impl<'a> Context<'a> {
             groups: self.groups_of(ws),
             subnets,
         })
+    }
+
+    /// The hosts of a workspace's subnets without security groups, for hops that do not read
+    /// them (NACLs, routes); or the `Error` outcomes that say why they cannot be had.
+    pub fn subnet_hosts(&self, ws: &'a Workspace) -> Result<Vec<Host<'a>>, Vec<Outcome>> {
+        let subnets = self
+            .subnets_of(ws)
+            .map_err(|m| self.missing_subnets(ws, &m))?;
+        if subnets.is_empty() {
+            return Err(vec![Outcome::error(
+                ResourceType::Vpc,
+                &ws.vpc_id,
+                format!(
+                    "Workspace `{}` declares no subnets (see PL-SUB-001), so its traffic cannot be traced.",
+                    ws.name
+                ),
+            )
+            .ws(ws)]);
+        }
+        Ok(subnets
+            .iter()
+            .filter_map(|s| Host::subnet(self.view, &s.subnet_id, Vec::new()))
+            .collect())
     }
 
     /// The VPCs whose Databricks endpoints are audited: the VPCs of back-end workspaces and the

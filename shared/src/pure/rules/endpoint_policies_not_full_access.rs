@@ -43,7 +43,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             (sts_service(region), &STS),
             (kinesis_service(region), &KINESIS),
         ];
-        for e in ctx.ix.endpoints(&ws.vpc_id).iter().filter(|e| !e.is_gone()) {
+        for e in ctx
+            .view()
+            .endpoints(&ws.vpc_id)
+            .iter()
+            .filter(|e| !e.is_gone())
+        {
             let Some((_, svc)) = services.iter().find(|(n, _)| *n == *e.service_name) else {
                 continue;
             };

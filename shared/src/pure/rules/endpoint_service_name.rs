@@ -50,7 +50,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         }
         for e in ctx
-            .ix
+            .view()
             .endpoints(vpc)
             .iter()
             .filter(|e| e.is_interface() && !e.is_gone())

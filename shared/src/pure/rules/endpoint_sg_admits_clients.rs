@@ -18,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add ingress TCP 443 rules for every client CIDR to the front-end endpoint's security group; declare the ranges as `client_cidrs` of the transit VPC in the manifest.",
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 
@@ -41,7 +42,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             if clients.is_empty() {
                 let sources: Vec<String> = groups
                     .iter()
-                    .flat_map(|g| ctx.ix.rules_of(g))
+                    .flat_map(|g| ctx.view().rules_of(g))
                     .filter(|r| {
                         !r.egress
                             && r.proto.matches(Proto::Tcp)
@@ -77,7 +78,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             for c in &clients {
                 let client = Host::addresses(format!("client range {c}"), vec![*c]);
                 match sg_verdict(
-                    ctx.ix,
+                    ctx.view(),
                     &groups,
                     false,
                     &client,

@@ -2,6 +2,7 @@
 //! needs (443 and 8443-8451 on the workspace endpoint; 6666, and 2443 with the compliance profile,
 //! on the relay).
 
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
@@ -24,7 +25,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    needs_port_table: true,
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: PortGroup::TO_ENDPOINTS,
     ..RuleMeta::DEFAULT
 };
 
@@ -80,7 +82,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let absent: Vec<&str> = groups
                 .iter()
                 .copied()
-                .filter(|g| !ctx.ix.security_groups.contains_key(g))
+                .filter(|g| !ctx.view().security_group(g).is_some())
                 .collect();
             if !absent.is_empty() {
                 for g in absent {
@@ -101,7 +103,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let mut severity: Option<Severity> = None;
             for h in &net.hosts {
                 for n in &needs {
-                    match sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, n.ports, Family::V4) {
+                    match sg_verdict(
+                        ctx.view(),
+                        &groups,
+                        false,
+                        h,
+                        Proto::Tcp,
+                        n.ports,
+                        Family::V4,
+                    ) {
                         Verdict::Blocked(why) => {
                             let why = format!("{why} ({})", n.purpose);
                             if !blocked.contains(&why) {

@@ -16,6 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Replace 0.0.0.0/0 and ::/0 sources with the workspace security group or the specific client CIDRs.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 

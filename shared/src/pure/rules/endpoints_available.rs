@@ -23,7 +23,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
         // Include broken endpoints: a rejected or pending endpoint is exactly what to report.
-        for e in ctx.ix.endpoints(vpc).iter().filter(|e| e.is_interface()) {
+        for e in ctx
+            .view()
+            .endpoints(vpc)
+            .iter()
+            .filter(|e| e.is_interface())
+        {
             let Some(kind) =
                 crate::pure::services::databricks_kind(ctx.table, ctx.region, &e.service_name)
             else {

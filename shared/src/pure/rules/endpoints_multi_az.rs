@@ -27,9 +27,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             .iter()
             .filter(|w| w.vpc_id == vpc)
             .flat_map(|w| w.subnet_ids.iter())
-            .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
+            .filter_map(|s| ctx.view().subnet(s))
             .collect();
-        if let Err(bad) = ctx.ix.zones.keys(&ws_subnets) {
+        if let Err(bad) = ctx.view().zone_keys(&ws_subnets) {
             let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
             for e in ctx.databricks_endpoints(vpc) {
                 let id = &e.endpoint.vpc_endpoint_id;
@@ -53,7 +53,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter(|s| !ctx.ix.subnets.contains_key(s.as_str()))
+                .filter(|s| !ctx.view().subnet(s).is_some())
                 .map(|s| s.as_str())
                 .collect();
             if !unknown.is_empty() {
@@ -74,12 +74,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
+                .filter_map(|s| ctx.view().subnet(s))
                 .collect();
             // Relate the endpoint's zones and the workspace's through one key set.
             let all: Vec<&crate::pure::model::Subnet> =
                 ep_subnets.iter().chain(&ws_subnets).copied().collect();
-            let keys = match ctx.ix.zones.keys(&all) {
+            let keys = match ctx.view().zone_keys(&all) {
                 Ok(k) => k,
                 Err(bad) => {
                     let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();

@@ -20,6 +20,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::VpcEndpoints],
+    optional_inputs: &[Input::Vpcs],
     ..RuleMeta::DEFAULT
 };
 
@@ -32,7 +33,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         } else {
             "workspace VPC (serving front-end too)"
         };
-        if ctx.ix.snap.vpcs.is_ok() && !ctx.ix.vpcs.contains_key(vpc) {
+        if ctx.view().availability(Input::Vpcs).is_ok() && ctx.view().vpc(vpc).is_none() {
             out.extend(for_each_ws(
                 &ws,
                 Outcome::error(

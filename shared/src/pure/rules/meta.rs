@@ -7,6 +7,8 @@ use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
+use super::ports::PortGroup;
+
 /// A rule's declaration: everything users, docs and IAM policies need to know about it.
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -29,14 +31,15 @@ pub struct RuleMeta {
     /// prefix list from `describe-managed-prefix-lists.json`, else from the routes). Their
     /// actions are part of [`RuleMeta::permissions`] too.
     pub optional_inputs: &'static [Input],
-    /// Whether the rule reads the Databricks port table ([`super::ports`]): the ports differ by
-    /// partition, so without a region the engine reports `error` instead of running it.
-    pub needs_port_table: bool,
+    /// The families of the Databricks port table ([`super::ports`]) the rule reads; the context
+    /// hands it only those rows. The ports differ by partition, so a rule that declares any is
+    /// not run without a region: the engine reports `error` instead.
+    pub ports: &'static [PortGroup],
 }
 
 impl RuleMeta {
     /// The fields a rule spells only when it differs: every workspace (`cmv`), no exclusion,
-    /// no reference, no input, no optional input, no port table. A rule writes
+    /// no reference, no input, no optional input, no port family. A rule writes
     /// `..RuleMeta::DEFAULT` after its own fields; `id`, `title`, `rationale` and
     /// `remediation` are empty here, and a registry test refuses a rule that leaves them so.
     pub const DEFAULT: RuleMeta = RuleMeta {
@@ -51,7 +54,7 @@ impl RuleMeta {
         references: &[],
         inputs: &[],
         optional_inputs: &[],
-        needs_port_table: false,
+        ports: &[],
     };
 }
 
@@ -65,6 +68,11 @@ impl RuleMeta {
             .map(|i| i.iam_action())
             .collect();
         set.into_iter().collect()
+    }
+
+    /// Whether the rule reads the port table, so needs the region.
+    pub fn needs_port_table(&self) -> bool {
+        !self.ports.is_empty()
     }
 
     /// Whether the rule applies to a workspace.

@@ -4,10 +4,10 @@
 //! for the workspaces whose modes it applies to, and only when every input it declares was
 //! collected; otherwise the engine reports `Error` for it, never `Pass`.
 
-pub use context::{classify_endpoints, Context, DatabricksEndpoint, FrontEndVpc, WsNet};
+pub use context::{classify_endpoints, Context, DatabricksEndpoint, FrontEndVpc, Shared, WsNet};
 pub use meta::RuleMeta;
 pub use outcome::{for_each_ws, names, zone_errors, Outcome};
-pub use ports::PortNeed;
+pub use ports::{PortGroup, PortNeed};
 
 pub(crate) mod common;
 mod context;

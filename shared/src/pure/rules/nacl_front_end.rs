@@ -45,7 +45,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         {
             let id = &e.endpoint.vpc_endpoint_id;
             for sid in &e.endpoint.subnet_ids {
-                if !ctx.ix.subnets.contains_key(sid.as_str()) {
+                if !ctx.view().subnet(sid).is_some() {
                     out.extend(for_each_ws(
                         &fe.serves,
                         Outcome::error(
@@ -56,7 +56,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     ));
                     continue;
                 }
-                let Some(acl) = ctx.ix.acl_for(sid) else {
+                let Some(acl) = ctx.view().acl_for(sid) else {
                     out.extend(for_each_ws(
                         &fe.serves,
                         Outcome::error(

@@ -3,6 +3,7 @@
 //! subnets' NACLs let the workspace's traffic in on the ports it needs.
 
 use super::common::nacl::{endpoint_hops, no_acl, push_unique, verdict_outcome};
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::finding::{ResourceType, Severity};
@@ -21,8 +22,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc",
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
-    inputs: &[Input::Subnets, Input::NetworkAcls],
-    needs_port_table: true,
+    inputs: &[Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
+    ports: PortGroup::TO_ENDPOINTS,
     ..RuleMeta::DEFAULT
 };
 
@@ -33,7 +34,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in &subnets {
-            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+            let Some(acl) = ctx.view().acl_for(&s.subnet_id) else {
                 out.push(no_acl(ws, &s.subnet_id));
                 continue;
             };

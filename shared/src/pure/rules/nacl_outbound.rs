@@ -3,6 +3,7 @@
 //! traffic back to the workspace.
 
 use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::{Cidr, ANY_V4};
 use crate::pure::finding::{ResourceType, Severity};
@@ -19,8 +20,8 @@ pub const META: RuleMeta = RuleMeta {
     rationale: "Databricks checks at workspace creation that subnet NACLs allow all traffic to the VPC CIDR and TCP 443, 3306, 6666, 8443-8451 to 0.0.0.0/0 with the lowest rule numbers. Under isolation those ports only need the VPC (and 3306 is not used). NACLs are stateless: the endpoint subnets must also let replies out to the workspace on ephemeral ports.",
     remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
-    needs_port_table: true,
+    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
+    ports: &PortGroup::ALL,
     ..RuleMeta::DEFAULT
 };
 
@@ -31,8 +32,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         let vpc_cidrs: Vec<Cidr> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .copied()
             .filter(|c| c.v4_range().is_some())
@@ -40,7 +41,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let ports = ctx.nacl_outbound_ports(ws);
         let mut seen = std::collections::BTreeSet::new();
         for s in &subnets {
-            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+            let Some(acl) = ctx.view().acl_for(&s.subnet_id) else {
                 out.push(no_acl(ws, &s.subnet_id));
                 continue;
             };

@@ -35,7 +35,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let s3 = match ctx.region {
         Some(r) => {
             let name = s3_service(r);
-            match ctx.ix.s3_prefix_list(r) {
+            match ctx.view().s3_prefix_list(r) {
                 Some(pl) => format!("S3 ({pl}, {name})"),
                 None => format!("S3 ({name})"),
             }
@@ -47,15 +47,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         let vpc: Vec<AddrRange> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .map(Cidr::range)
             .collect();
         let public = subtract_ranges(&public_ranges(Family::V4), &vpc);
         let mut seen = BTreeSet::new();
         for s in &subnets {
-            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+            let Some(acl) = ctx.view().acl_for(&s.subnet_id) else {
                 out.push(super::common::nacl::no_acl(ws, &s.subnet_id));
                 continue;
             };

@@ -25,12 +25,7 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.vpcs() {
-        let igws = ctx
-            .ix
-            .igws_by_vpc
-            .get(vpc)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let igws = ctx.view().internet_gateways_in(vpc);
         // A detached (or detaching) gateway is not a path and not a failure; it is only named.
         let mut gone: Vec<String> = Vec::new();
         let mut bad = 0;

@@ -22,10 +22,10 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
         "https://github.com/databricks/terraform-databricks-sra",
     ],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints, Input::Vpcs],
+    optional_inputs: &[Input::NatGateways, Input::InternetGateways, Input::ManagedPrefixLists],
     // Without them, a route to a NAT gateway is an `error` and one to an internet gateway counts
     // as attached (fail closed).
-    optional_inputs: &[Input::NatGateways, Input::InternetGateways],
     ..RuleMeta::DEFAULT
 };
 
@@ -41,7 +41,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
         let mut tables: BTreeSet<&str> = BTreeSet::new();
         for id in ids {
-            match ctx.ix.subnets.get(id).and_then(|s| ctx.ix.route_table_for(s)) {
+            match ctx.view().subnet(id).and_then(|s| ctx.view().route_table_for(s)) {
                 Some(rt) => {
                     tables.insert(&rt.route_table_id);
                 }
@@ -56,7 +56,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             }
         }
         for t in tables {
-            let Some(rt) = ctx.ix.route_tables.get(t) else {
+            let Some(rt) = ctx.view().route_table(t) else {
                 continue;
             };
             out.push(table_outcome(ctx, rt, ws).ws(ws));
@@ -89,7 +89,7 @@ fn table_outcome(ctx: &Context<'_>, rt: &RouteTable, ws: &Workspace) -> Outcome 
             ),
         );
     }
-    let routes = routing::public_routes(ctx.ix, rt);
+    let routes = routing::public_routes(ctx.view(), rt);
     let line = |p: &routing::PublicRoute<'_>| format!("{} ({})", p.describe(), p.egress.why());
     let sure: Vec<String> = routes
         .iter()

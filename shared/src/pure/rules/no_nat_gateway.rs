@@ -24,7 +24,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     for (vpc, ws) in ctx.vpcs() {
         let mut gone: Vec<String> = Vec::new();
         let mut bad = 0;
-        for n in ctx.ix.nats_by_vpc.get(vpc).into_iter().flatten() {
+        for n in ctx.view().nat_gateways_in(vpc).iter() {
             let id = &n.nat_gateway_id;
             let state = lifecycle::shown(&n.state);
             let o = match lifecycle::nat(&n.state) {

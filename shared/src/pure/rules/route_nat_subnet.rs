@@ -18,8 +18,8 @@ pub const META: RuleMeta = RuleMeta {
     rationale: "Databricks requires the NAT gateway in a separate (public) subnet whose default route goes to an internet gateway; a NAT inside a workspace subnet or without an internet route gives clusters no egress.",
     remediation: "Place the NAT gateway in a dedicated public subnet whose route table sends 0.0.0.0/0 to the VPC's internet gateway (or your egress appliance).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::ManagedPrefixLists],
     ..RuleMeta::DEFAULT
 };
 
@@ -34,8 +34,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // A NAT gateway is used when the router sends public addresses to it and it may forward
         // them: a gone, pending or private one is no egress (PL-RT-001 reports that route).
         for s in &subnets {
-            if let Some(rt) = ctx.ix.route_table_for(s) {
-                for p in routing::public_routes(ctx.ix, rt) {
+            if let Some(rt) = ctx.view().route_table_for(s) {
+                for p in routing::public_routes(ctx.view(), rt) {
                     if !matches!(p.egress, Egress::Nat(_) | Egress::Unknown(_)) {
                         continue;
                     }
@@ -67,7 +67,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
-    let Some(nat) = ctx.ix.nats.get(nat_id) else {
+    let Some(nat) = ctx.view().nat_gateway(nat_id) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
@@ -88,7 +88,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             format!("in workspace subnet {}", nat.subnet_id),
         );
     }
-    let Some(subnet) = ctx.ix.subnets.get(nat.subnet_id.as_str()) else {
+    let Some(subnet) = ctx.view().subnet(&nat.subnet_id) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
@@ -98,7 +98,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ),
         );
     };
-    let Some(rt) = ctx.ix.route_table_for(subnet) else {
+    let Some(rt) = ctx.view().route_table_for(subnet) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
@@ -108,7 +108,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ),
         );
     };
-    let public: Vec<_> = routing::public_routes(ctx.ix, rt)
+    let public: Vec<_> = routing::public_routes(ctx.view(), rt)
         .into_iter()
         .filter(|p| p.family == Family::V4)
         .collect();

@@ -15,8 +15,8 @@ pub const META: RuleMeta = RuleMeta {
     rationale: "Outside complete isolation, clusters reach cloud services and repositories through a NAT gateway or the customer's egress appliance; without a working default route they cannot start.",
     remediation: "Add 0.0.0.0/0 to a NAT gateway (or firewall ENI, transit gateway, Gateway Load Balancer endpoint) in the route table of each workspace subnet; replace blackhole routes.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::ManagedPrefixLists],
     ..RuleMeta::DEFAULT
 };
 
@@ -27,7 +27,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
@@ -74,7 +74,7 @@ fn egress_outcome(
             ),
         ));
     }
-    let routes: Vec<_> = routing::public_routes(ctx.ix, rt)
+    let routes: Vec<_> = routing::public_routes(ctx.view(), rt)
         .into_iter()
         .filter(|p| p.family == Family::V4)
         .collect();

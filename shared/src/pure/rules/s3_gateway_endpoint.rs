@@ -36,7 +36,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         let s3 = s3_service(region);
         let gateways: Vec<_> = ctx
-            .ix
+            .view()
             .endpoints(&ws.vpc_id)
             .iter()
             .filter(|e| e.is_gateway() && e.service_name == s3 && !e.is_gone())
@@ -48,7 +48,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         let mut seen = BTreeSet::new();
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,

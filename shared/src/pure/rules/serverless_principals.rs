@@ -31,10 +31,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         return out;
     };
     let expected = serverless_principals(region);
-    let perms = ctx.ix.snap.endpoint_service_permissions.as_ref().ok();
     for s in found {
         let id = &s.service_id;
-        let Some(p) = perms.and_then(|p| p.get(id.as_str())) else {
+        let Some(p) = ctx.view().endpoint_service_permissions(id) else {
             out.push(Outcome::error(
                 ResourceType::VpcEndpointService,
                 id,

@@ -1,6 +1,7 @@
 //! PL-SG-008: ports that depend on the deployment: 3306 (legacy Hive metastore), 53 (custom DNS).
 //! Informational.
 
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::finding::{ResourceType, Severity};
@@ -20,7 +21,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
-    needs_port_table: true,
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: &[PortGroup::Metastore],
     ..RuleMeta::DEFAULT
 };
 
@@ -37,7 +39,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // that it turns the outcome into an error rather than a confident failure.
         let reach = |proto: Proto, port| {
             let cov = sg_coverage(
-                ctx.ix,
+                ctx.view(),
                 &groups,
                 true,
                 &internet,
@@ -60,7 +62,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             checked.push("no 3306 to the internet under isolation");
             let leftovers: Vec<String> = groups
                 .iter()
-                .flat_map(|g| ctx.ix.rules_of(g))
+                .flat_map(|g| ctx.view().rules_of(g))
                 .filter(|r| {
                     r.egress
                         && r.proto == Proto::Tcp
@@ -86,7 +88,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let closed: Vec<&str> = [Proto::Udp, Proto::Tcp]
                 .into_iter()
                 .filter(|p| {
-                    !groups.iter().flat_map(|g| ctx.ix.rules_of(g)).any(|r| {
+                    !groups.iter().flat_map(|g| ctx.view().rules_of(g)).any(|r| {
                         r.egress
                             && r.proto.matches(*p)
                             && r.ports.intersect(Ports::one(53)).is_some()

@@ -48,9 +48,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
         for g in &ws.security_group_ids {
             let vpc = ctx
-                .ix
-                .security_groups
-                .get(g.as_str())
+                .view()
+                .security_group(g)
                 .and_then(|s| s.vpc_id.as_deref());
             let shared: Vec<&str> = users
                 .get(g.as_str())

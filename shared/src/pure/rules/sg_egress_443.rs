@@ -2,6 +2,7 @@
 //! (REST) endpoint under back-end PrivateLink, the internet outside isolation, S3 under isolation.
 
 use super::common::egress::egress_ports;
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
@@ -19,12 +20,12 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints, Input::RouteTables],
     optional_inputs: &[Input::ManagedPrefixLists],
-    needs_port_table: true,
+    ports: &[PortGroup::Https],
     ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
-    egress_ports(ctx, META.id)
+    egress_ports(ctx)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! PL-SG-006: the workspace security groups let TCP 6666 out to the SCC relay endpoint.
 
 use super::common::egress::egress_ports;
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
@@ -19,12 +20,13 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
     ],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    needs_port_table: true,
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: &[PortGroup::Relay],
     ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
-    egress_ports(ctx, META.id)
+    egress_ports(ctx)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! out (to the relay endpoint under back-end PrivateLink, else to the internet).
 
 use super::common::egress::egress_ports;
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
@@ -15,12 +16,13 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add a TCP 2443 egress rule to the relay endpoint (or 0.0.0.0/0 without back-end PrivateLink).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    needs_port_table: true,
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: &[PortGroup::Fips],
     ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
-    egress_ports(ctx, META.id)
+    egress_ports(ctx)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Replace all-traffic egress to 0.0.0.0/0 or ::/0 with the self reference, the required ports to the VPC CIDR, and 443 to the S3 prefix list.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 
@@ -35,7 +36,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let mut undecided: Vec<String> = Vec::new();
         for family in [Family::V4, Family::V6] {
             for proto in [Proto::Tcp, Proto::Udp] {
-                let o = open_to_anywhere(ctx.ix, &groups, true, proto, family);
+                let o = open_to_anywhere(ctx.view(), &groups, true, proto, family);
                 let any = family.any();
                 if o.open == [Ports::ALL] {
                     wide.push((format!("{} 0-65535 to {any}", proto.name()), o.rules));

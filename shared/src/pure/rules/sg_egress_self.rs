@@ -14,6 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add egress rules for all TCP (0-65535) and all UDP (0-65535) with the workspace security group itself as the destination.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 

@@ -1,6 +1,7 @@
 //! PL-SG-005: the workspace security groups let TCP 8443, 8444 and 8445-8451 out.
 
 use super::common::egress::egress_ports;
+use super::ports::PortGroup;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
@@ -14,12 +15,13 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Add a TCP 8443-8451 egress rule to 0.0.0.0/0, or under back-end PrivateLink to the VPC CIDR or the endpoint security group.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
-    needs_port_table: true,
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: &[PortGroup::ControlPlane],
     ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
-    egress_ports(ctx, META.id)
+    egress_ports(ctx)
 }
 
 #[cfg(test)]

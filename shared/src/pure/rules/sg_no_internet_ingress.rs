@@ -17,6 +17,7 @@ pub const META: RuleMeta = RuleMeta {
     remediation: "Remove ingress rules whose source is 0.0.0.0/0, ::/0 or a CIDR outside the VPC; keep the self-referencing rules.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 
@@ -29,8 +30,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // Inside the VPC: all its associated blocks, IPv4 and IPv6, as one union (a rule for
         // 10.0.0.0/15 is inside a VPC with 10.0.0.0/16 and 10.1.0.0/16).
         let inside: Vec<AddrRange> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .map(|c| c.range())
             .collect();
@@ -41,7 +42,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         for g in &groups {
             let mut open: Vec<String> = Vec::new();
             let mut undecided: Vec<String> = Vec::new();
-            for r in ctx.ix.rules_of(g).iter().filter(|r| !r.egress) {
+            for r in ctx.view().rules_of(g).iter().filter(|r| !r.egress) {
                 match &r.peer {
                     SgPeer::Cidr(c) => {
                         let far = outside(c);
@@ -55,7 +56,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                             ));
                         }
                     }
-                    SgPeer::PrefixList(p) => match ctx.ix.prefix_list_cidrs(p) {
+                    SgPeer::PrefixList(p) => match ctx.view().prefix_list_cidrs(p) {
                         Ok(cidrs) => {
                             let far: Vec<AddrRange> = cidrs.iter().flat_map(&outside).collect();
                             if !far.is_empty() {
@@ -72,7 +73,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                         "{}: its source is not a CIDR block that parses",
                         r.describe()
                     )),
-                    SgPeer::Group(other) => match ctx.ix.group_vpc(other) {
+                    SgPeer::Group(other) => match ctx.view().group_vpc(other) {
                         (Some(v), peered) if v != ws.vpc_id || peered => {
                             open.push(format!("{} (a group of {v})", r.describe()))
                         }

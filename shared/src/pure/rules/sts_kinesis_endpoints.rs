@@ -22,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ..RuleMeta::DEFAULT
 };
 
@@ -56,7 +57,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             ("Kinesis", kinesis_service(region)),
         ] {
             let eps: Vec<_> = ctx
-                .ix
+                .view()
                 .endpoints(&ws.vpc_id)
                 .iter()
                 .filter(|e| e.is_interface() && e.service_name == service && !e.is_gone())
@@ -105,7 +106,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 let mut undecided = Vec::new();
                 for h in &net.hosts {
                     match sg_verdict(
-                        ctx.ix,
+                        ctx.view(),
                         &groups,
                         false,
                         h,

@@ -24,7 +24,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
             continue;
         };
-        let keys = match ctx.ix.zones.keys(&subnets) {
+        let keys = match ctx.view().zone_keys(&subnets) {
             Ok(k) => k,
             Err(bad) => {
                 out.extend(super::zone_errors(ws, &bad));

@@ -14,8 +14,8 @@ pub const META: RuleMeta = RuleMeta {
     rationale: "Databricks requires private workspace subnets: cluster nodes must not get public addresses or a direct internet route; egress goes through NAT or an appliance.",
     remediation: "Turn off MapPublicIpOnLaunch and associate the subnet with a route table whose default route targets a NAT gateway or egress appliance, not an internet gateway.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::NatGateways, Input::ManagedPrefixLists],
     ..RuleMeta::DEFAULT
 };
 
@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
@@ -39,7 +39,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             };
             // Routes that send public addresses straight to an internet gateway (IPv4 or IPv6),
             // as the router resolves them (0.0.0.0/1 + 128.0.0.0/1 counts as 0.0.0.0/0).
-            let public = routing::public_routes(ctx.ix, rt);
+            let public = routing::public_routes(ctx.view(), rt);
             if let Some(p) = public.iter().find(|p| {
                 matches!(p.egress, Egress::Unknown(_))
                     && p.route.is_some_and(|r| r.target().starts_with("igw-"))

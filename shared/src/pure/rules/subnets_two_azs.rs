@@ -39,7 +39,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             );
             continue;
         }
-        let keys = match ctx.ix.zones.keys(&subnets) {
+        let keys = match ctx.view().zone_keys(&subnets) {
             Ok(k) => k,
             Err(bad) => {
                 out.extend(super::zone_errors(ws, &bad));

@@ -4,11 +4,13 @@ use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
 use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};
-use crate::pure::index::{Index, Proto};
+use crate::pure::index::Proto;
 use crate::pure::model::RouteTable;
 use crate::pure::reachability::{format_ports, sg_coverage, Host};
+use crate::pure::rules::ports::{Partition, PortGroup};
 use crate::pure::rules::{Context, Outcome, PortNeed};
 use crate::pure::services::{s3_service, ServiceKind};
+use crate::pure::view::View;
 
 /// A place the workspace must reach on some ports.
 struct Target<'a> {
@@ -18,8 +20,10 @@ struct Target<'a> {
     need: PortNeed,
 }
 
-/// Shared by PL-SG-004 to PL-SG-007: the ports of `rule` towards each destination they must reach.
-pub(crate) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
+/// Shared by PL-SG-004 to PL-SG-007: the ports of the families the rule declares
+/// ([`crate::pure::rules::RuleMeta::ports`]) towards each destination they must reach.
+pub(crate) fn egress_ports(ctx: &Context<'_>) -> Vec<Outcome> {
+    let rule = ctx.meta().id;
     let mut out = Vec::new();
     for ws in &ctx.workspaces {
         let net = match ctx.ws_net(ws) {
@@ -29,7 +33,7 @@ pub(crate) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
                 continue;
             }
         };
-        let targets = match targets(ctx, ws, rule) {
+        let targets = match targets(ctx, ws) {
             Ok(t) => t,
             Err(o) => {
                 out.push(o.ws(ws));
@@ -44,7 +48,7 @@ pub(crate) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
                     format!(
                         "{rule} has nothing to check for workspace `{}`: {}.",
                         ws.name,
-                        why_not(ctx, ws, rule)
+                        why_not(ctx, ws)
                     ),
                 )
                 .ws(ws),
@@ -62,7 +66,7 @@ pub(crate) fn egress_ports(ctx: &Context<'_>, rule: &str) -> Vec<Outcome> {
         );
         for t in &targets {
             let cov = sg_coverage(
-                ctx.ix,
+                ctx.view(),
                 &net.groups,
                 true,
                 &t.host,
@@ -207,33 +211,26 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
-fn why_not(ctx: &Context<'_>, ws: &Workspace, rule: &str) -> &'static str {
-    let govcloud = ctx.partition() == Some(crate::pure::rules::ports::Partition::AwsUsGov);
-    match rule {
-        "PL-SG-006" if govcloud => {
-            "GovCloud workspaces use 2443 instead of 6666 for secure cluster connectivity (see PL-SG-007)"
-        }
-        "PL-SG-006" => {
-            "port 6666 is only needed towards an SCC relay endpoint, and the VPC has none"
-        }
-        "PL-SG-007" if !ws.compliance_security_profile => "the compliance security profile is off",
-        _ => "no destination needs these ports",
+/// Why a rule's families need nothing from the workspace.
+fn why_not(ctx: &Context<'_>, ws: &Workspace) -> &'static str {
+    let govcloud = ctx.partition() == Some(Partition::AwsUsGov);
+    let checks = |g: PortGroup| ctx.meta().ports.contains(&g);
+    if checks(PortGroup::Relay) && govcloud {
+        "GovCloud workspaces use 2443 instead of 6666 for secure cluster connectivity (see PL-SG-007)"
+    } else if checks(PortGroup::Relay) {
+        "port 6666 is only needed towards an SCC relay endpoint, and the VPC has none"
+    } else if checks(PortGroup::Fips) && !ws.compliance_security_profile {
+        "the compliance security profile is off"
+    } else {
+        "no destination needs these ports"
     }
 }
 
-fn targets<'a>(
-    ctx: &Context<'a>,
-    ws: &'a Workspace,
-    rule: &str,
-) -> Result<Vec<Target<'a>>, Box<Outcome>> {
+fn targets<'a>(ctx: &Context<'a>, ws: &'a Workspace) -> Result<Vec<Target<'a>>, Box<Outcome>> {
     let mut out = Vec::new();
     let mut via_endpoint: Vec<PortNeed> = Vec::new();
     for kind in [ServiceKind::Workspace, ServiceKind::Relay] {
-        let needs: Vec<PortNeed> = ctx
-            .port_needs(ws, Some(kind))
-            .into_iter()
-            .filter(|n| n.egress_rule == rule)
-            .collect();
+        let needs: Vec<PortNeed> = ctx.port_needs(ws, Some(kind));
         let serving = if ws.has(Mode::BackEnd) {
             ctx.serving_endpoints(&ws.vpc_id, kind)
         } else {
@@ -257,11 +254,7 @@ fn targets<'a>(
     if !ws.isolated() {
         // Outside isolation the internet path carries what no endpoint does, and 443 always
         // (cloud data sources, library repositories).
-        for n in ctx
-            .port_needs(ws, None)
-            .into_iter()
-            .filter(|n| n.egress_rule == rule)
-        {
+        for n in ctx.port_needs(ws, None) {
             if n.ports.from == 443 || !via_endpoint.contains(&n) {
                 out.push(Target {
                     host: Host::internet(),
@@ -270,7 +263,8 @@ fn targets<'a>(
                 });
             }
         }
-    } else if rule == "PL-SG-004" {
+    } else if ctx.meta().ports.contains(&PortGroup::Https) {
+        // Under isolation 443 also goes to S3, through the gateway endpoint's prefix list.
         let Some(region) = ctx.region else {
             return Err(Box::new(Outcome::error(
                 ResourceType::Vpc,
@@ -279,7 +273,7 @@ fn targets<'a>(
                     .into(),
             )));
         };
-        match s3_prefix_list(ctx.ix, &ws.vpc_id, region) {
+        match s3_prefix_list(ctx.view(), &ws.vpc_id, region) {
             Some(pl) => {
                 let need = ctx
                     .port_needs(ws, None)
@@ -310,7 +304,7 @@ fn targets<'a>(
 
 /// The S3 managed prefix list: by name from the prefix-list file, else from the routes an S3
 /// gateway endpoint added to the VPC's route tables.
-fn s3_prefix_list<'a>(ix: &Index<'a>, vpc_id: &str, region: &str) -> Option<&'a str> {
+fn s3_prefix_list<'a>(ix: View<'a>, vpc_id: &str, region: &str) -> Option<&'a str> {
     if let Some(pl) = ix.s3_prefix_list(region) {
         return Some(pl);
     }
@@ -321,7 +315,7 @@ fn s3_prefix_list<'a>(ix: &Index<'a>, vpc_id: &str, region: &str) -> Option<&'a 
         .filter(|e| e.is_gateway() && e.service_name == s3)
         .map(|e| e.vpc_endpoint_id.as_str())
         .collect();
-    let tables: &[&RouteTable] = ix.rts_by_vpc.get(vpc_id).map(Vec::as_slice).unwrap_or(&[]);
+    let tables: &[&RouteTable] = ix.route_tables_in(vpc_id);
     tables.iter().flat_map(|t| t.routes.iter()).find_map(|r| {
         let pl = r.destination_prefix_list_id.as_deref()?;
         gw.contains(&r.target()).then_some(pl)

@@ -6,7 +6,7 @@ use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::nacl_check;
-use crate::pure::rules::{Context, Outcome, WsNet};
+use crate::pure::rules::{Context, Outcome};
 use crate::pure::services::ServiceKind;
 
 pub(crate) fn no_acl(ws: &Workspace, subnet: &str) -> Outcome {
@@ -77,8 +77,9 @@ pub(crate) fn endpoint_hops(
     if eps.is_empty() {
         return None;
     }
-    let WsNet { hosts, .. } = match ctx.ws_net(ws) {
-        Ok(n) => n,
+    // NACLs filter addresses, not security groups: the workspace's subnets are all it needs.
+    let hosts = match ctx.subnet_hosts(ws) {
+        Ok(h) => h,
         Err(o) => return Some(o),
     };
     /// One deciding entry: the workspace subnets it blocks and the endpoint ports they miss.
@@ -94,7 +95,7 @@ pub(crate) fn endpoint_hops(
     let mut out = Vec::new();
     for e in &eps {
         for sid in &e.endpoint.subnet_ids {
-            if ctx.ix.acl_for(sid).is_none() && ctx.ix.subnets.contains_key(sid.as_str()) {
+            if ctx.view().acl_for(sid).is_none() && ctx.view().subnet(sid).is_some() {
                 out.push(no_acl(ws, sid));
             }
         }
@@ -107,7 +108,9 @@ pub(crate) fn endpoint_hops(
         };
         let id = &e.endpoint.vpc_endpoint_id;
         for dst in dsts {
-            let Some(acl) = dst.acl else { continue };
+            let Some(acl) = dst.acl(ctx.view()) else {
+                continue;
+            };
             let i = match accs.iter().position(|a| a.acl == acl.id) {
                 Some(i) => i,
                 None => {

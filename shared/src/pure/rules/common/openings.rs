@@ -10,7 +10,7 @@ pub(crate) fn openings(
     groups: &[&str],
 ) -> (Vec<(String, Vec<String>)>, Vec<String>) {
     let mut protos = vec![Proto::Tcp, Proto::Udp, Proto::Icmp];
-    for r in groups.iter().flat_map(|g| ctx.ix.rules_of(g)) {
+    for r in groups.iter().flat_map(|g| ctx.view().rules_of(g)) {
         if matches!(r.proto, Proto::Other(_)) && !protos.contains(&r.proto) {
             protos.push(r.proto);
         }
@@ -19,7 +19,7 @@ pub(crate) fn openings(
     let mut undecided = Vec::new();
     for family in [Family::V4, Family::V6] {
         for proto in &protos {
-            let o = open_to_anywhere(ctx.ix, groups, false, *proto, family);
+            let o = open_to_anywhere(ctx.view(), groups, false, *proto, family);
             let what = |ports: &[Ports]| {
                 if proto.has_ports() {
                     format!("{} {}", proto.name(), format_ports(ports))

@@ -22,7 +22,7 @@ pub(crate) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
         for proto in [Proto::Tcp, Proto::Udp] {
             for peer in &net.hosts {
                 match sg_verdict(
-                    ctx.ix,
+                    ctx.view(),
                     &net.groups,
                     egress,
                     peer,

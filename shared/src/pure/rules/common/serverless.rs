@@ -8,23 +8,19 @@ use crate::pure::services::serverless_principals;
 pub(crate) fn services_in_scope<'a>(
     ctx: &Context<'a>,
 ) -> (Vec<&'a EndpointServiceConfiguration>, Vec<&'a str>) {
-    let configs = ctx
-        .ix
-        .snap
-        .endpoint_service_configurations
-        .as_deref()
-        .unwrap_or(&[]);
-    let perms = ctx.ix.snap.endpoint_service_permissions.as_ref().ok();
+    let configs = ctx.view().endpoint_service_configurations();
     let databricks = |svc: &str| {
-        perms.and_then(|p| p.get(svc)).is_some_and(|p| {
-            p.allowed_principals.iter().any(|a| {
-                a.principal.contains(":role/private-connectivity-role-")
-                    && ctx.region.is_none_or(|r| {
-                        serverless_principals(r).iter().any(|p| *p == a.principal)
-                            || a.principal.ends_with(r)
-                    })
+        ctx.view()
+            .endpoint_service_permissions(svc)
+            .is_some_and(|p| {
+                p.allowed_principals.iter().any(|a| {
+                    a.principal.contains(":role/private-connectivity-role-")
+                        && ctx.region.is_none_or(|r| {
+                            serverless_principals(r).iter().any(|p| *p == a.principal)
+                                || a.principal.ends_with(r)
+                        })
+                })
             })
-        })
     };
     let declared = &ctx.deployment.serverless_endpoint_services;
     let mut found: Vec<&EndpointServiceConfiguration> = configs

@@ -19,7 +19,7 @@ pub(crate) fn attribute_check(
         }
     }
     for (vpc, ws) in vpcs {
-        let o = match ctx.ix.vpc_attrs.get(vpc).map(|a| get(a)) {
+        let o = match ctx.view().vpc_attributes(vpc).map(get) {
             None => Outcome::error(
                 ResourceType::Vpc,
                 vpc,

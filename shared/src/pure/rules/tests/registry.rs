@@ -177,15 +177,35 @@ fn docs_rules_md_is_generated_from_the_registry() {
 }
 
 #[test]
-fn a_rule_declares_the_port_table_exactly_when_the_table_names_it() {
-    // The engine decides on the region check from `needs_port_table`, never from the rule's id;
-    // the table's `rules` column (shown by `plaudit explain`) must agree with it.
-    for r in RULES {
-        assert_eq!(
-            r.meta.needs_port_table,
-            crate::pure::rules::ports::uses_ports(r.meta.id),
-            "{}: needs_port_table disagrees with the port table",
-            r.meta.id
+fn every_family_of_the_port_table_is_checked_on_the_workspace_egress() {
+    // A rule reads only the families it declares; a family no rule declares would be checked by
+    // nobody.
+    for g in crate::pure::rules::PortGroup::ALL {
+        assert!(
+            RULES
+                .iter()
+                .any(|r| r.meta.id.starts_with("PL-SG-") && r.meta.ports.contains(&g)),
+            "{g:?} is checked by no PL-SG rule"
         );
     }
+}
+
+#[test]
+fn no_rule_reads_an_input_it_does_not_declare() {
+    // The context hands a rule only the inputs it declares; a read of any other is written down
+    // and turns every verdict of the rule into an error that says so. Every estate the tests know
+    // runs every rule here, so an undeclared read cannot ship.
+    let mut bad = Vec::new();
+    for e in estates() {
+        for r in RULES {
+            for x in run(r.meta.id, &e) {
+                if x.message.contains("without declaring") {
+                    bad.push(format!("{}: {}", r.meta.id, x.message));
+                }
+            }
+        }
+    }
+    bad.sort();
+    bad.dedup();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
