@@ -1,0 +1,138 @@
+//! Fault injection on synthetic estates, under plain `cargo test`: every input in turn fails
+//! (access denied) on every estate the tests know, and the findings must keep the fault contract
+//! ([`plaudit::testing::faults::broken_promises`]): compared as a set of (rule, resource), every
+//! finding of the healthy run survives, as it was or as an error, and no pass or fail appears that
+//! the healthy run does not have. The moto twin (`tests/tests/faults.rs`) checks the same contract
+//! through the collector.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use plaudit::engine::{audit, AuditOptions, Report};
+use plaudit::model::NetworkAclAssociation;
+use plaudit::snapshot::{CollectFailure, Input, Snapshot};
+use plaudit::synth::{acl_entry, Estate, Ids};
+use plaudit::testing::faults::broken_promises;
+
+/// Makes `input` fail the way a denied describe call does (and nothing else).
+fn fail(snap: &mut Snapshot, input: Input) {
+    let f = CollectFailure {
+        api: input.api().into(),
+        code: "UnauthorizedOperation".into(),
+        message: format!("You are not authorized to perform: ec2:{}", input.api()),
+    };
+    match input {
+        Input::Vpcs => snap.vpcs = Err(f),
+        Input::VpcAttributes => snap.vpc_attributes = Err(f),
+        Input::Subnets => snap.subnets = Err(f),
+        Input::RouteTables => snap.route_tables = Err(f),
+        Input::InternetGateways => snap.internet_gateways = Err(f),
+        Input::NatGateways => snap.nat_gateways = Err(f),
+        Input::VpcEndpoints => snap.vpc_endpoints = Err(f),
+        Input::SecurityGroups => snap.security_groups = Err(f),
+        Input::SecurityGroupRules => snap.security_group_rules = Err(f),
+        Input::NetworkAcls => snap.network_acls = Err(f),
+        Input::EndpointServiceConfigurations => snap.endpoint_service_configurations = Err(f),
+        Input::EndpointServicePermissions => snap.endpoint_service_permissions = Err(f),
+        Input::ManagedPrefixLists => snap.managed_prefix_lists = Err(f),
+    }
+}
+
+fn run(e: &Estate, snap: &Snapshot) -> Report {
+    audit(
+        snap,
+        &AuditOptions {
+            manifest: Some(&e.manifest),
+            ..AuditOptions::default()
+        },
+    )
+}
+
+/// Estates of every mode family, compliant and not.
+fn estates() -> Vec<(&'static str, Estate)> {
+    let mut isolated = Estate::isolated();
+    isolated.manifest.workspaces[0].compliance_security_profile = true;
+    isolated.manifest.workspaces[0].custom_dns = true;
+    let mut backend = Estate::backend();
+    backend.manifest.workspaces[0].legacy_hive_metastore = true;
+    let front = Estate::backend().with_transit(0, &["192.168.0.0/16"]);
+    let mut two = Estate::backend();
+    two.add_vpc(1, true);
+    // The endpoint subnets behind a NACL of their own: compliant, and one that admits only 443
+    // (PL-NACL-001 fails on it).
+    let separate = with_endpoint_acl(Estate::backend(), false);
+    let mut broken = with_endpoint_acl(Estate::backend(), true);
+    broken
+        .snap
+        .security_group_rules
+        .as_mut()
+        .unwrap()
+        .retain(|r| !(r.is_egress && r.from_port == Some(6666)));
+    vec![
+        ("isolated", isolated),
+        ("back-end", backend),
+        ("front-end", front),
+        ("two VPCs", two),
+        ("endpoint NACL", separate),
+        ("broken", broken),
+    ]
+}
+
+/// Moves the endpoint subnets of VPC 0 to a NACL of their own; `narrow`: it admits only 443.
+fn with_endpoint_acl(mut e: Estate, narrow: bool) -> Estate {
+    let ep_subnets = Ids::new(0).ep_subnets;
+    let mut acl = e.snap.network_acls.as_mut().unwrap()[0].clone();
+    acl.network_acl_id = "acl-0endpoints".into();
+    acl.associations = ep_subnets
+        .iter()
+        .map(|s| NetworkAclAssociation {
+            subnet_id: s.into(),
+        })
+        .collect();
+    if narrow {
+        acl.entries = vec![
+            acl_entry(100, false, "6", Some((443, 443)), "10.0.0.0/16", "allow"),
+            acl_entry(100, true, "-1", None, "0.0.0.0/0", "allow"),
+        ];
+    }
+    e.snap.network_acls.as_mut().unwrap()[0]
+        .associations
+        .retain(|a| !ep_subnets.iter().any(|s| *s == a.subnet_id));
+    e.snap.network_acls.as_mut().unwrap().push(acl);
+    e
+}
+
+#[test]
+fn every_input_failing_keeps_every_finding_or_turns_it_into_an_error() {
+    let mut problems = Vec::new();
+    let mut cases = 0;
+    for (name, e) in estates() {
+        let healthy = run(&e, &e.snap);
+        assert!(
+            healthy.summary.complete,
+            "{name}: the healthy run is incomplete"
+        );
+        for input in Input::ALL {
+            // The groups carry their rules as IpPermissions too, as describe-security-groups
+            // returns them, so that the rules file can fail alone.
+            let mut snap = if input == Input::SecurityGroupRules {
+                e.clone().rules_inside_groups().snap
+            } else {
+                e.snap.clone()
+            };
+            fail(&mut snap, input);
+            let faulty = run(&e, &snap);
+            // A failed input that another source stands in for (security-group rules from the
+            // groups' permissions) fails nothing.
+            let failed: Vec<Input> = Input::ALL
+                .into_iter()
+                .filter(|i| snap.availability(*i).is_err())
+                .collect();
+            for p in broken_promises(&healthy, &faulty, &failed) {
+                problems.push(format!("{name}, {} failing: {p}", input.api()));
+            }
+            cases += 1;
+        }
+    }
+    assert!(cases >= 60, "{cases} cases");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
