@@ -136,3 +136,167 @@ fn every_input_failing_keeps_every_finding_or_turns_it_into_an_error() {
     assert!(cases >= 60, "{cases} cases");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Zero-config: no manifest, so the workspaces are discovered from the state.
+fn discovered(snap: &Snapshot) -> Report {
+    audit(snap, &AuditOptions::default())
+}
+
+#[test]
+fn discovery_that_cannot_read_the_endpoints_is_an_error_not_nothing_to_audit() {
+    let e = Estate::backend();
+    let healthy = discovered(&e.snap);
+    assert_eq!(
+        healthy.deployment.workspaces.len(),
+        1,
+        "discovery finds the workspace"
+    );
+    let mut snap = e.snap.clone();
+    fail(&mut snap, Input::VpcEndpoints);
+    let r = discovered(&snap);
+    // Every rule says it could not judge the VPC, naming the call; nothing passes or fails.
+    let vpc = Ids::new(0).vpc;
+    for rule in &r.rules_run {
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule_id == *rule && f.resource_id == vpc)
+            .unwrap_or_else(|| panic!("{rule} says nothing about {vpc}: {:#?}", r.findings));
+        assert_eq!(f.status, plaudit::Status::Error, "{f:#?}");
+        assert!(f.message.contains("DescribeVpcEndpoints"), "{}", f.message);
+    }
+    assert!(r
+        .findings
+        .iter()
+        .all(|f| f.status == plaudit::Status::Error));
+    assert!(!r.summary.complete);
+    assert!(r.collection.partial);
+    assert!(!r.deployment.scope_errors.is_empty());
+    assert!(
+        !r.deployment
+            .notes
+            .iter()
+            .any(|n| n.contains("nothing to audit")),
+        "{:#?}",
+        r.deployment.notes
+    );
+    assert_eq!(r.exit_code(plaudit::Severity::High), 3);
+}
+
+#[test]
+fn discovery_that_cannot_read_the_tags_is_an_error() {
+    // Without a manifest the tags declare the scope: here a workspace in VPC 1. With the VPCs
+    // (and so their tags) unreadable, discovery by endpoints would audit VPC 0 instead and lose
+    // the declared workspace without a word.
+    let mut e = Estate::backend();
+    e.add_vpc(1, false);
+    let tagged = Ids::new(1).vpc;
+    for v in e.snap.vpcs.as_mut().unwrap() {
+        if v.vpc_id == tagged {
+            v.tags.push(plaudit::model::Tag {
+                key: "plaudit:workspace".into(),
+                value: "tagged".into(),
+            });
+        }
+    }
+    let healthy = discovered(&e.snap);
+    assert_eq!(
+        healthy
+            .deployment
+            .workspaces
+            .iter()
+            .map(|w| &*w.name)
+            .collect::<Vec<_>>(),
+        ["tagged"]
+    );
+    let mut snap = e.snap.clone();
+    fail(&mut snap, Input::Vpcs);
+    let r = discovered(&snap);
+    assert!(r
+        .deployment
+        .scope_errors
+        .iter()
+        .any(|s| s.vpc_ids.contains(&tagged) && s.message.contains("DescribeVpcs")));
+    for rule in &r.rules_run {
+        assert!(
+            r.findings.iter().any(|f| f.rule_id == *rule
+                && f.resource_id == tagged
+                && f.status == plaudit::Status::Error
+                && f.message.contains("DescribeVpcs")),
+            "{rule} says nothing about the tagged workspace's {tagged}"
+        );
+    }
+    assert!(!r.summary.complete);
+}
+
+#[test]
+fn a_discovered_workspace_whose_gateways_cannot_be_read_is_judged_by_no_rule() {
+    // Isolation is discovered from the absence of NAT and internet gateways: with the NAT
+    // gateways unreadable it cannot be told, so no verdict on the workspace stands.
+    let e = Estate::isolated();
+    let healthy = discovered(&e.snap);
+    assert!(healthy
+        .findings
+        .iter()
+        .any(|f| f.status == plaudit::Status::Pass));
+    for input in [
+        Input::NatGateways,
+        Input::InternetGateways,
+        Input::RouteTables,
+    ] {
+        let mut snap = e.snap.clone();
+        fail(&mut snap, input);
+        let r = discovered(&snap);
+        assert_eq!(r.deployment.workspaces.len(), 1, "{}", input.api());
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.status == plaudit::Status::Error),
+            "{}: {:#?}",
+            input.api(),
+            r.findings
+                .iter()
+                .filter(|f| f.status != plaudit::Status::Error)
+                .collect::<Vec<_>>()
+        );
+        // Every rule, whatever modes it applies to, reports it.
+        for rule in &r.rules_run {
+            assert!(
+                r.findings.iter().any(|f| f.rule_id == *rule),
+                "{}: {rule} is silent",
+                input.api()
+            );
+        }
+        assert!(r.findings.iter().all(|f| f.message.contains(input.api())));
+    }
+}
+
+#[test]
+fn modes_that_cannot_be_derived_from_unreadable_endpoints_are_an_error() {
+    let mut e = Estate::backend();
+    e.manifest.workspaces[0].modes.clear();
+    let healthy = run(&e, &e.snap);
+    assert!(healthy
+        .deployment
+        .notes
+        .iter()
+        .any(|n| n.contains("declares no modes")));
+    let mut snap = e.snap.clone();
+    fail(&mut snap, Input::VpcEndpoints);
+    let r = run(&e, &snap);
+    assert!(!r.findings.is_empty());
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.status == plaudit::Status::Error),
+        "{:#?}",
+        r.findings
+            .iter()
+            .filter(|f| f.status != plaudit::Status::Error)
+            .collect::<Vec<_>>()
+    );
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.message.contains("declares no modes")));
+}

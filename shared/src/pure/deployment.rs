@@ -118,6 +118,20 @@ pub struct Deployment {
     pub serverless_endpoint_services: Vec<String>,
     /// What was inferred, and why.
     pub notes: Vec<String>,
+    /// Why the workspaces to audit cannot be known: an input that discovery needed could not be
+    /// read. Every rule then reports `error` on every VPC the error concerns, so an unreadable
+    /// input never reads as "nothing to audit".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope_errors: Vec<ScopeError>,
+}
+
+/// An input that discovery needed and could not read, and the VPCs that may hold the workspaces
+/// it would have found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeError {
+    /// Every VPC the readable inputs name (each may hold a workspace that cannot be seen).
+    pub vpc_ids: Vec<String>,
+    pub message: String,
 }
 
 impl Serialize for Cidr {

@@ -60,7 +60,8 @@ pub struct Summary {
     pub by_status: BTreeMap<Status, usize>,
     /// Failures (not waived) by severity.
     pub failures_by_severity: BTreeMap<Severity, usize>,
-    /// False when any finding is `error`: some rules could not be evaluated.
+    /// False when any finding is `error` (some rules could not be evaluated), or when the
+    /// workspaces to audit could not be known (`deployment.scope_errors`).
     pub complete: bool,
 }
 
@@ -296,7 +297,9 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         opts.manifest.map_or(&[][..], |m| &m.waivers),
         today,
     );
-    let summary = summarise(&findings);
+    let mut summary = summarise(&findings);
+    // Also when no VPC was readable to report the scope error on.
+    summary.complete &= deployment.scope_errors.is_empty();
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: Tool {
@@ -336,11 +339,25 @@ fn vpc_error(w: &crate::pure::deployment::Workspace, message: String) -> Outcome
 /// Runs one rule for the workspaces it applies to, or reports why it cannot run.
 fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outcome)> {
     let mut out = Vec::new();
+    // Where the workspaces cannot be known, no rule can say anything is fine: each reports error
+    // on every VPC that may hold one.
+    for e in &env.deployment.scope_errors {
+        for vpc in &e.vpc_ids {
+            let msg = format!("{} cannot be evaluated in {vpc}: {}.", rule.meta.id, e.message);
+            out.push((
+                rule,
+                Outcome::error(ResourceType::Vpc, vpc, msg)
+                    .expect("the workspaces to audit", e.message.clone()),
+            ));
+        }
+    }
+    // A workspace whose description cannot be trusted counts for every rule: its modes may be
+    // the ones it cannot be told to have.
     let mut workspaces: Vec<_> = env
         .deployment
         .workspaces
         .iter()
-        .filter(|w| rule.meta.applies_to(w))
+        .filter(|w| rule.meta.applies_to(w) || !w.problems.is_empty())
         .collect();
     if workspaces.is_empty() {
         return out;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::pure::cidr::Cidr;
 use crate::pure::deployment::{
-    Deployment, Mode, Origin, TransitVpc, Workspace, TAG_MODES, TAG_ROLE, TAG_WORKSPACE,
+    Deployment, Mode, Origin, ScopeError, TransitVpc, Workspace, TAG_MODES, TAG_ROLE,
+    TAG_WORKSPACE,
 };
 use crate::pure::index::{Index, SgPeer};
 use crate::pure::lifecycle::{self, Life};
@@ -16,6 +17,7 @@ use crate::pure::manifest::Manifest;
 use crate::pure::model::tag;
 use crate::pure::routing;
 use crate::pure::services::{databricks_kind, ServiceKind, ServiceTable};
+use crate::pure::snapshot::Input;
 use crate::pure::view::View;
 
 /// Resolves the deployment from the manifest, the tags and the state.
@@ -29,14 +31,23 @@ pub fn resolve(
     if let Some(m) = manifest {
         for w in &m.workspaces {
             let mut modes: BTreeSet<Mode> = w.modes.iter().copied().collect();
+            let mut problems = Vec::new();
             if modes.is_empty() {
-                modes = default_modes(ix, &w.vpc_id, region, table);
-                d.notes.push(format!(
-                    "workspace `{}` declares no modes; using {} from the endpoints in {}",
-                    w.name,
-                    join_modes(&modes),
-                    w.vpc_id
-                ));
+                match default_modes(ix, &w.vpc_id, region, table) {
+                    Ok(m) => {
+                        modes = m;
+                        d.notes.push(format!(
+                            "workspace `{}` declares no modes; using {} from the endpoints in {}",
+                            w.name,
+                            join_modes(&modes),
+                            w.vpc_id
+                        ));
+                    }
+                    Err(why) => problems.push(format!(
+                        "workspace `{}` declares no modes, and {why}",
+                        w.name
+                    )),
+                }
             }
             d.workspaces.push(Workspace {
                 name: Arc::from(w.name.as_str()),
@@ -48,7 +59,7 @@ pub fn resolve(
                 legacy_hive_metastore: w.legacy_hive_metastore,
                 custom_dns: w.custom_dns,
                 origin: Origin::Manifest,
-                problems: Vec::new(),
+                problems,
             });
         }
         for t in &m.transit_vpcs {
@@ -65,9 +76,25 @@ pub fn resolve(
         d.serverless_endpoint_services = m.serverless_endpoint_services.clone();
     }
     from_tags(ix, region, table, &mut d);
+    let tags_unreadable = ix.snap.availability(Input::Vpcs).err();
     if d.workspaces.is_empty() {
+        if let Some(f) = tags_unreadable {
+            // Without a manifest, the tags are the declared scope: a workspace they declare (one
+            // without Databricks endpoints, say) is found by nothing else.
+            d.scope_errors.push(ScopeError {
+                vpc_ids: candidate_vpcs(ix),
+                message: format!(
+                    "no manifest declares the workspaces, and the `{TAG_WORKSPACE}` tags on the VPCs that may declare them cannot be read: {f}"
+                ),
+            });
+        }
         discover(ix, region, table, &mut d);
     } else {
+        if let Some(f) = tags_unreadable {
+            d.notes.push(format!(
+                "the `plaudit:*` tags on the VPCs cannot be read ({f}): workspaces and transit VPCs declared only by tags are not audited"
+            ));
+        }
         note_undeclared(ix, region, table, &mut d);
     }
     d.workspaces.sort_by(|a, b| a.name.cmp(&b.name));
@@ -83,22 +110,28 @@ fn join_modes(modes: &BTreeSet<Mode>) -> String {
         .join(", ")
 }
 
-/// `back-end` when the VPC holds a Databricks relay or workspace endpoint, else `cmv`.
+/// `back-end` when the VPC holds a Databricks relay or workspace endpoint, else `cmv`; or why
+/// the modes cannot be told (the endpoints could not be read).
 fn default_modes(
     ix: &Index<'_>,
     vpc_id: &str,
     region: Option<&str>,
     table: &ServiceTable,
-) -> BTreeSet<Mode> {
+) -> Result<BTreeSet<Mode>, String> {
+    if let Err(f) = ix.snap.availability(Input::VpcEndpoints) {
+        return Err(format!(
+            "they cannot be derived from the endpoints in {vpc_id}: {f}"
+        ));
+    }
     let has_databricks = ix
         .endpoints(vpc_id)
         .iter()
         .any(|e| databricks_kind(table, region, &e.service_name).is_some());
-    BTreeSet::from([if has_databricks {
+    Ok(BTreeSet::from([if has_databricks {
         Mode::BackEnd
     } else {
         Mode::Cmv
-    }])
+    }]))
 }
 
 fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
@@ -148,9 +181,15 @@ fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut
                 .map(|g| g.group_id.to_string())
                 .collect();
             sg_ids.sort();
-            let (mut modes, problems) = tag_modes(&vpc.vpc_id, tag(&vpc.tags, TAG_MODES));
+            let (mut modes, mut problems) = tag_modes(&vpc.vpc_id, tag(&vpc.tags, TAG_MODES));
             if modes.is_empty() {
-                modes = default_modes(ix, &vpc.vpc_id, region, table);
+                match default_modes(ix, &vpc.vpc_id, region, table) {
+                    Ok(m) => modes = m,
+                    Err(why) => problems.push(format!(
+                        "workspace `{name}` on {} has no `{TAG_MODES}` tag, and its modes {why}",
+                        vpc.vpc_id
+                    )),
+                }
             }
             d.notes.push(format!(
                 "workspace `{name}` from tags on {}: {} subnet(s), {} security group(s), modes {}",
@@ -235,7 +274,41 @@ fn note_undeclared(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d
     }
 }
 
+/// Every VPC the readable inputs name: the VPCs that may hold a workspace discovery cannot see.
+fn candidate_vpcs(ix: &Index<'_>) -> Vec<String> {
+    let mut v: BTreeSet<&str> = ix.vpcs.keys().copied().collect();
+    for keys in [
+        ix.subnets_by_vpc.keys().copied().collect::<Vec<_>>(),
+        ix.rts_by_vpc.keys().copied().collect(),
+        ix.sgs_by_vpc.keys().copied().collect(),
+        ix.endpoints_by_vpc.keys().copied().collect(),
+        ix.nats_by_vpc.keys().copied().collect(),
+        ix.igws_by_vpc.keys().copied().collect(),
+    ] {
+        v.extend(keys);
+    }
+    v.into_iter().map(str::to_string).collect()
+}
+
 fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
+    if let Err(f) = ix.snap.availability(Input::VpcEndpoints) {
+        // Discovery finds workspaces by their Databricks endpoints: without them it would find
+        // none, and "nothing to audit" would read as a clean audit.
+        d.scope_errors.push(ScopeError {
+            vpc_ids: candidate_vpcs(ix),
+            message: format!(
+                "no workspace is declared (manifest or tags), and the endpoints that discovery finds workspaces by cannot be read: {f}"
+            ),
+        });
+        return;
+    }
+    // What a discovered workspace's description rests on besides the endpoints: its subnets
+    // leave out public and NAT subnets (route tables, NAT gateways), and its isolation is the
+    // absence of internet and NAT gateways.
+    let unreadable: Vec<String> = [Input::RouteTables, Input::NatGateways, Input::InternetGateways]
+        .into_iter()
+        .filter_map(|i| ix.snap.availability(i).err().map(|f| f.to_string()))
+        .collect();
     let found = databricks_vpcs(ix, region, table);
     if found.is_empty() {
         d.notes.push(
@@ -384,7 +457,12 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             legacy_hive_metastore: false,
             custom_dns: false,
             origin: Origin::Discovered,
-            problems: Vec::new(),
+            problems: unreadable
+                .iter()
+                .map(|f| {
+                    format!("its subnets and modes are discovered from inputs that cannot be read: {f}")
+                })
+                .collect(),
         });
     }
     // A transit VPC means front-end PrivateLink: audit it the way a manifest declaring the
