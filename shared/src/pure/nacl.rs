@@ -29,20 +29,22 @@ pub struct NaclEntryView {
     pub proto: Proto,
     pub ports: Ports,
     pub cidr: String,
+    /// The protocol and port range as written, when they do not parse: "protocol `256`".
+    pub unparsed: Option<String>,
 }
 
 impl NaclEntryView {
     /// "rule 90 DENY tcp 0-65535 0.0.0.0/0".
     fn text(&self) -> String {
+        let what = match &self.unparsed {
+            Some(u) => u.clone(),
+            None if self.proto.has_ports() => format!("{} {}", self.proto.name(), self.ports),
+            None => self.proto.name(),
+        };
         format!(
-            "rule {} {} {} {}",
+            "rule {} {} {what} {}",
             self.rule_number,
             self.action.to_ascii_uppercase(),
-            if self.proto.has_ports() {
-                format!("{} {}", self.proto.name(), self.ports)
-            } else {
-                self.proto.name()
-            },
             self.cidr
         )
     }
@@ -74,7 +76,7 @@ impl NaclBlock {
         match &self.unreadable {
             None => format!("{} blocks {what} ({place})", self.head(acl)),
             Some(u) => format!(
-                "{} {} cannot be read (its CIDR or protocol does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
+                "{} {} cannot be read (its CIDR, protocol or port range does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
                 acl.id,
                 u.text(),
                 acl_id = acl.id
@@ -97,7 +99,11 @@ struct NaclRule<'s> {
     hi: u128,
     action: &'s str,
     cidr: &'s str,
-    /// False when the CIDR does not parse: the entry's addresses are unknown, so where it could
+    /// The protocol as written, and the port range as written when it is not one.
+    proto_text: &'s str,
+    proto_known: bool,
+    bad_ports: Option<Option<(i32, i32)>>,
+    /// False when the CIDR, the protocol or the port range does not parse: the entry's addresses are unknown, so where it could
     /// decide, the verdict is unknown (never a silent pass, never a confident block).
     readable: bool,
 }
@@ -110,6 +116,14 @@ impl NaclRule<'_> {
             proto: self.proto,
             ports: self.ports,
             cidr: self.cidr.to_string(),
+            unparsed: match (self.proto_known, self.bad_ports) {
+                (false, _) => Some(format!("protocol `{}`", self.proto_text)),
+                (true, Some(None)) => Some(format!("{} without a port range", self.proto.name())),
+                (true, Some(Some((f, t)))) => {
+                    Some(format!("{} port range {f}-{t}", self.proto.name()))
+                }
+                (true, None) => None,
+            },
         }
     }
 }
@@ -121,6 +135,13 @@ pub struct AclRules<'s> {
     pub id: &'s str,
     ingress: Vec<NaclRule<'s>>,
     egress: Vec<NaclRule<'s>>,
+}
+
+/// A NACL entry's port range, when it is one: `0 <= from <= to <= 65535`.
+fn entry_ports(from: i32, to: i32) -> Option<Ports> {
+    let from = u16::try_from(from).ok()?;
+    let to = u16::try_from(to).ok()?;
+    (from <= to).then_some(Ports { from, to })
 }
 
 impl<'s> AclRules<'s> {
@@ -140,14 +161,20 @@ impl<'s> AclRules<'s> {
                         .filter(|c| Some(c.family()) == family)
                         .map(|c| c.range());
                     // A protocol that does not parse could be any: the entry may match every
-                    // packet, so where it could decide the verdict is unknown.
+                    // packet, so where it could decide the verdict is unknown. So may a TCP or
+                    // UDP entry whose port range is missing or is not a range of ports.
                     let parsed = Proto::parse(&e.protocol);
-                    let proto_known = parsed != Proto::Other(u16::MAX);
+                    let proto_known = parsed.is_known();
                     let proto = if proto_known { parsed } else { Proto::All };
                     let ports = match (&e.port_range, proto.has_ports()) {
-                        (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
-                        _ => Ports::ALL,
+                        (_, false) => Some(Ports::ALL),
+                        (Some(p), true) => entry_ports(p.from, p.to),
+                        (None, true) => None,
                     };
+                    let ports_known = ports.is_some();
+                    let bad_ports =
+                        (!ports_known).then(|| e.port_range.as_ref().map(|p| (p.from, p.to)));
+                    let ports = ports.unwrap_or(Ports::ALL);
                     NaclRule {
                         rule_number: e.rule_number,
                         allow: e.rule_action.eq_ignore_ascii_case("allow"),
@@ -158,7 +185,10 @@ impl<'s> AclRules<'s> {
                         hi: range.map_or(u128::MAX, |r| r.hi),
                         action: &e.rule_action,
                         cidr,
-                        readable: range.is_some() && proto_known,
+                        proto_text: &e.protocol,
+                        proto_known,
+                        bad_ports,
+                        readable: range.is_some() && proto_known && ports_known,
                     }
                 })
                 .collect();

@@ -15,20 +15,38 @@ pub enum Proto {
 }
 
 impl Proto {
+    /// What [`Proto::parse`] returns for a field it cannot read: a number no packet carries, so
+    /// it matches nothing; a NACL entry that carries it is taken to match everything instead
+    /// ([`crate::pure::nacl`]).
+    pub const UNKNOWN: Proto = Proto::Other(u16::MAX);
+
     /// Parses the API's protocol field (`-1`, `tcp`, `6`, `udp`, `17`, `icmp`, `1`, `icmpv6`
-    /// (protocol 58), or a number).
+    /// (protocol 58), or a protocol number 0-255 however written: `+6` and `06` are TCP).
+    /// Anything else is [`Proto::UNKNOWN`].
     pub fn parse(s: &str) -> Proto {
-        match s.to_ascii_lowercase().as_str() {
-            "-1" | "all" => Proto::All,
-            "tcp" | "6" => Proto::Tcp,
-            "udp" | "17" => Proto::Udp,
-            "icmp" | "1" => Proto::Icmp,
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Proto::All,
+            "tcp" => Proto::Tcp,
+            "udp" => Proto::Udp,
+            "icmp" => Proto::Icmp,
             "icmpv6" => Proto::Other(58),
-            other => other
-                .parse()
-                .map(Proto::Other)
-                .unwrap_or(Proto::Other(u16::MAX)),
+            other => match other.parse::<i32>() {
+                Ok(-1) => Proto::All,
+                Ok(6) => Proto::Tcp,
+                Ok(17) => Proto::Udp,
+                Ok(1) => Proto::Icmp,
+                Ok(n) => u16::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= 255)
+                    .map_or(Proto::UNKNOWN, Proto::Other),
+                Err(_) => Proto::UNKNOWN,
+            },
         }
+    }
+
+    /// False for [`Proto::UNKNOWN`].
+    pub fn is_known(self) -> bool {
+        self != Proto::UNKNOWN
     }
 
     /// True when a rule for `self` applies to a packet of protocol `packet`.

@@ -6,6 +6,7 @@ use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
 use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
 use crate::pure::routing::{self, Egress, Family};
 use crate::pure::snapshot::Input;
 
@@ -74,6 +75,23 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             format!("{nat_id} is a route target but is not in describe-nat-gateways.json."),
         );
     };
+    // Only an available gateway is one: a state plaudit does not know (or none at all) is not
+    // taken for a working gateway whose placement could pass.
+    if lifecycle::nat(&nat.state) == Life::Unknown {
+        return Outcome::error(
+            ResourceType::NatGateway,
+            nat_id,
+            format!(
+                "{nat_id} has {}, so whether it forwards the workspace's traffic cannot be told.",
+                if nat.state.trim().is_empty() {
+                    "no state".to_string()
+                } else {
+                    format!("state `{}`, which plaudit does not know", nat.state)
+                }
+            ),
+        )
+        .expect("an available NAT gateway", lifecycle::shown(&nat.state));
+    }
     if ws.subnet_ids.iter().any(|s| *s == nat.subnet_id) {
         return Outcome::fail(
             ResourceType::NatGateway,

@@ -3,6 +3,7 @@
 
 pub(crate) mod testkit;
 
+mod fail_closed;
 mod misc_regressions;
 mod registry;
 mod regression_sg;
