@@ -343,7 +343,10 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     // on every VPC that may hold one.
     for e in &env.deployment.scope_errors {
         for vpc in &e.vpc_ids {
-            let msg = format!("{} cannot be evaluated in {vpc}: {}.", rule.meta.id, e.message);
+            let msg = format!(
+                "{} cannot be evaluated in {vpc}: {}.",
+                rule.meta.id, e.message
+            );
             out.push((
                 rule,
                 Outcome::error(ResourceType::Vpc, vpc, msg)

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use crate::pure::cidr::Cidr;
 use crate::pure::deployment::{
-    Deployment, Mode, Origin, ScopeError, TransitVpc, Workspace, TAG_MODES, TAG_ROLE,
-    TAG_WORKSPACE,
+    Deployment, Mode, Origin, ScopeError, TransitVpc, Workspace, TAG_MODES, TAG_ROLE, TAG_WORKSPACE,
 };
 use crate::pure::index::{Index, SgPeer};
 use crate::pure::lifecycle::{self, Life};
@@ -305,10 +304,14 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
     // What a discovered workspace's description rests on besides the endpoints: its subnets
     // leave out public and NAT subnets (route tables, NAT gateways), and its isolation is the
     // absence of internet and NAT gateways.
-    let unreadable: Vec<String> = [Input::RouteTables, Input::NatGateways, Input::InternetGateways]
-        .into_iter()
-        .filter_map(|i| ix.snap.availability(i).err().map(|f| f.to_string()))
-        .collect();
+    let unreadable: Vec<String> = [
+        Input::RouteTables,
+        Input::NatGateways,
+        Input::InternetGateways,
+    ]
+    .into_iter()
+    .filter_map(|i| ix.snap.availability(i).err().map(|f| f.to_string()))
+    .collect();
     let found = databricks_vpcs(ix, region, table);
     if found.is_empty() {
         d.notes.push(
@@ -460,7 +463,9 @@ fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut 
             problems: unreadable
                 .iter()
                 .map(|f| {
-                    format!("its subnets and modes are discovered from inputs that cannot be read: {f}")
+                    format!(
+                        "its subnets and modes are discovered from inputs that cannot be read: {f}"
+                    )
                 })
                 .collect(),
         });

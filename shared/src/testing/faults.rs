@@ -13,7 +13,31 @@ use std::collections::BTreeMap;
 use crate::pure::engine::Report;
 use crate::pure::finding::{Finding, Status};
 use crate::pure::rules;
-use crate::pure::snapshot::Input;
+use crate::pure::snapshot::{CollectFailure, Input, Snapshot};
+
+/// Makes `input` fail the way a denied describe call does (and nothing else).
+pub fn fail(snap: &mut Snapshot, input: Input) {
+    let f = CollectFailure {
+        api: input.api().into(),
+        code: "UnauthorizedOperation".into(),
+        message: format!("You are not authorized to perform: ec2:{}", input.api()),
+    };
+    match input {
+        Input::Vpcs => snap.vpcs = Err(f),
+        Input::VpcAttributes => snap.vpc_attributes = Err(f),
+        Input::Subnets => snap.subnets = Err(f),
+        Input::RouteTables => snap.route_tables = Err(f),
+        Input::InternetGateways => snap.internet_gateways = Err(f),
+        Input::NatGateways => snap.nat_gateways = Err(f),
+        Input::VpcEndpoints => snap.vpc_endpoints = Err(f),
+        Input::SecurityGroups => snap.security_groups = Err(f),
+        Input::SecurityGroupRules => snap.security_group_rules = Err(f),
+        Input::NetworkAcls => snap.network_acls = Err(f),
+        Input::EndpointServiceConfigurations => snap.endpoint_service_configurations = Err(f),
+        Input::EndpointServicePermissions => snap.endpoint_service_permissions = Err(f),
+        Input::ManagedPrefixLists => snap.managed_prefix_lists = Err(f),
+    }
+}
 
 /// What a run with `failed` inputs breaks of the contract, one sentence each; empty when it
 /// keeps it.

@@ -377,7 +377,7 @@ fn assess(doc: &Value, svc: &Service, partition: Partition) -> Result<Assessment
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -411,5 +411,13 @@ mod tests {
             status_of(&run("PL-EP-010", &e), &ids().kinesis),
             Status::Error
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().s3).policy_document = Some(DEFAULT.into());
+        e
     }
 }

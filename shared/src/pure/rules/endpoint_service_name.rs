@@ -91,7 +91,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -127,5 +127,14 @@ mod tests {
         let mut e = Estate::backend();
         e.snap.meta.region = Some("xx-nowhere-1".into());
         assert_all(&run("PL-EP-005", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).service_name =
+            "com.amazonaws.vpce.eu-west-1.vpce-svc-09b4eb2bc775f4e8c".into();
+        e
     }
 }

@@ -148,7 +148,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::deployment::Mode;
     use crate::pure::finding::Status;
@@ -210,5 +210,21 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end(&["192.168.0.0/16"]);
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-half",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "192.168.0.0/17",
+        ));
+        e
     }
 }

@@ -195,7 +195,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -246,5 +246,14 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoints_mut().clear();
         assert_all(&run("PL-EPSG-001", &e), Status::NotApplicable);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(6666));
+        e
     }
 }

@@ -92,7 +92,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 /// What the groups, together, admit from every address of IPv4 or IPv6 (each with the rules
 /// that open it), and what cannot be decided.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -158,5 +158,21 @@ mod tests {
             "128.0.0.0/1",
         ));
         assert_all(&run("PL-EPSG-003", &e), Status::Pass);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-open",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "0.0.0.0/0",
+        ));
+        e
     }
 }

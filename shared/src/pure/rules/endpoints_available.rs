@@ -81,7 +81,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -106,5 +106,13 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoint(&ids().rest).state = "rejected".into();
         assert_eq!(status_of(&run("PL-EP-004", &e), &ids().rest), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).state = "pendingAcceptance".into();
+        e
     }
 }

@@ -136,7 +136,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -159,5 +159,13 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoint(&ids().rest).subnet_ids.push("subnet-404".into());
         assert_eq!(status_of(&run("PL-EP-007", &e), &ids().rest), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().rest).subnet_ids.truncate(1);
+        e
     }
 }

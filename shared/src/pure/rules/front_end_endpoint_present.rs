@@ -130,7 +130,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::deployment::Mode;
     use crate::pure::finding::Status;
@@ -173,5 +173,16 @@ mod tests {
     fn error_for_an_unknown_transit_vpc() {
         let e = front_end().with_transit(7, &[]);
         assert_all(&run("PL-EP-008", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end();
+        e.add_vpc(1, false);
+        e.manifest.workspaces.pop();
+        let t1 = Ids::new(1);
+        e.endpoints_mut().retain(|x| x.vpc_id != t1.vpc);
+        e.with_transit(1, &["10.100.0.0/16"])
     }
 }

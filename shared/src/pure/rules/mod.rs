@@ -68,6 +68,11 @@ macro_rules! registry {
     ($($m:ident),* $(,)?) => {
         /// Every rule, sorted by id.
         pub static RULES: &[Rule] = &[$(Rule { meta: &$m::META, check: $m::check }),*];
+
+        /// An estate each rule fails on, in registry order: a rule without one does not build.
+        #[cfg(test)]
+        pub(crate) static FAILING: &[(&str, fn() -> crate::synth::Estate)] =
+            &[$(($m::META.id, $m::tests::failing)),*];
     };
 }
 

@@ -191,7 +191,7 @@ fn undeclared(acl: &AclRules<'_>, vpc: &str, id: &str) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::deployment::Mode;
     use crate::pure::finding::Status;
@@ -283,5 +283,20 @@ mod tests {
         e.endpoint(&rest).subnet_ids.push("subnet-0gone".into());
         let f = run("PL-NACL-004", &e);
         assert_eq!(status_of(&f, "subnet-0gone"), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end(&["192.168.0.0/16", "172.20.0.0/16"]);
+        e.acls_mut()[0].entries.push(acl_entry(
+            40,
+            false,
+            "6",
+            Some((443, 443)),
+            "172.20.128.0/17",
+            "deny",
+        ));
+        e
     }
 }

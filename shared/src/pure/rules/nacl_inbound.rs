@@ -75,7 +75,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -164,5 +164,20 @@ mod tests {
         e.acls_mut().clear();
         let f = run("PL-NACL-001", &e);
         assert_all(&f, Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.acls_mut()[0].entries.push(acl_entry(
+            90,
+            false,
+            "6",
+            Some((22, 22)),
+            "0.0.0.0/0",
+            "deny",
+        ));
+        e
     }
 }

@@ -110,7 +110,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -177,5 +177,20 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.acls_mut()[0].entries.push(acl_entry(
+            90,
+            true,
+            "6",
+            Some((1024, 65535)),
+            "10.0.0.0/16",
+            "deny",
+        ));
+        e
     }
 }

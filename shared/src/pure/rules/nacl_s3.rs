@@ -120,7 +120,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -215,5 +215,13 @@ mod tests {
     #[test]
     fn does_not_apply_outside_isolation() {
         assert!(run("PL-NACL-003", &Estate::backend()).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        only_vpc_outbound(&mut e);
+        e
     }
 }

@@ -75,7 +75,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -111,5 +111,20 @@ mod tests {
         let mut e = Estate::isolated();
         e.not_collected(crate::pure::snapshot::Input::InternetGateways);
         assert_all(&run("PL-IGW-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.igws_mut().push(crate::pure::model::InternetGateway {
+            internet_gateway_id: "igw-0stray".into(),
+            attachments: vec![crate::pure::model::GatewayAttachment {
+                vpc_id: ids().vpc.into(),
+                state: "available".into(),
+            }],
+            tags: vec![],
+        });
+        e
     }
 }

@@ -163,7 +163,7 @@ fn table_outcome(ctx: &Context<'_>, rt: &RouteTable, ws: &Workspace) -> Outcome 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -380,5 +380,20 @@ mod tests {
         let mut e = Estate::isolated();
         e.not_collected(crate::pure::snapshot::Input::RouteTables);
         assert_all(&run("PL-RT-003", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.nats_mut().push(nat("nat-0leftover", "available", None));
+        add_route(
+            &mut e,
+            &ids().rt_endpoints,
+            to("0.0.0.0/0", |r| {
+                r.nat_gateway_id = Some("nat-0leftover".into())
+            }),
+        );
+        e
     }
 }

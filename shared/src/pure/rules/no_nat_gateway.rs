@@ -76,7 +76,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -113,5 +113,13 @@ mod tests {
         let mut e = Estate::isolated();
         e.not_collected(crate::pure::snapshot::Input::NatGateways);
         assert_all(&run("PL-NAT-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.nats_mut().push(nat("pending"));
+        e
     }
 }

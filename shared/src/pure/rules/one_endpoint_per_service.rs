@@ -97,7 +97,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -130,5 +130,16 @@ mod tests {
         dup.state = "deleted".into();
         e.endpoints_mut().push(dup);
         assert_all(&run("PL-EP-006", &e), Status::Pass);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let mut dup = e.endpoint(&ids().relay).clone();
+        dup.vpc_endpoint_id = "vpce-0dup".into();
+        dup.private_dns_enabled = false;
+        e.endpoints_mut().push(dup);
+        e
     }
 }

@@ -29,7 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -61,5 +61,14 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-EP-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let relay = ids().relay;
+        e.endpoints_mut().retain(|x| x.vpc_endpoint_id != relay);
+        e
     }
 }

@@ -30,7 +30,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 /// Shared by PL-EP-001 and PL-EP-002: one endpoint of `kind` in each workspace VPC.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -70,5 +70,14 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].modes = vec![crate::pure::deployment::Mode::Cmv];
         assert!(run("PL-EP-001", &e).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let rest = ids().rest;
+        e.endpoints_mut().retain(|x| x.vpc_endpoint_id != rest);
+        e
     }
 }

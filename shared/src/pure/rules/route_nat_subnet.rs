@@ -183,7 +183,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -235,5 +235,20 @@ mod tests {
         let mut e = Estate::backend();
         e.nats_mut().clear();
         assert_all(&run("PL-RT-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let rt = ids().rt_public;
+        for t in e
+            .route_tables_mut()
+            .iter_mut()
+            .filter(|t| t.route_table_id == rt)
+        {
+            t.routes.retain(|r| !r.is_default());
+        }
+        e
     }
 }

@@ -163,7 +163,7 @@ fn short(list: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -226,5 +226,13 @@ mod tests {
         let mut e = Estate::backend();
         e.route_tables_mut().clear();
         assert_all(&run("PL-RT-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        set_default_target(&mut e, |r| r.state = Some("blackhole".into()));
+        e
     }
 }

@@ -91,7 +91,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -132,5 +132,24 @@ mod tests {
         let f = run("PL-SL-002", &e);
         assert_eq!(on(&f, "vpce-svc-0db").severity, Severity::High);
         assert_eq!(on(&f, "vpce-svc-0db").status, Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = serverless(
+            true,
+            true,
+            "arn:aws:iam::565502421330:role/private-connectivity-role-us-east-1",
+        );
+        e.manifest
+            .serverless_endpoint_services
+            .push("vpce-svc-0db".into());
+        if let Ok(p) = &mut e.snap.endpoint_service_permissions {
+            if let Some(p) = p.get_mut("vpce-svc-0db") {
+                p.allowed_principals[0].principal = "*".into();
+            }
+        }
+        e
     }
 }

@@ -81,7 +81,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -127,5 +127,11 @@ mod tests {
         );
         e.not_collected(crate::pure::snapshot::Input::EndpointServicePermissions);
         assert_all(&run("PL-SL-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        serverless(false, true, DBX)
     }
 }

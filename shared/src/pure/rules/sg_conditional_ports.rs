@@ -156,7 +156,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -195,5 +195,21 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].custom_dns = true;
         assert_all(&run("PL-SG-008", &e), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-hms",
+            &ws,
+            true,
+            "tcp",
+            (3306, 3306),
+            "0.0.0.0/0",
+        ));
+        e
     }
 }

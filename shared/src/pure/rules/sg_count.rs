@@ -92,7 +92,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -119,5 +119,16 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].security_group_ids = vec!["sg-404".into()];
         assert_all(&run("PL-SG-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.add_vpc(1, false);
+        e.manifest.workspaces[0]
+            .security_group_ids
+            .push(Ids::new(1).ws_sg);
+        e
     }
 }

@@ -29,7 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -111,5 +111,24 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-SG-004", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.drop_sg_rules(|r| {
+            r.group_id == ws && r.is_egress && r.from_port == Some(443) && r.cidr_ipv4.is_some()
+        });
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-narrow",
+            &ws,
+            true,
+            "tcp",
+            (443, 443),
+            "10.0.28.0/26",
+        ));
+        e
     }
 }

@@ -30,7 +30,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -58,5 +58,13 @@ mod tests {
         let relay = ids().relay;
         e.endpoints_mut().retain(|x| x.vpc_endpoint_id != relay);
         assert_all(&run("PL-SG-006", &e), Status::NotApplicable);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.drop_sg_rules(|r| r.from_port == Some(6666) && r.is_egress);
+        e
     }
 }

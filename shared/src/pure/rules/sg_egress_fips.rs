@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -51,5 +51,13 @@ mod tests {
     #[test]
     fn not_applicable_without_the_profile() {
         assert_all(&run("PL-SG-007", &Estate::backend()), Status::NotApplicable);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = csp();
+        e.drop_sg_rules(|r| r.from_port == Some(2443) && r.is_egress);
+        e
     }
 }

@@ -100,7 +100,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -197,5 +197,15 @@ mod tests {
     #[test]
     fn does_not_run_for_back_end() {
         assert!(run("PL-SG-010", &Estate::backend()).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-all", &ws, true, "-1", (-1, -1), "0.0.0.0/0"));
+        e
     }
 }

@@ -23,7 +23,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -68,5 +68,21 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::pure::snapshot::Input::SecurityGroupRules);
         assert_all(&run("PL-SG-003", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| {
+            r.is_egress
+                && r.group_id == sg
+                && r.ip_protocol == "tcp"
+                && r.referenced_group_info.is_some()
+        });
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-p", &sg, true, "tcp", (1024, 65535), &sg));
+        e
     }
 }

@@ -25,7 +25,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -60,5 +60,14 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::pure::snapshot::Input::SecurityGroups);
         assert_all(&run("PL-SG-005", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ws = ids().ws_sg;
+        e.drop_sg_rules(|r| r.group_id == ws && r.is_egress && r.from_port == Some(8443));
+        e
     }
 }

@@ -25,7 +25,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 /// Shared by PL-SG-002 (ingress) and PL-SG-003 (egress): all TCP and all UDP between every pair
 /// of workspace subnets, through the workspace security groups.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -87,5 +87,14 @@ mod tests {
         let f = run("PL-SG-002", &e);
         assert_eq!(status_of(&f, "sg-404"), Status::Error);
         assert!(!f.iter().any(|x| x.status == Status::Pass));
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| !r.is_egress && r.group_id == sg && r.ip_protocol == "udp");
+        e
     }
 }

@@ -136,7 +136,7 @@ fn capitalise(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -234,5 +234,15 @@ mod tests {
         let mut e = Estate::backend();
         e.not_collected(crate::pure::snapshot::Input::Vpcs);
         assert_all(&run("PL-SG-009", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-ssh", &ws, false, "tcp", (22, 22), "0.0.0.0/0"));
+        e
     }
 }

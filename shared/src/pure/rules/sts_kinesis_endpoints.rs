@@ -165,7 +165,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::{Severity, Status};
 
@@ -192,5 +192,14 @@ mod tests {
         let f = run("PL-EP-009", &e);
         assert_eq!(status_of(&f, &ids().sts), Status::Fail);
         assert_eq!(on(&f, &ids().sts).severity, Severity::Medium);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(443));
+        e
     }
 }

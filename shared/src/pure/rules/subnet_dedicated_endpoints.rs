@@ -72,7 +72,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -102,5 +102,13 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].modes = vec![crate::pure::deployment::Mode::Cmv];
         assert!(run("PL-SUB-005", &e).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).subnet_ids = vec![ids().ws_subnets[0].as_str().into()];
+        e
     }
 }

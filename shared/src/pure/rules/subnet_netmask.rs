@@ -82,7 +82,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -128,5 +128,21 @@ mod tests {
         let x = on(&f, &a);
         assert_eq!(x.status, Status::Fail);
         assert!(x.message.contains("IPv6-only"), "{}", x.message);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let [a, b] = ids().ws_subnets;
+        for s in e.subnets_mut().iter_mut() {
+            if s.subnet_id == a {
+                s.cidr_block = Some("10.0.0.0/27".into());
+            }
+            if s.subnet_id == b {
+                s.cidr_block = Some("10.1.0.0/16".into());
+            }
+        }
+        e
     }
 }

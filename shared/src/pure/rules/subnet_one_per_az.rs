@@ -66,7 +66,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -93,5 +93,15 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].subnet_ids = vec!["subnet-404".into()];
         assert_all(&run("PL-SUB-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0]
+            .subnet_ids
+            .push(ids().ep_subnets[0].clone());
+        e
     }
 }

@@ -112,7 +112,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -155,5 +155,23 @@ mod tests {
         let mut e = Estate::backend();
         e.route_tables_mut().clear();
         assert_all(&run("PL-SUB-004", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let rt = ids().rt_private;
+        for t in e
+            .route_tables_mut()
+            .iter_mut()
+            .filter(|t| t.route_table_id == rt)
+        {
+            for r in t.routes.iter_mut().filter(|r| r.is_default()) {
+                r.nat_gateway_id = None;
+                r.gateway_id = Some(ids().igw.into());
+            }
+        }
+        e
     }
 }

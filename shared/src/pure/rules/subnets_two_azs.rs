@@ -91,7 +91,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -128,5 +128,16 @@ mod tests {
         let f = run("PL-SUB-001", &e);
         assert_eq!(status_of(&f, "subnet-404"), Status::Error);
         assert!(!f.iter().any(|x| x.status == Status::Pass));
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let s1 = ids().ws_subnets[1].clone();
+        for s in e.subnets_mut().iter_mut().filter(|s| s.subnet_id == s1) {
+            s.availability_zone_id = Some("use1-az1".into());
+        }
+        e
     }
 }

@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 /// Shared by PL-VPC-001 and PL-VPC-002: one boolean VPC attribute, on the workspace VPCs and the
 /// front-end VPCs.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -64,5 +64,14 @@ mod tests {
             Some(crate::pure::model::BoolValue { value: false });
         let f = run("PL-VPC-001", &e);
         assert_eq!(status_of(&f, &Ids::new(1).vpc), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.attrs_mut()[0].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
+        e
     }
 }

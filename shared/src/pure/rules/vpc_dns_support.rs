@@ -24,7 +24,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
     use crate::pure::finding::Status;
 
@@ -45,5 +45,13 @@ mod tests {
         let mut e = Estate::backend();
         e.attrs_mut()[0].enable_dns_support = None;
         assert_all(&run("PL-VPC-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.attrs_mut()[0].enable_dns_support = Some(crate::pure::model::BoolValue { value: false });
+        e
     }
 }

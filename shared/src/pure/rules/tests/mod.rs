@@ -4,6 +4,7 @@
 pub(crate) mod testkit;
 
 mod fail_closed;
+mod failing;
 mod misc_regressions;
 mod registry;
 mod regression_sg;
