@@ -82,7 +82,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let absent: Vec<&str> = groups
                 .iter()
                 .copied()
-                .filter(|g| !ctx.view().security_group(g).is_some())
+                .filter(|g| ctx.view().security_group(g).is_none())
                 .collect();
             if !absent.is_empty() {
                 for g in absent {

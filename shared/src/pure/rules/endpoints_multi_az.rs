@@ -53,7 +53,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter(|s| !ctx.view().subnet(s).is_some())
+                .filter(|s| ctx.view().subnet(s).is_none())
                 .map(|s| s.as_str())
                 .collect();
             if !unknown.is_empty() {

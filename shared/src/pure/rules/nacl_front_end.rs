@@ -45,7 +45,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         {
             let id = &e.endpoint.vpc_endpoint_id;
             for sid in &e.endpoint.subnet_ids {
-                if !ctx.view().subnet(sid).is_some() {
+                if ctx.view().subnet(sid).is_none() {
                     out.extend(for_each_ws(
                         &fe.serves,
                         Outcome::error(
