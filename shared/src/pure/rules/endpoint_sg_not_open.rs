@@ -3,13 +3,12 @@
 use super::common::openings::openings;
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-003",
     title: "Endpoint SGs are not open to 0.0.0.0/0",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet, whether one rule admits 0.0.0.0/0 or ::/0 or several rules do together.",

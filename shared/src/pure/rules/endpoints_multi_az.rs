@@ -4,13 +4,12 @@ use std::collections::BTreeSet;
 
 use super::{for_each_ws, Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-007",
     title: "Databricks endpoints span at least two AZs",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "An endpoint in one availability zone is a single point of failure, and clusters in a zone without an endpoint ENI pay cross-zone traffic and lose connectivity when that zone fails.",

@@ -4,14 +4,13 @@ use std::collections::BTreeMap;
 
 use super::{for_each_ws, Context, DatabricksEndpoint, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::lifecycle::{self, Life};
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-006",
     title: "At most one endpoint per Databricks service in a VPC",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks recommends one workspace and one relay endpoint per VPC, shared by every workspace in it: only one endpoint per service name can own the private DNS zone, so the others carry no traffic, cost money and confuse operators.",

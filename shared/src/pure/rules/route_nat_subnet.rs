@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
 use crate::pure::deployment::Workspace;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::lifecycle::{self, Life};
 use crate::pure::routing::{self, Egress, Family};
 use crate::pure::snapshot::Input;
@@ -13,7 +13,6 @@ use crate::pure::snapshot::Input;
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-002",
     title: "NAT gateway in its own subnet that routes to an internet gateway",
-    severity: Severity::Medium,
     not_under: &[Mode::Isolated],
     resource_type: ResourceType::NatGateway,
     rationale: "Databricks requires the NAT gateway in a separate (public) subnet whose default route goes to an internet gateway; a NAT inside a workspace subnet or without an internet route gives clusters no egress.",

@@ -4,13 +4,12 @@
 use super::common::serverless::{scope_outcomes, services_in_scope};
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SL-001",
     title: "Serverless endpoint service is NLB-backed with acceptance required",
-    severity: Severity::Medium,
     modes: &[Mode::Serverless],
     resource_type: ResourceType::VpcEndpointService,
     rationale: "Serverless private connectivity to your resources goes through an endpoint service in front of an internal Network Load Balancer; requiring acceptance lets you decide which endpoints attach.",

@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 
 use super::{Context, Outcome, RuleMeta};
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-001",
     title: "Workspace references 1-5 security groups of its VPC",
-    severity: Severity::Medium,
     resource_type: ResourceType::SecurityGroup,
     rationale: "Databricks accepts one to five security groups per workspace, from the workspace VPC. It recommends groups of their own per workspace.",
     remediation: "List between one and five security groups of the workspace VPC in the network configuration; prefer a dedicated group per workspace.",

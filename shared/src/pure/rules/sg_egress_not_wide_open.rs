@@ -4,7 +4,7 @@
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::index::{Ports, Proto};
 use crate::pure::reachability::{open_to_anywhere, subtract};
 use crate::pure::snapshot::Input;
@@ -12,7 +12,6 @@ use crate::pure::snapshot::Input;
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-010",
     title: "Workspace SG egress not wide open under isolation",
-    severity: Severity::Medium,
     modes: &[Mode::Isolated],
     resource_type: ResourceType::SecurityGroup,
     rationale: "An isolated workspace only needs the workspace itself, the VPC endpoints and S3; all ports to 0.0.0.0/0 or ::/0, in one rule or in rules that together cover it (0.0.0.0/1 + 128.0.0.0/1), would carry any exfiltration path that appears.",

@@ -2,13 +2,12 @@
 
 use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-005",
     title: "Dedicated subnets for the Databricks endpoints",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks recommends a separate subnet for the back-end endpoints, with its own route table and NACL, so cluster growth cannot exhaust their addresses and their rules stay separate.",

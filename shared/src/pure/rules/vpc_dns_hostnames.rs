@@ -2,14 +2,13 @@
 
 use super::common::vpc_attribute::attribute_check;
 use super::{Context, Outcome, RuleMeta};
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::Severity;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-001",
     title: "VPC DNS hostnames enabled",
     severity: Severity::Critical,
-    resource_type: ResourceType::Vpc,
     rationale: "Databricks requires DNS hostnames on a customer-managed VPC, and AWS requires them before an interface endpoint can use private DNS, which PrivateLink depends on.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-hostnames '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],

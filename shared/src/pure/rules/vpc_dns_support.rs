@@ -2,14 +2,13 @@
 
 use super::common::vpc_attribute::attribute_check;
 use super::{Context, Outcome, RuleMeta};
-use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::finding::Severity;
 use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-002",
     title: "VPC DNS resolution enabled",
     severity: Severity::Critical,
-    resource_type: ResourceType::Vpc,
     rationale: "Without the Amazon DNS resolver, nothing in the VPC resolves the private names of the Databricks endpoints; Databricks requires DNS resolution on a customer-managed VPC.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
