@@ -10,8 +10,9 @@ use crate::pure::reachability::Host;
 use crate::pure::services::{databricks_kind, ServiceKind, ServiceTable};
 use crate::pure::view::View;
 
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::{nacl_outbound_ports, port_needs, Partition, PortNeed};
-use super::{Outcome, RuleMeta};
 
 /// What a rule sees. Its inputs come only through [`Context::view`], which hands out the inputs
 /// the rule declares ([`RuleMeta::inputs`], [`RuleMeta::optional_inputs`]) and no other.

@@ -3,8 +3,10 @@
 
 use serde_json::Value;
 
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::Partition;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::{kinesis_service, s3_service, sts_service};

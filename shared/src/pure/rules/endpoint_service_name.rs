@@ -1,7 +1,9 @@
 //! PL-EP-005: Databricks-looking endpoints use the service name of their own region from the
 //! shipped table.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::model::tag;

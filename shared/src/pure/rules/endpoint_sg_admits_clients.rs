@@ -1,6 +1,8 @@
 //! PL-EPSG-002: the front-end endpoint's security groups admit the declared client ranges on 443.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};

@@ -2,8 +2,10 @@
 //! needs (443 and 8443-8451 on the workspace endpoint; 6666, and 2443 with the compliance profile,
 //! on the relay).
 
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};

@@ -1,7 +1,9 @@
 //! PL-EPSG-003: the Databricks endpoints' security groups are not open to the internet.
 
 use super::common::openings::openings;
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;

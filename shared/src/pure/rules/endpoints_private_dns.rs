@@ -1,6 +1,8 @@
 //! PL-EP-003: every Databricks endpoint has private DNS enabled.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;

@@ -1,7 +1,9 @@
 //! PL-EP-008: each front-end (transit) VPC has an available endpoint to the workspace or Service
 //! Direct service.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::ServiceKind;

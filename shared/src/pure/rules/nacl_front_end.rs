@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};

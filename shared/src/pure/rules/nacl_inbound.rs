@@ -3,8 +3,10 @@
 //! subnets' NACLs let the workspace's traffic in on the ports it needs.
 
 use super::common::nacl::{endpoint_hops, no_acl, push_unique, verdict_outcome};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Ports;

@@ -3,8 +3,10 @@
 //! traffic back to the workspace.
 
 use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::{Cidr, ANY_V4};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};

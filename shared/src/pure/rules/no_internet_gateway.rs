@@ -1,6 +1,8 @@
 //! PL-IGW-001: no internet gateway is attached to an isolated workspace's VPC.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::lifecycle::{self, Life};

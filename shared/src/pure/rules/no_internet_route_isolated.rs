@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{for_each_ws, Context, DatabricksEndpoint, Outcome, RuleMeta};
+use super::context::{Context, DatabricksEndpoint};
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;
 use crate::pure::lifecycle::{self, Life};

@@ -2,7 +2,9 @@
 //! its region.
 
 use super::common::presence::presence;
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::ServiceKind;

@@ -1,6 +1,8 @@
 //! PL-RT-001: workspace subnets send 0.0.0.0/0 to a NAT gateway or an egress appliance.
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::routing::{self, Egress, Family};

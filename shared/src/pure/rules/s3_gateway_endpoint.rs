@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::s3_service;
 use crate::pure::snapshot::Input;

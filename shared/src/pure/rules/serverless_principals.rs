@@ -2,7 +2,9 @@
 //! everyone.
 
 use super::common::serverless::{scope_outcomes, services_in_scope};
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::serverless_principals;

@@ -2,7 +2,9 @@
 //! acceptance.
 
 use super::common::serverless::{scope_outcomes, services_in_scope};
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;

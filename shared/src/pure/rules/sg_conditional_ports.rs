@@ -1,8 +1,10 @@
 //! PL-SG-008: ports that depend on the deployment: 3306 (legacy Hive metastore), 53 (custom DNS).
 //! Informational.
 
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto, SgPeer};

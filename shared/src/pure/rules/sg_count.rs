@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;
 

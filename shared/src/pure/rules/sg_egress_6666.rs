@@ -1,8 +1,10 @@
 //! PL-SG-006: the workspace security groups let TCP 6666 out to the SCC relay endpoint.
 
 use super::common::egress::egress_ports;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;

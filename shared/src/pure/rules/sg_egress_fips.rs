@@ -2,8 +2,10 @@
 //! out (to the relay endpoint under back-end PrivateLink, else to the internet).
 
 use super::common::egress::egress_ports;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

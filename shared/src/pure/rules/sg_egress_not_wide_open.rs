@@ -1,7 +1,9 @@
 //! PL-SG-010: under isolation, the workspace security groups do not allow everything out to the
 //! internet.
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;

@@ -1,7 +1,9 @@
 //! PL-SG-003: the workspace security groups let all TCP and UDP out to the workspace.
 
 use super::common::self_traffic::self_traffic;
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

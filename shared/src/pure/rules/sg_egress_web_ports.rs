@@ -1,8 +1,10 @@
 //! PL-SG-005: the workspace security groups let TCP 8443, 8444 and 8445-8451 out.
 
 use super::common::egress::egress_ports;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::PortGroup;
-use super::{Context, Outcome, RuleMeta};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

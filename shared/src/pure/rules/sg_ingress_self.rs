@@ -1,7 +1,9 @@
 //! PL-SG-002: the workspace security groups admit all TCP and UDP between cluster nodes.
 
 use super::common::self_traffic::self_traffic;
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

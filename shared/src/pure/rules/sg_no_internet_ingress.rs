@@ -2,7 +2,9 @@
 //! VPC.
 
 use super::common::openings::openings;
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::SgPeer;

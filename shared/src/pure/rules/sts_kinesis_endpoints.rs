@@ -1,7 +1,9 @@
 //! PL-EP-009: STS and Kinesis interface endpoints with private DNS, available and admitting the
 //! workspace on 443.
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};

@@ -1,6 +1,8 @@
 //! PL-SUB-005: the Databricks endpoints sit in subnets of their own, not in workspace subnets.
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
 use crate::pure::finding::ResourceType;
 use crate::pure::snapshot::Input;

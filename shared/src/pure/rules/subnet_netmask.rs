@@ -1,6 +1,8 @@
 //! PL-SUB-003: workspace subnet netmask between /17 and /26.
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::cidr::Cidr;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;

@@ -1,7 +1,9 @@
 //! PL-SUB-004: workspace subnets are private (no public IPs on launch, no default route to an
 //! internet gateway).
 
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::routing::{self, Egress};
 use crate::pure::snapshot::Input;

@@ -1,7 +1,9 @@
 //! PL-VPC-002: the workspace VPC (and a transit VPC) has DNS resolution enabled.
 
 use super::common::vpc_attribute::attribute_check;
-use super::{Context, Outcome, RuleMeta};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use crate::pure::finding::Severity;
 use crate::pure::snapshot::Input;
 

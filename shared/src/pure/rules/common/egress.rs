@@ -7,8 +7,10 @@ use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Proto;
 use crate::pure::model::RouteTable;
 use crate::pure::reachability::{format_ports, sg_coverage, Host};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::Outcome;
+use crate::pure::rules::ports::PortNeed;
 use crate::pure::rules::ports::{Partition, PortGroup};
-use crate::pure::rules::{Context, Outcome, PortNeed};
 use crate::pure::services::{s3_service, ServiceKind};
 use crate::pure::view::View;
 

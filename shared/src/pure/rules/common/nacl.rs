@@ -6,7 +6,8 @@ use crate::pure::deployment::Workspace;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::nacl_check;
-use crate::pure::rules::{Context, Outcome};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::Outcome;
 use crate::pure::services::ServiceKind;
 
 pub(crate) fn no_acl(ws: &Workspace, subnet: &str) -> Outcome {

@@ -3,7 +3,7 @@
 use crate::pure::cidr::Family;
 use crate::pure::index::{Ports, Proto};
 use crate::pure::reachability::{format_ports, open_to_anywhere};
-use crate::pure::rules::Context;
+use crate::pure::rules::context::Context;
 
 pub(crate) fn openings(
     ctx: &Context<'_>,

@@ -2,7 +2,8 @@
 
 use crate::pure::finding::ResourceType;
 use crate::pure::lifecycle::{self, Life};
-use crate::pure::rules::{for_each_ws, Context, Outcome};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::{for_each_ws, Outcome};
 use crate::pure::services::ServiceKind;
 
 pub(crate) fn presence(ctx: &Context<'_>, kind: ServiceKind) -> Vec<Outcome> {

@@ -4,7 +4,8 @@ use crate::pure::cidr::Family;
 use crate::pure::finding::ResourceType;
 use crate::pure::index::{Ports, Proto};
 use crate::pure::reachability::{sg_verdict, Verdict};
-use crate::pure::rules::{Context, Outcome};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::Outcome;
 
 pub(crate) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
     let mut out = Vec::new();

@@ -2,7 +2,8 @@
 
 use crate::pure::finding::ResourceType;
 use crate::pure::model::EndpointServiceConfiguration;
-use crate::pure::rules::{Context, Outcome};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::Outcome;
 use crate::pure::services::serverless_principals;
 
 pub(crate) fn services_in_scope<'a>(

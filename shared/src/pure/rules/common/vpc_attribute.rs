@@ -2,7 +2,8 @@
 
 use crate::pure::finding::ResourceType;
 use crate::pure::model::{BoolValue, VpcAttributes};
-use crate::pure::rules::{for_each_ws, Context, Outcome};
+use crate::pure::rules::context::Context;
+use crate::pure::rules::outcome::{for_each_ws, Outcome};
 
 pub(crate) fn attribute_check(
     ctx: &Context<'_>,
