@@ -1,24 +1,63 @@
-//! What to audit: the Databricks workspaces and transit VPCs, resolved from the manifest, from
-//! `plaudit:*` tags, or (with neither) discovered from the state itself. The explicit source wins:
-//! a manifest workspace hides a tagged one of the same name, and discovery runs only when neither
-//! names a workspace. Every inference is written down in `notes` so the user can correct it.
+//! What is audited: the Databricks workspaces and transit VPCs, and the connectivity modes they
+//! run in. [`crate::pure::resolve`] builds it from the manifest, the tags or the state itself.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::cidr::Cidr;
-use crate::index::{Index, SgPeer};
-use crate::lifecycle::{self, Life};
-use crate::manifest::{Manifest, Mode, Waiver};
-use crate::model::tag;
-use crate::routing;
-use crate::services::{ServiceKind, ServiceTable};
+use crate::pure::cidr::Cidr;
 
 pub const TAG_WORKSPACE: &str = "plaudit:workspace";
 pub const TAG_MODES: &str = "plaudit:modes";
 pub const TAG_ROLE: &str = "plaudit:role";
+
+/// A Databricks connectivity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Classic compute in a customer-managed VPC; the baseline every workspace gets.
+    #[serde(rename = "cmv")]
+    Cmv,
+    /// Classic (back-end) PrivateLink.
+    BackEnd,
+    /// Inbound (front-end) PrivateLink.
+    FrontEnd,
+    /// Outbound (serverless) PrivateLink.
+    Serverless,
+    /// Complete private isolation: front-end + back-end + serverless, no internet path.
+    Isolated,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Cmv => "cmv",
+            Mode::BackEnd => "back-end",
+            Mode::FrontEnd => "front-end",
+            Mode::Serverless => "serverless",
+            Mode::Isolated => "isolated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cmv" => Some(Mode::Cmv),
+            "back-end" | "backend" | "classic" => Some(Mode::BackEnd),
+            "front-end" | "frontend" | "inbound" => Some(Mode::FrontEnd),
+            "serverless" | "outbound" => Some(Mode::Serverless),
+            "isolated" | "isolation" => Some(Mode::Isolated),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// Where a workspace description came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,439 +116,26 @@ pub struct Deployment {
     pub workspaces: Vec<Workspace>,
     pub transit_vpcs: Vec<TransitVpc>,
     pub serverless_endpoint_services: Vec<String>,
-    #[serde(skip)]
-    pub waivers: Vec<Waiver>,
     /// What was inferred, and why.
     pub notes: Vec<String>,
+    /// Why the workspaces to audit cannot be known: an input that discovery needed could not be
+    /// read. Every rule then reports `error` on every VPC the error concerns, so an unreadable
+    /// input never reads as "nothing to audit".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope_errors: Vec<ScopeError>,
+}
+
+/// An input that discovery needed and could not read, and the VPCs that may hold the workspaces
+/// it would have found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeError {
+    /// Every VPC the readable inputs name (each may hold a workspace that cannot be seen).
+    pub vpc_ids: Vec<String>,
+    pub message: String,
 }
 
 impl Serialize for Cidr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
-}
-
-/// Resolves the deployment from the manifest, the tags and the state.
-pub fn resolve(
-    ix: &Index<'_>,
-    manifest: Option<&Manifest>,
-    region: Option<&str>,
-    table: &ServiceTable,
-) -> Deployment {
-    let mut d = Deployment::default();
-    if let Some(m) = manifest {
-        for w in &m.workspaces {
-            let mut modes: BTreeSet<Mode> = w.modes.iter().copied().collect();
-            if modes.is_empty() {
-                modes = default_modes(ix, &w.vpc_id, region, table);
-                d.notes.push(format!(
-                    "workspace `{}` declares no modes; using {} from the endpoints in {}",
-                    w.name,
-                    join_modes(&modes),
-                    w.vpc_id
-                ));
-            }
-            d.workspaces.push(Workspace {
-                name: Arc::from(w.name.as_str()),
-                vpc_id: w.vpc_id.clone(),
-                subnet_ids: w.subnet_ids.clone(),
-                security_group_ids: w.security_group_ids.clone(),
-                modes,
-                compliance_security_profile: w.compliance_security_profile,
-                legacy_hive_metastore: w.legacy_hive_metastore,
-                custom_dns: w.custom_dns,
-                origin: Origin::Manifest,
-                problems: Vec::new(),
-            });
-        }
-        for t in &m.transit_vpcs {
-            d.transit_vpcs.push(TransitVpc {
-                vpc_id: t.vpc_id.clone(),
-                client_cidrs: t
-                    .client_cidrs
-                    .iter()
-                    .filter_map(|c| Cidr::parse(c))
-                    .collect(),
-                origin: Origin::Manifest,
-            });
-        }
-        d.serverless_endpoint_services = m.serverless_endpoint_services.clone();
-        d.waivers = m.waivers.clone();
-    }
-    from_tags(ix, region, table, &mut d);
-    if d.workspaces.is_empty() {
-        discover(ix, region, table, &mut d);
-    } else {
-        note_undeclared(ix, region, table, &mut d);
-    }
-    d.workspaces.sort_by(|a, b| a.name.cmp(&b.name));
-    d.transit_vpcs.sort_by(|a, b| a.vpc_id.cmp(&b.vpc_id));
-    d
-}
-
-fn join_modes(modes: &BTreeSet<Mode>) -> String {
-    modes
-        .iter()
-        .map(|m| m.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `back-end` when the VPC holds a Databricks relay or workspace endpoint, else `cmv`.
-fn default_modes(
-    ix: &Index<'_>,
-    vpc_id: &str,
-    region: Option<&str>,
-    table: &ServiceTable,
-) -> BTreeSet<Mode> {
-    let has_databricks = ix
-        .endpoints(vpc_id)
-        .iter()
-        .any(|e| databricks_kind(table, region, &e.service_name).is_some());
-    BTreeSet::from([if has_databricks {
-        Mode::BackEnd
-    } else {
-        Mode::Cmv
-    }])
-}
-
-/// Classifies a service name: in the audited region's table when the region is known, else in any
-/// region's.
-pub fn databricks_kind(
-    table: &ServiceTable,
-    region: Option<&str>,
-    service_name: &str,
-) -> Option<ServiceKind> {
-    match region {
-        Some(r) => table.kind_in_region(r, service_name),
-        None => table.lookup_any(service_name).map(|(_, k)| k),
-    }
-}
-
-fn from_tags(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
-    let mut vpcs: Vec<_> = ix.vpcs.values().collect();
-    vpcs.sort_by(|a, b| a.vpc_id.cmp(&b.vpc_id));
-    for vpc in vpcs {
-        if tag(&vpc.tags, TAG_ROLE).is_some_and(|r| r.eq_ignore_ascii_case("transit"))
-            && !d.transit_vpcs.iter().any(|t| t.vpc_id == vpc.vpc_id)
-        {
-            d.transit_vpcs.push(TransitVpc {
-                vpc_id: vpc.vpc_id.to_string(),
-                client_cidrs: Vec::new(),
-                origin: Origin::Tags,
-            });
-            d.notes.push(format!(
-                "{} is a transit VPC by its `{TAG_ROLE}=transit` tag (no client CIDRs declared)",
-                vpc.vpc_id
-            ));
-        }
-        let Some(names) = tag(&vpc.tags, TAG_WORKSPACE) else {
-            continue;
-        };
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if d.workspaces.iter().any(|w| &*w.name == name) {
-                d.notes.push(format!(
-                    "workspace `{name}` is in the manifest; the `{TAG_WORKSPACE}` tags on {} are ignored",
-                    vpc.vpc_id
-                ));
-                continue;
-            }
-            let tagged = |tags: &[crate::model::Tag]| {
-                tag(tags, TAG_WORKSPACE).is_some_and(|v| v.split(',').any(|n| n.trim() == name))
-            };
-            let mut subnet_ids: Vec<String> = ix
-                .subnets_by_vpc
-                .get(vpc.vpc_id.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|s| tagged(&s.tags))
-                .map(|s| s.subnet_id.to_string())
-                .collect();
-            subnet_ids.sort();
-            let mut sg_ids: Vec<String> = ix
-                .groups_in(&vpc.vpc_id)
-                .iter()
-                .filter(|g| tagged(&g.tags))
-                .map(|g| g.group_id.to_string())
-                .collect();
-            sg_ids.sort();
-            let (mut modes, problems) = tag_modes(&vpc.vpc_id, tag(&vpc.tags, TAG_MODES));
-            if modes.is_empty() {
-                modes = default_modes(ix, &vpc.vpc_id, region, table);
-            }
-            d.notes.push(format!(
-                "workspace `{name}` from tags on {}: {} subnet(s), {} security group(s), modes {}",
-                vpc.vpc_id,
-                subnet_ids.len(),
-                sg_ids.len(),
-                join_modes(&modes)
-            ));
-            d.workspaces.push(Workspace {
-                name: Arc::from(name),
-                vpc_id: vpc.vpc_id.to_string(),
-                subnet_ids,
-                security_group_ids: sg_ids,
-                modes,
-                compliance_security_profile: false,
-                legacy_hive_metastore: false,
-                custom_dns: false,
-                origin: Origin::Tags,
-                problems,
-            });
-        }
-    }
-}
-
-/// The modes of a `plaudit:modes` tag, and a problem for each value that is not a mode, worded
-/// like the manifest's rejection of an unknown mode.
-fn tag_modes(vpc_id: &str, value: Option<&str>) -> (BTreeSet<Mode>, Vec<String>) {
-    let mut modes = BTreeSet::new();
-    let mut problems = Vec::new();
-    let Some(value) = value else {
-        return (modes, problems);
-    };
-    for m in value.split(',').map(str::trim) {
-        match Mode::parse(m) {
-            Some(mode) => {
-                modes.insert(mode);
-            }
-            None => problems.push(format!(
-                "tag `{TAG_MODES}={value}` on {vpc_id}: unknown mode `{m}`, expected one of `cmv`, `back-end`, `front-end`, `serverless`, `isolated` (comma-separated)"
-            )),
-        }
-    }
-    (modes, problems)
-}
-
-/// VPCs holding Databricks endpoints, by VPC id.
-fn databricks_vpcs<'s>(
-    ix: &Index<'s>,
-    region: Option<&str>,
-    table: &ServiceTable,
-) -> BTreeMap<&'s str, Vec<&'s crate::model::VpcEndpoint>> {
-    let mut out: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-    for (vpc, eps) in &ix.endpoints_by_vpc {
-        for e in eps {
-            if e.is_interface()
-                && !e.is_gone()
-                && databricks_kind(table, region, &e.service_name).is_some()
-            {
-                out.entry(*vpc).or_default().push(*e);
-            }
-        }
-    }
-    out
-}
-
-fn note_undeclared(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
-    let declared: std::collections::HashSet<&str> = d
-        .workspaces
-        .iter()
-        .map(|w| w.vpc_id.as_str())
-        .chain(d.transit_vpcs.iter().map(|t| t.vpc_id.as_str()))
-        .collect();
-    let undeclared: Vec<String> = databricks_vpcs(ix, region, table)
-        .keys()
-        .filter(|v| !declared.contains(*v))
-        .map(|v| v.to_string())
-        .collect();
-    for vpc in undeclared {
-        d.notes.push(format!(
-            "{vpc} holds Databricks endpoints but no workspace or transit VPC is declared in it; it is not audited (add it to the manifest)"
-        ));
-    }
-}
-
-fn discover(ix: &Index<'_>, region: Option<&str>, table: &ServiceTable, d: &mut Deployment) {
-    let found = databricks_vpcs(ix, region, table);
-    if found.is_empty() {
-        d.notes.push(
-            "no workspace is declared (manifest or tags) and no VPC holds an interface endpoint to a Databricks service of the region: nothing to audit"
-                .into(),
-        );
-        return;
-    }
-    for (vpc_id, eps) in found {
-        if d.transit_vpcs.iter().any(|t| t.vpc_id == vpc_id) {
-            continue;
-        }
-        let kinds: BTreeSet<ServiceKind> = eps
-            .iter()
-            .filter_map(|e| databricks_kind(table, region, &e.service_name))
-            .collect();
-        // A VPC with only a workspace endpoint and no relay is a front-end (transit) VPC.
-        if !kinds.contains(&ServiceKind::Relay) {
-            d.transit_vpcs.push(TransitVpc {
-                vpc_id: vpc_id.to_string(),
-                client_cidrs: Vec::new(),
-                origin: Origin::Discovered,
-            });
-            d.notes.push(format!(
-                "{vpc_id} holds a Databricks workspace endpoint but no relay endpoint: treated as a front-end transit VPC (no client CIDRs known; declare them in a manifest)"
-            ));
-            continue;
-        }
-        // Every subnet holding an interface endpoint that exists (to any service: Databricks,
-        // STS, Kinesis, S3, ...) is an endpoint subnet, not a workspace subnet.
-        let endpoint_subnets: BTreeSet<&str> = ix
-            .endpoints(vpc_id)
-            .iter()
-            .filter(|e| e.is_interface() && !e.is_gone())
-            .flat_map(|e| e.subnet_ids.iter().map(|s| s.as_str()))
-            .collect();
-        let endpoint_sgs: BTreeSet<&str> = ix
-            .endpoints(vpc_id)
-            .iter()
-            .filter(|e| e.is_interface() && !e.is_gone())
-            .flat_map(|e| e.groups.iter().map(|g| g.group_id.as_str()))
-            .collect();
-        // Gone NAT gateways (deleted, deleting, failed) no longer occupy their subnet.
-        let nats: Vec<_> = ix.nats_by_vpc.get(vpc_id).into_iter().flatten().collect();
-        let nat_subnets: BTreeSet<&str> = nats
-            .iter()
-            .filter(|n| !lifecycle::nat(&n.state).is_gone())
-            .map(|n| n.subnet_id.as_str())
-            .collect();
-        let mut subnet_ids: Vec<String> = ix
-            .subnets_by_vpc
-            .get(vpc_id)
-            .into_iter()
-            .flatten()
-            .filter(|s| {
-                !endpoint_subnets.contains(s.subnet_id.as_str())
-                    && !nat_subnets.contains(s.subnet_id.as_str())
-                    && !s.map_public_ip_on_launch
-                    && !ix
-                        .route_table_for(s)
-                        .is_some_and(|rt| default_route_to_igw(ix, rt))
-            })
-            .map(|s| s.subnet_id.to_string())
-            .collect();
-        subnet_ids.sort();
-        // Workspace security groups reference themselves (intra-cluster traffic).
-        let mut sg_ids: Vec<String> = ix
-            .groups_in(vpc_id)
-            .iter()
-            .filter(|g| {
-                !endpoint_sgs.contains(g.group_id.as_str())
-                    && ix
-                        .rules_of(&g.group_id)
-                        .iter()
-                        .any(|r| !r.egress && r.peer == SgPeer::Group(&g.group_id))
-            })
-            .map(|g| g.group_id.to_string())
-            .collect();
-        sg_ids.sort();
-        // Only gateways that exist decide the mode: a detached internet gateway or a deleted NAT
-        // gateway is no path. One in a state plaudit does not know counts as present.
-        let igw_states: Vec<(String, Life)> = ix
-            .igws_by_vpc
-            .get(vpc_id)
-            .into_iter()
-            .flatten()
-            .flat_map(|g| {
-                g.attachments
-                    .iter()
-                    .filter(|a| a.vpc_id == vpc_id)
-                    .map(|a| {
-                        (
-                            g.internet_gateway_id.to_string(),
-                            lifecycle::igw_attachment(&a.state),
-                        )
-                    })
-            })
-            .collect();
-        let nat_states: Vec<(String, Life)> = nats
-            .iter()
-            .map(|n| (n.nat_gateway_id.to_string(), lifecycle::nat(&n.state)))
-            .collect();
-        let present: Vec<&(String, Life)> = igw_states
-            .iter()
-            .chain(&nat_states)
-            .filter(|(_, l)| !l.is_gone())
-            .collect();
-        for (id, _) in present.iter().filter(|(_, l)| *l == Life::Unknown) {
-            d.notes.push(format!(
-                "{id} in {vpc_id} has a state plaudit does not know; discovery counts it as present, so the VPC is not taken as isolated"
-            ));
-        }
-        let mut modes = BTreeSet::from([Mode::BackEnd]);
-        let mut why = "it holds the Databricks relay endpoint".to_string();
-        if present.is_empty() {
-            modes.insert(Mode::Isolated);
-            why.push_str(" and has no internet or NAT gateway");
-            let gone: Vec<&str> = igw_states
-                .iter()
-                .chain(&nat_states)
-                .map(|(id, _)| id.as_str())
-                .collect();
-            if !gone.is_empty() {
-                why.push_str(&format!(" (only gone ones: {})", gone.join(", ")));
-            }
-        }
-        let name = ix
-            .vpcs
-            .get(vpc_id)
-            .and_then(|v| tag(&v.tags, "Name"))
-            .unwrap_or(vpc_id)
-            .to_string();
-        d.notes.push(format!(
-            "discovered workspace `{name}` in {vpc_id} with modes {} because {why}; subnets {} (the VPC's private subnets without interface endpoints or NAT gateways); security groups {} (self-referencing, not on the endpoints). Correct this with a manifest if it is wrong.",
-            join_modes(&modes),
-            if subnet_ids.is_empty() { "none".to_string() } else { subnet_ids.join(", ") },
-            if sg_ids.is_empty() { "none".to_string() } else { sg_ids.join(", ") },
-        ));
-        d.workspaces.push(Workspace {
-            name: Arc::from(name),
-            vpc_id: vpc_id.to_string(),
-            subnet_ids,
-            security_group_ids: sg_ids,
-            modes,
-            compliance_security_profile: false,
-            legacy_hive_metastore: false,
-            custom_dns: false,
-            origin: Origin::Discovered,
-            problems: Vec::new(),
-        });
-    }
-    // A transit VPC means front-end PrivateLink: audit it the way a manifest declaring the
-    // workspaces `front-end` would. Discovery cannot tell which workspaces it serves, so it
-    // assumes all of them.
-    if !d.transit_vpcs.is_empty() {
-        let transits: Vec<&str> = d.transit_vpcs.iter().map(|t| t.vpc_id.as_str()).collect();
-        if d.workspaces.is_empty() {
-            d.notes.push(format!(
-                "transit VPC(s) {} found, but no workspace VPC (one with a Databricks relay endpoint): nothing can be audited through them; declare the workspaces in a manifest",
-                transits.join(", ")
-            ));
-        }
-        for w in d
-            .workspaces
-            .iter_mut()
-            .filter(|w| w.origin == Origin::Discovered)
-        {
-            if w.modes.insert(Mode::FrontEnd) {
-                d.notes.push(format!(
-                    "discovered workspace `{}` is taken as front-end too, served by transit VPC(s) {} (a guess: discovery cannot see which workspaces a front-end endpoint serves)",
-                    w.name,
-                    transits.join(", ")
-                ));
-            }
-        }
-    }
-}
-
-/// A public subnet in the discovery sense: all of the public IPv4 space goes to an attached internet
-/// gateway (a default route, or routes that add up to one). A subnet that sends only some public
-/// ranges there is still a private subnet that PL-SUB-004 then reports.
-fn default_route_to_igw(ix: &Index<'_>, rt: &crate::model::RouteTable) -> bool {
-    let v4: Vec<_> = routing::public_routes(ix, rt)
-        .into_iter()
-        .filter(|p| p.family == crate::cidr::Family::V4 && !p.ranges.is_empty())
-        .collect();
-    !v4.is_empty()
-        && v4.iter().all(|p| {
-            matches!(p.egress, routing::Egress::InternetGateway(_))
-                && p.route.is_some_and(|r| r.target().starts_with("igw-"))
-        })
 }

@@ -2,18 +2,20 @@
 //! does not say when it was taken.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::deployment::{self, Deployment};
-use crate::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
-use crate::index::Index;
-use crate::manifest::Manifest;
-use crate::rules::{self, Context, Outcome, Rule};
-use crate::services::ServiceTable;
-use crate::snapshot::Snapshot;
+use crate::pure::deployment::Deployment;
+use crate::pure::finding::{Finding, FindingId, ResourceType, Severity, Status, WaiverNote};
+use crate::pure::index::Index;
+use crate::pure::manifest::{Manifest, Waiver};
+use crate::pure::rules::{self, Context, Outcome, Rule, Shared};
+use crate::pure::services::ServiceTable;
+use crate::pure::snapshot::{InputSet, Snapshot};
+use crate::pure::view::View;
 
 /// The version of the JSON report layout.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -58,7 +60,8 @@ pub struct Summary {
     pub by_status: BTreeMap<Status, usize>,
     /// Failures (not waived) by severity.
     pub failures_by_severity: BTreeMap<Severity, usize>,
-    /// False when any finding is `error`: some rules could not be evaluated.
+    /// False when any finding is `error` (some rules could not be evaluated), or when the
+    /// workspaces to audit could not be known (`deployment.scope_errors`).
     pub complete: bool,
 }
 
@@ -90,16 +93,16 @@ pub struct CollectionStatus {
     /// be declared not applicable or resolved from it.
     pub partial: bool,
     /// The inputs that failed, one per input: API, error code and message.
-    pub errors: Vec<crate::snapshot::CollectFailure>,
+    pub errors: Vec<crate::pure::snapshot::CollectFailure>,
 }
 
 impl CollectionStatus {
     /// The collection status of a snapshot.
     pub fn of(snap: &Snapshot) -> CollectionStatus {
-        let mut errors: Vec<crate::snapshot::CollectFailure> = Vec::new();
-        for input in crate::snapshot::Input::ALL {
+        let mut errors: Vec<crate::pure::snapshot::CollectFailure> = Vec::new();
+        for input in crate::pure::snapshot::Input::ALL {
             if let Err(f) = snap.availability(input) {
-                if f.code != crate::snapshot::NOT_COLLECTED && !errors.contains(f) {
+                if f.code != crate::pure::snapshot::NOT_COLLECTED && !errors.contains(f) {
                     errors.push(f.clone());
                 }
             }
@@ -213,7 +216,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     let table = ServiceTable::builtin();
     let ix = Index::new(snap);
     let (region, region_source) = resolve_region(snap, opts.region.as_deref());
-    let mut deployment = deployment::resolve(&ix, opts.manifest, region.as_deref(), table);
+    let mut deployment =
+        crate::pure::resolve::resolve(&ix, opts.manifest, region.as_deref(), table);
     let conflict = region
         .is_none()
         .then(|| region_conflict(snap, opts.region.as_deref()))
@@ -280,16 +284,22 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .meta
         .collected_at
         .as_deref()
-        .and_then(crate::time::parse_date)
+        .and_then(crate::pure::time::parse_date)
         .or(opts.today)
-        .unwrap_or_else(crate::time::today);
+        .unwrap_or_else(crate::pure::time::today);
     let mut findings: Vec<Finding> =
         Vec::with_capacity(per_rule.iter().map(|(_, v)| v.len()).sum());
     for (_, v) in per_rule {
         findings.extend(v);
     }
-    apply_waivers(&mut findings, &deployment, today);
-    let summary = summarise(&findings);
+    apply_waivers(
+        &mut findings,
+        opts.manifest.map_or(&[][..], |m| &m.waivers),
+        today,
+    );
+    let mut summary = summarise(&findings);
+    // Also when no VPC was readable to report the scope error on.
+    summary.complete &= deployment.scope_errors.is_empty();
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: Tool {
@@ -318,22 +328,39 @@ struct RuleEnv<'a> {
     /// Why the region is unknown, when it is.
     region_unknown: &'a str,
     table: &'a ServiceTable,
-    dbx: &'a crate::index::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
+    dbx: &'a crate::pure::fastmap::FastMap<&'a str, Vec<rules::DatabricksEndpoint<'a>>>,
 }
 
 /// An `error` outcome on a workspace's VPC: the rule could not judge anything in it.
-fn vpc_error(w: &crate::deployment::Workspace, message: String) -> Outcome {
+fn vpc_error(w: &crate::pure::deployment::Workspace, message: String) -> Outcome {
     Outcome::error(ResourceType::Vpc, &w.vpc_id, message).ws(w)
 }
 
 /// Runs one rule for the workspaces it applies to, or reports why it cannot run.
 fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outcome)> {
     let mut out = Vec::new();
+    // Where the workspaces cannot be known, no rule can say anything is fine: each reports error
+    // on every VPC that may hold one.
+    for e in &env.deployment.scope_errors {
+        for vpc in &e.vpc_ids {
+            let msg = format!(
+                "{} cannot be evaluated in {vpc}: {}.",
+                rule.meta.id, e.message
+            );
+            out.push((
+                rule,
+                Outcome::error(ResourceType::Vpc, vpc, msg)
+                    .expect("the workspaces to audit", e.message.clone()),
+            ));
+        }
+    }
+    // A workspace whose description cannot be trusted counts for every rule: its modes may be
+    // the ones it cannot be told to have.
     let mut workspaces: Vec<_> = env
         .deployment
         .workspaces
         .iter()
-        .filter(|w| rule.meta.applies_to(w))
+        .filter(|w| rule.meta.applies_to(w) || !w.problems.is_empty())
         .collect();
     if workspaces.is_empty() {
         return out;
@@ -386,7 +413,7 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     }
     // The ports Databricks needs depend on the partition (GovCloud drops 6666 and always needs
     // 2443), so a rule that reads the port table cannot judge without the region.
-    if env.region.is_none() && rules::ports::uses_ports(rule.meta.id) {
+    if env.region.is_none() && rule.meta.needs_port_table() {
         for w in &workspaces {
             let msg = format!(
                 "{} could not be evaluated for workspace `{}`: {}, so the ports Databricks needs there (commercial or GovCloud) are unknown; pass --region.",
@@ -416,15 +443,45 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
     if workspaces.is_empty() {
         return out;
     }
-    let ctx = Context {
-        ix: env.ix,
+    // The rule sees only the inputs it declares; what it reads beyond them is written down.
+    let declared = InputSet::of(rule.meta.inputs).union(InputSet::of(rule.meta.optional_inputs));
+    let undeclared = Cell::new(InputSet::EMPTY);
+    let shared = Shared {
         deployment: env.deployment,
-        workspaces,
         region: env.region,
         table: env.table,
         dbx: env.dbx,
     };
-    out.extend((rule.check)(&ctx).into_iter().map(|o| (rule, o)));
+    let ctx = Context::new(
+        rule.meta,
+        View::new(env.ix, declared, &undeclared),
+        workspaces.clone(),
+        &shared,
+    );
+    let verdicts = (rule.check)(&ctx);
+    let undeclared = undeclared.get();
+    if !undeclared.is_empty() {
+        // Its verdicts would not notice a failure of what it read without declaring: none is
+        // trusted. A registry test runs every rule on every estate so this never ships.
+        let files: Vec<&str> = undeclared.iter().map(|i| i.file()).collect();
+        let why = format!(
+            "it reads {} without declaring {} (a plaudit bug: please report it)",
+            files.join(", "),
+            if files.len() == 1 { "it" } else { "them" }
+        );
+        for w in &workspaces {
+            let msg = format!(
+                "{} cannot be evaluated for workspace `{}`: {why}.",
+                rule.meta.id, w.name
+            );
+            out.push((
+                rule,
+                vpc_error(w, msg).expect("a rule that declares what it reads", why.clone()),
+            ));
+        }
+        return out;
+    }
+    out.extend(verdicts.into_iter().map(|o| (rule, o)));
     out
 }
 
@@ -507,10 +564,9 @@ fn merge_rule(
     }
 }
 
-fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
+fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], today: i64) {
     for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
-        let Some(w) = d
-            .waivers
+        let Some(w) = waivers
             .iter()
             .find(|w| w.rule == f.rule_id && w.resource == f.resource_id)
         else {
@@ -519,7 +575,7 @@ fn apply_waivers(findings: &mut [Finding], d: &Deployment, today: i64) {
         let expired = w
             .expires
             .as_deref()
-            .and_then(crate::time::parse_date)
+            .and_then(crate::pure::time::parse_date)
             .is_some_and(|e| today > e);
         if expired {
             f.message = format!(
@@ -563,189 +619,4 @@ fn summarise(findings: &[Finding]) -> Summary {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::manifest::Waiver;
-    use crate::synth::{Estate, Ids};
-
-    fn run(e: &Estate, rules: &[&str]) -> Report {
-        audit(
-            &e.snap,
-            &AuditOptions {
-                manifest: Some(&e.manifest),
-                rules: rules.iter().map(|r| r.to_string()).collect(),
-                ..AuditOptions::default()
-            },
-        )
-    }
-
-    fn broken_relay_egress() -> Estate {
-        let mut e = Estate::backend();
-        if let Ok(r) = &mut e.snap.security_group_rules {
-            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
-        }
-        e
-    }
-
-    fn waiver(expires: &str) -> Waiver {
-        Waiver {
-            rule: "PL-SG-006".into(),
-            resource: Ids::new(0).ws_sg,
-            reason: "relay egress goes through the proxy until the migration".into(),
-            owner: "net@example.com".into(),
-            expires: Some(expires.into()),
-        }
-    }
-
-    #[test]
-    fn a_waiver_turns_a_failure_into_waived_until_it_expires() {
-        let mut e = broken_relay_egress();
-        // The snapshot was collected on 2026-11-30: the day of expiry still counts.
-        e.manifest.waivers.push(waiver("2026-11-30"));
-        let r = run(&e, &["PL-SG-006"]);
-        assert_eq!(r.findings[0].status, Status::Waived);
-        assert_eq!(r.exit_code(Severity::High), 0);
-        e.manifest.waivers[0] = waiver("2026-11-29");
-        let r = run(&e, &["PL-SG-006"]);
-        let f = &r.findings[0];
-        assert_eq!(f.status, Status::Fail);
-        assert!(f.message.contains("expired on 2026-11-29"), "{}", f.message);
-        assert!(f.waiver.as_ref().is_some_and(|w| w.expired));
-        assert_eq!(r.exit_code(Severity::High), 1);
-    }
-
-    #[test]
-    fn a_waiver_never_hides_an_error() {
-        let mut e = Estate::backend();
-        e.manifest.waivers.push(Waiver {
-            resource: Ids::new(0).vpc,
-            ..waiver("2030-01-01")
-        });
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
-        let r = run(&e, &["PL-SG-006"]);
-        assert!(r.findings.iter().all(|f| f.status == Status::Error));
-        assert!(!r.summary.complete);
-        assert_eq!(r.exit_code(Severity::High), 3);
-    }
-
-    #[test]
-    fn a_shared_resource_gets_one_finding_with_the_worst_verdict_and_every_workspace() {
-        let mut e = broken_relay_egress();
-        // A second workspace in the same VPC, sharing the security group, without back-end
-        // PrivateLink: 6666 does not apply to it.
-        let mut other = e.manifest.workspaces[0].clone();
-        other.name = "adhoc".into();
-        other.modes = vec![crate::manifest::Mode::Cmv];
-        e.manifest.workspaces.push(other);
-        let r = run(&e, &["PL-SG-001", "PL-SG-006"]);
-        let sg = Ids::new(0).ws_sg;
-        let f: Vec<_> = r.findings.iter().filter(|f| f.resource_id == sg).collect();
-        assert_eq!(f.len(), 2, "{f:#?}");
-        let sg001 = f.iter().find(|x| x.rule_id == "PL-SG-001").unwrap();
-        assert_eq!(sg001.workspaces.len(), 2);
-        assert!(sg001.message.contains("also used by"), "{}", sg001.message);
-        let sg006 = f.iter().find(|x| x.rule_id == "PL-SG-006").unwrap();
-        assert_eq!(sg006.status, Status::Fail);
-        assert_eq!(
-            sg006.workspaces.iter().map(|w| &**w).collect::<Vec<_>>(),
-            vec!["ws-0"]
-        );
-    }
-
-    #[test]
-    fn findings_are_sorted_and_ids_are_stable() {
-        let mut e = broken_relay_egress();
-        e.add_vpc(1, true);
-        let a = run(&e, &[]);
-        let b = run(&e, &[]);
-        assert_eq!(a.findings, b.findings);
-        let keys: Vec<_> = a
-            .findings
-            .iter()
-            .map(|f| (f.rule_id.to_string(), f.resource_id.to_string()))
-            .collect();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(keys, sorted);
-        let f = &a.findings[0];
-        assert_eq!(
-            f.id,
-            FindingId::new(
-                Some(crate::synth::ACCOUNT),
-                Some(crate::synth::REGION),
-                &f.rule_id,
-                &f.resource_id
-            )
-        );
-    }
-
-    #[test]
-    fn a_workspace_vpc_missing_from_the_snapshot_is_an_error() {
-        let mut e = Estate::backend();
-        e.manifest.workspaces[0].vpc_id = "vpc-0404".into();
-        let r = run(&e, &[]);
-        assert!(!r.findings.is_empty());
-        assert!(
-            r.findings.iter().all(|f| f.status != Status::Pass),
-            "{:#?}",
-            r.findings
-                .iter()
-                .filter(|f| f.status == Status::Pass)
-                .collect::<Vec<_>>()
-        );
-        assert!(r.findings.iter().any(|f| f
-            .message
-            .contains("vpc-0404, which is not in describe-vpcs.json")));
-    }
-
-    #[test]
-    fn nothing_to_audit_is_incomplete_not_clean() {
-        let e = Estate::empty();
-        let r = audit(&e.snap, &AuditOptions::default());
-        assert!(r.findings.is_empty());
-        assert!(r
-            .deployment
-            .notes
-            .iter()
-            .any(|n| n.contains("nothing to audit")));
-        assert_eq!(r.exit_code(Severity::High), 3);
-    }
-
-    #[test]
-    fn region_resolution_says_where_it_came_from() {
-        let mut e = Estate::backend();
-        assert_eq!(
-            resolve_region(&e.snap, Some("eu-west-1")).1,
-            RegionSource::Snapshot
-        );
-        e.snap.meta.region = None;
-        assert_eq!(
-            resolve_region(&e.snap, Some("us-east-1")),
-            (Some("us-east-1".into()), RegionSource::Option)
-        );
-        // A region the subnets' zones contradict is no region at all.
-        assert_eq!(
-            resolve_region(&e.snap, Some("eu-west-1")),
-            (None, RegionSource::Unknown)
-        );
-        assert!(region_conflict(&e.snap, Some("eu-west-1"))
-            .is_some_and(|m| m.contains("--region says eu-west-1") && m.contains("us-east-1")));
-        assert_eq!(
-            resolve_region(&e.snap, None),
-            (
-                Some("us-east-1".into()),
-                RegionSource::InferredFromAvailabilityZones
-            )
-        );
-        // Zones of two regions: a VPC lives in one, so the region cannot be inferred.
-        let mut two = e.clone();
-        two.subnets_mut()[0].availability_zone = "us-west-2b".into();
-        assert_eq!(
-            resolve_region(&two.snap, None),
-            (None, RegionSource::Unknown)
-        );
-        assert!(region_conflict(&two.snap, None).is_some_and(|m| m.contains("several regions")));
-        e.snap.subnets = Ok(vec![]);
-        assert_eq!(resolve_region(&e.snap, None), (None, RegionSource::Unknown));
-    }
-}
+mod tests;

@@ -166,7 +166,7 @@ pub struct Finding {
     pub severity: Severity,
     pub status: Status,
     pub resource_type: ResourceType,
-    pub resource_id: crate::model::Text,
+    pub resource_id: crate::pure::model::Text,
     /// The workspaces the resource serves (more than one when shared).
     pub workspaces: Vec<Arc<str>>,
     pub account_id: Option<Arc<str>>,

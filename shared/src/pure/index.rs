@@ -2,142 +2,13 @@
 //! table and NACL in force for each subnet, and security-group rules normalised from either of
 //! their two sources.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+pub use crate::pure::fastmap::{FastMap, FnvHasher};
+pub use crate::pure::packet::{Ports, Proto};
 
-/// FNV-1a: AWS resource ids are short, and the maps are built from the account's own state, so a
-/// fast non-keyed hash beats SipHash here (hash flooding is not a threat model for this input).
-#[derive(Default, Clone, Copy)]
-pub struct FnvHasher(u64);
-
-impl Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// A hash map keyed by resource ids.
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
-
-use crate::cidr::{Cidr, Family};
-use crate::model::*;
-use crate::reachability::AclRules;
-use crate::snapshot::Snapshot;
-
-/// An IP protocol as security groups and NACLs name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Proto {
-    All,
-    Tcp,
-    Udp,
-    Icmp,
-    /// Another protocol number.
-    Other(u16),
-}
-
-impl Proto {
-    /// Parses the API's protocol field (`-1`, `tcp`, `6`, `udp`, `17`, `icmp`, `1`, `icmpv6`
-    /// (protocol 58), or a number).
-    pub fn parse(s: &str) -> Proto {
-        match s.to_ascii_lowercase().as_str() {
-            "-1" | "all" => Proto::All,
-            "tcp" | "6" => Proto::Tcp,
-            "udp" | "17" => Proto::Udp,
-            "icmp" | "1" => Proto::Icmp,
-            "icmpv6" => Proto::Other(58),
-            other => other
-                .parse()
-                .map(Proto::Other)
-                .unwrap_or(Proto::Other(u16::MAX)),
-        }
-    }
-
-    /// True when a rule for `self` applies to a packet of protocol `packet`.
-    pub fn matches(self, packet: Proto) -> bool {
-        self == Proto::All || self == packet
-    }
-
-    pub fn has_ports(self) -> bool {
-        matches!(self, Proto::Tcp | Proto::Udp)
-    }
-
-    pub fn name(self) -> String {
-        match self {
-            Proto::All => "all".into(),
-            Proto::Tcp => "tcp".into(),
-            Proto::Udp => "udp".into(),
-            Proto::Icmp => "icmp".into(),
-            Proto::Other(n) => format!("proto {n}"),
-        }
-    }
-}
-
-/// An inclusive port range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ports {
-    pub from: u16,
-    pub to: u16,
-}
-
-impl Ports {
-    pub const ALL: Ports = Ports { from: 0, to: 65535 };
-    /// The ephemeral range return traffic uses (AWS's recommendation for NACLs).
-    pub const EPHEMERAL: Ports = Ports {
-        from: 1024,
-        to: 65535,
-    };
-
-    pub const fn one(p: u16) -> Ports {
-        Ports { from: p, to: p }
-    }
-
-    pub const fn range(from: u16, to: u16) -> Ports {
-        Ports { from, to }
-    }
-
-    /// From the API's optional, signed `FromPort`/`ToPort` (`-1` or absent means all).
-    pub fn from_api(proto: Proto, from: Option<i32>, to: Option<i32>) -> Ports {
-        if !proto.has_ports() {
-            return Ports::ALL;
-        }
-        match (from, to) {
-            (Some(f), Some(t)) if f >= 0 && t >= f => Ports {
-                from: u16::try_from(f).unwrap_or(u16::MAX),
-                to: u16::try_from(t).unwrap_or(u16::MAX),
-            },
-            _ => Ports::ALL,
-        }
-    }
-
-    pub fn intersect(self, o: Ports) -> Option<Ports> {
-        let from = self.from.max(o.from);
-        let to = self.to.min(o.to);
-        (from <= to).then_some(Ports { from, to })
-    }
-}
-
-impl std::fmt::Display for Ports {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.from == self.to {
-            write!(f, "{}", self.from)
-        } else {
-            write!(f, "{}-{}", self.from, self.to)
-        }
-    }
-}
+use crate::pure::cidr::{Cidr, Family};
+use crate::pure::model::*;
+use crate::pure::nacl::AclRules;
+use crate::pure::snapshot::Snapshot;
 
 /// What a security-group rule points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +106,7 @@ pub struct Index<'s> {
     gateway_prefix_lists: Vec<&'s str>,
 }
 
-fn slice<T>(c: &crate::snapshot::Collected<Vec<T>>) -> &[T] {
+fn slice<T>(c: &crate::pure::snapshot::Collected<Vec<T>>) -> &[T] {
     c.as_ref().map(Vec::as_slice).unwrap_or(&[])
 }
 
@@ -506,9 +377,14 @@ impl<'s> Index<'s> {
             || self.gateway_prefix_lists.contains(&id)
     }
 
+    /// True for a prefix list that some route sends to a gateway endpoint.
+    pub fn is_gateway_prefix_list(&self, id: &str) -> bool {
+        self.gateway_prefix_lists.contains(&id)
+    }
+
     /// The S3 prefix list of a region, by name, when `describe-managed-prefix-lists.json` has it.
     pub fn s3_prefix_list(&self, region: &str) -> Option<&'s str> {
-        let name = crate::services::s3_service(region);
+        let name = crate::pure::services::s3_service(region);
         let mut found: Vec<&str> = self
             .prefix_lists
             .values()

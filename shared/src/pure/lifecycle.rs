@@ -107,7 +107,7 @@ pub fn igw_attachment(state: &str) -> Life {
 /// `Route.State` (DescribeRouteTables): `active`, or `blackhole` when the target is gone (the
 /// route still matches and drops what it matches). `None` is a route written without its state
 /// (hand-written snapshots; the CLI always prints it): the router decides from the target, see
-/// [`crate::routing`].
+/// [`crate::pure::routing`].
 pub fn route(state: Option<&str>) -> RouteState {
     match state.map(str::trim) {
         None | Some("") => RouteState::Unstated,

@@ -3,61 +3,16 @@
 //! JSON or YAML (chosen by extension, `.yaml`/`.yml` for YAML). Unknown keys are rejected so a
 //! typo (`subnet_id` for `subnet_ids`) is reported instead of silently auditing less.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::read_limited;
+use crate::pure::snapshot::read_limited;
 
 /// The manifest versions this build understands.
 pub const MANIFEST_VERSION: u32 = 1;
 
-/// A Databricks connectivity mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Classic compute in a customer-managed VPC; the baseline every workspace gets.
-    #[serde(rename = "cmv")]
-    Cmv,
-    /// Classic (back-end) PrivateLink.
-    BackEnd,
-    /// Inbound (front-end) PrivateLink.
-    FrontEnd,
-    /// Outbound (serverless) PrivateLink.
-    Serverless,
-    /// Complete private isolation: front-end + back-end + serverless, no internet path.
-    Isolated,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Cmv => "cmv",
-            Mode::BackEnd => "back-end",
-            Mode::FrontEnd => "front-end",
-            Mode::Serverless => "serverless",
-            Mode::Isolated => "isolated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "cmv" => Some(Mode::Cmv),
-            "back-end" | "backend" | "classic" => Some(Mode::BackEnd),
-            "front-end" | "frontend" | "inbound" => Some(Mode::FrontEnd),
-            "serverless" | "outbound" => Some(Mode::Serverless),
-            "isolated" | "isolation" => Some(Mode::Isolated),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+pub use crate::pure::deployment::Mode;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,7 +76,7 @@ pub struct Waiver {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error(transparent)]
-    Read(#[from] crate::snapshot::SnapshotError),
+    Read(#[from] crate::pure::snapshot::SnapshotError),
     #[error("{file}: not found")]
     NotFound { file: PathBuf },
     /// A remote source (an SSM parameter) could not be read.
@@ -171,8 +126,8 @@ impl Manifest {
         let manifest = if yaml {
             Self::parse_yaml(file, &bytes)?
         } else {
-            crate::snapshot::parse_json::<Manifest>(file, &bytes).map_err(|e| match e {
-                crate::snapshot::SnapshotError::Parse {
+            crate::pure::snapshot::parse_json::<Manifest>(file, &bytes).map_err(|e| match e {
+                crate::pure::snapshot::SnapshotError::Parse {
                     file,
                     json_path,
                     message,
@@ -191,13 +146,14 @@ impl Manifest {
     /// Parses a manifest given as a JSON string (the form the Lambda functions receive).
     pub fn from_json_str(origin: &str, text: &str) -> Result<Manifest, ManifestError> {
         let file = PathBuf::from(origin);
-        let m: Manifest = crate::snapshot::parse_json(&file, text.as_bytes()).map_err(|e| {
-            ManifestError::Parse {
-                file: file.clone(),
-                path: String::new(),
-                message: e.to_string(),
-            }
-        })?;
+        let m: Manifest =
+            crate::pure::snapshot::parse_json(&file, text.as_bytes()).map_err(|e| {
+                ManifestError::Parse {
+                    file: file.clone(),
+                    path: String::new(),
+                    message: e.to_string(),
+                }
+            })?;
         m.validate(&file)?;
         Ok(m)
     }
@@ -249,7 +205,7 @@ impl Manifest {
         for (i, t) in self.transit_vpcs.iter().enumerate() {
             check_id(&t.vpc_id, "vpc-").map_err(|m| bad(format!("transit_vpcs[{i}].vpc_id"), m))?;
             for (j, c) in t.client_cidrs.iter().enumerate() {
-                if crate::cidr::Cidr::parse(c).is_none() {
+                if crate::pure::cidr::Cidr::parse(c).is_none() {
                     return Err(bad(
                         format!("transit_vpcs[{i}].client_cidrs[{j}]"),
                         format!("`{c}` is not a CIDR block"),
@@ -258,7 +214,7 @@ impl Manifest {
             }
         }
         for (i, w) in self.waivers.iter().enumerate() {
-            if crate::rules::meta(&w.rule).is_none() {
+            if crate::pure::rules::meta(&w.rule).is_none() {
                 return Err(bad(
                     format!("waivers[{i}].rule"),
                     format!(
@@ -274,7 +230,7 @@ impl Manifest {
                 ));
             }
             if let Some(e) = &w.expires {
-                if crate::time::parse_date(e).is_none() {
+                if crate::pure::time::parse_date(e).is_none() {
                     return Err(bad(
                         format!("waivers[{i}].expires"),
                         format!("`{e}` is not a YYYY-MM-DD date"),

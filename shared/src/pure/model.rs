@@ -357,9 +357,9 @@ impl VpcEndpoint {
         self.vpc_endpoint_type.eq_ignore_ascii_case("Gateway")
     }
 
-    /// Where the endpoint is in its life ([`crate::lifecycle::endpoint`]).
-    pub fn life(&self) -> crate::lifecycle::Life {
-        crate::lifecycle::endpoint(&self.state)
+    /// Where the endpoint is in its life ([`crate::pure::lifecycle::endpoint`]).
+    pub fn life(&self) -> crate::pure::lifecycle::Life {
+        crate::pure::lifecycle::endpoint(&self.state)
     }
 
     /// `available` (any case): exists and carries traffic.

@@ -25,9 +25,12 @@
 
 use std::borrow::Cow;
 
-use crate::cidr::{format_ranges, merge_ranges, public_ranges, AddrRange, Cidr, Family};
-use crate::index::{Index, Ports, Proto, SgPeer, SgRule};
-use crate::model::{NetworkAcl, RouteTable};
+use crate::pure::cidr::{merge_ranges, public_ranges, AddrRange, Cidr, Family};
+use crate::pure::index::{SgPeer, SgRule};
+use crate::pure::model::{RouteTable, Subnet};
+use crate::pure::nacl::{nacl_check, AclRules, NaclBlock};
+use crate::pure::packet::{cut, meets, Ports, Proto, Rect};
+use crate::pure::view::View;
 
 /// One end of a flow.
 #[derive(Debug, Clone)]
@@ -43,10 +46,9 @@ pub struct Host<'a> {
     pub unknown: Option<String>,
     /// The security groups of the ENIs at this end (empty for the internet).
     pub groups: Vec<&'a str>,
-    /// The subnet's NACL; `None` outside a VPC.
-    pub acl: Option<&'a AclRules<'a>>,
-    /// The subnet's route table; `None` outside a VPC.
-    pub route_table: Option<&'a RouteTable>,
+    /// The subnet; `None` outside a VPC. Its NACL and route table are read through the view
+    /// when a hop needs them ([`Host::acl`], [`Host::route_table`]).
+    pub subnet: Option<&'a Subnet>,
     /// Set when the destination is a managed prefix list (S3 through a gateway endpoint).
     pub prefix_list: Option<&'a str>,
 }
@@ -74,31 +76,23 @@ impl<'a> Host<'a> {
     /// A subnet of the snapshot with the given security groups; `None` only when the snapshot
     /// does not hold the subnet. An IPv6-only subnet has no IPv4 block; a subnet whose
     /// `CidrBlock` does not parse has [`Host::unknown`] set.
-    pub fn subnet(ix: &'a Index<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
-        let subnet = ix.subnets.get(subnet_id)?;
-        let mut cidrs: Vec<Cidr> = ix
-            .subnet_cidrs
-            .get(subnet_id)
-            .copied()
-            .into_iter()
-            .collect();
+    pub fn subnet(ix: View<'a>, subnet_id: &'a str, groups: Vec<&'a str>) -> Option<Host<'a>> {
+        let subnet = ix.subnet(subnet_id)?;
+        let mut cidrs: Vec<Cidr> = ix.subnet_cidr(subnet_id).into_iter().collect();
         let unknown = match (&subnet.cidr_block, cidrs.is_empty()) {
             (Some(text), true) => Some(format!(
                 "the CidrBlock `{text}` of {subnet_id} is not an IPv4 block"
             )),
             _ => None,
         };
-        if let Some(v6) = ix.subnet_v6.get(subnet_id) {
-            cidrs.extend(v6.iter().copied());
-        }
+        cidrs.extend(ix.subnet_v6(subnet_id).iter().copied());
         Some(Host {
             name: Cow::Borrowed(subnet_id),
             show_cidr: true,
             cidrs,
             unknown,
             groups,
-            acl: ix.acl_for(subnet_id),
-            route_table: ix.route_table_for(subnet),
+            subnet: Some(subnet),
             prefix_list: None,
         })
     }
@@ -111,17 +105,26 @@ impl<'a> Host<'a> {
             cidrs,
             unknown: None,
             groups: Vec::new(),
-            acl: None,
-            route_table: None,
+            subnet: None,
             prefix_list: None,
         }
+    }
+
+    /// The subnet's NACL (describe-network-acls.json); `None` outside a VPC.
+    pub fn acl(&self, ix: View<'a>) -> Option<&'a AclRules<'a>> {
+        self.subnet.and_then(|s| ix.acl_for(&s.subnet_id))
+    }
+
+    /// The subnet's route table (describe-route-tables.json); `None` outside a VPC.
+    pub fn route_table(&self, ix: View<'a>) -> Option<&'a RouteTable> {
+        self.subnet.and_then(|s| ix.route_table_for(s))
     }
 
     /// The IPv4 internet (`0.0.0.0/0`).
     pub fn internet() -> Host<'a> {
         Host {
             show_cidr: true,
-            ..Host::addresses("the internet", vec![crate::cidr::ANY_V4])
+            ..Host::addresses("the internet", vec![crate::pure::cidr::ANY_V4])
         }
     }
 
@@ -129,13 +132,13 @@ impl<'a> Host<'a> {
     pub fn internet_v6() -> Host<'a> {
         Host {
             show_cidr: true,
-            ..Host::addresses("the internet", vec![crate::cidr::ANY_V6])
+            ..Host::addresses("the internet", vec![crate::pure::cidr::ANY_V6])
         }
     }
 
     /// A managed prefix list as destination (S3, DynamoDB through a gateway endpoint). Its
     /// addresses are its collected entries; when they were not collected, a list AWS manages is
-    /// known to hold only public addresses ([`crate::cidr::public_ranges`]).
+    /// known to hold only public addresses ([`crate::pure::cidr::public_ranges`]).
     pub fn prefix_list(id: &'a str, what: &str) -> Host<'a> {
         Host {
             prefix_list: Some(id),
@@ -232,7 +235,7 @@ impl Trace {
 }
 
 /// Traces every hop of a flow.
-pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
+pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
     let what = format!("{} {}", flow.proto.name(), flow.ports);
     let family = flow.family;
     let mut hops = Vec::with_capacity(7);
@@ -269,7 +272,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::SrcNaclOut,
         acl_hop(
-            flow.src.acl,
+            flow.src.acl(ix),
             true,
             &flow.dst,
             flow.ports,
@@ -283,7 +286,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::DstNaclIn,
         acl_hop(
-            flow.dst.acl,
+            flow.dst.acl(ix),
             false,
             &flow.src,
             flow.ports,
@@ -309,7 +312,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::DstNaclReturnOut,
         acl_hop(
-            flow.dst.acl,
+            flow.dst.acl(ix),
             true,
             &flow.src,
             Ports::EPHEMERAL,
@@ -319,7 +322,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
     hops.push((
         HopKind::SrcNaclReturnIn,
         acl_hop(
-            flow.src.acl,
+            flow.src.acl(ix),
             false,
             &flow.dst,
             Ports::EPHEMERAL,
@@ -332,7 +335,7 @@ pub fn trace(ix: &Index<'_>, flow: &Flow<'_>) -> Trace {
 /// The blocks a NACL is evaluated against for a peer: its block of the family; for a prefix
 /// list, its entries of the family when they were collected, else all of the family (its
 /// addresses are then unknown, so the NACL must admit them wherever they are).
-fn nacl_peer(ix: &Index<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
+fn nacl_peer(ix: View<'_>, peer: &Host<'_>, family: Family) -> Result<Vec<Cidr>, String> {
     if let Some(pl) = peer.prefix_list {
         let Ok(entries) = ix.prefix_list_cidrs(pl) else {
             return Ok(vec![family.any()]);
@@ -434,66 +437,13 @@ impl SgCoverage<'_> {
                 } else {
                     format!(
                         "{what} {prep} {} of {dest}",
-                        crate::cidr::format_ranges(&g.addrs)
+                        crate::pure::cidr::format_ranges(&g.addrs)
                     )
                 }
             })
             .collect::<Vec<_>>()
             .join(", nor on ")
     }
-}
-
-/// A rectangle of (address range, port range) within one family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Rect {
-    lo: u128,
-    hi: u128,
-    ports: Ports,
-}
-
-/// `open` minus the rectangle `addrs` x `ports`; true when something was cut.
-fn cut(open: &mut Vec<Rect>, addrs: &[AddrRange], ports: Ports) -> bool {
-    let mut any = false;
-    for a in addrs {
-        let mut next = Vec::with_capacity(open.len() + 2);
-        for r in open.drain(..) {
-            let (ilo, ihi) = (r.lo.max(a.lo), r.hi.min(a.hi));
-            let Some(ip) = r.ports.intersect(ports).filter(|_| ilo <= ihi) else {
-                next.push(r);
-                continue;
-            };
-            any = true;
-            if r.lo < ilo {
-                next.push(Rect { hi: ilo - 1, ..r });
-            }
-            if ihi < r.hi {
-                next.push(Rect { lo: ihi + 1, ..r });
-            }
-            if r.ports.from < ip.from {
-                next.push(Rect {
-                    lo: ilo,
-                    hi: ihi,
-                    ports: Ports::range(r.ports.from, ip.from - 1),
-                });
-            }
-            if ip.to < r.ports.to {
-                next.push(Rect {
-                    lo: ilo,
-                    hi: ihi,
-                    ports: Ports::range(ip.to + 1, r.ports.to),
-                });
-            }
-        }
-        *open = next;
-    }
-    any
-}
-
-/// True when some rectangle meets `addrs` x `ports`.
-fn meets(open: &[Rect], addrs: &[AddrRange], ports: Ports) -> bool {
-    open.iter().any(|r| {
-        r.ports.intersect(ports).is_some() && addrs.iter().any(|a| a.lo <= r.hi && r.lo <= a.hi)
-    })
 }
 
 /// Disjoint rectangles regrouped by port: for each port range, the merged addresses left there.
@@ -557,12 +507,7 @@ enum RuleAddrs {
     None,
 }
 
-fn rule_addrs(
-    ix: &Index<'_>,
-    peer_rule: &SgPeer<'_>,
-    peer: &Host<'_>,
-    family: Family,
-) -> RuleAddrs {
+fn rule_addrs(ix: View<'_>, peer_rule: &SgPeer<'_>, peer: &Host<'_>, family: Family) -> RuleAddrs {
     match peer_rule {
         SgPeer::Group(g) => {
             if peer.groups.contains(g) {
@@ -601,7 +546,7 @@ fn rule_addrs(
 /// Decides a security-group hop: the union of the allow rules of all `groups` (egress rules
 /// towards `peer`, or ingress rules from it), over every (peer address, port) pair of the flow.
 pub fn sg_coverage<'a>(
-    ix: &'a Index<'_>,
+    ix: View<'a>,
     groups: &[&str],
     egress: bool,
     peer: &Host<'_>,
@@ -764,7 +709,7 @@ pub fn format_ports(ports: &[Ports]) -> String {
 
 /// Decides a security-group hop and explains a block or what cannot be decided.
 pub fn sg_verdict(
-    ix: &Index<'_>,
+    ix: View<'_>,
     groups: &[&str],
     egress: bool,
     peer: &Host<'_>,
@@ -830,7 +775,7 @@ pub struct Opening {
 /// The ports on which the groups admit (ingress) or allow (egress) `proto` from or to every
 /// address of `family`, through the union of their rules.
 pub fn open_to_anywhere(
-    ix: &Index<'_>,
+    ix: View<'_>,
     groups: &[&str],
     egress: bool,
     proto: Proto,
@@ -861,391 +806,17 @@ pub fn open_to_anywhere(
     }
 }
 
-/// Where a NACL blocks a flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NaclBlock {
-    /// The DENY entry that decides it; `None` for the implicit final deny.
-    pub entry: Option<NaclEntryView>,
-    /// The blocked ports (all of them for a protocol without ports).
-    pub ports: Ports,
-    /// The protocol of the flow.
-    pub proto: Proto,
-    /// The blocked part of the peer's addresses.
-    pub addrs: AddrRange,
-    /// Set when the block is not certain: an entry (before the deciding one, or the deciding
-    /// one itself) whose CIDR does not parse, and that could decide this part of the flow.
-    pub unreadable: Option<NaclEntryView>,
-}
-
-/// The fields of a NACL entry a message needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NaclEntryView {
-    pub rule_number: i32,
-    pub action: String,
-    pub proto: Proto,
-    pub ports: Ports,
-    pub cidr: String,
-}
-
-impl NaclEntryView {
-    /// "rule 90 DENY tcp 0-65535 0.0.0.0/0".
-    fn text(&self) -> String {
-        format!(
-            "rule {} {} {} {}",
-            self.rule_number,
-            self.action.to_ascii_uppercase(),
-            if self.proto.has_ports() {
-                format!("{} {}", self.proto.name(), self.ports)
-            } else {
-                self.proto.name()
-            },
-            self.cidr
-        )
-    }
-}
-
-impl NaclBlock {
-    /// True when the flow is surely blocked (no unreadable entry could decide otherwise).
-    pub fn is_certain(&self) -> bool {
-        self.unreadable.is_none()
-    }
-
-    /// The deciding entry: "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0", or the final deny.
-    pub fn head(&self, acl: &AclRules<'_>) -> String {
-        match &self.entry {
-            Some(e) => format!("{} {}", acl.id, e.text()),
-            None => format!("{}'s final DENY (*), with no ALLOW before it,", acl.id),
-        }
-    }
-
-    /// "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0 blocks return traffic to subnet-0def (ports
-    /// 1024-65535, addresses 10.0.0.0/22)"; for an uncertain block, the unreadable entry and why
-    /// the verdict cannot be told.
-    pub fn sentence(&self, acl: &AclRules<'_>, what: &str) -> String {
-        let place = if self.proto.has_ports() {
-            format!("ports {}, addresses {}", self.ports, self.addrs)
-        } else {
-            format!("addresses {}", self.addrs)
-        };
-        match &self.unreadable {
-            None => format!("{} blocks {what} ({place})", self.head(acl)),
-            Some(u) => format!(
-                "{} {} cannot be read (its CIDR or protocol does not parse), so whether {acl_id} lets {what} through ({place}) cannot be told",
-                acl.id,
-                u.text(),
-                acl_id = acl.id
-            ),
-        }
-    }
-}
-
-/// One NACL entry, parsed once.
-#[derive(Debug, Clone, Copy)]
-struct NaclRule<'s> {
-    rule_number: i32,
-    allow: bool,
-    proto: Proto,
-    ports: Ports,
-    /// The entry's family: `CidrBlock` is IPv4, `Ipv6CidrBlock` IPv6; `None` when it has
-    /// neither (then it may concern either).
-    family: Option<Family>,
-    lo: u128,
-    hi: u128,
-    action: &'s str,
-    cidr: &'s str,
-    /// False when the CIDR does not parse: the entry's addresses are unknown, so where it could
-    /// decide, the verdict is unknown (never a silent pass, never a confident block).
-    readable: bool,
-}
-
-impl NaclRule<'_> {
-    fn view(&self) -> NaclEntryView {
-        NaclEntryView {
-            rule_number: self.rule_number,
-            action: self.action.to_string(),
-            proto: self.proto,
-            ports: self.ports,
-            cidr: self.cidr.to_string(),
-        }
-    }
-}
-
-/// A NACL with its entries parsed and sorted by rule number, per direction: built once per audit
-/// by the index, then evaluated for every flow through the subnets it guards.
-#[derive(Debug, Clone)]
-pub struct AclRules<'s> {
-    pub id: &'s str,
-    ingress: Vec<NaclRule<'s>>,
-    egress: Vec<NaclRule<'s>>,
-}
-
-impl<'s> AclRules<'s> {
-    pub fn new(acl: &'s NetworkAcl) -> AclRules<'s> {
-        let parse = |egress: bool| {
-            let mut v: Vec<NaclRule<'s>> = acl
-                .entries
-                .iter()
-                .filter(|e| e.egress == egress)
-                .map(|e| {
-                    let (family, cidr) = match (&e.cidr_block, &e.ipv6_cidr_block) {
-                        (Some(c), _) => (Some(Family::V4), c.as_str()),
-                        (None, Some(c)) => (Some(Family::V6), c.as_str()),
-                        (None, None) => (None, "(no CIDR)"),
-                    };
-                    let range = Cidr::parse(cidr)
-                        .filter(|c| Some(c.family()) == family)
-                        .map(|c| c.range());
-                    // A protocol that does not parse could be any: the entry may match every
-                    // packet, so where it could decide the verdict is unknown.
-                    let parsed = Proto::parse(&e.protocol);
-                    let proto_known = parsed != Proto::Other(u16::MAX);
-                    let proto = if proto_known { parsed } else { Proto::All };
-                    let ports = match (&e.port_range, proto.has_ports()) {
-                        (Some(p), true) => Ports::from_api(proto, Some(p.from), Some(p.to)),
-                        _ => Ports::ALL,
-                    };
-                    NaclRule {
-                        rule_number: e.rule_number,
-                        allow: e.rule_action.eq_ignore_ascii_case("allow"),
-                        proto,
-                        ports,
-                        family,
-                        lo: range.map_or(0, |r| r.lo),
-                        hi: range.map_or(u128::MAX, |r| r.hi),
-                        action: &e.rule_action,
-                        cidr,
-                        readable: range.is_some() && proto_known,
-                    }
-                })
-                .collect();
-            v.sort_by_key(|r| r.rule_number);
-            v
-        };
-        AclRules {
-            id: &acl.network_acl_id,
-            ingress: parse(false),
-            egress: parse(true),
-        }
-    }
-
-    /// The protocols whose packets the entries of a direction treat differently, each with a
-    /// name for messages: tcp, udp, icmp, every other protocol number an entry names, and one
-    /// number no entry names (standing for all the other protocols). Checking each of them
-    /// checks every protocol.
-    pub fn protocols(&self, egress: bool) -> Vec<(Proto, String)> {
-        let entries = if egress { &self.egress } else { &self.ingress };
-        let mut out: Vec<(Proto, String)> = [Proto::Tcp, Proto::Udp, Proto::Icmp]
-            .into_iter()
-            .map(|p| (p, p.name()))
-            .collect();
-        for e in entries {
-            if let Proto::Other(n) = e.proto {
-                if n <= 255 && !out.iter().any(|(p, _)| *p == e.proto) {
-                    out.push((e.proto, e.proto.name()));
-                }
-            }
-        }
-        let named = |n: u16| out.iter().any(|(p, _)| *p == Proto::Other(n));
-        if let Some(n) = (0u16..=255).find(|n| ![1, 6, 17].contains(n) && !named(*n)) {
-            out.push((Proto::Other(n), "every other protocol".to_string()));
-        }
-        out
-    }
-}
-
-/// Evaluates a NACL for packets between this subnet and `peer` (the destination on egress, the
-/// source on ingress), the way AWS does: entries in ascending rule number, first match decides;
-/// entries of the other address family are skipped. Returns `None` when every packet of the
-/// flow is allowed.
-pub fn nacl_check(
-    acl: &AclRules<'_>,
-    egress: bool,
-    peer: Cidr,
-    proto: Proto,
-    ports: Ports,
-) -> Option<NaclBlock> {
-    let family = peer.family();
-    let range = peer.range();
-    let entries = if egress { &acl.egress } else { &acl.ingress };
-    // Undecided rectangles of (address range, port range).
-    let mut open: Vec<Rect> = vec![Rect {
-        lo: range.lo,
-        hi: range.hi,
-        ports,
-    }];
-    // Unreadable ALLOW entries met so far: they may have admitted what a later entry blocks.
-    let mut maybe_allowed: Vec<&NaclRule<'_>> = Vec::new();
-    let block =
-        |entry: Option<NaclEntryView>, r: &Rect, ip: Ports, maybe: &[&NaclRule<'_>]| NaclBlock {
-            entry,
-            ports: ip,
-            proto,
-            addrs: AddrRange {
-                family,
-                lo: r.lo,
-                hi: r.hi,
-            },
-            unreadable: maybe
-                .iter()
-                .find(|m| m.ports.intersect(ip).is_some())
-                .map(|m| m.view()),
-        };
-    for e in entries {
-        if !e.proto.matches(proto) || e.family.is_some_and(|f| f != family) {
-            continue;
-        }
-        let mut next = Vec::with_capacity(open.len());
-        for r in &open {
-            let ilo = r.lo.max(e.lo);
-            let ihi = r.hi.min(e.hi);
-            let Some(ip) = r.ports.intersect(e.ports).filter(|_| ilo <= ihi) else {
-                next.push(*r);
-                continue;
-            };
-            let hit = Rect {
-                lo: ilo,
-                hi: ihi,
-                ports: ip,
-            };
-            if !e.readable {
-                if e.allow {
-                    maybe_allowed.push(e);
-                    next.push(*r);
-                    continue;
-                }
-                let mut b = block(Some(e.view()), &hit, ip, &maybe_allowed);
-                b.unreadable = Some(e.view());
-                return Some(b);
-            }
-            if !e.allow {
-                return Some(block(Some(e.view()), &hit, ip, &maybe_allowed));
-            }
-            // Keep what the entry did not decide.
-            let mut rest = vec![*r];
-            cut(
-                &mut rest,
-                &[AddrRange {
-                    family,
-                    lo: ilo,
-                    hi: ihi,
-                }],
-                ip,
-            );
-            next.extend(rest);
-        }
-        open = next;
-        if open.is_empty() {
-            return None;
-        }
-    }
-    open.first()
-        .map(|r| block(None, r, r.ports, &maybe_allowed))
-}
-
-/// How much of some address ranges a NACL lets through on a protocol and ports.
-pub enum Admits {
-    /// Every address of the ranges passes.
-    Open,
-    /// No address passes; the entry that decides (for the message).
-    Closed(String),
-    /// Some addresses pass: these ranges.
-    Partly(String),
-    /// An entry whose CIDR does not parse could decide: the sentence that says so.
-    Unreadable(String),
-}
-
-/// Which part of `ranges` the NACL lets through entirely, or the entry that closes them all.
-pub fn nacl_admits(
-    acl: &AclRules<'_>,
-    egress: bool,
-    ranges: &[AddrRange],
-    proto: Proto,
-    ports: Ports,
-) -> Admits {
-    let mut allowed = Vec::new();
-    let mut first_block = None;
-    for r in ranges {
-        split(
-            acl,
-            egress,
-            proto,
-            ports,
-            *r,
-            &mut allowed,
-            &mut first_block,
-        );
-    }
-    match (allowed.is_empty(), first_block) {
-        (_, None) => Admits::Open,
-        (_, Some(Err(why))) => Admits::Unreadable(why),
-        (true, Some(Ok(head))) => Admits::Closed(head),
-        (false, Some(Ok(_))) => Admits::Partly(format_ranges(&merge_ranges(allowed))),
-    }
-}
-
-/// Splits `range` into the parts the NACL lets through entirely (`allowed`) and records the
-/// first deciding entry of a blocked part. A part that one entry decides whole ends the split, so
-/// the work is bounded by the number of entry boundaries, not by the address count.
-fn split(
-    acl: &AclRules<'_>,
-    egress: bool,
-    proto: Proto,
-    ports: Ports,
-    range: AddrRange,
-    allowed: &mut Vec<AddrRange>,
-    first_block: &mut Option<Result<String, String>>,
-) {
-    // Aligned CIDR blocks, so that each query is one CIDR.
-    for c in range.to_cidrs() {
-        let r = c.range();
-        let Some(b) = nacl_check(acl, egress, c, proto, ports) else {
-            allowed.push(r);
-            continue;
-        };
-        if !b.is_certain() {
-            // An unreadable entry decides here: the hop cannot be told.
-            *first_block = Some(Err(b.sentence(acl, "the traffic")));
-            return;
-        }
-        if first_block.is_none() {
-            *first_block = Some(Ok(b.head(acl)));
-        }
-        let whole = b.addrs.lo <= r.lo && b.addrs.hi >= r.hi && b.ports == ports;
-        if !whole && r.lo < r.hi {
-            let mid = r.lo + (r.hi - r.lo) / 2;
-            split(
-                acl,
-                egress,
-                proto,
-                ports,
-                AddrRange { hi: mid, ..r },
-                allowed,
-                first_block,
-            );
-            split(
-                acl,
-                egress,
-                proto,
-                ports,
-                AddrRange { lo: mid + 1, ..r },
-                allowed,
-                first_block,
-            );
-        }
-    }
-}
-
 /// The routes the source subnet uses towards the destination: longest-prefix match over every
-/// address of the destination in the flow's family ([`crate::routing::segments_with`],
+/// address of the destination in the flow's family ([`crate::pure::routing::segments_with`],
 /// prefix-list routes with collected entries taking part), so the destination is reached only
 /// when each of its addresses takes a route that is not a blackhole. A prefix-list destination
 /// is its collected entries; when they are unknown, a route to the list itself reaches it, and
 /// otherwise it must be routed wherever it is. For the internet, the addresses the local route
 /// keeps inside the VPC are left out.
-fn route_verdict(ix: &Index<'_>, src: &Host<'_>, dst: &Host<'_>, family: Family) -> Verdict {
-    use crate::lifecycle::{route, RouteState};
-    use crate::routing::{format_range, segments_with};
-    let Some(rt) = src.route_table else {
+fn route_verdict<'a>(ix: View<'a>, src: &Host<'a>, dst: &Host<'a>, family: Family) -> Verdict {
+    use crate::pure::lifecycle::{route, RouteState};
+    use crate::pure::routing::{format_range, segments_with};
+    let Some(rt) = src.route_table(ix) else {
         return Verdict::NotOnPath;
     };
     let known = |pl: &str| ix.prefix_list_cidrs(pl).ok();
@@ -1271,7 +842,7 @@ fn route_verdict(ix: &Index<'_>, src: &Host<'_>, dst: &Host<'_>, family: Family)
     if dst_cidrs.is_empty() {
         return Verdict::Unknown(no_addresses(dst, family));
     }
-    let segs = segments_with(rt, family, &|r: &crate::model::Route| {
+    let segs = segments_with(rt, family, &|r: &crate::pure::model::Route| {
         r.destination_prefix_list_id.as_deref().and_then(known)
     });
     for dst_cidr in dst_cidrs {

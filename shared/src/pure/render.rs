@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::engine::Report;
-use crate::finding::{Finding, Severity, Status};
-use crate::rules::RULES;
+use crate::pure::engine::Report;
+use crate::pure::finding::{Finding, Severity, Status};
+use crate::pure::rules::RULES;
 
 /// A way to print a report.
 pub trait Render {
@@ -431,7 +431,7 @@ pub fn rules_markdown() -> String {
     s
 }
 
-fn modes_text(m: &crate::rules::RuleMeta) -> String {
+fn modes_text(m: &crate::pure::rules::RuleMeta) -> String {
     let mut t = m
         .modes
         .iter()
@@ -453,14 +453,14 @@ fn modes_text(m: &crate::rules::RuleMeta) -> String {
 
 /// One rule's documentation (Markdown; also what `plaudit explain` prints), with the port table
 /// of every partition for the rules that check ports.
-pub fn explain(m: &crate::rules::RuleMeta) -> String {
+pub fn explain(m: &crate::pure::rules::RuleMeta) -> String {
     explain_in(m, None)
 }
 
 /// [`explain`], with the port table of one partition only when `partition` is given.
 pub fn explain_in(
-    m: &crate::rules::RuleMeta,
-    partition: Option<crate::rules::ports::Partition>,
+    m: &crate::pure::rules::RuleMeta,
+    partition: Option<crate::pure::rules::ports::Partition>,
 ) -> String {
     let mut s = format!("## {}\n\n**{}**\n\n", m.id, m.title);
     s.push_str(&format!("- Severity: {}\n", m.severity));
@@ -484,9 +484,11 @@ pub fn explain_in(
     for r in m.references {
         s.push_str(&format!("- {r}\n"));
     }
-    if crate::rules::ports::uses_ports(m.id) {
+    if m.needs_port_table() {
         s.push('\n');
-        s.push_str(&crate::rules::ports::table_markdown(m.id, partition));
+        s.push_str(&crate::pure::rules::ports::table_markdown(
+            m.ports, partition,
+        ));
     }
     s
 }

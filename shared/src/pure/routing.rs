@@ -15,11 +15,12 @@
 
 use std::net::IpAddr;
 
-pub use crate::cidr::Family;
-use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr};
-use crate::index::Index;
-use crate::lifecycle::{self, Life, RouteState};
-use crate::model::{Route, RouteTable};
+pub use crate::pure::cidr::Family;
+use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr};
+use crate::pure::lifecycle::{self, Life, RouteState};
+use crate::pure::model::{Route, RouteTable};
+use crate::pure::snapshot::Input;
+use crate::pure::view::View;
 
 /// A CIDR as an inclusive address range in its family.
 pub fn range_of(c: &Cidr) -> (Family, u128, u128) {
@@ -147,15 +148,20 @@ pub fn segments_with<'a>(
 /// What a prefix-list route covers, for the internet-path question: `Ok(Some(blocks))` from the
 /// collected entries, `Ok(None)` for a gateway endpoint's route (S3 / DynamoDB traffic only, never
 /// general internet traffic), `Err(why)` when the entries are not known.
-fn prefix_list_blocks(
-    ix: &Index<'_>,
-    vpc_id: &str,
-    r: &Route,
-) -> Result<Option<Vec<Cidr>>, String> {
+fn prefix_list_blocks(ix: View<'_>, vpc_id: &str, r: &Route) -> Result<Option<Vec<Cidr>>, String> {
     let Some(pl) = r.destination_prefix_list_id.as_deref() else {
         return Ok(None);
     };
     let t = r.target();
+    if t.starts_with("vpce-") {
+        if let Err(f) = ix.availability(Input::VpcEndpoints) {
+            // A gateway endpoint's route carries S3 or DynamoDB only; a Gateway Load Balancer
+            // endpoint's may carry anything. Without the endpoints, which one this is is unknown.
+            return Err(format!(
+                "the route sends prefix list {pl} to {t}, and whether {t} is a gateway endpoint cannot be told ({f})"
+            ));
+        }
+    }
     let gateway_endpoint = t.starts_with("vpce-")
         && ix
             .endpoints(vpc_id)
@@ -239,7 +245,7 @@ impl Egress {
 }
 
 /// Classifies a route of a table in `vpc_id` for traffic to public addresses.
-pub fn egress(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Egress {
+pub fn egress(ix: View<'_>, vpc_id: &str, r: &Route) -> Egress {
     let t = r.target().to_string();
     match lifecycle::route(r.state.as_deref()) {
         RouteState::Blackhole => {
@@ -264,7 +270,7 @@ pub fn egress(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Egress {
         RouteState::Active => {}
     }
     if let Some(n) = r.nat_gateway_id.as_deref() {
-        let Some(nat) = ix.nats.get(n) else {
+        let Some(nat) = ix.nat_gateway(n) else {
             return Egress::Unknown(format!(
                 "NAT gateway {n} is not in describe-nat-gateways.json"
             ));
@@ -338,7 +344,12 @@ pub fn egress(ix: &Index<'_>, vpc_id: &str, r: &Route) -> Egress {
         return Egress::NotInternet("the local route stays inside the VPC".into());
     }
     if g.starts_with("igw-") {
-        let Some(igw) = ix.igws.get(g) else {
+        let Some(igw) = ix.internet_gateway(g) else {
+            if let Err(f) = ix.availability(Input::InternetGateways) {
+                return Egress::Unknown(format!(
+                    "whether internet gateway {g} is attached cannot be told ({f})"
+                ));
+            }
             // Fail closed: an active route to an internet gateway is an internet path.
             return Egress::InternetGateway(format!(
                 "internet gateway {g} (not in describe-internet-gateways.json; the route is active, so it is counted as attached)"
@@ -443,8 +454,8 @@ pub fn format_range(family: Family, lo: u128, hi: u128) -> String {
 /// For each route (or "no route") that carries part of the public space of either family, the
 /// addresses it carries and what it does with them. Routes appear in table order, "no route"
 /// last; IPv6 is included only when the table has an IPv6 route.
-pub fn public_routes<'a>(ix: &Index<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<'a>> {
-    let vpc_cidrs = ix.cidrs_of_vpc(&rt.vpc_id);
+pub fn public_routes<'a>(ix: View<'_>, rt: &'a RouteTable) -> Vec<PublicRoute<'a>> {
+    let vpc_cidrs = ix.vpc_cidrs(&rt.vpc_id);
     let mut out: Vec<PublicRoute<'a>> = Vec::new();
     let has_v6 = rt.routes.iter().any(|r| {
         destination(r).is_some_and(|c| matches!(c, Cidr::V6 { .. }))

@@ -132,6 +132,19 @@ pub fn serverless_principals(region: &str) -> Vec<String> {
     }
 }
 
+/// Classifies a service name: in the audited region's table when the region is known, else in any
+/// region's.
+pub fn databricks_kind(
+    table: &ServiceTable,
+    region: Option<&str>,
+    service_name: &str,
+) -> Option<ServiceKind> {
+    match region {
+        Some(r) => table.kind_in_region(r, service_name),
+        None => table.lookup_any(service_name).map(|(_, k)| k),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::*;
+use crate::pure::model::*;
 
 /// Files larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -113,6 +113,45 @@ impl Input {
                 | Input::EndpointServicePermissions
                 | Input::ManagedPrefixLists
         )
+    }
+}
+
+/// A set of inputs (the ones a rule declares, the ones it read without declaring).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct InputSet(u16);
+
+impl InputSet {
+    pub const EMPTY: InputSet = InputSet(0);
+
+    fn bit(input: Input) -> u16 {
+        1 << (input as u16)
+    }
+
+    pub fn of(inputs: &[Input]) -> InputSet {
+        inputs.iter().fold(InputSet::EMPTY, |s, i| s.with(*i))
+    }
+
+    #[must_use]
+    pub fn with(self, input: Input) -> InputSet {
+        InputSet(self.0 | InputSet::bit(input))
+    }
+
+    #[must_use]
+    pub fn union(self, other: InputSet) -> InputSet {
+        InputSet(self.0 | other.0)
+    }
+
+    pub fn contains(self, input: Input) -> bool {
+        self.0 & InputSet::bit(input) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The inputs of the set, in [`Input::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Input> {
+        Input::ALL.into_iter().filter(move |i| self.contains(*i))
     }
 }
 
@@ -364,7 +403,8 @@ fn dedup<T: Keyed + PartialEq + Serialize>(
 ) -> Result<Vec<T>, SnapshotError> {
     let mut drop: Vec<usize> = Vec::new();
     {
-        let mut seen: crate::index::FastMap<&str, usize> = crate::index::FastMap::default();
+        let mut seen: crate::pure::fastmap::FastMap<&str, usize> =
+            crate::pure::fastmap::FastMap::default();
         seen.reserve(items.len());
         for (i, it) in items.iter().enumerate() {
             match seen.get(it.key()) {

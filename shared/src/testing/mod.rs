@@ -6,4 +6,5 @@ pub mod config;
 #[cfg(feature = "aws")]
 pub mod ec2;
 pub mod fakes;
+pub mod faults;
 pub mod synth;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use plaudit::cidr::{Cidr, Family};
 use plaudit::index::{Index, Ports, Proto};
 use plaudit::model::{ManagedPrefixList, PrefixListEntry, SecurityGroup};
+use plaudit::pure::view::View;
 use plaudit::reachability::{self, Flow, HopKind, Host, Verdict};
 use plaudit::synth::Estate;
 use plaudit::Snapshot;
@@ -178,7 +179,7 @@ pub fn snapshot(case: &Case) -> Snapshot {
     snap
 }
 
-fn host<'a>(ix: &'a Index<'a>, end: &'a End, f: Family) -> Option<Host<'a>> {
+fn host<'a>(ix: View<'a>, end: &'a End, f: Family) -> Option<Host<'a>> {
     match end {
         End::Subnet { subnet_id, groups } => {
             let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
@@ -194,7 +195,7 @@ fn host<'a>(ix: &'a Index<'a>, end: &'a End, f: Family) -> Option<Host<'a>> {
 
 /// The blocks a NACL is checked against for a peer: its block of the family, or the entries of
 /// the prefix list it is.
-fn nacl_peers(ix: &Index<'_>, peer: &Host<'_>, f: Family) -> Vec<Cidr> {
+fn nacl_peers(ix: View<'_>, peer: &Host<'_>, f: Family) -> Vec<Cidr> {
     match peer.prefix_list {
         Some(pl) => ix
             .prefix_list_cidrs(pl)
@@ -209,9 +210,10 @@ fn nacl_peers(ix: &Index<'_>, peer: &Host<'_>, f: Family) -> Vec<Cidr> {
 /// Runs production on the case.
 pub fn production(case: &Case) -> Production {
     let snap = snapshot(case);
-    let ix = Index::new(&snap);
+    let index = Index::new(&snap);
+    let ix = View::whole(&index);
     let f = family(case.fam);
-    let (Some(src), Some(dst)) = (host(&ix, &case.src, f), host(&ix, &case.dst, f)) else {
+    let (Some(src), Some(dst)) = (host(ix, &case.src, f), host(ix, &case.dst, f)) else {
         return Production {
             hops: BTreeMap::new(),
             sg_egress: None,
@@ -234,7 +236,7 @@ pub fn production(case: &Case) -> Production {
         ports,
         family: f,
     };
-    let trace = reachability::trace(&ix, &flow);
+    let trace = reachability::trace(ix, &flow);
     let hops = trace
         .hops
         .iter()
@@ -244,8 +246,8 @@ pub fn production(case: &Case) -> Production {
         if groups.is_empty() {
             return None;
         }
-        let cov = reachability::sg_coverage(&ix, groups, egress, peer, proto, ports, f);
-        let verdict = reachability::sg_verdict(&ix, groups, egress, peer, proto, ports, f);
+        let cov = reachability::sg_coverage(ix, groups, egress, peer, proto, ports, f);
+        let verdict = reachability::sg_verdict(ix, groups, egress, peer, proto, ports, f);
         let universe: Vec<(u128, u128)> = {
             let mut v: Vec<(u128, u128)> = match peer.prefix_list {
                 Some(pl) => ix
@@ -305,16 +307,18 @@ pub fn production(case: &Case) -> Production {
     let sg_ingress = sg(&dst.groups, false, &src);
     let mut nacl = BTreeMap::new();
     let mut check = |name: &'static str, host: &Host<'_>, egress: bool, peer: &Host<'_>, ports| {
-        if let Some(acl) = host.acl {
-            let answers = nacl_peers(&ix, peer, f)
+        if let Some(acl) = host.acl(ix) {
+            let answers = nacl_peers(ix, peer, f)
                 .into_iter()
                 .map(|c| {
-                    reachability::nacl_check(acl, egress, c, proto, ports).map(|b| ProdNaclBlock {
-                        peer: (fam(c.family()), c.range().lo, c.range().hi),
-                        entry: b.entry.as_ref().map(|e| e.rule_number),
-                        addrs: (fam(b.addrs.family), b.addrs.lo, b.addrs.hi),
-                        ports: (b.ports.from, b.ports.to),
-                        certain: b.is_certain(),
+                    plaudit::pure::nacl::nacl_check(acl, egress, c, proto, ports).map(|b| {
+                        ProdNaclBlock {
+                            peer: (fam(c.family()), c.range().lo, c.range().hi),
+                            entry: b.entry.as_ref().map(|e| e.rule_number),
+                            addrs: (fam(b.addrs.family), b.addrs.lo, b.addrs.hi),
+                            ports: (b.ports.from, b.ports.to),
+                            certain: b.is_certain(),
+                        }
                     })
                 })
                 .collect();

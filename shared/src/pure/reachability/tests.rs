@@ -3,8 +3,9 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::cidr::Family;
-use crate::model::{NetworkAclEntry, PortRangeJson};
+use crate::pure::cidr::Family;
+use crate::pure::model::{NetworkAcl, NetworkAclEntry, PortRangeJson};
+use crate::pure::nacl::*;
 use crate::synth::{acl_entry, Estate, Ids};
 
 fn acl(entries: Vec<NetworkAclEntry>) -> NetworkAcl {
@@ -176,14 +177,15 @@ fn nacl_block_names_the_entry_in_a_sentence() {
 #[test]
 fn sg_references_and_cidr_coverage() {
     let e = Estate::backend();
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     // The endpoint SG admits the workspace SG by reference.
     assert_eq!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &ws,
@@ -200,7 +202,7 @@ fn sg_references_and_cidr_coverage() {
     };
     assert!(matches!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &stranger,
@@ -213,7 +215,7 @@ fn sg_references_and_cidr_coverage() {
     // Nor a port it does not list.
     assert!(matches!(
         sg_verdict(
-            &ix,
+            ix,
             &[id.ep_sg.as_str()],
             false,
             &ws,
@@ -225,7 +227,7 @@ fn sg_references_and_cidr_coverage() {
     ));
     // The whole flow passes, every hop.
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -251,12 +253,13 @@ fn trace_reports_the_return_path_block() {
             "deny",
         ));
     }
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -287,10 +290,11 @@ fn route_blackhole_and_missing_route_block() {
             }
         }
     }
-    let ix = Index::new(&e.snap);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: Host::internet(),
@@ -392,7 +396,7 @@ proptest! {
     fn sg_coverage_matches_the_port_model(rules in proptest::collection::vec((0u16..50, 0u16..50, any::<bool>()), 0..6), wf in 0u16..50, wt in 0u16..50) {
         let mut e = Estate::empty();
         if let Ok(g) = &mut e.snap.security_groups {
-            g.push(crate::model::SecurityGroup { group_id: "sg-1".into(), group_name: "x".into(), vpc_id: None, ip_permissions: vec![], ip_permissions_egress: vec![], tags: vec![] });
+            g.push(crate::pure::model::SecurityGroup { group_id: "sg-1".into(), group_name: "x".into(), vpc_id: None, ip_permissions: vec![], ip_permissions_egress: vec![], tags: vec![] });
         }
         if let Ok(r) = &mut e.snap.security_group_rules {
             for (i, (a, b, whole)) in rules.iter().enumerate() {
@@ -400,10 +404,11 @@ proptest! {
                 r.push(crate::synth::sg_rule(&format!("sgr-{i}"), "sg-1", true, "tcp", (i32::from(*a.min(b)), i32::from(*a.max(b))), peer));
             }
         }
-        let ix = Index::new(&e.snap);
+        let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
         let dst = Host::addresses("d", vec![c("10.0.0.0/24")]);
         let want = Ports::range(wf.min(wt), wf.max(wt));
-        let cov = sg_coverage(&ix, &["sg-1"], true, &dst, Proto::Tcp, want, Family::V4);
+        let cov = sg_coverage(ix, &["sg-1"], true, &dst, Proto::Tcp, want, Family::V4);
         for p in want.from..=want.to {
             let model = rules.iter().any(|(a, b, whole)| *whole && (*a.min(b)..=*a.max(b)).contains(&p));
             let missing = cov.missing.iter().any(|m| (m.from..=m.to).contains(&p));
@@ -417,13 +422,13 @@ proptest! {
 /// An estate with one group `sg-1` (and `sg-2`) holding the given rules, and the managed
 /// prefix lists given (with entries when `Some`).
 fn sg_estate(
-    rules: Vec<crate::model::SecurityGroupRule>,
+    rules: Vec<crate::pure::model::SecurityGroupRule>,
     lists: Vec<(&str, &str, Option<Vec<&str>>)>,
 ) -> Estate {
     let mut e = Estate::empty();
     if let Ok(g) = &mut e.snap.security_groups {
         for id in ["sg-1", "sg-2"] {
-            g.push(crate::model::SecurityGroup {
+            g.push(crate::pure::model::SecurityGroup {
                 group_id: id.into(),
                 group_name: "x".into(),
                 vpc_id: None,
@@ -438,13 +443,13 @@ fn sg_estate(
     }
     if let Ok(p) = &mut e.snap.managed_prefix_lists {
         for (id, name, entries) in lists {
-            p.push(crate::model::ManagedPrefixList {
+            p.push(crate::pure::model::ManagedPrefixList {
                 prefix_list_id: id.into(),
                 prefix_list_name: name.into(),
                 address_family: Some("IPv4".into()),
                 entries: entries.map(|v| {
                     v.into_iter()
-                        .map(|c| crate::model::PrefixListEntry {
+                        .map(|c| crate::pure::model::PrefixListEntry {
                             cidr: c.into(),
                             description: None,
                         })
@@ -456,7 +461,12 @@ fn sg_estate(
     e
 }
 
-fn out(id: &str, group: &str, ports: (i32, i32), peer: &str) -> crate::model::SecurityGroupRule {
+fn out(
+    id: &str,
+    group: &str,
+    ports: (i32, i32),
+    peer: &str,
+) -> crate::pure::model::SecurityGroupRule {
     crate::synth::sg_rule(id, group, true, "tcp", ports, peer)
 }
 
@@ -468,8 +478,9 @@ fn subnet_x() -> Host<'static> {
 }
 
 fn egress(e: &Estate, groups: &[&str], peer: &Host<'_>, ports: Ports) -> Verdict {
-    let ix = Index::new(&e.snap);
-    sg_verdict(&ix, groups, true, peer, Proto::Tcp, ports, Family::V4)
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    sg_verdict(ix, groups, true, peer, Proto::Tcp, ports, Family::V4)
 }
 
 #[test]
@@ -561,20 +572,21 @@ fn halves_of_the_address_space_make_it_open() {
         ],
         vec![],
     );
-    let ix = Index::new(&e.snap);
-    let o = open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V4);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let o = open_to_anywhere(ix, &["sg-1"], true, Proto::Tcp, Family::V4);
     assert_eq!(o.open, vec![Ports::ALL]);
     assert_eq!(o.rules.len(), 2, "{:?}", o.rules);
-    let o6 = open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V6);
+    let o6 = open_to_anywhere(ix, &["sg-2"], true, Proto::Tcp, Family::V6);
     assert_eq!(o6.open, vec![Ports::ALL]);
     // IPv6 halves do not open IPv4, and IPv4 halves do not open IPv6.
     assert!(
-        open_to_anywhere(&ix, &["sg-2"], true, Proto::Tcp, Family::V4)
+        open_to_anywhere(ix, &["sg-2"], true, Proto::Tcp, Family::V4)
             .open
             .is_empty()
     );
     assert!(
-        open_to_anywhere(&ix, &["sg-1"], true, Proto::Tcp, Family::V6)
+        open_to_anywhere(ix, &["sg-1"], true, Proto::Tcp, Family::V6)
             .open
             .is_empty()
     );
@@ -595,10 +607,11 @@ fn ipv6_rules_neither_satisfy_nor_break_ipv4_flows() {
         egress(&e, &["sg-1"], &Host::internet(), Ports::one(443)),
         Verdict::Blocked(_)
     ));
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     assert_eq!(
         sg_verdict(
-            &ix,
+            ix,
             &["sg-1"],
             true,
             &Host::internet_v6(),
@@ -609,10 +622,11 @@ fn ipv6_rules_neither_satisfy_nor_break_ipv4_flows() {
         Verdict::Allowed
     );
     let e4 = sg_estate(vec![out("sgr-4", "sg-1", (443, 443), "0.0.0.0/0")], vec![]);
-    let ix4 = Index::new(&e4.snap);
+    let index_ix4 = crate::pure::index::Index::new(&e4.snap);
+    let ix4 = crate::pure::view::View::whole(&index_ix4);
     assert!(matches!(
         sg_verdict(
-            &ix4,
+            ix4,
             &["sg-1"],
             true,
             &Host::internet_v6(),
@@ -660,17 +674,18 @@ fn an_ipv6_only_subnet_cannot_carry_ipv4_flows() {
         .filter(|s| s.subnet_id == id.ws_subnets[0])
     {
         s.cidr_block = None;
-        s.ipv6_cidr_block_association_set = vec![crate::model::Ipv6CidrBlockAssociation {
+        s.ipv6_cidr_block_association_set = vec![crate::pure::model::Ipv6CidrBlockAssociation {
             ipv6_cidr_block: "2600:1f18:1:100::/64".into(),
             ipv6_cidr_block_state: None,
         }];
     }
-    let ix = Index::new(&e.snap);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     assert_eq!(ws.cidr_in(Family::V4), None);
-    let ep = Host::subnet(&ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
+    let ep = Host::subnet(ix, &id.ep_subnets[0], vec![id.ep_sg.as_str()]).unwrap();
     let t = trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst: ep,
@@ -692,11 +707,11 @@ fn subnets_and_vpcs_load_in_the_cli_shapes_old_and_new() {
     let ipv6_only = r#"{"SubnetId":"subnet-6","VpcId":"vpc-1","AvailabilityZone":"us-east-1a",
         "Ipv6CidrBlockAssociationSet":[{"AssociationId":"a","Ipv6CidrBlock":"2600:1f18:1:100::/64",
         "Ipv6CidrBlockState":{"State":"associated"}}],"Ipv6Native":true}"#;
-    let s: crate::model::Subnet = serde_json::from_str(ipv6_only).unwrap();
+    let s: crate::pure::model::Subnet = serde_json::from_str(ipv6_only).unwrap();
     assert_eq!(s.cidr_block, None);
     assert!(s.ipv6_cidr_block_association_set[0].is_associated());
     let old = r#"{"SubnetId":"subnet-4","VpcId":"vpc-1","CidrBlock":"10.0.0.0/22"}"#;
-    let s: crate::model::Subnet = serde_json::from_str(old).unwrap();
+    let s: crate::pure::model::Subnet = serde_json::from_str(old).unwrap();
     assert_eq!(s.cidr_block.as_deref(), Some("10.0.0.0/22"));
     let back = serde_json::to_string(&s).unwrap();
     assert!(
@@ -708,9 +723,10 @@ fn subnets_and_vpcs_load_in_the_cli_shapes_old_and_new() {
         {"Ipv6CidrBlock":"2600:1f18:2::/56","Ipv6CidrBlockState":{"State":"disassociated"}}]}"#;
     let mut e = Estate::empty();
     e.snap.vpcs = Ok(vec![serde_json::from_str(vpc).unwrap()]);
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     assert_eq!(
-        ix.cidrs_of_vpc("vpc-1"),
+        ix.vpc_cidrs("vpc-1"),
         &[c("10.0.0.0/16"), c("2600:1f18:1::/56")]
     );
 }
@@ -851,7 +867,7 @@ fn with_s3_entries(mut e: Estate, pl_entries: &[&str]) -> Estate {
             l.entries = Some(
                 pl_entries
                     .iter()
-                    .map(|c| crate::model::PrefixListEntry {
+                    .map(|c| crate::pure::model::PrefixListEntry {
                         cidr: (*c).into(),
                         description: None,
                     })
@@ -872,11 +888,12 @@ fn s3_estate(pl_entries: &[&str], entries: Vec<NetworkAclEntry>) -> Estate {
 
 /// A flow on tcp 443 from the first workspace subnet to `dst`.
 fn trace_to(e: &Estate, dst: Host<'_>) -> Trace {
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let id = Ids::new(0);
-    let ws = Host::subnet(&ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
+    let ws = Host::subnet(ix, &id.ws_subnets[0], vec![id.ws_sg.as_str()]).unwrap();
     trace(
-        &ix,
+        ix,
         &Flow {
             src: ws,
             dst,
@@ -930,7 +947,7 @@ fn a_nacl_is_checked_against_the_collected_entries_of_a_destination_prefix_list(
 }
 
 /// Replaces the routes of the first workspace subnet's route table.
-fn private_routes(e: &mut Estate, routes: Vec<crate::model::Route>) {
+fn private_routes(e: &mut Estate, routes: Vec<crate::pure::model::Route>) {
     let id = Ids::new(0);
     for t in e
         .route_tables_mut()
@@ -941,13 +958,13 @@ fn private_routes(e: &mut Estate, routes: Vec<crate::model::Route>) {
     }
 }
 
-fn rt(dest: &str, pl: bool, target: &str, state: &str) -> crate::model::Route {
-    crate::model::Route {
+fn rt(dest: &str, pl: bool, target: &str, state: &str) -> crate::pure::model::Route {
+    crate::pure::model::Route {
         destination_cidr_block: (!pl).then(|| dest.into()),
         destination_prefix_list_id: pl.then(|| dest.into()),
         gateway_id: Some(target.into()),
         state: Some(state.into()),
-        ..crate::model::Route::default()
+        ..crate::pure::model::Route::default()
     }
 }
 
@@ -1044,10 +1061,11 @@ fn an_icmpv6_rule_is_protocol_58() {
         )],
         vec![],
     );
-    let ix = Index::new(&e.snap);
+    let index_ix = crate::pure::index::Index::new(&e.snap);
+    let ix = crate::pure::view::View::whole(&index_ix);
     let v = |proto| {
         sg_verdict(
-            &ix,
+            ix,
             &["sg-1"],
             true,
             &Host::internet_v6(),

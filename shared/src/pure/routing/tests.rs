@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::RouteTable;
+use crate::pure::model::RouteTable;
 
 fn rt(routes: &[(&str, &str)]) -> RouteTable {
     RouteTable {

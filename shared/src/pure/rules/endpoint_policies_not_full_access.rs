@@ -3,25 +3,26 @@
 
 use serde_json::Value;
 
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
 use super::ports::Partition;
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::{kinesis_service, s3_service, sts_service};
-use crate::snapshot::Input;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::{kinesis_service, s3_service, sts_service};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-010",
     title: "AWS-service endpoint policies are not full access",
     severity: Severity::Low,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "The default endpoint policy allows any principal any action on any resource, so the endpoint is an exfiltration path to any account's buckets and streams; so does any policy that is full access in effect (every principal, `s3:*` / `sts:*` / `kinesis:*` or a NotAction that spares the data actions, every resource, no Condition, no Deny). Databricks' reference architecture restricts them. A policy that cannot be read is an error, never a pass.",
     remediation: "Attach an endpoint policy limited to your accounts and the Databricks buckets, roles and streams (see the SRA's privatelink.tf).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -44,7 +45,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             (sts_service(region), &STS),
             (kinesis_service(region), &KINESIS),
         ];
-        for e in ctx.ix.endpoints(&ws.vpc_id).iter().filter(|e| !e.is_gone()) {
+        for e in ctx
+            .view()
+            .endpoints(&ws.vpc_id)
+            .iter()
+            .filter(|e| !e.is_gone())
+        {
             let Some((_, svc)) = services.iter().find(|(n, _)| *n == *e.service_name) else {
                 continue;
             };
@@ -373,9 +379,9 @@ fn assess(doc: &Value, svc: &Service, partition: Partition) -> Result<Assessment
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     const DEFAULT: &str =
         r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}]}"#;
@@ -407,5 +413,13 @@ mod tests {
             status_of(&run("PL-EP-010", &e), &ids().kinesis),
             Status::Error
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().s3).policy_document = Some(DEFAULT.into());
+        e
     }
 }

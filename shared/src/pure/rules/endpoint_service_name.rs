@@ -1,12 +1,14 @@
 //! PL-EP-005: Databricks-looking endpoints use the service name of their own region from the
 //! shipped table.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::tag;
-use crate::services::service_region;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::model::tag;
+use crate::pure::services::service_region;
+use crate::pure::snapshot::Input;
 
 /// Tag that marks an endpoint as meant for Databricks (`workspace`, `relay`, `service-direct`).
 pub const TAG_ENDPOINT: &str = "plaudit:endpoint";
@@ -16,13 +18,12 @@ pub const META: RuleMeta = RuleMeta {
     title: "Endpoint service name matches the region and the known table",
     severity: Severity::High,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks endpoint services are regional. An endpoint to another region's service, or to a service name missing from Databricks' table (a typo, a stale copy), never carries workspace traffic.",
     remediation: "Recreate the endpoint with the service name for the VPC's region from https://docs.databricks.com/aws/en/resources/ip-domain-region (the table `plaudit explain PL-EP-005` uses).",
     references: &["https://docs.databricks.com/aws/en/resources/ip-domain-region"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -51,7 +52,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         }
         for e in ctx
-            .ix
+            .view()
             .endpoints(vpc)
             .iter()
             .filter(|e| e.is_interface() && !e.is_gone())
@@ -92,9 +93,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_the_regions_services() {
@@ -116,7 +117,7 @@ mod tests {
         let mut e = Estate::backend();
         let ep = e.endpoint(&ids().rest);
         ep.service_name = "com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f05".into();
-        ep.tags.push(crate::model::Tag {
+        ep.tags.push(crate::pure::model::Tag {
             key: "plaudit:endpoint".into(),
             value: "workspace".into(),
         });
@@ -128,5 +129,14 @@ mod tests {
         let mut e = Estate::backend();
         e.snap.meta.region = Some("xx-nowhere-1".into());
         assert_all(&run("PL-EP-005", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).service_name =
+            "com.amazonaws.vpce.eu-west-1.vpce-svc-09b4eb2bc775f4e8c".into();
+        e
     }
 }

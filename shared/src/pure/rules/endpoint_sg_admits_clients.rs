@@ -1,25 +1,27 @@
 //! PL-EPSG-002: the front-end endpoint's security groups admit the declared client ranges on 443.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Host, Verdict};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{sg_verdict, Host, Verdict};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-002",
     title: "Front-end endpoint SG admits clients on 443",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Users (on-premises or in client VPCs) reach the web application and REST API through the front-end endpoint on TCP 443; each of their address ranges must be admitted in full.",
     remediation: "Add ingress TCP 443 rules for every client CIDR to the front-end endpoint's security group; declare the ranges as `client_cidrs` of the transit VPC in the manifest.",
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -42,7 +44,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             if clients.is_empty() {
                 let sources: Vec<String> = groups
                     .iter()
-                    .flat_map(|g| ctx.ix.rules_of(g))
+                    .flat_map(|g| ctx.view().rules_of(g))
                     .filter(|r| {
                         !r.egress
                             && r.proto.matches(Proto::Tcp)
@@ -78,7 +80,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             for c in &clients {
                 let client = Host::addresses(format!("client range {c}"), vec![*c]);
                 match sg_verdict(
-                    ctx.ix,
+                    ctx.view(),
                     &groups,
                     false,
                     &client,
@@ -148,10 +150,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end(clients: &[&str]) -> Estate {
         let mut e = Estate::backend();
@@ -210,5 +212,21 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end(&["192.168.0.0/16"]);
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-half",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "192.168.0.0/17",
+        ));
+        e
     }
 }

@@ -2,21 +2,23 @@
 //! needs (443 and 8443-8451 on the workspace endpoint; 6666, and 2443 with the compliance profile,
 //! on the relay).
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Family;
-use crate::finding::{ResourceType, Severity};
-use crate::index::Proto;
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Verdict};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use super::ports::PortGroup;
+use crate::pure::cidr::Family;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::Proto;
+use crate::pure::reachability::{sg_verdict, Verdict};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-001",
     title: "Back-end endpoint SGs admit workspace traffic on the required ports",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "The endpoint security group must allow inbound TCP from the compute security group (or the workspace subnets) on 443, 6666, 2443 with the compliance profile, and 8443-8451. Missing 443 or 6666 stops clusters (critical); 8443-8451 is medium.",
     remediation: "Add ingress rules to the endpoint security group with the workspace security group as source for TCP 443, 6666, 2443 and 8443-8451.",
@@ -25,7 +27,9 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: PortGroup::TO_ENDPOINTS,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -80,7 +84,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let absent: Vec<&str> = groups
                 .iter()
                 .copied()
-                .filter(|g| !ctx.ix.security_groups.contains_key(g))
+                .filter(|g| ctx.view().security_group(g).is_none())
                 .collect();
             if !absent.is_empty() {
                 for g in absent {
@@ -101,7 +105,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let mut severity: Option<Severity> = None;
             for h in &net.hosts {
                 for n in &needs {
-                    match sg_verdict(ctx.ix, &groups, false, h, Proto::Tcp, n.ports, Family::V4) {
+                    match sg_verdict(
+                        ctx.view(),
+                        &groups,
+                        false,
+                        h,
+                        Proto::Tcp,
+                        n.ports,
+                        Family::V4,
+                    ) {
                         Verdict::Blocked(why) => {
                             let why = format!("{why} ({})", n.purpose);
                             if !blocked.contains(&why) {
@@ -185,9 +197,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_sg_references() {
@@ -236,5 +248,14 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoints_mut().clear();
         assert_all(&run("PL-EPSG-001", &e), Status::NotApplicable);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(6666));
+        e
     }
 }

@@ -1,25 +1,24 @@
 //! PL-EPSG-003: the Databricks endpoints' security groups are not open to the internet.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::cidr::Family;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{format_ports, open_to_anywhere};
-use crate::snapshot::Input;
+use super::common::openings::openings;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-003",
     title: "Endpoint SGs are not open to 0.0.0.0/0",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Least privilege: the endpoint security group should admit the workspace security group (and declared clients), not the whole internet, whether one rule admits 0.0.0.0/0 or ::/0 or several rules do together.",
     remediation: "Replace 0.0.0.0/0 and ::/0 sources with the workspace security group or the specific client CIDRs.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -93,48 +92,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 /// What the groups, together, admit from every address of IPv4 or IPv6 (each with the rules
 /// that open it), and what cannot be decided.
-pub(super) fn openings(
-    ctx: &Context<'_>,
-    groups: &[&str],
-) -> (Vec<(String, Vec<String>)>, Vec<String>) {
-    let mut protos = vec![Proto::Tcp, Proto::Udp, Proto::Icmp];
-    for r in groups.iter().flat_map(|g| ctx.ix.rules_of(g)) {
-        if matches!(r.proto, Proto::Other(_)) && !protos.contains(&r.proto) {
-            protos.push(r.proto);
-        }
-    }
-    let mut open = Vec::new();
-    let mut undecided = Vec::new();
-    for family in [Family::V4, Family::V6] {
-        for proto in &protos {
-            let o = open_to_anywhere(ctx.ix, groups, false, *proto, family);
-            let what = |ports: &[Ports]| {
-                if proto.has_ports() {
-                    format!("{} {}", proto.name(), format_ports(ports))
-                } else {
-                    proto.name()
-                }
-            };
-            if !o.open.is_empty() {
-                open.push((format!("{} from {}", what(&o.open), family.any()), o.rules));
-            }
-            if !o.maybe.is_empty() {
-                undecided.push(format!(
-                    "whether {} from {} is admitted cannot be told: {}",
-                    what(&o.maybe),
-                    family.any(),
-                    o.unknown.join("; ")
-                ));
-            }
-        }
-    }
-    (open, undecided)
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_sg_sources() {
@@ -198,5 +159,21 @@ mod tests {
             "128.0.0.0/1",
         ));
         assert_all(&run("PL-EPSG-003", &e), Status::Pass);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-open",
+            &ep,
+            false,
+            "tcp",
+            (443, 443),
+            "0.0.0.0/0",
+        ));
+        e
     }
 }

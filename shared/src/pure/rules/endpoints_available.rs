@@ -1,32 +1,38 @@
 //! PL-EP-004: every Databricks endpoint is `available`.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-004",
     title: "Databricks endpoints are available",
     severity: Severity::High,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "An endpoint carries traffic only when `available`. `pendingAcceptance` almost always means it was never registered with the Databricks account, which accepts it automatically on registration.",
     remediation: "Register the endpoint with the Databricks account (account console or the vpc-endpoints API); recreate endpoints that are rejected, failed or expired.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
         // Include broken endpoints: a rejected or pending endpoint is exactly what to report.
-        for e in ctx.ix.endpoints(vpc).iter().filter(|e| e.is_interface()) {
+        for e in ctx
+            .view()
+            .endpoints(vpc)
+            .iter()
+            .filter(|e| e.is_interface())
+        {
             let Some(kind) =
-                crate::deployment::databricks_kind(ctx.table, ctx.region, &e.service_name)
+                crate::pure::services::databricks_kind(ctx.table, ctx.region, &e.service_name)
             else {
                 continue;
             };
@@ -77,9 +83,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_available_in_any_case() {
@@ -102,5 +108,13 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoint(&ids().rest).state = "rejected".into();
         assert_eq!(status_of(&run("PL-EP-004", &e), &ids().rest), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).state = "pendingAcceptance".into();
+        e
     }
 }

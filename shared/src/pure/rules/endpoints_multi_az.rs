@@ -2,35 +2,35 @@
 
 use std::collections::BTreeSet;
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-007",
     title: "Databricks endpoints span at least two AZs",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "An endpoint in one availability zone is a single point of failure, and clusters in a zone without an endpoint ENI pay cross-zone traffic and lose connectivity when that zone fails.",
     remediation: "Add an endpoint subnet in each workspace availability zone to the endpoint (modify-vpc-endpoint --add-subnet-ids).",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::VpcEndpoints, Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.endpoint_vpcs() {
-        let ws_subnets: Vec<&crate::model::Subnet> = ws
+        let ws_subnets: Vec<&crate::pure::model::Subnet> = ws
             .iter()
             .filter(|w| w.vpc_id == vpc)
             .flat_map(|w| w.subnet_ids.iter())
-            .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
+            .filter_map(|s| ctx.view().subnet(s))
             .collect();
-        if let Err(bad) = ctx.ix.zones.keys(&ws_subnets) {
+        if let Err(bad) = ctx.view().zone_keys(&ws_subnets) {
             let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
             for e in ctx.databricks_endpoints(vpc) {
                 let id = &e.endpoint.vpc_endpoint_id;
@@ -54,7 +54,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter(|s| !ctx.ix.subnets.contains_key(s.as_str()))
+                .filter(|s| ctx.view().subnet(s).is_none())
                 .map(|s| s.as_str())
                 .collect();
             if !unknown.is_empty() {
@@ -71,16 +71,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 ));
                 continue;
             }
-            let ep_subnets: Vec<&crate::model::Subnet> = e
+            let ep_subnets: Vec<&crate::pure::model::Subnet> = e
                 .endpoint
                 .subnet_ids
                 .iter()
-                .filter_map(|s| ctx.ix.subnets.get(s.as_str()).copied())
+                .filter_map(|s| ctx.view().subnet(s))
                 .collect();
             // Relate the endpoint's zones and the workspace's through one key set.
-            let all: Vec<&crate::model::Subnet> =
+            let all: Vec<&crate::pure::model::Subnet> =
                 ep_subnets.iter().chain(&ws_subnets).copied().collect();
-            let keys = match ctx.ix.zones.keys(&all) {
+            let keys = match ctx.view().zone_keys(&all) {
                 Ok(k) => k,
                 Err(bad) => {
                     let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
@@ -137,9 +137,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_across_two_azs() {
@@ -160,5 +160,13 @@ mod tests {
         let mut e = Estate::backend();
         e.endpoint(&ids().rest).subnet_ids.push("subnet-404".into());
         assert_eq!(status_of(&run("PL-EP-007", &e), &ids().rest), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().rest).subnet_ids.truncate(1);
+        e
     }
 }

@@ -1,22 +1,23 @@
 //! PL-EP-003: every Databricks endpoint has private DNS enabled.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-003",
     title: "Databricks endpoints have private DNS enabled",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters and users reach Databricks by its public host names; only private DNS on the endpoint makes those names resolve to the endpoint's private addresses inside the VPC.",
     remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled (needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -61,9 +62,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_private_dns() {
@@ -82,7 +83,7 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-EP-003", &e), Status::Error);
     }
 
@@ -102,5 +103,13 @@ mod tests {
             on(&f, "vpce-0dup").message
         );
         assert_eq!(status_of(&f, &ids().relay), Status::Pass);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).private_dns_enabled = false;
+        e
     }
 }

@@ -1,18 +1,19 @@
 //! PL-EP-008: each front-end (transit) VPC has an available endpoint to the workspace or Service
 //! Direct service.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-008",
     title: "Front-end endpoint present in the transit VPC",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Front-end PrivateLink routes users through an interface endpoint to the workspace service in a transit VPC (or in the workspace VPC itself when it serves both roles). Without an available one, users can only reach the workspace publicly, or not at all.",
     remediation: "Create an Interface endpoint to the region's Databricks workspace service in the transit VPC, enable private DNS, register it with Databricks and attach it to the private access settings.",
@@ -21,7 +22,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    optional_inputs: &[Input::Vpcs],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -33,7 +35,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         } else {
             "workspace VPC (serving front-end too)"
         };
-        if ctx.ix.snap.vpcs.is_ok() && !ctx.ix.vpcs.contains_key(vpc) {
+        if ctx.view().availability(Input::Vpcs).is_ok() && ctx.view().vpc(vpc).is_none() {
             out.extend(for_each_ws(
                 &ws,
                 Outcome::error(
@@ -52,12 +54,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let available: Vec<_> = front.iter().filter(|e| e.endpoint.is_available()).collect();
         let unknown: Vec<String> = front
             .iter()
-            .filter(|e| e.endpoint.life() == crate::lifecycle::Life::Unknown)
+            .filter(|e| e.endpoint.life() == crate::pure::lifecycle::Life::Unknown)
             .map(|e| {
                 format!(
                     "{} has state {}",
                     e.endpoint.vpc_endpoint_id,
-                    crate::lifecycle::shown(&e.endpoint.state)
+                    crate::pure::lifecycle::shown(&e.endpoint.state)
                 )
             })
             .collect();
@@ -130,10 +132,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end() -> Estate {
         let mut e = Estate::backend();
@@ -173,5 +175,16 @@ mod tests {
     fn error_for_an_unknown_transit_vpc() {
         let e = front_end().with_transit(7, &[]);
         assert_all(&run("PL-EP-008", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end();
+        e.add_vpc(1, false);
+        e.manifest.workspaces.pop();
+        let t1 = Ids::new(1);
+        e.endpoints_mut().retain(|x| x.vpc_id != t1.vpc);
+        e.with_transit(1, &["10.100.0.0/16"])
     }
 }

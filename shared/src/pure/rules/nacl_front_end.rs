@@ -5,21 +5,22 @@
 
 use std::collections::BTreeSet;
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::cidr::ANY_V4;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{nacl_admits, nacl_check, AclRules, Admits};
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::cidr::ANY_V4;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_admits, nacl_check, AclRules, Admits};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-004",
     title: "Front-end endpoint subnets' NACLs admit the client ranges on 443",
     severity: Severity::High,
     modes: &[Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Users reach the web application and REST API through the front-end endpoint on TCP 443. The NACL of each subnet holding the endpoint's network interfaces must admit every client range on 443 and, being stateless, let the replies (TCP 1024-65535) back out to them; otherwise some users cannot log in although the security group admits them.",
     remediation: "On the front-end endpoint's subnets, allow inbound TCP 443 from each client CIDR and outbound TCP 1024-65535 to it, numbered below every DENY.",
@@ -28,7 +29,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints, Input::NetworkAcls],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -46,7 +47,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         {
             let id = &e.endpoint.vpc_endpoint_id;
             for sid in &e.endpoint.subnet_ids {
-                if !ctx.ix.subnets.contains_key(sid.as_str()) {
+                if ctx.view().subnet(sid).is_none() {
                     out.extend(for_each_ws(
                         &fe.serves,
                         Outcome::error(
@@ -57,7 +58,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                     ));
                     continue;
                 }
-                let Some(acl) = ctx.ix.acl_for(sid) else {
+                let Some(acl) = ctx.view().acl_for(sid) else {
                     out.extend(for_each_ws(
                         &fe.serves,
                         Outcome::error(
@@ -192,10 +193,10 @@ fn undeclared(acl: &AclRules<'_>, vpc: &str, id: &str) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
+    use crate::pure::deployment::Mode;
+    use crate::pure::finding::Status;
 
     fn front_end(clients: &[&str]) -> Estate {
         let mut e = Estate::backend().with_transit(0, clients);
@@ -284,5 +285,20 @@ mod tests {
         e.endpoint(&rest).subnet_ids.push("subnet-0gone".into());
         let f = run("PL-NACL-004", &e);
         assert_eq!(status_of(&f, "subnet-0gone"), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = front_end(&["192.168.0.0/16", "172.20.0.0/16"]);
+        e.acls_mut()[0].entries.push(acl_entry(
+            40,
+            false,
+            "6",
+            Some((443, 443)),
+            "172.20.128.0/17",
+            "deny",
+        ));
+        e
     }
 }

@@ -2,27 +2,29 @@
 //! to 0.0.0.0/0 on the Databricks ports ahead of any deny; the endpoint subnets' NACLs let return
 //! traffic back to the workspace.
 
-use super::nacl_inbound::{endpoint_hops, no_acl, verdict_outcome};
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{Cidr, ANY_V4};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{format_ports, nacl_check, NaclBlock};
-use crate::snapshot::Input;
+use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use super::ports::PortGroup;
+use crate::pure::cidr::{Cidr, ANY_V4};
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_check, NaclBlock};
+use crate::pure::reachability::format_ports;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-002",
     title: "NACL outbound allows the VPC and the Databricks ports first, and endpoint NACLs return traffic",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Databricks checks at workspace creation that subnet NACLs allow all traffic to the VPC CIDR and TCP 443, 3306, 6666, 8443-8451 to 0.0.0.0/0 with the lowest rule numbers. Under isolation those ports only need the VPC (and 3306 is not used). NACLs are stateless: the endpoint subnets must also let replies out to the workspace on ephemeral ports.",
     remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
-    optional_inputs: &[],
+    inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
+    ports: &PortGroup::ALL,
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -32,8 +34,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         let vpc_cidrs: Vec<Cidr> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .copied()
             .filter(|c| c.v4_range().is_some())
@@ -41,7 +43,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let ports = ctx.nacl_outbound_ports(ws);
         let mut seen = std::collections::BTreeSet::new();
         for s in &subnets {
-            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
+            let Some(acl) = ctx.view().acl_for(&s.subnet_id) else {
                 out.push(no_acl(ws, &s.subnet_id));
                 continue;
             };
@@ -110,9 +112,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_allow_all() {
@@ -168,7 +170,7 @@ mod tests {
     #[test]
     fn error_when_nacls_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::NetworkAcls);
+        e.not_collected(crate::pure::snapshot::Input::NetworkAcls);
         let f = run("PL-NACL-002", &e);
         assert_all(&f, Status::Error);
         assert!(
@@ -177,5 +179,20 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.acls_mut()[0].entries.push(acl_entry(
+            90,
+            true,
+            "6",
+            Some((1024, 65535)),
+            "10.0.0.0/16",
+            "deny",
+        ));
+        e
     }
 }

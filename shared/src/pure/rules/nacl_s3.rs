@@ -4,21 +4,22 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{nacl_admits, Admits};
-use crate::services::s3_service;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::nacl::{nacl_admits, Admits};
+use crate::pure::services::s3_service;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-003",
     title: "NACLs let S3 traffic through the gateway endpoint (isolation)",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Under complete isolation clusters reach S3 only through the S3 gateway endpoint. Its traffic keeps S3's public addresses (the com.amazonaws.<region>.s3 prefix list), so the workspace subnets' NACLs must allow TCP 443 out to them and the replies (TCP 1024-65535) back in. A NACL that allows only the VPC CIDR blocks S3: cluster start-up, logs and DBFS fail.",
     remediation: "Allow outbound TCP 443 and inbound TCP 1024-65535 for the S3 prefix list's CIDRs (`aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-...`) or for 0.0.0.0/0, numbered below every DENY.",
@@ -28,6 +29,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
     optional_inputs: &[Input::ManagedPrefixLists],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -35,7 +37,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let s3 = match ctx.region {
         Some(r) => {
             let name = s3_service(r);
-            match ctx.ix.s3_prefix_list(r) {
+            match ctx.view().s3_prefix_list(r) {
                 Some(pl) => format!("S3 ({pl}, {name})"),
                 None => format!("S3 ({name})"),
             }
@@ -47,16 +49,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         let vpc: Vec<AddrRange> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .map(Cidr::range)
             .collect();
         let public = subtract_ranges(&public_ranges(Family::V4), &vpc);
         let mut seen = BTreeSet::new();
         for s in &subnets {
-            let Some(acl) = ctx.ix.acl_for(&s.subnet_id) else {
-                out.push(super::nacl_inbound::no_acl(ws, &s.subnet_id));
+            let Some(acl) = ctx.view().acl_for(&s.subnet_id) else {
+                out.push(super::common::nacl::no_acl(ws, &s.subnet_id));
                 continue;
             };
             if !seen.insert(acl.id) {
@@ -120,9 +122,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     fn only_vpc_outbound(e: &mut Estate) {
         e.acls_mut()[0].entries.retain(|x| !x.egress);
@@ -215,5 +217,13 @@ mod tests {
     #[test]
     fn does_not_apply_outside_isolation() {
         assert!(run("PL-NACL-003", &Estate::backend()).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        only_vpc_outbound(&mut e);
+        e
     }
 }

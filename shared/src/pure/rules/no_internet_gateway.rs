@@ -1,17 +1,18 @@
 //! PL-IGW-001: no internet gateway is attached to an isolated workspace's VPC.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-IGW-001",
     title: "No internet gateway attached to the workspace VPC",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::InternetGateway,
     rationale: "Complete isolation (Databricks' security reference architecture) creates no internet gateway; an attached one is one route away from an internet path.",
     remediation: "Detach and delete the internet gateway (aws ec2 detach-internet-gateway, delete-internet-gateway) once nothing in the VPC needs it.",
@@ -20,18 +21,13 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::InternetGateways],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (vpc, ws) in ctx.vpcs() {
-        let igws = ctx
-            .ix
-            .igws_by_vpc
-            .get(vpc)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let igws = ctx.view().internet_gateways_in(vpc);
         // A detached (or detaching) gateway is not a path and not a failure; it is only named.
         let mut gone: Vec<String> = Vec::new();
         let mut bad = 0;
@@ -81,9 +77,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_without_an_igw() {
@@ -93,9 +89,9 @@ mod tests {
     #[test]
     fn fails_on_an_attached_igw() {
         let mut e = Estate::isolated();
-        e.igws_mut().push(crate::model::InternetGateway {
+        e.igws_mut().push(crate::pure::model::InternetGateway {
             internet_gateway_id: "igw-0stray".into(),
-            attachments: vec![crate::model::GatewayAttachment {
+            attachments: vec![crate::pure::model::GatewayAttachment {
                 vpc_id: ids().vpc.into(),
                 state: "available".into(),
             }],
@@ -115,7 +111,22 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::InternetGateways);
+        e.not_collected(crate::pure::snapshot::Input::InternetGateways);
         assert_all(&run("PL-IGW-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.igws_mut().push(crate::pure::model::InternetGateway {
+            internet_gateway_id: "igw-0stray".into(),
+            attachments: vec![crate::pure::model::GatewayAttachment {
+                vpc_id: ids().vpc.into(),
+                state: "available".into(),
+            }],
+            tags: vec![],
+        });
+        e
     }
 }

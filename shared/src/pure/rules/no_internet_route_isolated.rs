@@ -2,20 +2,21 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::RouteTable;
-use crate::routing::{self, Egress};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::model::RouteTable;
+use crate::pure::routing::{self, Egress};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-003",
     title: "No internet default route under isolation",
     severity: Severity::Critical,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::RouteTable,
     rationale: "Complete private isolation means clusters have no path to the public internet; any route that sends public addresses to an internet, egress-only or NAT gateway reopens it (0.0.0.0/1 + 128.0.0.0/1 as much as 0.0.0.0/0), and one to a transit gateway or appliance may.",
     remediation: "Delete the routes for public addresses to igw-, eigw-, nat-, tgw-, eni- and similar targets from the route tables of the workspace and endpoint subnets.",
@@ -23,10 +24,11 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
         "https://github.com/databricks/terraform-databricks-sra",
     ],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints, Input::Vpcs],
+    optional_inputs: &[Input::NatGateways, Input::InternetGateways, Input::ManagedPrefixLists],
     // Without them, a route to a NAT gateway is an `error` and one to an internet gateway counts
     // as attached (fail closed).
-    optional_inputs: &[Input::NatGateways, Input::InternetGateways],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -41,7 +43,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
         let mut tables: BTreeSet<&str> = BTreeSet::new();
         for id in ids {
-            match ctx.ix.subnets.get(id).and_then(|s| ctx.ix.route_table_for(s)) {
+            match ctx.view().subnet(id).and_then(|s| ctx.view().route_table_for(s)) {
                 Some(rt) => {
                     tables.insert(&rt.route_table_id);
                 }
@@ -56,7 +58,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             }
         }
         for t in tables {
-            let Some(rt) = ctx.ix.route_tables.get(t) else {
+            let Some(rt) = ctx.view().route_table(t) else {
                 continue;
             };
             out.push(table_outcome(ctx, rt, ws).ws(ws));
@@ -89,7 +91,7 @@ fn table_outcome(ctx: &Context<'_>, rt: &RouteTable, ws: &Workspace) -> Outcome 
             ),
         );
     }
-    let routes = routing::public_routes(ctx.ix, rt);
+    let routes = routing::public_routes(ctx.view(), rt);
     let line = |p: &routing::PublicRoute<'_>| format!("{} ({})", p.describe(), p.egress.why());
     let sure: Vec<String> = routes
         .iter()
@@ -163,16 +165,16 @@ fn table_outcome(ctx: &Context<'_>, rt: &RouteTable, ws: &Workspace) -> Outcome 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_without_internet_routes() {
         assert_all(&run("PL-RT-003", &Estate::isolated()), Status::Pass);
     }
 
-    fn add_route(e: &mut Estate, rt: &str, r: crate::model::Route) {
+    fn add_route(e: &mut Estate, rt: &str, r: crate::pure::model::Route) {
         for t in e
             .route_tables_mut()
             .iter_mut()
@@ -182,8 +184,8 @@ mod tests {
         }
     }
 
-    fn nat(id: &str, state: &str, connectivity: Option<&str>) -> crate::model::NatGateway {
-        crate::model::NatGateway {
+    fn nat(id: &str, state: &str, connectivity: Option<&str>) -> crate::pure::model::NatGateway {
+        crate::pure::model::NatGateway {
             nat_gateway_id: id.into(),
             vpc_id: ids().vpc.into(),
             subnet_id: ids().ep_subnets[0].as_str().into(),
@@ -193,8 +195,8 @@ mod tests {
         }
     }
 
-    fn to(dest: &str, f: impl FnOnce(&mut crate::model::Route)) -> crate::model::Route {
-        let mut r = crate::model::Route {
+    fn to(dest: &str, f: impl FnOnce(&mut crate::pure::model::Route)) -> crate::pure::model::Route {
+        let mut r = crate::pure::model::Route {
             destination_cidr_block: Some(dest.into()),
             state: Some("active".into()),
             ..Default::default()
@@ -204,9 +206,9 @@ mod tests {
     }
 
     fn igw(e: &mut Estate, state: &str) {
-        e.igws_mut().push(crate::model::InternetGateway {
+        e.igws_mut().push(crate::pure::model::InternetGateway {
             internet_gateway_id: "igw-0x".into(),
-            attachments: vec![crate::model::GatewayAttachment {
+            attachments: vec![crate::pure::model::GatewayAttachment {
                 vpc_id: ids().vpc.into(),
                 state: state.into(),
             }],
@@ -337,7 +339,7 @@ mod tests {
         let f = run("PL-RT-003", &e);
         let x = on(&f, &ids().rt_private);
         assert_eq!(x.status, Status::Fail);
-        assert_eq!(x.severity, crate::finding::Severity::High);
+        assert_eq!(x.severity, crate::pure::finding::Severity::High);
         assert!(
             x.message.contains("tgw-0hub") && x.message.contains("cannot see"),
             "{}",
@@ -378,7 +380,22 @@ mod tests {
     #[test]
     fn error_when_route_tables_were_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::RouteTables);
+        e.not_collected(crate::pure::snapshot::Input::RouteTables);
         assert_all(&run("PL-RT-003", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.nats_mut().push(nat("nat-0leftover", "available", None));
+        add_route(
+            &mut e,
+            &ids().rt_endpoints,
+            to("0.0.0.0/0", |r| {
+                r.nat_gateway_id = Some("nat-0leftover".into())
+            }),
+        );
+        e
     }
 }

@@ -1,23 +1,24 @@
 //! PL-NAT-001: no NAT gateway in an isolated workspace's VPC.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-NAT-001",
     title: "No NAT gateway in the workspace VPC",
     severity: Severity::High,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::NatGateway,
     rationale: "Complete isolation creates no NAT gateway; one that is available or pending is an egress path waiting for a route (and a running cost).",
     remediation: "Delete the NAT gateway (aws ec2 delete-nat-gateway) and release its Elastic IP.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::NatGateways],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -25,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     for (vpc, ws) in ctx.vpcs() {
         let mut gone: Vec<String> = Vec::new();
         let mut bad = 0;
-        for n in ctx.ix.nats_by_vpc.get(vpc).into_iter().flatten() {
+        for n in ctx.view().nat_gateways_in(vpc).iter() {
             let id = &n.nat_gateway_id;
             let state = lifecycle::shown(&n.state);
             let o = match lifecycle::nat(&n.state) {
@@ -77,12 +78,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
-    fn nat(state: &str) -> crate::model::NatGateway {
-        crate::model::NatGateway {
+    fn nat(state: &str) -> crate::pure::model::NatGateway {
+        crate::pure::model::NatGateway {
             nat_gateway_id: "nat-0stray".into(),
             vpc_id: ids().vpc.into(),
             subnet_id: ids().ep_subnets[0].as_str().into(),
@@ -112,7 +113,15 @@ mod tests {
     #[test]
     fn error_when_not_collected() {
         let mut e = Estate::isolated();
-        e.not_collected(crate::snapshot::Input::NatGateways);
+        e.not_collected(crate::pure::snapshot::Input::NatGateways);
         assert_all(&run("PL-NAT-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.nats_mut().push(nat("pending"));
+        e
     }
 }

@@ -2,24 +2,24 @@
 
 use std::collections::BTreeMap;
 
-use super::{for_each_ws, Context, DatabricksEndpoint, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::lifecycle::{self, Life};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::{Context, DatabricksEndpoint};
+use super::meta::RuleMeta;
+use super::outcome::{for_each_ws, Outcome};
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-006",
     title: "At most one endpoint per Databricks service in a VPC",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd, Mode::FrontEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks recommends one workspace and one relay endpoint per VPC, shared by every workspace in it: only one endpoint per service name can own the private DNS zone, so the others carry no traffic, cost money and confuse operators.",
     remediation: "Delete the extra endpoints (keep the one with private DNS that is registered with Databricks) and share it across the VPC's workspaces.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts"],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -98,9 +98,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_one_of_each() {
@@ -131,5 +131,16 @@ mod tests {
         dup.state = "deleted".into();
         e.endpoints_mut().push(dup);
         assert_all(&run("PL-EP-006", &e), Status::Pass);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let mut dup = e.endpoint(&ids().relay).clone();
+        dup.vpc_endpoint_id = "vpce-0dup".into();
+        dup.private_dns_enabled = false;
+        e.endpoints_mut().push(dup);
+        e
     }
 }

@@ -1,15 +1,14 @@
 //! The one table of the ports Databricks needs, per partition, with the source of each entry.
 //!
 //! Every rule that asks "which ports" (workspace SG egress, endpoint SG ingress, endpoint-subnet
-//! NACLs, NACL outbound) reads it through [`Context::port_needs`] or
-//! [`Context::nacl_outbound_ports`], so the region's partition is always known. The table is
+//! NACLs, NACL outbound) reads it through [`super::Context::port_needs`] or
+//! [`super::Context::nacl_outbound_ports`], so the region's partition is always known. The table is
 //! code, not data read at run time; `plaudit explain <RULE> [--region R]` prints it.
 
-use super::Context;
-use crate::deployment::Workspace;
-use crate::finding::Severity;
-use crate::index::Ports;
-use crate::services::ServiceKind;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::Severity;
+use crate::pure::index::Ports;
+use crate::pure::services::ServiceKind;
 
 /// An AWS partition Databricks runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,6 +101,41 @@ impl When {
     }
 }
 
+/// The families of the table: each is checked on the workspace's egress by one rule, and a rule
+/// declares the families it reads ([`super::RuleMeta::ports`]); the context hands it only those
+/// rows ([`super::Context::port_needs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PortGroup {
+    /// 443: the REST API and web application.
+    Https,
+    /// 8443-8451: compute-to-control-plane calls, Unity Catalog, reserved.
+    ControlPlane,
+    /// 6666: secure cluster connectivity to the relay over PrivateLink.
+    Relay,
+    /// 2443: FIPS-encrypted connections (compliance profile; GovCloud's relay).
+    Fips,
+    /// 3306: the legacy Hive metastore.
+    Metastore,
+}
+
+impl PortGroup {
+    pub const ALL: [PortGroup; 5] = [
+        PortGroup::Https,
+        PortGroup::ControlPlane,
+        PortGroup::Relay,
+        PortGroup::Fips,
+        PortGroup::Metastore,
+    ];
+
+    /// The families that flow to the Databricks endpoints (everything but the metastore).
+    pub const TO_ENDPOINTS: &'static [PortGroup] = &[
+        PortGroup::Https,
+        PortGroup::ControlPlane,
+        PortGroup::Relay,
+        PortGroup::Fips,
+    ];
+}
+
 /// One entry of the port table.
 #[derive(Debug, Clone, Copy)]
 pub struct PortRow {
@@ -113,10 +147,8 @@ pub struct PortRow {
     pub when: When,
     /// Listed in the NACL outbound requirement (TCP to 0.0.0.0/0).
     pub nacl_outbound: bool,
-    /// The rules that check the entry.
-    pub rules: &'static [&'static str],
-    /// The PL-SG rule that checks the workspace egress on these ports.
-    pub egress_rule: &'static str,
+    /// The family of the entry: the rules that declare it check it.
+    pub group: PortGroup,
     pub egress_severity: Severity,
     /// The severity of PL-EPSG-001 (and endpoint NACLs) when the endpoint does not admit them.
     pub endpoint_severity: Severity,
@@ -126,7 +158,6 @@ pub struct PortRow {
 
 const REST: &[Dest] = &[Dest::Workspace, Dest::ServiceDirect, Dest::Internet];
 const BOTH: &[Partition] = &Partition::ALL;
-const SG_EGRESS_EP: &[&str] = &["PL-SG-005", "PL-EPSG-001", "PL-NACL-001", "PL-NACL-002"];
 
 /// The table, in the order `explain` prints it.
 pub static PORT_TABLE: &[PortRow] = &[
@@ -137,8 +168,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: BOTH,
         when: When::Always,
         nacl_outbound: true,
-        rules: &["PL-SG-004", "PL-EPSG-001", "PL-NACL-001", "PL-NACL-002"],
-        egress_rule: "PL-SG-004",
+        group: PortGroup::Https,
         egress_severity: Severity::Critical,
         endpoint_severity: Severity::Critical,
         source: "Databricks customer-managed VPC: security groups (443); SRA network.tf, privatelink.tf",
@@ -150,8 +180,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: BOTH,
         when: When::Always,
         nacl_outbound: true,
-        rules: SG_EGRESS_EP,
-        egress_rule: "PL-SG-005",
+        group: PortGroup::ControlPlane,
         egress_severity: Severity::Critical,
         endpoint_severity: Severity::Medium,
         source: "Databricks customer-managed VPC: security groups (8443); SRA privatelink.tf",
@@ -163,8 +192,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: BOTH,
         when: When::Always,
         nacl_outbound: true,
-        rules: SG_EGRESS_EP,
-        egress_rule: "PL-SG-005",
+        group: PortGroup::ControlPlane,
         egress_severity: Severity::High,
         endpoint_severity: Severity::Medium,
         source: "Databricks customer-managed VPC: security groups (8444); SRA privatelink.tf",
@@ -176,8 +204,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: BOTH,
         when: When::Always,
         nacl_outbound: true,
-        rules: SG_EGRESS_EP,
-        egress_rule: "PL-SG-005",
+        group: PortGroup::ControlPlane,
         egress_severity: Severity::Medium,
         endpoint_severity: Severity::Medium,
         source: "Databricks customer-managed VPC: security groups (8445-8451); SRA privatelink.tf",
@@ -189,8 +216,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: &[Partition::Aws],
         when: When::Always,
         nacl_outbound: true,
-        rules: &["PL-SG-006", "PL-EPSG-001", "PL-NACL-001", "PL-NACL-002"],
-        egress_rule: "PL-SG-006",
+        group: PortGroup::Relay,
         egress_severity: Severity::Critical,
         endpoint_severity: Severity::Critical,
         source: "Databricks customer-managed VPC: security groups (6666, PrivateLink only); SRA network.tf, privatelink.tf (6666 dropped for the GovCloud shards)",
@@ -202,8 +228,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: &[Partition::Aws],
         when: When::ComplianceProfile,
         nacl_outbound: true,
-        rules: &["PL-SG-007", "PL-EPSG-001", "PL-NACL-001", "PL-NACL-002"],
-        egress_rule: "PL-SG-007",
+        group: PortGroup::Fips,
         egress_severity: Severity::High,
         endpoint_severity: Severity::High,
         source: "Databricks customer-managed VPC: security groups (2443, compliance security profile); Databricks Terraform provider aws-private-link-workspace guide",
@@ -215,8 +240,7 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: &[Partition::AwsUsGov],
         when: When::Always,
         nacl_outbound: true,
-        rules: &["PL-SG-007", "PL-EPSG-001", "PL-NACL-001", "PL-NACL-002"],
-        egress_rule: "PL-SG-007",
+        group: PortGroup::Fips,
         egress_severity: Severity::Critical,
         endpoint_severity: Severity::Critical,
         source: "SRA network.tf, privatelink.tf (GovCloud shards: 2443 instead of 6666)",
@@ -228,21 +252,20 @@ pub static PORT_TABLE: &[PortRow] = &[
         partitions: BOTH,
         when: When::NotIsolated,
         nacl_outbound: true,
-        rules: &["PL-NACL-002", "PL-SG-008"],
-        egress_rule: "PL-SG-008",
+        group: PortGroup::Metastore,
         egress_severity: Severity::Info,
         endpoint_severity: Severity::Info,
         source: "Databricks customer-managed VPC: network ACLs (3306); Databricks PrivateLink concepts (3306 does not use PrivateLink)",
     },
 ];
 
-/// One port (range) a Databricks flow needs, and the rules that own its two security-group hops.
+/// One port (range) a Databricks flow needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortNeed {
     pub ports: Ports,
     pub purpose: &'static str,
-    /// The PL-SG rule that checks the workspace egress on these ports.
-    pub egress_rule: &'static str,
+    /// The family of the entry.
+    pub group: PortGroup,
     pub egress_severity: Severity,
     /// The severity of PL-EPSG-001 when the endpoint does not admit these ports.
     pub endpoint_severity: Severity,
@@ -255,31 +278,36 @@ pub fn rows(partition: Partition) -> impl Iterator<Item = &'static PortRow> {
         .filter(move |r| r.partitions.contains(&partition))
 }
 
-/// The ports the workspace needs towards a Databricks service (towards the internet when
-/// `kind` is `None`, i.e. no back-end PrivateLink), in `partition`.
+/// The ports of `groups` the workspace needs towards a Databricks service (towards the internet
+/// when `kind` is `None`, i.e. no back-end PrivateLink), in `partition`.
 pub fn port_needs(
     partition: Partition,
+    groups: &[PortGroup],
     ws: &Workspace,
     kind: Option<ServiceKind>,
 ) -> Vec<PortNeed> {
     let dest = Dest::of(kind);
     rows(partition)
-        .filter(|r| r.dests.contains(&dest) && r.when.holds(ws))
+        .filter(|r| groups.contains(&r.group) && r.dests.contains(&dest) && r.when.holds(ws))
         .map(|r| PortNeed {
             ports: r.ports,
             purpose: r.purpose,
-            egress_rule: r.egress_rule,
+            group: r.group,
             egress_severity: r.egress_severity,
             endpoint_severity: r.endpoint_severity,
         })
         .collect()
 }
 
-/// The TCP ports a workspace subnet's NACL must allow out to 0.0.0.0/0, sorted, adjacent
-/// ranges merged.
-pub fn nacl_outbound_ports(partition: Partition, ws: &Workspace) -> Vec<Ports> {
+/// The TCP ports of `groups` a workspace subnet's NACL must allow out to 0.0.0.0/0, sorted,
+/// adjacent ranges merged.
+pub fn nacl_outbound_ports(
+    partition: Partition,
+    groups: &[PortGroup],
+    ws: &Workspace,
+) -> Vec<Ports> {
     let mut v: Vec<Ports> = rows(partition)
-        .filter(|r| r.nacl_outbound && r.when.holds(ws))
+        .filter(|r| groups.contains(&r.group) && r.nacl_outbound && r.when.holds(ws))
         .map(|r| r.ports)
         .collect();
     v.sort();
@@ -296,25 +324,9 @@ pub fn nacl_outbound_ports(partition: Partition, ws: &Workspace) -> Vec<Ports> {
     out
 }
 
-/// The rules whose verdicts depend on the table: they need the region (for its partition).
-pub fn rules_using_ports() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = PORT_TABLE
-        .iter()
-        .flat_map(|r| r.rules.iter().copied())
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// Whether a rule reads the table.
-pub fn uses_ports(rule: &str) -> bool {
-    PORT_TABLE.iter().any(|r| r.rules.contains(&rule))
-}
-
-/// The table as Markdown for `plaudit explain`: the rows `rule` uses, in `partition` or in every
-/// partition.
-pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
+/// The table as Markdown for `plaudit explain`: the rows of `groups` (the ones a rule declares), in
+/// `partition` or in every partition.
+pub fn table_markdown(groups: &[PortGroup], partition: Option<Partition>) -> String {
     let mut s = match partition {
         Some(p) => format!(
             "Ports ({} partition; the table is built into plaudit):\n\n",
@@ -327,7 +339,7 @@ pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
     );
     for r in PORT_TABLE
         .iter()
-        .filter(|r| r.rules.contains(&rule))
+        .filter(|r| groups.contains(&r.group))
         .filter(|r| partition.is_none_or(|p| r.partitions.contains(&p)))
     {
         let to = if r.dests.is_empty() {
@@ -357,28 +369,10 @@ pub fn table_markdown(rule: &str, partition: Option<Partition>) -> String {
     s
 }
 
-impl<'a> Context<'a> {
-    /// The partition of the audited region. The engine runs no rule that uses ports without a
-    /// region ([`uses_ports`]), so `None` only reaches rules that do not.
-    pub fn partition(&self) -> Option<Partition> {
-        self.region.map(Partition::of_region)
-    }
-
-    /// [`port_needs`] in the audited region's partition.
-    pub fn port_needs(&self, ws: &Workspace, kind: Option<ServiceKind>) -> Vec<PortNeed> {
-        port_needs(self.partition().unwrap_or(Partition::Aws), ws, kind)
-    }
-
-    /// [`nacl_outbound_ports`] in the audited region's partition.
-    pub fn nacl_outbound_ports(&self, ws: &Workspace) -> Vec<Ports> {
-        nacl_outbound_ports(self.partition().unwrap_or(Partition::Aws), ws)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deployment::Origin;
+    use crate::pure::deployment::Origin;
     use std::collections::BTreeSet;
 
     fn ws(csp: bool, isolated: bool) -> Workspace {
@@ -388,7 +382,7 @@ mod tests {
             subnet_ids: Vec::new(),
             security_group_ids: Vec::new(),
             modes: if isolated {
-                BTreeSet::from([crate::manifest::Mode::Isolated])
+                BTreeSet::from([crate::pure::deployment::Mode::Isolated])
             } else {
                 BTreeSet::new()
             },
@@ -415,16 +409,27 @@ mod tests {
     fn commercial_relay_needs_6666_and_2443_only_with_the_profile() {
         let relay = Some(ServiceKind::Relay);
         assert_eq!(
-            ports(&port_needs(Partition::Aws, &ws(false, false), relay)),
+            ports(&port_needs(
+                Partition::Aws,
+                &PortGroup::ALL,
+                &ws(false, false),
+                relay
+            )),
             ["6666"]
         );
         assert_eq!(
-            ports(&port_needs(Partition::Aws, &ws(true, false), relay)),
+            ports(&port_needs(
+                Partition::Aws,
+                &PortGroup::ALL,
+                &ws(true, false),
+                relay
+            )),
             ["6666", "2443"]
         );
         assert_eq!(
             ports(&port_needs(
                 Partition::Aws,
+                &PortGroup::ALL,
                 &ws(false, false),
                 Some(ServiceKind::Workspace)
             )),
@@ -438,13 +443,14 @@ mod tests {
             assert_eq!(
                 ports(&port_needs(
                     Partition::AwsUsGov,
+                    &PortGroup::ALL,
                     &ws(csp, false),
                     Some(ServiceKind::Relay)
                 )),
                 ["2443"]
             );
         }
-        let n = nacl_outbound_ports(Partition::AwsUsGov, &ws(false, false));
+        let n = nacl_outbound_ports(Partition::AwsUsGov, &PortGroup::ALL, &ws(false, false));
         assert!(
             n.contains(&Ports::one(2443)) && !n.contains(&Ports::one(6666)),
             "{n:?}"
@@ -455,27 +461,42 @@ mod tests {
     fn nacl_outbound_ports_match_the_documented_list() {
         let s = |v: Vec<Ports>| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            s(nacl_outbound_ports(Partition::Aws, &ws(false, false))),
+            s(nacl_outbound_ports(
+                Partition::Aws,
+                &PortGroup::ALL,
+                &ws(false, false)
+            )),
             ["443", "3306", "6666", "8443-8451"]
         );
         assert_eq!(
-            s(nacl_outbound_ports(Partition::Aws, &ws(true, true))),
+            s(nacl_outbound_ports(
+                Partition::Aws,
+                &PortGroup::ALL,
+                &ws(true, true)
+            )),
             ["443", "2443", "6666", "8443-8451"]
         );
     }
 
     #[test]
-    fn every_row_names_its_source_and_real_rules() {
+    fn every_row_names_its_source() {
         for r in PORT_TABLE {
             assert!(!r.source.is_empty() && !r.partitions.is_empty(), "{r:?}");
-            for id in r.rules {
-                assert!(super::super::meta(id).is_some(), "{id}");
-            }
-            assert!(
-                super::super::meta(r.egress_rule).is_some(),
-                "{}",
-                r.egress_rule
-            );
         }
+    }
+
+    #[test]
+    fn a_group_hands_out_only_its_own_rows() {
+        let w = ws(true, false);
+        let relay = Some(ServiceKind::Relay);
+        assert_eq!(
+            ports(&port_needs(Partition::Aws, &[PortGroup::Relay], &w, relay)),
+            ["6666"]
+        );
+        assert_eq!(
+            ports(&port_needs(Partition::Aws, &[PortGroup::Fips], &w, relay)),
+            ["2443"]
+        );
+        assert!(port_needs(Partition::Aws, &[], &w, relay).is_empty());
     }
 }

@@ -1,19 +1,20 @@
 //! PL-EP-002: the workspace VPC has an interface endpoint to the Databricks SCC relay service of
 //! its region.
 
-use super::rest_endpoint_present::presence;
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::ServiceKind;
-use crate::snapshot::Input;
+use super::common::presence::presence;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::ServiceKind;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-002",
     title: "Back-end SCC relay interface endpoint present",
     severity: Severity::Critical,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Back-end PrivateLink sends secure cluster connectivity through the SCC relay endpoint; without it clusters fall back to the public relay or cannot start.",
     remediation: "Create an Interface endpoint to the region's Databricks SCC relay service in the endpoint subnets, with private DNS, and register it with the Databricks account.",
@@ -22,7 +23,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/resources/ip-domain-region",
     ],
     inputs: &[Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -30,9 +31,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_the_relay_endpoint() {
@@ -60,7 +61,16 @@ mod tests {
     #[test]
     fn error_when_endpoints_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-EP-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let relay = ids().relay;
+        e.endpoints_mut().retain(|x| x.vpc_endpoint_id != relay);
+        e
     }
 }

@@ -2,25 +2,27 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::deployment::Workspace;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::routing::{self, Egress, Family};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::deployment::Workspace;
+use crate::pure::finding::ResourceType;
+use crate::pure::lifecycle::{self, Life};
+use crate::pure::routing::{self, Egress, Family};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-002",
     title: "NAT gateway in its own subnet that routes to an internet gateway",
-    severity: Severity::Medium,
-    modes: &[Mode::Cmv],
     not_under: &[Mode::Isolated],
     resource_type: ResourceType::NatGateway,
     rationale: "Databricks requires the NAT gateway in a separate (public) subnet whose default route goes to an internet gateway; a NAT inside a workspace subnet or without an internet route gives clusters no egress.",
     remediation: "Place the NAT gateway in a dedicated public subnet whose route table sends 0.0.0.0/0 to the VPC's internet gateway (or your egress appliance).",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::ManagedPrefixLists],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -34,8 +36,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // A NAT gateway is used when the router sends public addresses to it and it may forward
         // them: a gone, pending or private one is no egress (PL-RT-001 reports that route).
         for s in &subnets {
-            if let Some(rt) = ctx.ix.route_table_for(s) {
-                for p in routing::public_routes(ctx.ix, rt) {
+            if let Some(rt) = ctx.view().route_table_for(s) {
+                for p in routing::public_routes(ctx.view(), rt) {
                     if !matches!(p.egress, Egress::Nat(_) | Egress::Unknown(_)) {
                         continue;
                     }
@@ -67,13 +69,30 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
-    let Some(nat) = ctx.ix.nats.get(nat_id) else {
+    let Some(nat) = ctx.view().nat_gateway(nat_id) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
             format!("{nat_id} is a route target but is not in describe-nat-gateways.json."),
         );
     };
+    // Only an available gateway is one: a state plaudit does not know (or none at all) is not
+    // taken for a working gateway whose placement could pass.
+    if lifecycle::nat(&nat.state) == Life::Unknown {
+        return Outcome::error(
+            ResourceType::NatGateway,
+            nat_id,
+            format!(
+                "{nat_id} has {}, so whether it forwards the workspace's traffic cannot be told.",
+                if nat.state.trim().is_empty() {
+                    "no state".to_string()
+                } else {
+                    format!("state `{}`, which plaudit does not know", nat.state)
+                }
+            ),
+        )
+        .expect("an available NAT gateway", lifecycle::shown(&nat.state));
+    }
     if ws.subnet_ids.iter().any(|s| *s == nat.subnet_id) {
         return Outcome::fail(
             ResourceType::NatGateway,
@@ -88,7 +107,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             format!("in workspace subnet {}", nat.subnet_id),
         );
     }
-    let Some(subnet) = ctx.ix.subnets.get(nat.subnet_id.as_str()) else {
+    let Some(subnet) = ctx.view().subnet(&nat.subnet_id) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
@@ -98,7 +117,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ),
         );
     };
-    let Some(rt) = ctx.ix.route_table_for(subnet) else {
+    let Some(rt) = ctx.view().route_table_for(subnet) else {
         return Outcome::error(
             ResourceType::NatGateway,
             nat_id,
@@ -108,7 +127,7 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
             ),
         );
     };
-    let public: Vec<_> = routing::public_routes(ctx.ix, rt)
+    let public: Vec<_> = routing::public_routes(ctx.view(), rt)
         .into_iter()
         .filter(|p| p.family == Family::V4)
         .collect();
@@ -165,9 +184,9 @@ fn nat_outcome(ctx: &Context<'_>, ws: &Workspace, nat_id: &str) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_a_nat_in_a_public_subnet() {
@@ -217,5 +236,20 @@ mod tests {
         let mut e = Estate::backend();
         e.nats_mut().clear();
         assert_all(&run("PL-RT-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let rt = ids().rt_public;
+        for t in e
+            .route_tables_mut()
+            .iter_mut()
+            .filter(|t| t.route_table_id == rt)
+        {
+            t.routes.retain(|r| !r.is_default());
+        }
+        e
     }
 }

@@ -1,23 +1,25 @@
 //! PL-RT-001: workspace subnets send 0.0.0.0/0 to a NAT gateway or an egress appliance.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::routing::{self, Egress, Family};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::routing::{self, Egress, Family};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-001",
     title: "Workspace subnets have a default route via NAT or an egress appliance",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
     not_under: &[Mode::Isolated],
     resource_type: ResourceType::RouteTable,
     rationale: "Outside complete isolation, clusters reach cloud services and repositories through a NAT gateway or the customer's egress appliance; without a working default route they cannot start.",
     remediation: "Add 0.0.0.0/0 to a NAT gateway (or firewall ENI, transit gateway, Gateway Load Balancer endpoint) in the route table of each workspace subnet; replace blackhole routes.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::ManagedPrefixLists],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -27,7 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
@@ -56,9 +58,9 @@ const EXPECTED: &str =
 /// available public NAT gateway or an egress target ([`routing::public_routes`]).
 fn egress_outcome(
     ctx: &Context<'_>,
-    rt: &crate::model::RouteTable,
+    rt: &crate::pure::model::RouteTable,
     subnet: &str,
-    ws: &crate::deployment::Workspace,
+    ws: &crate::pure::deployment::Workspace,
 ) -> Option<Outcome> {
     let t = rt.route_table_id.as_str();
     let unreadable = routing::unreadable(rt);
@@ -74,7 +76,7 @@ fn egress_outcome(
             ),
         ));
     }
-    let routes: Vec<_> = routing::public_routes(ctx.ix, rt)
+    let routes: Vec<_> = routing::public_routes(ctx.view(), rt)
         .into_iter()
         .filter(|p| p.family == Family::V4)
         .collect();
@@ -163,11 +165,11 @@ fn short(list: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
-    fn set_default_target(e: &mut Estate, f: impl Fn(&mut crate::model::Route)) {
+    fn set_default_target(e: &mut Estate, f: impl Fn(&mut crate::pure::model::Route)) {
         let rt = ids().rt_private;
         for t in e
             .route_tables_mut()
@@ -226,5 +228,13 @@ mod tests {
         let mut e = Estate::backend();
         e.route_tables_mut().clear();
         assert_all(&run("PL-RT-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        set_default_target(&mut e, |r| r.state = Some("blackhole".into()));
+        e
     }
 }

@@ -2,18 +2,17 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::s3_service;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::s3_service;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-004",
     title: "S3 gateway endpoint associated with every workspace route table",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::RouteTable,
     rationale: "Clusters read and write S3 constantly. Under isolation the S3 gateway endpoint is the only path; elsewhere Databricks recommends it to keep S3 traffic off NAT (cost) and on the AWS network.",
     remediation: "Create (or modify) a Gateway endpoint for com.amazonaws.<region>.s3 and add each workspace route table to its RouteTableIds.",
@@ -22,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -39,7 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         let s3 = s3_service(region);
         let gateways: Vec<_> = ctx
-            .ix
+            .view()
             .endpoints(&ws.vpc_id)
             .iter()
             .filter(|e| e.is_gateway() && e.service_name == s3 && !e.is_gone())
@@ -51,7 +50,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         };
         let mut seen = BTreeSet::new();
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
@@ -119,9 +118,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_the_gateway_on_the_private_table() {
@@ -144,7 +143,15 @@ mod tests {
     #[test]
     fn error_when_endpoints_were_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::VpcEndpoints);
+        e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
         assert_all(&run("PL-RT-004", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        e.endpoint(&ids().s3).route_table_ids.clear();
+        e
     }
 }

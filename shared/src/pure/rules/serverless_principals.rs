@@ -1,25 +1,26 @@
 //! PL-SL-002: serverless endpoint services allow the Databricks principal of the region, and not
 //! everyone.
 
-use super::serverless_service_nlb::{scope_outcomes, services_in_scope};
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::services::serverless_principals;
-use crate::snapshot::Input;
+use super::common::serverless::{scope_outcomes, services_in_scope};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::services::serverless_principals;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SL-002",
     title: "Serverless endpoint service allows the Databricks principal, and only it",
     severity: Severity::High,
     modes: &[Mode::Serverless],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpointService,
     rationale: "Databricks serverless compute connects as arn:aws:iam::565502421330:role/private-connectivity-role-<region>; without it in the allowed principals the private endpoint rule never establishes. Allowing `*` lets any AWS account request a connection (medium).",
     remediation: "aws ec2 modify-vpc-endpoint-service-permissions --service-id <svc> --add-allowed-principals <Databricks role ARN> --remove-allowed-principals '*'",
     references: &["https://docs.databricks.com/aws/en/security/network/serverless-network-security/pl-to-internal-network"],
     inputs: &[Input::EndpointServiceConfigurations, Input::EndpointServicePermissions],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -32,10 +33,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         return out;
     };
     let expected = serverless_principals(region);
-    let perms = ctx.ix.snap.endpoint_service_permissions.as_ref().ok();
     for s in found {
         let id = &s.service_id;
-        let Some(p) = perms.and_then(|p| p.get(id.as_str())) else {
+        let Some(p) = ctx.view().endpoint_service_permissions(id) else {
             out.push(Outcome::error(
                 ResourceType::VpcEndpointService,
                 id,
@@ -93,10 +93,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::serverless_service_nlb::tests::serverless;
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_the_regional_role() {
@@ -135,5 +134,24 @@ mod tests {
         let f = run("PL-SL-002", &e);
         assert_eq!(on(&f, "vpce-svc-0db").severity, Severity::High);
         assert_eq!(on(&f, "vpce-svc-0db").status, Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = serverless(
+            true,
+            true,
+            "arn:aws:iam::565502421330:role/private-connectivity-role-us-east-1",
+        );
+        e.manifest
+            .serverless_endpoint_services
+            .push("vpce-svc-0db".into());
+        if let Ok(p) = &mut e.snap.endpoint_service_permissions {
+            if let Some(p) = p.get_mut("vpce-svc-0db") {
+                p.allowed_principals[0].principal = "*".into();
+            }
+        }
+        e
     }
 }

@@ -1,99 +1,28 @@
 //! PL-SL-001: endpoint services that Databricks serverless connects to are NLB-backed and require
 //! acceptance.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::EndpointServiceConfiguration;
-use crate::services::serverless_principals;
-use crate::snapshot::Input;
+use super::common::serverless::{scope_outcomes, services_in_scope};
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SL-001",
     title: "Serverless endpoint service is NLB-backed with acceptance required",
-    severity: Severity::Medium,
     modes: &[Mode::Serverless],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpointService,
     rationale: "Serverless private connectivity to your resources goes through an endpoint service in front of an internal Network Load Balancer; requiring acceptance lets you decide which endpoints attach.",
     remediation: "Put the resource behind an internal NLB, expose it as the endpoint service, and set AcceptanceRequired=true (aws ec2 modify-vpc-endpoint-service-configuration --acceptance-required).",
     references: &["https://docs.databricks.com/aws/en/security/network/serverless-network-security/pl-to-internal-network"],
     inputs: &[Input::EndpointServiceConfigurations, Input::EndpointServicePermissions],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 /// The endpoint services in scope: declared in the manifest, or allowing a Databricks serverless
 /// principal. Returns the services and the manifest ids that do not exist.
-pub(super) fn services_in_scope<'a>(
-    ctx: &Context<'a>,
-) -> (Vec<&'a EndpointServiceConfiguration>, Vec<&'a str>) {
-    let configs = ctx
-        .ix
-        .snap
-        .endpoint_service_configurations
-        .as_deref()
-        .unwrap_or(&[]);
-    let perms = ctx.ix.snap.endpoint_service_permissions.as_ref().ok();
-    let databricks = |svc: &str| {
-        perms.and_then(|p| p.get(svc)).is_some_and(|p| {
-            p.allowed_principals.iter().any(|a| {
-                a.principal.contains(":role/private-connectivity-role-")
-                    && ctx.region.is_none_or(|r| {
-                        serverless_principals(r).iter().any(|p| *p == a.principal)
-                            || a.principal.ends_with(r)
-                    })
-            })
-        })
-    };
-    let declared = &ctx.deployment.serverless_endpoint_services;
-    let mut found: Vec<&EndpointServiceConfiguration> = configs
-        .iter()
-        .filter(|c| {
-            declared.iter().any(|d| *d == c.service_id)
-                || declared.iter().any(|d| *d == c.service_name)
-                || databricks(&c.service_id)
-        })
-        .collect();
-    found.sort_by(|a, b| a.service_id.cmp(&b.service_id));
-    let missing = declared
-        .iter()
-        .filter(|d| {
-            !configs
-                .iter()
-                .any(|c| c.service_id == *d || c.service_name == *d)
-        })
-        .map(String::as_str)
-        .collect();
-    (found, missing)
-}
-
-/// Outcomes when no service is in scope, or for declared services that do not exist.
-pub(super) fn scope_outcomes(ctx: &Context<'_>, found: usize, missing: &[&str]) -> Vec<Outcome> {
-    let mut out: Vec<Outcome> = missing
-        .iter()
-        .map(|m| {
-            Outcome::error(
-                ResourceType::VpcEndpointService,
-                m,
-                format!("The manifest declares serverless endpoint service {m}, which is not in describe-vpc-endpoint-service-configurations.json."),
-            )
-        })
-        .collect();
-    if found == 0 && missing.is_empty() {
-        for ws in &ctx.workspaces {
-            out.push(
-                Outcome::not_applicable(
-                    ResourceType::Vpc,
-                    &ws.vpc_id,
-                    "No endpoint service allows the Databricks serverless principal or is declared in the manifest (serverless_endpoint_services).".into(),
-                )
-                .ws(ws),
-            );
-        }
-    }
-    out
-}
-
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
     let (found, missing) = services_in_scope(ctx);
     let mut out = scope_outcomes(ctx, found.len(), &missing);
@@ -153,44 +82,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
-    use crate::manifest::Mode;
-    use crate::model::{AllowedPrincipal, EndpointServiceConfiguration, ServicePermissions};
-
-    pub fn serverless(acceptance: bool, nlb: bool, principal: &str) -> Estate {
-        let mut e = Estate::backend();
-        e.manifest.workspaces[0].modes.push(Mode::Serverless);
-        e.snap.endpoint_service_configurations = Ok(vec![EndpointServiceConfiguration {
-            service_id: "vpce-svc-0db".into(),
-            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0db".into(),
-            service_state: Some("Available".into()),
-            acceptance_required: acceptance,
-            network_load_balancer_arns: if nlb {
-                vec![
-                    "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/db/1"
-                        .into(),
-                ]
-            } else {
-                vec![]
-            },
-            gateway_load_balancer_arns: vec![],
-            tags: vec![],
-        }]);
-        e.snap.endpoint_service_permissions = Ok([(
-            "vpce-svc-0db".to_string(),
-            ServicePermissions {
-                allowed_principals: vec![AllowedPrincipal {
-                    principal: principal.into(),
-                    principal_type: Some("Role".into()),
-                }],
-            },
-        )]
-        .into_iter()
-        .collect());
-        e
-    }
+    use crate::pure::finding::Status;
 
     const DBX: &str = "arn:aws:iam::565502421330:role/private-connectivity-role-us-east-1";
 
@@ -232,7 +126,13 @@ pub(super) mod tests {
             status_of(&run("PL-SL-001", &e), "vpce-svc-404"),
             Status::Error
         );
-        e.not_collected(crate::snapshot::Input::EndpointServicePermissions);
+        e.not_collected(crate::pure::snapshot::Input::EndpointServicePermissions);
         assert_all(&run("PL-SL-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        serverless(false, true, DBX)
     }
 }

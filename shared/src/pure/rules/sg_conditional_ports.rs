@@ -1,20 +1,20 @@
 //! PL-SG-008: ports that depend on the deployment: 3306 (legacy Hive metastore), 53 (custom DNS).
 //! Informational.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::ANY_V4;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto, SgPeer};
-use crate::manifest::Mode;
-use crate::reachability::{sg_coverage, Host};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use super::ports::PortGroup;
+use crate::pure::cidr::ANY_V4;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto, SgPeer};
+use crate::pure::reachability::{sg_coverage, Host};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-008",
     title: "Conditional ports: 3306 for the legacy metastore, 53 for custom DNS",
     severity: Severity::Info,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Port 3306 is needed only while the legacy Hive metastore is in use (and never goes through PrivateLink); under isolation a 3306 rule to the internet is a leftover. Port 53 is needed only with custom DNS servers.",
     remediation: "Declare `legacy_hive_metastore` / `custom_dns` in the manifest as they are; add TCP 3306 or TCP+UDP 53 egress when needed, remove 3306-to-internet rules under isolation.",
@@ -23,7 +23,9 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ports: &[PortGroup::Metastore],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -39,13 +41,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // that it turns the outcome into an error rather than a confident failure.
         let reach = |proto: Proto, port| {
             let cov = sg_coverage(
-                ctx.ix,
+                ctx.view(),
                 &groups,
                 true,
                 &internet,
                 proto,
                 Ports::one(port),
-                crate::cidr::Family::V4,
+                crate::pure::cidr::Family::V4,
             );
             if cov.missing.is_empty() && !cov.admitted() {
                 undecided.borrow_mut().push(format!(
@@ -62,7 +64,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             checked.push("no 3306 to the internet under isolation");
             let leftovers: Vec<String> = groups
                 .iter()
-                .flat_map(|g| ctx.ix.rules_of(g))
+                .flat_map(|g| ctx.view().rules_of(g))
                 .filter(|r| {
                     r.egress
                         && r.proto == Proto::Tcp
@@ -88,7 +90,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             let closed: Vec<&str> = [Proto::Udp, Proto::Tcp]
                 .into_iter()
                 .filter(|p| {
-                    !groups.iter().flat_map(|g| ctx.ix.rules_of(g)).any(|r| {
+                    !groups.iter().flat_map(|g| ctx.view().rules_of(g)).any(|r| {
                         r.egress
                             && r.proto.matches(*p)
                             && r.ports.intersect(Ports::one(53)).is_some()
@@ -156,9 +158,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn not_applicable_by_default() {
@@ -195,5 +197,21 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].custom_dns = true;
         assert_all(&run("PL-SG-008", &e), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut().push(sg_rule(
+            "sgr-hms",
+            &ws,
+            true,
+            "tcp",
+            (3306, 3306),
+            "0.0.0.0/0",
+        ));
+        e
     }
 }

@@ -2,23 +2,21 @@
 
 use std::collections::HashMap;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::ResourceType;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-001",
     title: "Workspace references 1-5 security groups of its VPC",
-    severity: Severity::Medium,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Databricks accepts one to five security groups per workspace, from the workspace VPC. It recommends groups of their own per workspace.",
     remediation: "List between one and five security groups of the workspace VPC in the network configuration; prefer a dedicated group per workspace.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::SecurityGroups],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -51,9 +49,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         }
         for g in &ws.security_group_ids {
             let vpc = ctx
-                .ix
-                .security_groups
-                .get(g.as_str())
+                .view()
+                .security_group(g)
                 .and_then(|s| s.vpc_id.as_deref());
             let shared: Vec<&str> = users
                 .get(g.as_str())
@@ -96,9 +93,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_one_group() {
@@ -123,5 +120,16 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].security_group_ids = vec!["sg-404".into()];
         assert_all(&run("PL-SG-001", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.add_vpc(1, false);
+        e.manifest.workspaces[0]
+            .security_group_ids
+            .push(Ids::new(1).ws_sg);
+        e
     }
 }

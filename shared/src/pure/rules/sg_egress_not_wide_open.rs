@@ -1,26 +1,27 @@
 //! PL-SG-010: under isolation, the workspace security groups do not allow everything out to the
 //! internet.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Family;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{open_to_anywhere, subtract};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::cidr::Family;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{open_to_anywhere, subtract};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-010",
     title: "Workspace SG egress not wide open under isolation",
-    severity: Severity::Medium,
     modes: &[Mode::Isolated],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "An isolated workspace only needs the workspace itself, the VPC endpoints and S3; all ports to 0.0.0.0/0 or ::/0, in one rule or in rules that together cover it (0.0.0.0/1 + 128.0.0.0/1), would carry any exfiltration path that appears.",
     remediation: "Replace all-traffic egress to 0.0.0.0/0 or ::/0 with the self reference, the required ports to the VPC CIDR, and 443 to the S3 prefix list.",
     references: &["https://github.com/databricks/terraform-databricks-sra"],
     inputs: &[Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -36,7 +37,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let mut undecided: Vec<String> = Vec::new();
         for family in [Family::V4, Family::V6] {
             for proto in [Proto::Tcp, Proto::Udp] {
-                let o = open_to_anywhere(ctx.ix, &groups, true, proto, family);
+                let o = open_to_anywhere(ctx.view(), &groups, true, proto, family);
                 let any = family.any();
                 if o.open == [Ports::ALL] {
                     wide.push((format!("{} 0-65535 to {any}", proto.name()), o.rules));
@@ -100,9 +101,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_the_isolated_estate() {
@@ -197,5 +198,15 @@ mod tests {
     #[test]
     fn does_not_run_for_back_end() {
         assert!(run("PL-SG-010", &Estate::backend()).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::isolated();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-all", &ws, true, "-1", (-1, -1), "0.0.0.0/0"));
+        e
     }
 }

@@ -1,23 +1,23 @@
 //! PL-SG-003: the workspace security groups let all TCP and UDP out to the workspace.
 
-use super::sg_ingress_self::self_traffic;
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::common::self_traffic::self_traffic;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-003",
     title: "Workspace SGs allow all TCP and UDP to the workspace (intra-cluster egress)",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Intra-cluster traffic must also leave each node; Databricks requires all TCP and UDP egress to the workspace security group itself (an all-traffic rule to 0.0.0.0/0 also does it).",
     remediation: "Add egress rules for all TCP (0-65535) and all UDP (0-65535) with the workspace security group itself as the destination.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -25,9 +25,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_references() {
@@ -68,7 +68,23 @@ mod tests {
     #[test]
     fn error_when_rules_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::SecurityGroupRules);
+        e.not_collected(crate::pure::snapshot::Input::SecurityGroupRules);
         assert_all(&run("PL-SG-003", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| {
+            r.is_egress
+                && r.group_id == sg
+                && r.ip_protocol == "tcp"
+                && r.referenced_group_info.is_some()
+        });
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-p", &sg, true, "tcp", (1024, 65535), &sg));
+        e
     }
 }

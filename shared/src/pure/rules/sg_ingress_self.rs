@@ -1,25 +1,23 @@
 //! PL-SG-002: the workspace security groups admit all TCP and UDP between cluster nodes.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Family;
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Verdict};
-use crate::snapshot::Input;
+use super::common::self_traffic::self_traffic;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-002",
     title: "Workspace SGs admit all TCP and UDP from the workspace (intra-cluster ingress)",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "Cluster nodes talk to each other on arbitrary TCP and UDP ports; Databricks requires the workspace security group to allow all of it from itself. Decided by reachability: any rule that lets every workspace subnet in counts.",
     remediation: "Add ingress rules for all TCP (0-65535) and all UDP (0-65535) with the workspace security group itself as the source.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -28,92 +26,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 /// Shared by PL-SG-002 (ingress) and PL-SG-003 (egress): all TCP and all UDP between every pair
 /// of workspace subnets, through the workspace security groups.
-pub(super) fn self_traffic(ctx: &Context<'_>, egress: bool) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    let dir = if egress { "egress" } else { "ingress" };
-    for ws in &ctx.workspaces {
-        let net = match ctx.ws_net(ws) {
-            Ok(n) => n,
-            Err(o) => {
-                out.extend(o);
-                continue;
-            }
-        };
-        let mut blocked: Vec<String> = Vec::new();
-        let mut undecided: Vec<String> = Vec::new();
-        for proto in [Proto::Tcp, Proto::Udp] {
-            for peer in &net.hosts {
-                match sg_verdict(
-                    ctx.ix,
-                    &net.groups,
-                    egress,
-                    peer,
-                    proto,
-                    Ports::ALL,
-                    Family::V4,
-                ) {
-                    Verdict::Blocked(why) if !blocked.contains(&why) => blocked.push(why),
-                    Verdict::Unknown(why) if !undecided.contains(&why) => undecided.push(why),
-                    _ => {}
-                }
-            }
-        }
-        if blocked.is_empty() && !undecided.is_empty() {
-            for g in &net.groups {
-                out.push(
-                    Outcome::error(
-                        ResourceType::SecurityGroup,
-                        g,
-                        format!(
-                            "Whether the cluster nodes of workspace `{}` can talk to each other cannot be decided: {}.",
-                            ws.name,
-                            undecided.join("; ")
-                        ),
-                    )
-                    .ws(ws)
-                    .expect(
-                        format!("all TCP and UDP {dir} within the workspace"),
-                        undecided.join("; "),
-                    ),
-                );
-            }
-            continue;
-        }
-        let ok = blocked.is_empty();
-        let msg = if ok {
-            format!(
-                "Workspace `{}`'s security groups allow all TCP and UDP {dir} between its subnets.",
-                ws.name
-            )
-        } else {
-            format!(
-                "Cluster nodes of workspace `{}` cannot all talk to each other: {}.",
-                ws.name,
-                blocked.join("; ")
-            )
-        };
-        for g in &net.groups {
-            out.push(
-                Outcome::verdict(ok, ResourceType::SecurityGroup, g, msg.clone())
-                    .ws(ws)
-                    .expect(
-                        format!("all TCP and UDP {dir} within the workspace"),
-                        if ok {
-                            "allowed".to_string()
-                        } else {
-                            blocked.join("; ")
-                        },
-                    ),
-            );
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_references() {
@@ -173,5 +89,14 @@ mod tests {
         let f = run("PL-SG-002", &e);
         assert_eq!(status_of(&f, "sg-404"), Status::Error);
         assert!(!f.iter().any(|x| x.status == Status::Pass));
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let sg = ids().ws_sg;
+        e.drop_sg_rules(|r| !r.is_egress && r.group_id == sg && r.ip_protocol == "udp");
+        e
     }
 }

@@ -1,26 +1,26 @@
 //! PL-SG-009: the workspace security groups admit nothing from the internet or from outside the
 //! VPC.
 
-use super::endpoint_sg_not_open::openings;
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
-use crate::finding::{ResourceType, Severity};
-use crate::index::SgPeer;
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::common::openings::openings;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::cidr::{format_ranges, subtract_ranges, AddrRange, Cidr};
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::SgPeer;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-009",
     title: "Workspace SGs have no ingress from the internet",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::SecurityGroup,
     rationale: "With secure cluster connectivity, clusters need no inbound ports; Databricks requires only self-referencing ingress. Anything from 0.0.0.0/0, ::/0 or outside the VPC exposes the nodes.",
     remediation: "Remove ingress rules whose source is 0.0.0.0/0, ::/0 or a CIDR outside the VPC; keep the self-referencing rules.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -32,8 +32,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         // Inside the VPC: all its associated blocks, IPv4 and IPv6, as one union (a rule for
         // 10.0.0.0/15 is inside a VPC with 10.0.0.0/16 and 10.1.0.0/16).
         let inside: Vec<AddrRange> = ctx
-            .ix
-            .cidrs_of_vpc(&ws.vpc_id)
+            .view()
+            .vpc_cidrs(&ws.vpc_id)
             .iter()
             .map(|c| c.range())
             .collect();
@@ -44,7 +44,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         for g in &groups {
             let mut open: Vec<String> = Vec::new();
             let mut undecided: Vec<String> = Vec::new();
-            for r in ctx.ix.rules_of(g).iter().filter(|r| !r.egress) {
+            for r in ctx.view().rules_of(g).iter().filter(|r| !r.egress) {
                 match &r.peer {
                     SgPeer::Cidr(c) => {
                         let far = outside(c);
@@ -58,7 +58,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                             ));
                         }
                     }
-                    SgPeer::PrefixList(p) => match ctx.ix.prefix_list_cidrs(p) {
+                    SgPeer::PrefixList(p) => match ctx.view().prefix_list_cidrs(p) {
                         Ok(cidrs) => {
                             let far: Vec<AddrRange> = cidrs.iter().flat_map(&outside).collect();
                             if !far.is_empty() {
@@ -75,7 +75,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                         "{}: its source is not a CIDR block that parses",
                         r.describe()
                     )),
-                    SgPeer::Group(other) => match ctx.ix.group_vpc(other) {
+                    SgPeer::Group(other) => match ctx.view().group_vpc(other) {
                         (Some(v), peered) if v != ws.vpc_id || peered => {
                             open.push(format!("{} (a group of {v})", r.describe()))
                         }
@@ -138,9 +138,9 @@ fn capitalise(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_self_ingress_only() {
@@ -183,14 +183,14 @@ mod tests {
         let ws = ids().ws_sg;
         for v in e.snap.vpcs.as_mut().unwrap().iter_mut() {
             v.cidr_block_association_set
-                .push(crate::model::CidrBlockAssociation {
+                .push(crate::pure::model::CidrBlockAssociation {
                     cidr_block: "10.1.0.0/16".into(),
                     cidr_block_state: None,
                 });
             v.ipv6_cidr_block_association_set
-                .push(crate::model::Ipv6CidrBlockAssociation {
+                .push(crate::pure::model::Ipv6CidrBlockAssociation {
                     ipv6_cidr_block: "2600:1f18:aaaa:bb00::/56".into(),
-                    ipv6_cidr_block_state: Some(crate::model::StateValue {
+                    ipv6_cidr_block_state: Some(crate::pure::model::StateValue {
                         state: "associated".into(),
                     }),
                 });
@@ -234,7 +234,17 @@ mod tests {
     #[test]
     fn error_when_vpcs_not_collected() {
         let mut e = Estate::backend();
-        e.not_collected(crate::snapshot::Input::Vpcs);
+        e.not_collected(crate::pure::snapshot::Input::Vpcs);
         assert_all(&run("PL-SG-009", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ws = ids().ws_sg;
+        e.sg_rules_mut()
+            .push(sg_rule("sgr-ssh", &ws, false, "tcp", (22, 22), "0.0.0.0/0"));
+        e
     }
 }

@@ -1,20 +1,21 @@
 //! PL-EP-009: STS and Kinesis interface endpoints with private DNS, available and admitting the
 //! workspace on 443.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::index::{Ports, Proto};
-use crate::manifest::Mode;
-use crate::reachability::{sg_verdict, Verdict};
-use crate::services::{kinesis_service, sts_service};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::index::{Ports, Proto};
+use crate::pure::reachability::{sg_verdict, Verdict};
+use crate::pure::services::{kinesis_service, sts_service};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-009",
     title: "STS and Kinesis interface endpoints with private DNS",
     severity: Severity::High,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters call STS and Kinesis at start-up. Under isolation there is no other path (clusters fail to start); with back-end PrivateLink Databricks recommends the regional endpoints (reported at medium).",
     remediation: "Create Interface endpoints to com.amazonaws.<region>.sts and com.amazonaws.<region>.kinesis-streams with private DNS, in the endpoint subnets, with a security group that admits TCP 443 from the workspace.",
@@ -23,7 +24,8 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
-    optional_inputs: &[],
+    optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -57,7 +59,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             ("Kinesis", kinesis_service(region)),
         ] {
             let eps: Vec<_> = ctx
-                .ix
+                .view()
                 .endpoints(&ws.vpc_id)
                 .iter()
                 .filter(|e| e.is_interface() && e.service_name == service && !e.is_gone())
@@ -79,7 +81,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 continue;
             }
             for e in eps {
-                if e.life() == crate::lifecycle::Life::Unknown {
+                if e.life() == crate::pure::lifecycle::Life::Unknown {
                     out.push(
                         Outcome::error(
                             ResourceType::VpcEndpoint,
@@ -87,7 +89,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                             format!(
                                 "{label} endpoint {} has state {}, which plaudit does not know, so whether it serves workspace `{}` cannot be told.",
                                 e.vpc_endpoint_id,
-                                crate::lifecycle::shown(&e.state),
+                                crate::pure::lifecycle::shown(&e.state),
                                 ws.name
                             ),
                         )
@@ -106,13 +108,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 let mut undecided = Vec::new();
                 for h in &net.hosts {
                     match sg_verdict(
-                        ctx.ix,
+                        ctx.view(),
                         &groups,
                         false,
                         h,
                         Proto::Tcp,
                         Ports::one(443),
-                        crate::cidr::Family::V4,
+                        crate::pure::cidr::Family::V4,
                     ) {
                         Verdict::Blocked(why) => problems.push(why),
                         Verdict::Unknown(why) => undecided.push(why),
@@ -165,9 +167,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::{Severity, Status};
+    use crate::pure::finding::{Severity, Status};
 
     #[test]
     fn passes_with_both_endpoints() {
@@ -192,5 +194,14 @@ mod tests {
         let f = run("PL-EP-009", &e);
         assert_eq!(status_of(&f, &ids().sts), Status::Fail);
         assert_eq!(on(&f, &ids().sts).severity, Severity::Medium);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let ep = ids().ep_sg;
+        e.drop_sg_rules(|r| r.group_id == ep && r.from_port == Some(443));
+        e
     }
 }

@@ -1,16 +1,16 @@
 //! PL-SUB-005: the Databricks endpoints sit in subnets of their own, not in workspace subnets.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::deployment::Mode;
+use crate::pure::finding::ResourceType;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-005",
     title: "Dedicated subnets for the Databricks endpoints",
-    severity: Severity::Medium,
     modes: &[Mode::BackEnd],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks recommends a separate subnet for the back-end endpoints, with its own route table and NACL, so cluster growth cannot exhaust their addresses and their rules stay separate.",
     remediation: "Create a small subnet per AZ for the endpoints (a /26 or /27 is enough) and move the endpoints' ENIs there (modify-vpc-endpoint --add-subnet-ids / --remove-subnet-ids).",
@@ -19,7 +19,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.databricks.com/aws/en/security/network/classic/privatelink-concepts",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -73,9 +73,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_separate_endpoint_subnets() {
@@ -101,7 +101,15 @@ mod tests {
     #[test]
     fn does_not_run_for_a_plain_cmv_workspace() {
         let mut e = Estate::backend();
-        e.manifest.workspaces[0].modes = vec![crate::manifest::Mode::Cmv];
+        e.manifest.workspaces[0].modes = vec![crate::pure::deployment::Mode::Cmv];
         assert!(run("PL-SUB-005", &e).is_empty());
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.endpoint(&ids().relay).subnet_ids = vec![ids().ws_subnets[0].as_str().into()];
+        e
     }
 }

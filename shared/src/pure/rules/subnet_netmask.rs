@@ -1,23 +1,22 @@
 //! PL-SUB-003: workspace subnet netmask between /17 and /26.
 
-use super::{Context, Outcome, RuleMeta};
-use crate::cidr::Cidr;
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::cidr::Cidr;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-003",
     title: "Workspace subnet netmask between /17 and /26",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks accepts workspace subnets from /17 to /26. Each node takes two addresses, so the netmask also bounds the cluster size.",
     remediation: "Recreate the subnet with a netmask between /17 and /26 and point the network configuration at it.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -85,9 +84,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_a_22() {
@@ -131,5 +130,21 @@ mod tests {
         let x = on(&f, &a);
         assert_eq!(x.status, Status::Fail);
         assert!(x.message.contains("IPv6-only"), "{}", x.message);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let [a, b] = ids().ws_subnets;
+        for s in e.subnets_mut().iter_mut() {
+            if s.subnet_id == a {
+                s.cidr_block = Some("10.0.0.0/27".into());
+            }
+            if s.subnet_id == b {
+                s.cidr_block = Some("10.1.0.0/16".into());
+            }
+        }
+        e
     }
 }

@@ -2,23 +2,22 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-002",
     title: "At most one workspace subnet per AZ",
     severity: Severity::High,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "The Databricks network-configuration API accepts only one workspace subnet per availability zone.",
     remediation: "Keep one subnet per availability zone in the workspace's network configuration; move the others to a different zone or drop them.",
     references: &["https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks"],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -27,7 +26,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
         let Some(subnets) = ctx.subnets_or_report(ws, &mut out) else {
             continue;
         };
-        let keys = match ctx.ix.zones.keys(&subnets) {
+        let keys = match ctx.view().zone_keys(&subnets) {
             Ok(k) => k,
             Err(bad) => {
                 out.extend(super::zone_errors(ws, &bad));
@@ -69,9 +68,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_one_subnet_per_az() {
@@ -96,5 +95,15 @@ mod tests {
         let mut e = Estate::backend();
         e.manifest.workspaces[0].subnet_ids = vec!["subnet-404".into()];
         assert_all(&run("PL-SUB-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.manifest.workspaces[0]
+            .subnet_ids
+            .push(ids().ep_subnets[0].clone());
+        e
     }
 }

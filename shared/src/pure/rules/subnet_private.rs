@@ -1,24 +1,24 @@
 //! PL-SUB-004: workspace subnets are private (no public IPs on launch, no default route to an
 //! internet gateway).
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::routing::{self, Egress};
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::routing::{self, Egress};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-004",
     title: "Workspace subnets are private",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks requires private workspace subnets: cluster nodes must not get public addresses or a direct internet route; egress goes through NAT or an appliance.",
     remediation: "Turn off MapPublicIpOnLaunch and associate the subnet with a route table whose default route targets a NAT gateway or egress appliance, not an internet gateway.",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
-    inputs: &[Input::Subnets, Input::RouteTables],
-    optional_inputs: &[Input::InternetGateways],
+    inputs: &[Input::Subnets, Input::RouteTables, Input::Vpcs],
+    optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::NatGateways, Input::ManagedPrefixLists],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -28,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             continue;
         };
         for s in subnets {
-            let Some(rt) = ctx.ix.route_table_for(s) else {
+            let Some(rt) = ctx.view().route_table_for(s) else {
                 out.push(
                     Outcome::error(
                         ResourceType::Subnet,
@@ -41,7 +41,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             };
             // Routes that send public addresses straight to an internet gateway (IPv4 or IPv6),
             // as the router resolves them (0.0.0.0/1 + 128.0.0.0/1 counts as 0.0.0.0/0).
-            let public = routing::public_routes(ctx.ix, rt);
+            let public = routing::public_routes(ctx.view(), rt);
             if let Some(p) = public.iter().find(|p| {
                 matches!(p.egress, Egress::Unknown(_))
                     && p.route.is_some_and(|r| r.target().starts_with("igw-"))
@@ -114,9 +114,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_for_nat_routed_subnets() {
@@ -157,5 +157,23 @@ mod tests {
         let mut e = Estate::backend();
         e.route_tables_mut().clear();
         assert_all(&run("PL-SUB-004", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let rt = ids().rt_private;
+        for t in e
+            .route_tables_mut()
+            .iter_mut()
+            .filter(|t| t.route_table_id == rt)
+        {
+            for r in t.routes.iter_mut().filter(|r| r.is_default()) {
+                r.nat_gateway_id = None;
+                r.gateway_id = Some(ids().igw.into());
+            }
+        }
+        e
     }
 }

@@ -2,17 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::{ResourceType, Severity};
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SUB-001",
     title: "At least two workspace subnets in distinct AZs",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
     resource_type: ResourceType::Subnet,
     rationale: "Databricks rejects a network configuration with fewer than two subnets in different availability zones, and subnets outside the workspace VPC.",
     remediation: "Give the workspace two or more subnets of its own VPC, each in a different availability zone, and update the Databricks network configuration.",
@@ -21,7 +20,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://registry.terraform.io/providers/databricks/databricks/latest/docs/resources/mws_networks",
     ],
     inputs: &[Input::Subnets],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -42,7 +41,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
             );
             continue;
         }
-        let keys = match ctx.ix.zones.keys(&subnets) {
+        let keys = match ctx.view().zone_keys(&subnets) {
             Ok(k) => k,
             Err(bad) => {
                 out.extend(super::zone_errors(ws, &bad));
@@ -94,9 +93,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_with_two_azs() {
@@ -131,5 +130,16 @@ mod tests {
         let f = run("PL-SUB-001", &e);
         assert_eq!(status_of(&f, "subnet-404"), Status::Error);
         assert!(!f.iter().any(|x| x.status == Status::Pass));
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        let s1 = ids().ws_subnets[1].clone();
+        for s in e.subnets_mut().iter_mut().filter(|s| s.subnet_id == s1) {
+            s.availability_zone_id = Some("use1-az1".into());
+        }
+        e
     }
 }

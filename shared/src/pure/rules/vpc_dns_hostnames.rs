@@ -1,23 +1,21 @@
 //! PL-VPC-001: the workspace VPC (and a transit VPC) has DNS hostnames enabled.
 
-use super::{for_each_ws, Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::model::{BoolValue, VpcAttributes};
-use crate::snapshot::Input;
+use super::common::vpc_attribute::attribute_check;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::Severity;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-001",
     title: "VPC DNS hostnames enabled",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
-    resource_type: ResourceType::Vpc,
     rationale: "Databricks requires DNS hostnames on a customer-managed VPC, and AWS requires them before an interface endpoint can use private DNS, which PrivateLink depends on.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-hostnames '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::VpcAttributes],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -28,53 +26,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 
 /// Shared by PL-VPC-001 and PL-VPC-002: one boolean VPC attribute, on the workspace VPCs and the
 /// front-end VPCs.
-pub(super) fn attribute_check(
-    ctx: &Context<'_>,
-    attr: &str,
-    label: &str,
-    get: fn(&VpcAttributes) -> Option<&BoolValue>,
-) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    let mut vpcs = ctx.vpcs();
-    let mut known: std::collections::HashSet<&str> = vpcs.iter().map(|(v, _)| *v).collect();
-    for f in ctx.front_end_vpcs() {
-        if known.insert(f.vpc_id) {
-            vpcs.push((f.vpc_id, f.serves));
-        }
-    }
-    for (vpc, ws) in vpcs {
-        let o = match ctx.ix.vpc_attrs.get(vpc).map(|a| get(a)) {
-            None => Outcome::error(
-                ResourceType::Vpc,
-                vpc,
-                format!("vpc-attributes.json has no entry for {vpc}, so its {label} setting is unknown."),
-            ),
-            Some(None) => Outcome::error(
-                ResourceType::Vpc,
-                vpc,
-                format!("vpc-attributes.json does not give {attr} for {vpc}."),
-            ),
-            Some(Some(b)) => Outcome::verdict(
-                b.value,
-                ResourceType::Vpc,
-                vpc,
-                if b.value {
-                    format!("{vpc} has {label} enabled.")
-                } else {
-                    format!("{vpc} has {label} disabled, so Databricks endpoints cannot use private DNS and workspace creation is rejected.")
-                },
-            )
-            .expect(format!("{attr}=true"), format!("{attr}={}", b.value)),
-        };
-        out.extend(for_each_ws(&ws, o));
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_enabled() {
@@ -84,7 +39,8 @@ mod tests {
     #[test]
     fn fails_when_disabled() {
         let mut e = Estate::backend();
-        e.attrs_mut()[0].enable_dns_hostnames = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[0].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
         let f = run("PL-VPC-001", &e);
         assert_eq!(status_of(&f, &ids().vpc), Status::Fail);
         assert!(f[0].message.contains("disabled"));
@@ -103,10 +59,20 @@ mod tests {
         e.add_vpc(1, false);
         e.manifest.workspaces[0]
             .modes
-            .push(crate::manifest::Mode::FrontEnd);
+            .push(crate::pure::deployment::Mode::FrontEnd);
         e = e.with_transit(1, &["10.100.0.0/16"]);
-        e.attrs_mut()[1].enable_dns_hostnames = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[1].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
         let f = run("PL-VPC-001", &e);
         assert_eq!(status_of(&f, &Ids::new(1).vpc), Status::Fail);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.attrs_mut()[0].enable_dns_hostnames =
+            Some(crate::pure::model::BoolValue { value: false });
+        e
     }
 }

@@ -1,23 +1,21 @@
 //! PL-VPC-002: the workspace VPC (and a transit VPC) has DNS resolution enabled.
 
-use super::vpc_dns_hostnames::attribute_check;
-use super::{Context, Outcome, RuleMeta};
-use crate::finding::{ResourceType, Severity};
-use crate::manifest::Mode;
-use crate::snapshot::Input;
+use super::common::vpc_attribute::attribute_check;
+use super::context::Context;
+use super::meta::RuleMeta;
+use super::outcome::Outcome;
+use crate::pure::finding::Severity;
+use crate::pure::snapshot::Input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "PL-VPC-002",
     title: "VPC DNS resolution enabled",
     severity: Severity::Critical,
-    modes: &[Mode::Cmv],
-    not_under: &[],
-    resource_type: ResourceType::Vpc,
     rationale: "Without the Amazon DNS resolver, nothing in the VPC resolves the private names of the Databricks endpoints; Databricks requires DNS resolution on a customer-managed VPC.",
     remediation: "aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support '{\"Value\":true}'",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::VpcAttributes],
-    optional_inputs: &[],
+    ..RuleMeta::DEFAULT
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
@@ -27,9 +25,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testkit::*;
-    use crate::finding::Status;
+    use crate::pure::finding::Status;
 
     #[test]
     fn passes_when_enabled() {
@@ -39,7 +37,7 @@ mod tests {
     #[test]
     fn fails_when_disabled() {
         let mut e = Estate::backend();
-        e.attrs_mut()[0].enable_dns_support = Some(crate::model::BoolValue { value: false });
+        e.attrs_mut()[0].enable_dns_support = Some(crate::pure::model::BoolValue { value: false });
         assert_eq!(status_of(&run("PL-VPC-002", &e), &ids().vpc), Status::Fail);
     }
 
@@ -48,5 +46,13 @@ mod tests {
         let mut e = Estate::backend();
         e.attrs_mut()[0].enable_dns_support = None;
         assert_all(&run("PL-VPC-002", &e), Status::Error);
+    }
+
+    /// An estate this rule fails on: its message and evidence are pinned by a snapshot
+    /// (`rules/tests/failing.rs`).
+    pub(crate) fn failing() -> Estate {
+        let mut e = Estate::backend();
+        e.attrs_mut()[0].enable_dns_support = Some(crate::pure::model::BoolValue { value: false });
+        e
     }
 }

@@ -2,9 +2,9 @@
 //! failure turns into `Error`, never `Pass`; the docs are generated, not written twice.
 
 use super::testkit::*;
-use super::RULES;
-use crate::finding::Status;
-use crate::snapshot::Input;
+use crate::pure::finding::Status;
+use crate::pure::rules::RULES;
+use crate::pure::snapshot::Input;
 
 #[test]
 fn ids_are_unique_well_formed_and_sorted() {
@@ -133,7 +133,7 @@ fn a_missing_input_is_an_error_never_a_pass() {
 
 #[test]
 fn findings_are_the_same_from_either_security_group_source() {
-    let key = |f: &[crate::finding::Finding]| {
+    let key = |f: &[crate::pure::finding::Finding]| {
         f.iter()
             .map(|x| (x.id, x.status, x.severity))
             .collect::<Vec<_>>()
@@ -142,17 +142,17 @@ fn findings_are_the_same_from_either_security_group_source() {
         let mut broken = e.clone();
         broken.drop_sg_rules(|r| r.from_port == Some(6666) || r.ip_protocol == "udp");
         for estate in [e, broken] {
-            let a = crate::engine::audit(
+            let a = crate::pure::engine::audit(
                 &estate.snap,
-                &crate::engine::AuditOptions {
+                &crate::pure::engine::AuditOptions {
                     manifest: Some(&estate.manifest),
                     ..Default::default()
                 },
             );
             let other = estate.clone().rules_inside_groups();
-            let b = crate::engine::audit(
+            let b = crate::pure::engine::audit(
                 &other.snap,
-                &crate::engine::AuditOptions {
+                &crate::pure::engine::AuditOptions {
                     manifest: Some(&other.manifest),
                     ..Default::default()
                 },
@@ -166,7 +166,7 @@ fn findings_are_the_same_from_either_security_group_source() {
 fn docs_rules_md_is_generated_from_the_registry() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules.md");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let fresh = crate::render::rules_markdown();
+    let fresh = crate::pure::render::rules_markdown();
     if committed != fresh {
         if std::env::var_os("PLAUDIT_BLESS").is_some() {
             std::fs::write(path, &fresh).unwrap();
@@ -174,4 +174,38 @@ fn docs_rules_md_is_generated_from_the_registry() {
             panic!("docs/rules.md is stale: run `PLAUDIT_BLESS=1 cargo test -p plaudit docs_rules_md` (or `plaudit rules --format markdown > docs/rules.md`)");
         }
     }
+}
+
+#[test]
+fn every_family_of_the_port_table_is_checked_on_the_workspace_egress() {
+    // A rule reads only the families it declares; a family no rule declares would be checked by
+    // nobody.
+    for g in crate::pure::rules::PortGroup::ALL {
+        assert!(
+            RULES
+                .iter()
+                .any(|r| r.meta.id.starts_with("PL-SG-") && r.meta.ports.contains(&g)),
+            "{g:?} is checked by no PL-SG rule"
+        );
+    }
+}
+
+#[test]
+fn no_rule_reads_an_input_it_does_not_declare() {
+    // The context hands a rule only the inputs it declares; a read of any other is written down
+    // and turns every verdict of the rule into an error that says so. Every estate the tests know
+    // runs every rule here, so an undeclared read cannot ship.
+    let mut bad = Vec::new();
+    for e in estates() {
+        for r in RULES {
+            for x in run(r.meta.id, &e) {
+                if x.message.contains("without declaring") {
+                    bad.push(format!("{}: {}", r.meta.id, x.message));
+                }
+            }
+        }
+    }
+    bad.sort();
+    bad.dedup();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

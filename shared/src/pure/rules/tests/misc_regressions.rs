@@ -3,9 +3,9 @@
 //! its finding text pinned.
 
 use super::testkit::*;
-use crate::engine::{audit, AuditOptions};
-use crate::finding::Status;
-use crate::render::{Json, Markdown, Render, Table};
+use crate::pure::engine::{audit, AuditOptions};
+use crate::pure::finding::Status;
+use crate::pure::render::{Json, Markdown, Render, Table};
 
 /// Moves the estate to GovCloud (us-gov-west-1, the civilian shard's endpoint services).
 fn govcloud(mut e: Estate) -> Estate {
@@ -32,7 +32,7 @@ fn govcloud(mut e: Estate) -> Estate {
     e
 }
 
-fn messages(f: &[crate::finding::Finding]) -> String {
+fn messages(f: &[crate::pure::finding::Finding]) -> String {
     f.iter()
         .map(|x| {
             format!(
@@ -195,7 +195,7 @@ fn snapshot_govcloud_ports() {
 const EVIL: &str =
     "x\n\u{1b}[31mPASS  fake | row | `code` </td><script>*b*_i_[l](u)\u{9b}2J\u{202e}";
 
-fn evil_report() -> crate::engine::Report {
+fn evil_report() -> crate::pure::engine::Report {
     let mut e = Estate::backend();
     e.manifest.workspaces[0].name = EVIL.into();
     let ep = ids().ep_sg;
@@ -208,7 +208,7 @@ fn evil_report() -> crate::engine::Report {
     audit(&e.snap, &opts)
 }
 
-fn render(r: &dyn Render, report: &crate::engine::Report) -> String {
+fn render(r: &dyn Render, report: &crate::pure::engine::Report) -> String {
     let mut out = Vec::new();
     r.render(report, &mut out).expect("render");
     String::from_utf8(out).expect("utf-8")

@@ -2,7 +2,7 @@
 //! on real networks"): each pins the finding text of one class.
 
 use super::testkit::*;
-use crate::finding::{Finding, Status};
+use crate::pure::finding::{Finding, Status};
 
 /// The findings of some rules, one line each: `rule status resource: message`.
 fn lines(e: &Estate, rules: &[&str]) -> String {
@@ -83,7 +83,7 @@ fn class4_ipv6_only_subnet() {
     let a = ids().ws_subnets[1].clone();
     for s in e.subnets_mut().iter_mut().filter(|s| s.subnet_id == a) {
         s.cidr_block = None;
-        s.ipv6_cidr_block_association_set = vec![crate::model::Ipv6CidrBlockAssociation {
+        s.ipv6_cidr_block_association_set = vec![crate::pure::model::Ipv6CidrBlockAssociation {
             ipv6_cidr_block: "2600:1f18:1:104::/64".into(),
             ipv6_cidr_block_state: None,
         }];
@@ -119,7 +119,7 @@ fn class5_unknown_is_not_absent() {
         ("sgr-rest2", (8443, 8451), "10.0.0.0/16"),
     ]);
     if let Ok(p) = &mut e.snap.managed_prefix_lists {
-        p.push(crate::model::ManagedPrefixList {
+        p.push(crate::pure::model::ManagedPrefixList {
             prefix_list_id: "pl-0c0ffee".into(),
             prefix_list_name: "corp-networks".into(),
             address_family: Some("IPv4".into()),
