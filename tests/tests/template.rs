@@ -244,7 +244,9 @@ fn enumerated_fields_hold_valid_values() {
         set(&[
             "PLAUDIT_MANIFEST",
             "PLAUDIT_STATE_TABLE",
-            "PLAUDIT_TOPIC_ARN"
+            "PLAUDIT_TOPIC_ARN",
+            plaudit::collect::ATTEMPT_TIMEOUT_ENV,
+            plaudit::collect::CALL_TIMEOUT_ENV,
         ])
     );
     for (name, crate_dir) in [

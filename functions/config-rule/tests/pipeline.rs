@@ -90,7 +90,7 @@ async fn a_periodic_run_reports_every_resource_and_clears_what_is_gone() {
     let gone = key("AWS::EC2::Subnet", "subnet-0gone");
     let d = deps(
         FakeEc2::serving(e.snap.clone()),
-        FakeConfig::new().reporting(&[gone.clone()]),
+        FakeConfig::new().reporting(std::slice::from_ref(&gone)),
         Some(e.manifest.clone()),
     );
     let out = handle(&event(scheduled(), None), &d).await.unwrap();

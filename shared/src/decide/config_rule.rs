@@ -677,7 +677,7 @@ pub enum ChangePlan {
     /// scope, belongs to no VPC, or to a VPC outside the manifest).
     Answer(Vec<Evaluation>),
     /// Read and audit a scope, then answer with [`ChangeAudit::evaluations`].
-    Audit(ChangeAudit),
+    Audit(Box<ChangeAudit>),
 }
 
 /// A change run that audits: what to read, with which manifest, and what to answer for.
@@ -772,14 +772,14 @@ pub fn plan_change(
             collect,
             manifest,
             report_vpc,
-        } => ChangePlan::Audit(ChangeAudit {
+        } => ChangePlan::Audit(Box::new(ChangeAudit {
             collect,
             manifest,
             report_vpc,
             resource: resource.clone(),
             capture_time: capture_time.to_string(),
             deleted: is_deleted(status),
-        }),
+        })),
     }
 }
 
