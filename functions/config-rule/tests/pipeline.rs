@@ -639,3 +639,29 @@ async fn an_oversized_item_is_looked_up_and_its_vpc_re_evaluated() {
     );
     assert!(d.config.sent().is_empty());
 }
+
+/// The handler's future stays small enough to build many at once on a test thread's stack (the
+/// collector's future, which holds the SDK's call futures, is boxed): with the SDK client it was
+/// large enough to overflow a 2 MiB stack when 24 were built for `join_all`.
+#[test]
+fn the_handler_future_is_small() {
+    let conf = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+        .build();
+    let d: Deps<FakeConfig> = Deps {
+        collector: Collector::new(aws_sdk_ec2::Client::from_conf(conf)),
+        config: FakeConfig::new(),
+        setup: Setup {
+            account_id: Some(ACCOUNT.into()),
+            region: Some("us-east-1".into()),
+            manifest: None,
+            rules: Vec::new(),
+        },
+        alerting: None,
+    };
+    let ev = event(scheduled(), None);
+    let size = std::mem::size_of_val(&handle(&ev, &d));
+    eprintln!("handler future: {size} bytes");
+    assert!(size < 64 * 1024, "{size} bytes");
+}

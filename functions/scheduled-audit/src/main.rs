@@ -33,9 +33,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "PLAUDIT_RULES",
         &std::env::var("PLAUDIT_RULES").unwrap_or_default(),
     )?;
+    // EC2 limits from PLAUDIT_ATTEMPT_TIMEOUT_SECS / PLAUDIT_CALL_TIMEOUT_SECS (a bad value fails
+    // the cold start); each run caps them at the time it has left.
+    let timeouts = plaudit::collect::Timeouts::from_env()?;
     let conf = plaudit::collect::bounded_config_loader().load().await;
     let deps = Deps {
-        collector: Collector::new(plaudit::collect::Ec2Client::new(&conf)),
+        collector: Collector::new(plaudit::collect::ec2_client(&conf, &timeouts))
+            .with_timeouts(timeouts),
         store: DynamoStore {
             client: aws_sdk_dynamodb::Client::new(&conf),
             table: required("PLAUDIT_STATE_TABLE")?,

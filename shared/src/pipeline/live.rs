@@ -161,7 +161,10 @@ impl<E: Ec2Api> Collector<E> {
             timeouts,
             ..CollectOptions::default()
         };
-        let snapshot = Arc::new(collect(&self.ec2, &opts, meta, &counter).await);
+        // Boxed: the collector's future (ten describe calls joined, each with its pages) is large,
+        // and every caller's future would otherwise hold it inline (a stack overflow where
+        // several handler futures are built at once).
+        let snapshot = Arc::new(Box::pin(collect(&self.ec2, &opts, meta, &counter)).await);
         let status = crate::engine::CollectionStatus::of(&snapshot);
         for f in &status.errors {
             tracing::warn!(api = %f.api, code = %f.code, "collection failed; the rules that need it report error");
@@ -211,7 +214,12 @@ where
         transitions = drift.transitions,
         alerts = drift.alerts_published,
         lost_races = drift.lost_races,
+        unsent = drift.unsent.len(),
+        deferred = drift.deferred,
         "drift recorded"
     );
+    for u in &drift.unsent {
+        tracing::warn!(unsent = ?u, "alert copy not sent in this run; it stays pending for the next");
+    }
     Ok(drift)
 }
