@@ -504,3 +504,28 @@ async fn limits_within_the_time_left_cut_a_slow_call_not_the_run() {
     assert!(f.message.contains("timed out after 120 s"), "{f}");
     assert_eq!(snap.meta.collection_errors.len(), 1);
 }
+
+/// The collection future is on the heap: unboxed it was about 114 KB in a debug build (ten
+/// joined describe sequences, each holding an SDK call's future), which overflowed a test
+/// thread's 2 MB stack inside the Config handler's future.
+#[test]
+fn the_collect_future_stays_small_for_its_callers() {
+    let conf = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let client = aws_sdk_ec2::Client::new(&conf);
+    let (opts, counter) = (CollectOptions::default(), CallCounter::default());
+    let sdk = collect(&client, &opts, meta(), &counter);
+    assert!(
+        std::mem::size_of_val(&sdk) < 4096,
+        "{} bytes",
+        std::mem::size_of_val(&sdk)
+    );
+    let ec2 = FakeEc2::serving(Estate::empty().snap);
+    let fake = collect(&ec2, &opts, meta(), &counter);
+    assert!(
+        std::mem::size_of_val(&fake) < 4096,
+        "{} bytes",
+        std::mem::size_of_val(&fake)
+    );
+}

@@ -272,7 +272,8 @@ impl<E: Ec2Api> Run<'_, E> {
         let call = async {
             let slot = self.gate.acquire().await;
             let started = Instant::now();
-            let answer = tokio::time::timeout(limit, self.ec2.call(req)).await;
+            // Boxed: one SDK call's future is several KB, and many are joined.
+            let answer = tokio::time::timeout(limit, Box::pin(self.ec2.call(req))).await;
             self.counter.count(api);
             match answer {
                 Err(_) => {
@@ -430,6 +431,17 @@ from_items!(
 /// every call that failed or was cut. `counter` counts the calls per API and carries the run's
 /// deadline, if any.
 pub async fn collect<E: Ec2Api>(
+    ec2: &E,
+    opts: &CollectOptions,
+    meta: SnapshotMeta,
+    counter: &CallCounter,
+) -> Snapshot {
+    // On the heap: the joined describe sequences make a large future (over 100 KB in a debug
+    // build), too large to keep in the callers' futures on a test thread's stack.
+    Box::pin(collect_boxed(ec2, opts, meta, counter)).await
+}
+
+async fn collect_boxed<E: Ec2Api>(
     ec2: &E,
     opts: &CollectOptions,
     meta: SnapshotMeta,

@@ -2,10 +2,20 @@
 //! would (server-side filters, pages, the 200-value filter limit), with injected failures and
 //! delays, and records every request so a test can count and inspect them afterwards.
 //!
-//! ```ignore
-//! let ec2 = FakeEc2::serving(synth::estate(..)).page_size(50).fail("DescribeNetworkAcls", "UnauthorizedOperation");
-//! let snap = collect(&ec2, &opts, meta, &counter).await;
-//! assert_eq!(ec2.calls_of("DescribeVpcs"), 2);
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use plaudit::collect::{collect, CallCounter, CollectOptions};
+//! use plaudit::testing::ec2::FakeEc2;
+//!
+//! let mut estate = plaudit::synth::Estate::empty();
+//! estate.add_vpc(0, false);
+//! let ec2 = FakeEc2::serving(estate.snap.clone()).fail("DescribeNetworkAcls", "UnauthorizedOperation");
+//! let counter = CallCounter::default();
+//! let snap = collect(&ec2, &CollectOptions::default(), estate.snap.meta.clone(), &counter).await;
+//! assert_eq!(snap.network_acls.unwrap_err().code, "UnauthorizedOperation");
+//! assert_eq!(ec2.calls_of("DescribeVpcs"), 1);
+//! # }
 //! ```
 //!
 //! Clones share one state (an `Arc`), so a test keeps a clone and inspects it after the run.
