@@ -327,3 +327,20 @@ fn the_config_function_runs_one_container_at_a_time() {
     let reserved = when_true(&f["Properties"]["ReservedConcurrentExecutions"]);
     assert_eq!(reserved.as_u64(), Some(1), "{reserved:?}");
 }
+
+/// Issue 11: `Architectures` is set once, in `Globals`. A function that repeats it is merged by
+/// older SAM translators into `[arm64, arm64]`, which Lambda rejects.
+#[test]
+fn architectures_are_set_once_in_globals() {
+    let t = template();
+    assert_eq!(
+        strings(&t["Globals"]["Function"]["Architectures"]),
+        ["arm64"]
+    );
+    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
+        assert!(
+            f["Properties"]["Architectures"].is_null(),
+            "{name} repeats Architectures"
+        );
+    }
+}
