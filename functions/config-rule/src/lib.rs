@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use plaudit::alerting::AlertSink;
 use plaudit::collect::Ec2Client;
 use plaudit::config_rule::{
-    change_of, parse_event, parse_invocation, parse_parameters, periodic_evaluations, plan_change,
-    ChangePlan, ConfigEventError, Evaluation, Invocation, ResourceKey, EVALUATIONS_PER_CALL,
+    parse_event, parse_invocation, parse_parameters, periodic_evaluations, plan_change, ChangePlan,
+    ConfigEventError, Evaluation, Invocation, ResourceKey, EVALUATIONS_PER_CALL,
 };
 use plaudit::drift::{DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::ec2::Ec2Api;
@@ -160,14 +160,14 @@ where
             (evals, Some((report, Scope::Everything)))
         }
         Invocation::Change { .. } | Invocation::Oversized { .. } => {
-            let Some((resource, item_vpc, look_up)) = change_of(&invocation) else {
+            let Some(item) = invocation.change() else {
                 return Ok(out);
             };
-            let vpc = match item_vpc {
+            let vpc = match item.vpc_id {
                 Some(v) => Some(v.to_string()),
-                None if look_up => {
+                None if item.vpc_needs_history() => {
                     deps.config
-                        .vpc_from_history(resource, capture(&invocation))
+                        .vpc_from_history(item.resource, item.capture_time)
                         .await?
                 }
                 None => None,
@@ -217,15 +217,6 @@ fn message_type(invocation: &Invocation) -> String {
         Invocation::Unknown { message_type } => message_type.clone(),
         Invocation::Scheduled { .. } => "scheduled".into(),
         Invocation::Change { .. } | Invocation::Oversized { .. } => "change".into(),
-    }
-}
-
-fn capture(invocation: &Invocation) -> &str {
-    match invocation {
-        Invocation::Change { capture_time, .. } | Invocation::Oversized { capture_time, .. } => {
-            capture_time
-        }
-        _ => "",
     }
 }
 

@@ -76,6 +76,80 @@ pub enum Invocation {
     Unknown { message_type: String },
 }
 
+/// The changed item of a `Change` or `Oversized` invocation, as one view of both.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangedItem<'a> {
+    pub resource: &'a ResourceKey,
+    pub status: &'a str,
+    pub capture_time: &'a str,
+    /// The VPC the item names (an oversized item names none).
+    pub vpc_id: Option<&'a str>,
+    /// The item is oversized: its configuration must be fetched.
+    pub oversized: bool,
+}
+
+impl ChangedItem<'_> {
+    /// The resource is gone (deleted, or no longer recorded).
+    pub fn deleted(&self) -> bool {
+        is_deleted(self.status)
+    }
+
+    /// Whether the last known configuration item must be looked up for the VPC: the item is
+    /// oversized, or the resource was deleted and its item carries no configuration.
+    pub fn vpc_needs_history(&self) -> bool {
+        self.oversized || (self.vpc_id.is_none() && self.deleted())
+    }
+
+    /// The NOT_APPLICABLE answer for this resource, saying why.
+    fn not_applicable(&self, why: &str) -> Evaluation {
+        not_applicable(self.resource, why, self.capture_time)
+    }
+}
+
+/// Why a deleted resource is NOT_APPLICABLE.
+const DELETED: &str = "The resource was deleted or is not recorded.";
+
+fn not_applicable(resource: &ResourceKey, why: &str, ordering_timestamp: &str) -> Evaluation {
+    Evaluation {
+        resource: resource.clone(),
+        compliance: Compliance::NotApplicable,
+        annotation: annotation(why),
+        ordering_timestamp: ordering_timestamp.to_string(),
+    }
+}
+
+impl Invocation {
+    /// The changed item, for a change (normal or oversized); `None` for other invocations.
+    pub fn change(&self) -> Option<ChangedItem<'_>> {
+        match self {
+            Invocation::Change {
+                resource,
+                status,
+                capture_time,
+                vpc_id,
+            } => Some(ChangedItem {
+                resource,
+                status,
+                capture_time,
+                vpc_id: vpc_id.as_deref(),
+                oversized: false,
+            }),
+            Invocation::Oversized {
+                resource,
+                status,
+                capture_time,
+            } => Some(ChangedItem {
+                resource,
+                status,
+                capture_time,
+                vpc_id: None,
+                oversized: true,
+            }),
+            Invocation::Scheduled { .. } | Invocation::Unknown { .. } => None,
+        }
+    }
+}
+
 /// Why an event could not be understood.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigEventError {
@@ -449,31 +523,12 @@ pub fn stale(
 
 /// The single evaluation for a change that left the rule's scope or whose resource is gone.
 pub fn change_not_applicable(event: &ConfigEvent, invocation: &Invocation) -> Option<Evaluation> {
-    let (resource, status, time) = match invocation {
-        Invocation::Change {
-            resource,
-            status,
-            capture_time,
-            ..
-        }
-        | Invocation::Oversized {
-            resource,
-            status,
-            capture_time,
-        } => (resource, status, capture_time),
-        _ => return None,
-    };
-    let gone = !EVALUATED_STATUSES.contains(&status.as_str());
-    (event.event_left_scope || gone).then(|| Evaluation {
-        resource: resource.clone(),
-        compliance: Compliance::NotApplicable,
-        annotation: annotation(if event.event_left_scope {
-            "The resource left the rule's scope."
-        } else {
-            "The resource was deleted or is not recorded."
-        }),
-        ordering_timestamp: time.clone(),
-    })
+    let item = invocation.change()?;
+    if event.event_left_scope {
+        Some(item.not_applicable("The resource left the rule's scope."))
+    } else {
+        item.deleted().then(|| item.not_applicable(DELETED))
+    }
 }
 
 /// Whether a change's configuration item says the resource is gone.
@@ -695,26 +750,6 @@ pub struct ChangeAudit {
     pub deleted: bool,
 }
 
-/// The changed resource and its VPC as the item says, and whether the last known item must be
-/// looked up for the VPC (an oversized item, or a deleted resource whose item has no
-/// configuration).
-pub fn change_of(invocation: &Invocation) -> Option<(&ResourceKey, Option<&str>, bool)> {
-    match invocation {
-        Invocation::Change {
-            resource,
-            vpc_id,
-            status,
-            ..
-        } => Some((
-            resource,
-            vpc_id.as_deref(),
-            vpc_id.is_none() && is_deleted(status),
-        )),
-        Invocation::Oversized { resource, .. } => Some((resource, None, true)),
-        _ => None,
-    }
-}
-
 /// Decides a change run (defects 3 and 4 of issue 10): a resource that left the scope or
 /// belongs to no audited VPC is answered without reading anything; a resource of a manifest VPC
 /// re-evaluates that VPC's workspaces only; a deletion re-evaluates the VPC it was in (`vpc`,
@@ -726,28 +761,10 @@ pub fn plan_change(
     manifest: Option<&Manifest>,
     vpc: Option<&str>,
 ) -> ChangePlan {
-    let Some((resource, _, _)) = change_of(invocation) else {
+    let Some(item) = invocation.change() else {
         return ChangePlan::Answer(Vec::new());
     };
-    let (status, capture_time) = match invocation {
-        Invocation::Change {
-            status,
-            capture_time,
-            ..
-        }
-        | Invocation::Oversized {
-            status,
-            capture_time,
-            ..
-        } => (status.as_str(), capture_time.as_str()),
-        _ => return ChangePlan::Answer(Vec::new()),
-    };
-    let not_applicable = |why: &str| Evaluation {
-        resource: resource.clone(),
-        compliance: Compliance::NotApplicable,
-        annotation: annotation(why),
-        ordering_timestamp: capture_time.to_string(),
-    };
+    let resource = item.resource;
     if event.event_left_scope {
         return ChangePlan::Answer(
             change_not_applicable(event, invocation)
@@ -759,13 +776,13 @@ pub fn plan_change(
     let gone = change_not_applicable(event, invocation);
     if vpc.is_none() && !endpoint_service {
         return ChangePlan::Answer(vec![gone.unwrap_or_else(|| {
-            not_applicable("The resource belongs to no VPC that plaudit audits.")
+            item.not_applicable("The resource belongs to no VPC that plaudit audits.")
         })]);
     }
     match change_scope(manifest, vpc) {
         ChangeScope::OutsideManifest { vpc_id } => {
             ChangePlan::Answer(vec![gone.unwrap_or_else(|| {
-                not_applicable(&format!("{vpc_id} is not a VPC of the plaudit manifest."))
+                item.not_applicable(&format!("{vpc_id} is not a VPC of the plaudit manifest."))
             })])
         }
         ChangeScope::Audit {
@@ -777,8 +794,8 @@ pub fn plan_change(
             manifest,
             report_vpc,
             resource: resource.clone(),
-            capture_time: capture_time.to_string(),
-            deleted: is_deleted(status),
+            capture_time: item.capture_time.to_string(),
+            deleted: item.deleted(),
         })),
     }
 }
@@ -800,12 +817,7 @@ impl ChangeAudit {
             change_evaluations(report, scope.as_ref(), &self.resource, &self.capture_time);
         if self.deleted {
             evals.retain(|e| e.resource != self.resource);
-            evals.push(Evaluation {
-                resource: self.resource.clone(),
-                compliance: Compliance::NotApplicable,
-                annotation: annotation("The resource was deleted or is not recorded."),
-                ordering_timestamp: self.capture_time.clone(),
-            });
+            evals.push(not_applicable(&self.resource, DELETED, &self.capture_time));
         }
         let drift_scope = match (&self.report_vpc, scope) {
             (Some(vpc), Some(keys)) => crate::drift::Scope::only(
