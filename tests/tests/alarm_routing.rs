@@ -46,8 +46,8 @@ fn resolve(t: &Value, v: &Value) -> serde_json::Value {
     }
 }
 
-/// A queue subscribed to `topic` like the template's subscription `name`: same filter policy,
-/// same scope.
+/// A queue subscribed to the topic like the template's subscription `name`: same filter policy,
+/// same scope; its URL.
 async fn subscribe_like(a: &Alerting, t: &Value, name: &str, queue: &str) -> String {
     let p = &t["Resources"][name]["Properties"];
     assert!(
@@ -55,37 +55,12 @@ async fn subscribe_like(a: &Alerting, t: &Value, name: &str, queue: &str) -> Str
         "{name} subscribes to the alert topic"
     );
     let policy = resolve(t, &p["FilterPolicy"]).to_string();
-    let url = a
-        .sqs
-        .create_queue()
-        .queue_name(queue)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = a
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    a.sns
-        .subscribe()
-        .topic_arn(&a.topic_arn)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("FilterPolicy", policy)
-        .attributes("FilterPolicyScope", p["FilterPolicyScope"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    url
+    let scope = p["FilterPolicyScope"].as_str().unwrap();
+    a.subscribe_queue(
+        queue,
+        &[("FilterPolicy", &policy), ("FilterPolicyScope", scope)],
+    )
+    .await
 }
 
 fn change(severity: Severity) -> Change {
@@ -135,10 +110,21 @@ async fn alarms_reach_email_and_chat_and_each_gets_only_its_copy_of_alerts() {
     let t = template();
     let a = alerting("plaudit-routing").await;
     let id = std::process::id();
-    let email = subscribe_like(&a, &t, "AlertEmailSubscription", &format!("routing-email-{id}")).await;
+    let email = subscribe_like(
+        &a,
+        &t,
+        "AlertEmailSubscription",
+        &format!("routing-email-{id}"),
+    )
+    .await;
     let chat = subscribe_like(&a, &t, "ChatSubscription", &format!("routing-chat-{id}")).await;
-    let emailed = t["Parameters"]["EmailSeverities"]["Default"].as_str().unwrap();
-    assert_eq!(emailed, "critical,high", "the cases below assume the default");
+    let emailed = t["Parameters"]["EmailSeverities"]["Default"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        emailed, "critical,high",
+        "the cases below assume the default"
+    );
 
     // A CloudWatch alarm notification: both subscriptions.
     let body = alarm_notification();
@@ -158,7 +144,11 @@ async fn alarms_reach_email_and_chat_and_each_gets_only_its_copy_of_alerts() {
 
     // A critical alert, both copies, through the publishing code: each side gets its own.
     let sink = a.sink();
-    let alert = single_alert(&change(Severity::Critical), Some("123456789012"), Some("us-east-1"));
+    let alert = single_alert(
+        &change(Severity::Critical),
+        Some("123456789012"),
+        Some("us-east-1"),
+    );
     for format in Format::ALL {
         sink.publish(&alert, format).await.unwrap();
     }
@@ -170,7 +160,11 @@ async fn alarms_reach_email_and_chat_and_each_gets_only_its_copy_of_alerts() {
     assert_eq!(got[0]["Message"].as_str().unwrap(), alert.chat);
 
     // A low-severity alert: not e-mailed (EmailSeverities), still in the channel.
-    let low = single_alert(&change(Severity::Low), Some("123456789012"), Some("us-east-1"));
+    let low = single_alert(
+        &change(Severity::Low),
+        Some("123456789012"),
+        Some("us-east-1"),
+    );
     for format in Format::ALL {
         sink.publish(&low, format).await.unwrap();
     }
