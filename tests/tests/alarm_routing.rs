@@ -27,7 +27,10 @@ fn resolve(t: &Value, v: &Value) -> serde_json::Value {
             let p = &t["Parameters"][tag.value.as_str().unwrap()];
             let default = p["Default"].as_str().unwrap();
             if p["Type"] == "CommaDelimitedList" {
-                default.split(',').map(|s| s.trim().into()).collect()
+                default
+                    .split(',')
+                    .map(|s| serde_json::Value::from(s.trim()))
+                    .collect()
             } else {
                 default.into()
             }
