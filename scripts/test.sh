@@ -22,16 +22,34 @@ echo "== pure core and offline CLI without optional features (no AWS SDK)"
 cargo test -p plaudit --no-default-features --locked --lib
 cargo clippy -p plaudit-cli --no-default-features --all-targets --locked -- -D warnings
 
-echo "== deployment template (cfn-lint $CFN_LINT_VERSION, sam validate --lint with SAM CLI $SAM_VERSION)"
+echo "== deployment template (cfn-lint $CFN_LINT_VERSION, sam validate with SAM CLI $SAM_VERSION), Config rules on and off"
 # A venv of their own: aws-sam-cli pins boto3/botocore versions that moto's venv should not get.
 if ! "$TOOLS/bin/cfn-lint" --version 2>/dev/null | grep -q "$CFN_LINT_VERSION" \
    || ! "$TOOLS/bin/sam" --version 2>/dev/null | grep -q "$SAM_VERSION"; then
   python3 -m venv "$TOOLS"
   "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_VERSION"
 fi
-"$TOOLS/bin/cfn-lint" template.yaml
+# cfn-lint checks every combination of the template's conditions (a reference that breaks only
+# with ConfigRules=disabled is reported even without parameters), informational checks included;
+# then once per ConfigRules value with the parameter resolved.
+"$TOOLS/bin/cfn-lint" --include-checks I -- template.yaml
+CONFIG_RULES="existing-recorder create-recorder disabled"
+for rules in $CONFIG_RULES; do
+  "$TOOLS/bin/cfn-lint" --include-checks I --parameters "ConfigRules=$rules" -- template.yaml
+done
+# `sam validate` takes no parameters: it runs on copies whose ConfigRules is pinned to one value
+# (Default and AllowedValues), with cfn-lint (--lint) and with the SAM translator (needs a region,
+# no credentials).
 SAM_HOME=$(mktemp -d)
-SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template template.yaml
+for rules in $CONFIG_RULES; do
+  variant="$SAM_HOME/template-$rules.yaml"
+  sed "/^  ConfigRules:\$/,/^  [A-Za-z]*:\$/{s/^    Default: .*/    Default: $rules/;s/^    AllowedValues: .*/    AllowedValues: [$rules]/}" \
+    template.yaml > "$variant"
+  grep -q "^    AllowedValues: \[$rules\]\$" "$variant" || { echo "could not pin ConfigRules=$rules"; exit 1; }
+  echo "-- sam validate, ConfigRules=$rules"
+  SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$variant"
+  SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --region us-east-1 --template "$variant"
+done
 rm -rf "$SAM_HOME"
 
 echo "== moto $MOTO_VERSION"
@@ -56,6 +74,9 @@ done
 export PLAUDIT_MOTO_URL="http://127.0.0.1:$PORT"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE
+
+echo "== the template's first-evaluation custom resource against moto (tests/python)"
+"$VENV/bin/python" -m unittest discover -s tests/python -v
 
 echo "== all tests (including the ones against moto at $PLAUDIT_MOTO_URL)"
 cargo test --workspace --locked -- --include-ignored

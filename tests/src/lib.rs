@@ -314,23 +314,52 @@ pub mod moto {
             .unwrap()
             .topic_arn
             .unwrap();
-        let mut urls = Vec::new();
-        for (suffix, filter) in [
-            ("all", r#"{"format": ["chat"]}"#),
-            (
-                "critical",
-                r#"{"format": ["email"], "severity": ["critical"]}"#,
-            ),
-        ] {
-            let url = sqs
+        let mut a = Alerting {
+            table: name.to_string(),
+            topic_arn,
+            all: String::new(),
+            critical: String::new(),
+            ddb,
+            sns,
+            sqs,
+        };
+        a.all = a
+            .subscribe_queue(
+                &format!("{name}-all"),
+                &[("FilterPolicy", r#"{"format": ["chat"]}"#)],
+            )
+            .await;
+        a.critical = a
+            .subscribe_queue(
+                &format!("{name}-critical"),
+                &[(
+                    "FilterPolicy",
+                    r#"{"format": ["email"], "severity": ["critical"]}"#,
+                )],
+            )
+            .await;
+        a
+    }
+
+    impl Alerting {
+        /// A new queue subscribed to the topic with these subscription attributes (e.g. a
+        /// `FilterPolicy`); its URL.
+        pub async fn subscribe_queue(
+            &self,
+            queue_name: &str,
+            attributes: &[(&str, &str)],
+        ) -> String {
+            let url = self
+                .sqs
                 .create_queue()
-                .queue_name(format!("{name}-{suffix}"))
+                .queue_name(queue_name)
                 .send()
                 .await
                 .unwrap()
                 .queue_url
                 .unwrap();
-            let arn = sqs
+            let arn = self
+                .sqs
                 .get_queue_attributes()
                 .queue_url(&url)
                 .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
@@ -340,30 +369,19 @@ pub mod moto {
                 .attributes
                 .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
                 .clone();
-            sns.subscribe()
-                .topic_arn(&topic_arn)
+            let mut subscribe = self
+                .sns
+                .subscribe()
+                .topic_arn(&self.topic_arn)
                 .protocol("sqs")
-                .endpoint(arn)
-                .attributes("FilterPolicy", filter)
-                .send()
-                .await
-                .unwrap();
-            urls.push(url);
+                .endpoint(arn);
+            for (k, v) in attributes {
+                subscribe = subscribe.attributes(*k, *v);
+            }
+            subscribe.send().await.unwrap();
+            url
         }
-        let critical = urls.pop().unwrap();
-        let all = urls.pop().unwrap();
-        Alerting {
-            table: name.to_string(),
-            topic_arn,
-            all,
-            critical,
-            ddb,
-            sns,
-            sqs,
-        }
-    }
 
-    impl Alerting {
         pub fn store(&self) -> plaudit::publish::DynamoStore {
             plaudit::publish::DynamoStore {
                 client: self.ddb.clone(),

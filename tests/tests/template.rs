@@ -1,12 +1,17 @@
 //! The SAM template checked against the code: the IAM actions granted are exactly what the rules
-//! and publishers declare, every Config rule family covers the resource types its rules report,
-//! and the enumerated fields cfn-lint does not check hold valid values. (`scripts/test.sh` also
-//! runs `cfn-lint` and `sam validate --lint` on the same file.)
+//! and publishers declare (on roles of the stack's own, without AWSLambdaBasicExecutionRole),
+//! every Config rule family covers the resource types its rules report, the Config resources
+//! follow the `ConfigRules` parameter, the dashboard charts only metrics the code emits, and the
+//! enumerated fields cfn-lint does not check hold valid values. (`scripts/test.sh` also runs
+//! `cfn-lint` and `sam validate` on the same file, with the Config rules on and off; the alert
+//! routing is tested against moto in `alarm_routing.rs`, the recorder check in
+//! `tests/python/test_first_evaluation.py`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use plaudit::finding::{Severity, Status};
 use plaudit::snapshot::Input;
 use serde_yaml_ng::Value;
 
@@ -48,22 +53,71 @@ fn when_true(v: &Value) -> &Value {
     }
 }
 
-fn statements(function: &Value) -> Vec<&Value> {
-    function["Properties"]["Policies"]
+/// The resource a `!Ref X` or `!GetAtt X.Attr` names.
+fn target(v: &Value) -> Option<&str> {
+    match v {
+        Value::Tagged(t) if t.tag == "Ref" || t.tag == "GetAtt" => {
+            t.value.as_str().map(|s| s.split('.').next().unwrap_or(s))
+        }
+        _ => None,
+    }
+}
+
+/// The statements of a policy document, conditional ones as granted when their condition holds.
+fn document(doc: &Value) -> Vec<&Value> {
+    doc["Statement"]
         .as_sequence()
         .unwrap()
         .iter()
-        .flat_map(|p| p["Statement"].as_sequence().unwrap().iter().map(when_true))
+        .map(when_true)
         .collect()
 }
 
-fn granted(function: &Value) -> BTreeSet<String> {
-    statements(function)
+/// Every statement a role grants: its inline policies and the stack's managed policies it attaches.
+fn role_statements<'a>(t: &'a Value, role: &'a Value) -> Vec<&'a Value> {
+    let inline: Vec<&Value> = role["Properties"]["Policies"]
+        .as_sequence()
+        .map(|ps| {
+            ps.iter()
+                .flat_map(|p| document(&p["PolicyDocument"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    let managed: Vec<&Value> = role["Properties"]["ManagedPolicyArns"]
+        .as_sequence()
+        .map(|arns| {
+            arns.iter()
+                .filter_map(target)
+                .flat_map(|name| document(&t["Resources"][name]["Properties"]["PolicyDocument"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    [inline, managed].concat()
+}
+
+/// The statements granted to a function, through the role it names.
+fn statements<'a>(t: &'a Value, function: &str) -> Vec<&'a Value> {
+    let f = &t["Resources"][function];
+    assert!(f.is_mapping(), "no function {function}");
+    let role = target(&f["Properties"]["Role"])
+        .unwrap_or_else(|| panic!("{function} has no role of the stack's own"));
+    role_statements(t, &t["Resources"][role])
+}
+
+fn granted(t: &Value, function: &str) -> BTreeSet<String> {
+    statements(t, function)
         .iter()
         .filter(|s| s["Effect"] == "Allow")
         .flat_map(|s| strings(&s["Action"]))
         .collect()
 }
+
+/// What Lambda itself needs of a function's role: its on-failure destination and its log group.
+const PLATFORM_ACTIONS: [&str; 3] = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:SendMessage",
+];
 
 fn ec2_actions() -> BTreeSet<String> {
     let from_rules: BTreeSet<String> = plaudit::rules::RULES
@@ -86,38 +140,52 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 fn functions_are_granted_exactly_what_the_code_declares() {
     use plaudit::publish::{ALERT_ACTIONS, MANIFEST_ACTIONS, STATE_ACTIONS};
     let t = template();
-    let res = resources(&t);
-    let get = |name: &str| res.iter().find(|(n, _)| n == name).unwrap().1;
-    let publishers: BTreeSet<String> = [&STATE_ACTIONS[..], &ALERT_ACTIONS, &MANIFEST_ACTIONS]
+    let mut scheduled = ec2_actions();
+    scheduled.extend(
+        [
+            &STATE_ACTIONS[..],
+            &ALERT_ACTIONS,
+            &MANIFEST_ACTIONS,
+            &PLATFORM_ACTIONS,
+        ]
         .concat()
         .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut scheduled = ec2_actions();
-    scheduled.extend(publishers.iter().cloned());
-    assert_eq!(granted(get("ScheduledAuditFunction")), scheduled);
+        .map(|s| s.to_string()),
+    );
+    assert_eq!(granted(&t, "ScheduledAuditFunction"), scheduled);
     let mut config = scheduled.clone();
     config.extend(set(&plaudit::config_rule::CONFIG_ACTIONS));
-    assert_eq!(granted(get("ConfigRuleFunction")), config);
+    assert_eq!(granted(&t, "ConfigRuleFunction"), config);
     assert_eq!(
-        granted(get("FirstEvaluationFunction")),
-        set(&["config:StartConfigRulesEvaluation"])
+        granted(&t, "FirstEvaluationFunction"),
+        set(&[
+            "config:DescribeConfigurationRecorderStatus",
+            "config:DescribeConfigurationRecorders",
+            "config:StartConfigRulesEvaluation",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ])
     );
 }
 
 #[test]
 fn no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_narrower() {
-    // Actions with no resource-level permissions (IAM service authorization reference).
+    // Actions with no resource-level permissions (IAM service authorization reference), and the
+    // recorder's two read-only calls, whose recorder the stack cannot name (it may predate it).
     let unscoped: BTreeSet<String> = ec2_actions()
         .into_iter()
         .chain(set(&[
             "config:PutEvaluations",
             "config:GetResourceConfigHistory",
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeConfigurationRecorderStatus",
         ]))
         .collect();
     let t = template();
-    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
-        for s in statements(f) {
+    let roles = of_type(&t, "AWS::IAM::Role");
+    assert!(roles.len() >= 4, "{roles:?}");
+    for (name, role) in roles {
+        for s in role_statements(&t, role) {
             let actions = strings(&s["Action"]);
             assert!(
                 actions.iter().all(|a| !a.contains('*')),
@@ -130,6 +198,44 @@ fn no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_narrower
                 );
             }
         }
+    }
+}
+
+/// Issue 11: SAM's generated roles carry AWSLambdaBasicExecutionRole (logs on every group); each
+/// function has a role of the stack's own that writes to the function's own log group only.
+#[test]
+fn functions_write_only_to_their_own_log_group() {
+    let t = template();
+    let functions = of_type(&t, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), 3);
+    for (name, f) in functions {
+        let p = &f["Properties"];
+        assert!(p["Policies"].is_null(), "{name}: SAM would generate a role");
+        let group = target(&p["LoggingConfig"]["LogGroup"])
+            .unwrap_or_else(|| panic!("{name}: no log group of its own"));
+        assert_eq!(t["Resources"][group]["Type"], "AWS::Logs::LogGroup");
+        let role = &t["Resources"][target(&p["Role"]).unwrap()];
+        assert_eq!(
+            role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+            "lambda.amazonaws.com"
+        );
+        for arn in strings(&role["Properties"]["ManagedPolicyArns"]) {
+            assert!(
+                !arn.contains("AWSLambdaBasicExecutionRole"),
+                "{name}: {arn}"
+            );
+        }
+        let logs: Vec<&Value> = statements(&t, &name)
+            .into_iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with("logs:")))
+            .collect();
+        assert_eq!(logs.len(), 1, "{name}");
+        assert_eq!(target(&logs[0]["Resource"]), Some(group), "{name}");
+        assert!(
+            matches!(&logs[0]["Resource"], Value::Tagged(g) if g.tag == "GetAtt" && g.value.as_str() == Some(format!("{group}.Arn").as_str())),
+            "{name}: {:?}",
+            logs[0]["Resource"]
+        );
     }
 }
 
@@ -200,7 +306,11 @@ fn enumerated_fields_hold_valid_values() {
     for (name, r) in of_type(&t, "AWS::Config::ConfigRule") {
         let src = &r["Properties"]["Source"];
         assert_eq!(src["Owner"], "CUSTOM_LAMBDA", "{name}");
-        assert_eq!(r["DependsOn"], "ConfigInvokePermission", "{name}");
+        assert_eq!(
+            strings(&r["DependsOn"]),
+            ["ConfigInvokePermission", "RecorderReady"],
+            "{name}"
+        );
         let kinds: BTreeSet<String> = src["SourceDetails"]
             .as_sequence()
             .unwrap()
@@ -298,11 +408,9 @@ fn enumerated_fields_hold_valid_values() {
 #[test]
 fn a_customer_key_manifest_is_decryptable_through_ssm_only() {
     let t = template();
-    let res = resources(&t);
     assert!(t["Parameters"]["ManifestKeyArn"].is_mapping());
     for name in ["ScheduledAuditFunction", "ConfigRuleFunction"] {
-        let f = res.iter().find(|(n, _)| n == name).unwrap().1;
-        let s = statements(f)
+        let s = statements(&t, name)
             .into_iter()
             .find(|s| s["Sid"] == "ManifestDecrypt")
             .unwrap_or_else(|| panic!("{name}: no ManifestDecrypt statement"));
@@ -343,4 +451,505 @@ fn architectures_are_set_once_in_globals() {
             "{name} repeats Architectures"
         );
     }
+}
+
+fn condition(r: &Value) -> Option<&str> {
+    r["Condition"].as_str()
+}
+
+/// Issue 11: the `ConfigRules` parameter switches the Config rules and everything that serves only
+/// them, and the stack creates a recorder only when asked.
+#[test]
+fn config_resources_follow_the_config_rules_parameter() {
+    let t = template();
+    assert_eq!(
+        strings(&t["Parameters"]["ConfigRules"]["AllowedValues"]),
+        ["existing-recorder", "create-recorder", "disabled"]
+    );
+    // Upgrades keep their rules: the default is the behaviour before the parameter existed.
+    assert_eq!(
+        t["Parameters"]["ConfigRules"]["Default"],
+        "existing-recorder"
+    );
+    let cond = |name: &str| serde_json::to_string(&yaml_to_json(&t["Conditions"][name])).unwrap();
+    assert_eq!(
+        cond("ConfigRulesOn"),
+        r#"{"Not":[{"Equals":[{"Ref":"ConfigRules"},"disabled"]}]}"#
+    );
+    assert_eq!(
+        cond("CreateRecorder"),
+        r#"{"Equals":[{"Ref":"ConfigRules"},"create-recorder"]}"#
+    );
+    let rules = of_type(&t, "AWS::Config::ConfigRule");
+    let mut only_with_rules: Vec<String> = rules.iter().map(|(n, _)| n.clone()).collect();
+    only_with_rules.extend(
+        [
+            "ConfigRuleFunction",
+            "ConfigRuleFunctionRole",
+            "ConfigRuleLogGroup",
+            "ConfigRuleErrorsAlarm",
+            "ConfigInvokePermission",
+            "FirstEvaluationFunction",
+            "FirstEvaluationFunctionRole",
+            "FirstEvaluationLogGroup",
+            "FirstEvaluation",
+            "RecorderReady",
+            "ComplianceEventsLogGroup",
+            "ComplianceEventsLogPolicy",
+            "ComplianceEventsRule",
+        ]
+        .map(String::from),
+    );
+    let recorder = [
+        "ConfigBucket",
+        "ConfigBucketPolicy",
+        "ConfigRecorderRole",
+        "ConfigRecorder",
+        "ConfigDeliveryChannel",
+    ];
+    for (name, r) in resources(&t) {
+        let expected = if only_with_rules.contains(&name) {
+            Some("ConfigRulesOn")
+        } else if recorder.contains(&name.as_str()) {
+            Some("CreateRecorder")
+        } else if name.starts_with("Config") || r["Type"].as_str().unwrap().contains("Config::") {
+            panic!("{name}: a Config resource this test does not know")
+        } else {
+            condition(r).filter(|c| !c.starts_with("Config") && *c != "CreateRecorder")
+        };
+        assert_eq!(condition(r), expected, "{name}");
+    }
+    for name in [
+        "ConfigRuleFunctionName",
+        "ConfigRuleNames",
+        "ConfigRecorderCheck",
+    ] {
+        assert_eq!(t["Outputs"][name]["Condition"], "ConfigRulesOn", "{name}");
+    }
+    assert_eq!(
+        t["Outputs"]["ConfigBucketName"]["Condition"],
+        "CreateRecorder"
+    );
+    // The rules wait for the stack's recorder (when it makes one) through RecorderReady.
+    let ready = yaml_to_json(&t["Resources"]["RecorderReady"]["Metadata"]["Recorder"]);
+    assert_eq!(
+        ready,
+        serde_json::json!({"If": ["CreateRecorder", {"Ref": "ConfigDeliveryChannel"}, "existing"]})
+    );
+    assert_eq!(
+        strings(&t["Resources"]["ConfigDeliveryChannel"]["DependsOn"]),
+        ["ConfigRecorder", "ConfigBucketPolicy"]
+    );
+}
+
+/// The recorder the stack creates records exactly the resource types the rules are scoped to, and
+/// the first-evaluation check looks for the same list.
+#[test]
+fn the_recorder_records_what_the_rules_are_scoped_to() {
+    let t = template();
+    let scoped: BTreeSet<String> = of_type(&t, "AWS::Config::ConfigRule")
+        .iter()
+        .flat_map(|(_, r)| strings(&r["Properties"]["Scope"]["ComplianceResourceTypes"]))
+        .collect();
+    let group = &t["Resources"]["ConfigRecorder"]["Properties"]["RecordingGroup"];
+    assert_eq!(group["AllSupported"], false);
+    assert_eq!(group["IncludeGlobalResourceTypes"], false);
+    assert_eq!(
+        group["RecordingStrategy"]["UseOnly"],
+        "INCLUSION_BY_RESOURCE_TYPES"
+    );
+    let recorded: Vec<String> = strings(&group["ResourceTypes"]);
+    assert_eq!(recorded.iter().cloned().collect::<BTreeSet<_>>(), scoped);
+    assert_eq!(recorded.len(), scoped.len(), "no type listed twice");
+    let checked = strings(&t["Resources"]["FirstEvaluation"]["Properties"]["ResourceTypes"]);
+    assert_eq!(checked, recorded);
+    // Every resource type a plaudit rule reports is recorded.
+    for rule in plaudit::rules::RULES {
+        assert!(scoped.contains(rule.meta.resource_type.as_str()));
+    }
+}
+
+/// The recorder's bucket: encrypted, private, TLS only, lifecycle-managed, kept after the stack.
+#[test]
+fn the_configuration_history_bucket_is_private_encrypted_and_retained() {
+    let t = template();
+    let b = &t["Resources"]["ConfigBucket"];
+    assert_eq!(b["DeletionPolicy"], "Retain");
+    assert_eq!(b["UpdateReplacePolicy"], "Retain");
+    let p = &b["Properties"];
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
+    assert!(sse == "AES256" || sse == "aws:kms", "{sse:?}");
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+    }
+    let rule = &p["LifecycleConfiguration"]["Rules"][0];
+    assert_eq!(rule["Status"], "Enabled");
+    assert_eq!(
+        target(&rule["ExpirationInDays"]),
+        Some("ConfigHistoryRetentionDays")
+    );
+    let policy = document(&t["Resources"]["ConfigBucketPolicy"]["Properties"]["PolicyDocument"]);
+    let tls = policy
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a deny statement");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    assert_eq!(tls["Principal"], "*");
+}
+
+/// Issue 11: stateful resources say what happens to them on delete and replacement; what holds
+/// evidence (logs, configuration history) is retained.
+#[test]
+fn stateful_resources_have_explicit_deletion_policies() {
+    let t = template();
+    let mut seen = 0;
+    for (name, r) in resources(&t) {
+        let ty = r["Type"].as_str().unwrap();
+        let retained = match ty {
+            "AWS::Logs::LogGroup" | "AWS::S3::Bucket" => true,
+            "AWS::KMS::Key" | "AWS::SQS::Queue" | "AWS::DynamoDB::Table" => false,
+            _ => continue,
+        };
+        seen += 1;
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            let v = r[policy].as_str();
+            assert!(
+                matches!(v, Some("Retain" | "Delete")),
+                "{name}: {policy} {v:?}"
+            );
+        }
+        if retained {
+            assert_eq!(r["DeletionPolicy"], "Retain", "{name}");
+        }
+    }
+    assert!(seen >= 8, "{seen}");
+    let alias = &of_type(&t, "AWS::KMS::Alias")[0].1["Properties"];
+    assert_eq!(target(&alias["TargetKeyId"]), Some("AlertKey"));
+}
+
+#[test]
+fn outputs_name_the_key_topic_table_and_dashboard() {
+    let t = template();
+    for (output, resource) in [
+        ("AlertKeyArn", "AlertKey"),
+        ("AlertKeyAlias", "AlertKeyAlias"),
+        ("AlertTopicArn", "AlertTopic"),
+        ("StateTableName", "StateTable"),
+        ("ConfigRecorderCheck", "FirstEvaluation"),
+    ] {
+        assert_eq!(
+            target(&t["Outputs"][output]["Value"]),
+            Some(resource),
+            "{output}"
+        );
+    }
+    let url = &t["Outputs"]["DashboardUrl"]["Value"];
+    assert!(
+        matches!(url, Value::Tagged(s) if s.tag == "Sub" && s.value.as_str().unwrap().contains("#dashboards/dashboard/${Dashboard}")),
+        "{url:?}"
+    );
+}
+
+/// The schedule runs in a time zone, through EventBridge Scheduler, with a payload the handler
+/// accepts.
+#[test]
+fn the_schedule_has_a_time_zone_and_a_valid_payload() {
+    let t = template();
+    let events = t["Resources"]["ScheduledAuditFunction"]["Properties"]["Events"]
+        .as_mapping()
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let e = events.values().next().unwrap();
+    assert_eq!(e["Type"], "ScheduleV2");
+    let p = &e["Properties"];
+    assert_eq!(target(&p["ScheduleExpression"]), Some("ScheduleExpression"));
+    assert_eq!(
+        target(&p["ScheduleExpressionTimezone"]),
+        Some("ScheduleTimezone")
+    );
+    assert_eq!(
+        target(&p["DeadLetterConfig"]["Arn"]),
+        Some("DeadLetterQueue")
+    );
+    // SAM's default name is fixed: two plaudit stacks in one region would collide.
+    assert_eq!(p["OmitName"], true);
+    let input: serde_json::Value = serde_json::from_str(p["Input"].as_str().unwrap()).unwrap();
+    plaudit_scheduled_audit::check_event(&input).unwrap();
+}
+
+/// CloudFormation takes at most 4096 characters of inline code.
+#[test]
+fn the_inline_function_fits_cloudformation() {
+    let t = template();
+    let code = t["Resources"]["FirstEvaluationFunction"]["Properties"]["InlineCode"]
+        .as_str()
+        .unwrap();
+    assert!(code.len() <= 4096, "{} characters", code.len());
+    assert!(code.contains("def handler(event, context)"));
+}
+
+/// A YAML value as JSON, short-form tags as their long form (`!Ref X` -> `{"Ref": "X"}`).
+fn yaml_to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            serde_json::json!({ tag.trim_start_matches('!'): yaml_to_json(&t.value) })
+        }
+        Value::Mapping(m) => m
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap().to_string(), yaml_to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        Value::Sequence(s) => s.iter().map(yaml_to_json).collect(),
+        Value::String(s) => s.clone().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => serde_json::to_value(n).unwrap(),
+        Value::Null => serde_json::Value::Null,
+    }
+}
+
+/// The dashboard body as CloudFormation would render it with the Config rules on: `!Join`ed,
+/// `!If` taken, `${...}` substitutions left as placeholders.
+fn dashboard_body(t: &Value) -> serde_json::Value {
+    fn render(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Tagged(t) if t.tag == "Sub" => t.value.as_str().unwrap().to_string(),
+            Value::Tagged(t) if t.tag == "If" => {
+                let [cond, then, _] = &t.value.as_sequence().unwrap()[..] else {
+                    panic!("{t:?}")
+                };
+                assert_eq!(cond, "ConfigRulesOn");
+                render(then)
+            }
+            Value::Tagged(t) if t.tag == "Join" => {
+                let [sep, items] = &t.value.as_sequence().unwrap()[..] else {
+                    panic!("{t:?}")
+                };
+                items
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(render)
+                    .collect::<Vec<_>>()
+                    .join(sep.as_str().unwrap())
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let body = render(&t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// One metric a dashboard charts: namespace, name, and its dimensions (name -> value; a `SEARCH`
+/// leaves unnamed values empty).
+type Charted = (String, String, BTreeMap<String, String>);
+
+/// The metrics of a `SEARCH('{Namespace,Dim,...} MetricName="X" Dim="v"', ...)` expression.
+fn searched(expression: &str) -> Charted {
+    let schema = &expression[expression.find('{').unwrap() + 1..expression.find('}').unwrap()];
+    let mut parts = schema.split(',');
+    let namespace = parts.next().unwrap().to_string();
+    let mut dims: BTreeMap<String, String> =
+        parts.map(|d| (d.to_string(), String::new())).collect();
+    let mut name = String::new();
+    let rest = &expression[expression.find('}').unwrap() + 1..];
+    for term in rest.split(' ') {
+        let Some((k, v)) = term.split_once("=\"") else {
+            continue;
+        };
+        let v = v[..v.find('"').unwrap()].to_string();
+        if k == "MetricName" {
+            name = v;
+        } else {
+            assert!(
+                dims.contains_key(k),
+                "{k} is not in the schema: {expression}"
+            );
+            dims.insert(k.to_string(), v);
+        }
+    }
+    assert!(!name.is_empty(), "{expression}");
+    (namespace, name, dims)
+}
+
+fn charted(body: &serde_json::Value) -> Vec<Charted> {
+    let mut out = Vec::new();
+    for w in body["widgets"].as_array().unwrap() {
+        if w["type"] != "metric" {
+            continue;
+        }
+        let mut last_namespace = String::new();
+        for m in w["properties"]["metrics"].as_array().unwrap() {
+            let m = m.as_array().unwrap();
+            if let Some(e) = m[0]["expression"].as_str() {
+                if e.contains("SEARCH(") {
+                    out.push(searched(e));
+                }
+                continue;
+            }
+            let words: Vec<&str> = m.iter().filter_map(|x| x.as_str()).collect();
+            // "." repeats the previous line's namespace (CloudWatch's shorthand).
+            let namespace = if words[0] == "." {
+                last_namespace.clone()
+            } else {
+                words[0].to_string()
+            };
+            last_namespace = namespace.clone();
+            let dims = words[2..]
+                .chunks(2)
+                .map(|kv| (kv[0].to_string(), kv[1].to_string()))
+                .collect();
+            out.push((namespace, words[1].to_string(), dims));
+        }
+    }
+    out
+}
+
+/// The metrics the scheduled audit emits: (name, dimension names), from its EMF documents for a
+/// run that found failures and could not read one API.
+fn emitted() -> BTreeSet<(String, Vec<String>)> {
+    let e = plaudit::synth::Estate::backend();
+    let mut report = plaudit::audit(
+        &e.snap,
+        &plaudit::AuditOptions {
+            manifest: Some(&e.manifest),
+            ..plaudit::AuditOptions::default()
+        },
+    );
+    report
+        .collection
+        .errors
+        .push(plaudit::snapshot::CollectFailure {
+            api: "DescribeVpcEndpoints".into(),
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+        });
+    let out = plaudit_scheduled_audit::Outcome::of(&report, 12);
+    let mut metrics = BTreeSet::new();
+    for line in plaudit_scheduled_audit::metrics(&report, &out, 0) {
+        let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let cw = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(cw["Namespace"], plaudit_scheduled_audit::METRIC_NAMESPACE);
+        let mut dims: Vec<String> = cw["Dimensions"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect();
+        dims.sort();
+        for m in cw["Metrics"].as_array().unwrap() {
+            metrics.insert((m["Name"].as_str().unwrap().to_string(), dims.clone()));
+        }
+    }
+    metrics
+}
+
+/// Issue 11: the dashboard charts only metrics the code emits, with the dimensions it emits them
+/// under and values it can take; AWS metrics only from Lambda and Config.
+#[test]
+fn the_dashboard_charts_only_metrics_the_code_emits() {
+    let t = template();
+    let body = dashboard_body(&t);
+    let emitted = emitted();
+    let statuses: BTreeSet<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let severities: BTreeSet<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+    let charted = charted(&body);
+    let mut ours = BTreeSet::new();
+    for (namespace, name, dims) in &charted {
+        match namespace.as_str() {
+            "plaudit" => {
+                let names: Vec<String> = dims.keys().cloned().collect();
+                assert!(
+                    emitted.contains(&(name.clone(), names.clone())),
+                    "the dashboard charts {name} by {names:?}, which the code does not emit: {emitted:?}"
+                );
+                // An empty value: a SEARCH that charts every value the dimension takes.
+                for (k, v) in dims.iter().filter(|(_, v)| !v.is_empty()) {
+                    match k.as_str() {
+                        "Status" => assert!(statuses.contains(v.as_str()), "{v}"),
+                        "Severity" => assert!(severities.contains(v.as_str()), "{v}"),
+                        other => panic!("dimension {other}"),
+                    }
+                }
+                ours.insert(name.clone());
+            }
+            "AWS/Lambda" => {
+                assert!(["Duration", "Errors", "Invocations"].contains(&name.as_str()));
+                assert_eq!(dims.keys().collect::<Vec<_>>(), ["FunctionName"]);
+            }
+            "AWS/Config" => {
+                assert_eq!(name, "ConfigurationItemsRecorded");
+                assert_eq!(dims.keys().collect::<Vec<_>>(), ["ResourceType"]);
+            }
+            other => panic!("namespace {other}"),
+        }
+    }
+    // Everything the issue asks for is on it.
+    for name in [
+        "Findings",
+        "Transitions",
+        "AlertsPublished",
+        "AlertsFailed",
+        "Incomplete",
+        "CollectionErrors",
+        "ApiCalls",
+    ] {
+        assert!(ours.contains(name), "{name} is not charted");
+    }
+    let failing: BTreeSet<&str> = charted
+        .iter()
+        .filter(|(_, n, d)| n == "Findings" && d.get("Status").map(String::as_str) == Some("fail"))
+        .filter_map(|(_, _, d)| d.get("Severity").map(String::as_str))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(failing, severities, "failures charted by every severity");
+    let by_status: BTreeSet<&str> = charted
+        .iter()
+        .filter(|(_, n, d)| n == "Findings" && d.get("Severity").is_some_and(String::is_empty))
+        .map(|(_, _, d)| d["Status"].as_str())
+        .collect();
+    assert_eq!(by_status, statuses, "findings charted by every status");
+    assert!(charted
+        .iter()
+        .any(|(ns, n, d)| ns == "plaudit" && n == "CollectionErrors" && d.contains_key("Api")));
+    // The Config rules' compliance, from the log group the compliance events go to.
+    let queries: Vec<&str> = body["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["type"] == "log")
+        .map(|w| w["properties"]["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(queries.len(), 2);
+    for q in queries {
+        assert!(
+            q.starts_with("SOURCE '${ComplianceEventsLogGroup}' |"),
+            "{q}"
+        );
+        assert!(
+            q.contains("detail.newEvaluationResult.complianceType"),
+            "{q}"
+        );
+    }
+    let rule = &t["Resources"]["ComplianceEventsRule"]["Properties"];
+    assert_eq!(
+        strings(&rule["EventPattern"]["detail-type"]),
+        ["Config Rules Compliance Change"]
+    );
+    let kept: BTreeSet<&str> = rule["EventPattern"]["detail"]["configRuleName"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(target)
+        .collect();
+    let rules = of_type(&t, "AWS::Config::ConfigRule");
+    let all: BTreeSet<&str> = rules.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(kept, all, "every rule's compliance events are kept");
 }

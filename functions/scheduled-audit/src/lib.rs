@@ -202,9 +202,11 @@ fn epoch_millis() -> u64 {
 }
 
 /// The EMF documents of a run: `Findings` by `Status` and `Severity` (one document per pair
-/// that occurred), and one with the run's own counts (`Transitions`, `AlertsPublished`,
+/// that occurred), `CollectionErrors` by `Api` (one document per API that failed, counting its
+/// failed reads), and one with the run's own counts (`Transitions`, `AlertsPublished`,
 /// `AlertsFailed`, `ApiCalls`, `CollectionErrors`, `Incomplete`). Every document also carries
-/// `Account` and `Region` as properties (not dimensions, to keep metric cardinality low).
+/// `Account` and `Region` as properties (not dimensions, to keep metric cardinality low). The
+/// stack's dashboard (`template.yaml`) charts these names; a test keeps the two in step.
 pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String> {
     let account = report.account_id.as_deref().unwrap_or("unknown");
     let region = report.region.as_deref().unwrap_or("unknown");
@@ -233,6 +235,27 @@ pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String>
             .to_string()
         })
         .collect();
+    let mut by_api: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &report.collection.errors {
+        *by_api.entry(f.api.as_str()).or_default() += 1;
+    }
+    lines.extend(by_api.iter().map(|(api, n)| {
+        json!({
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": METRIC_NAMESPACE,
+                    "Dimensions": [["Api"]],
+                    "Metrics": [{"Name": "CollectionErrors", "Unit": "Count"}],
+                }],
+            },
+            "Api": api,
+            "CollectionErrors": n,
+            "Account": account,
+            "Region": region,
+        })
+        .to_string()
+    }));
     let run = [
         ("Transitions", out.drift.transitions),
         ("AlertsPublished", out.drift.alerts_published),
