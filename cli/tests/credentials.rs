@@ -172,7 +172,7 @@ fn a_failing_credential_process_is_exit_2_naming_the_profile_and_the_cause() {
     home.script("garbled.sh", "echo '{\"Version\": 2}'");
     for (profile, cause) in [
         ("vault", "the session for prod has expired"),
-        ("garbled", "Version"),
+        ("garbled", "unknown version number: 2"),
     ] {
         let out = home.plaudit(&["audit", "--profile", profile], NOWHERE, &[]);
         let err = stderr(&out);

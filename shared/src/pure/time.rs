@@ -16,9 +16,13 @@ pub type Timestamp = OffsetDateTime;
 
 /// `YYYY-MM-DD`, the only date-only form.
 const CALENDAR_DATE: &[BorrowedFormatItem<'static>] = &[
-    BorrowedFormatItem::Component(Component::Year(modifier::Year::default())),
+    BorrowedFormatItem::Component(Component::CalendarYearFullStandardRange(
+        modifier::CalendarYearFullStandardRange::default(),
+    )),
     BorrowedFormatItem::StringLiteral("-"),
-    BorrowedFormatItem::Component(Component::Month(modifier::Month::default())),
+    BorrowedFormatItem::Component(Component::MonthNumerical(
+        modifier::MonthNumerical::default(),
+    )),
     BorrowedFormatItem::StringLiteral("-"),
     BorrowedFormatItem::Component(Component::Day(modifier::Day::default())),
 ];
