@@ -13,6 +13,9 @@ use plaudit::render::{self, Render};
 use plaudit::rules::RULES;
 use plaudit::{Manifest, Severity, Snapshot};
 
+#[cfg(feature = "live")]
+mod credentials;
+
 /// Exit codes (a public contract, see README "Exit codes").
 const EXIT_FAILURES: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -177,6 +180,9 @@ enum CliError {
     #[error("{0}")]
     Usage(String),
     #[cfg(feature = "live")]
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialError),
+    #[cfg(feature = "live")]
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
 }
@@ -319,7 +325,7 @@ fn collect_live(aws: &AwsArgs, manifest: Option<&Manifest>) -> Result<Vec<Snapsh
         if let Some(u) = &aws.endpoint_url {
             loader = loader.endpoint_url(u);
         }
-        let base = loader.load().await;
+        let base = credentials::resolve(loader.load().await, aws.profile.as_deref()).await?;
         let regions: Vec<Option<String>> = if aws.region.is_empty() {
             vec![None]
         } else {

@@ -113,7 +113,7 @@ impl Setup {
                 } else {
                     rules.to_vec()
                 },
-                today: None,
+                now: None,
             },
         )
     }

@@ -28,8 +28,9 @@ pub struct AuditOptions<'a> {
     pub region: Option<String>,
     /// Rule ids or families to run; empty means all.
     pub rules: Vec<String>,
-    /// The day waivers are compared with, when the snapshot has no `collected_at`.
-    pub today: Option<i64>,
+    /// The time waivers are compared with when the snapshot has no `collected_at` (default:
+    /// the clock).
+    pub now: Option<crate::pure::time::Timestamp>,
 }
 
 /// Where the region came from.
@@ -280,13 +281,14 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     });
     // The registry is sorted by id, so rule order then resource order is the report's order.
     per_rule.sort_by_key(|(i, _)| *i);
-    let today = snap
+    // `Snapshot::load` refuses a `collected_at` that is not an RFC 3339 time.
+    let now = snap
         .meta
         .collected_at
         .as_deref()
-        .and_then(crate::pure::time::parse_date)
-        .or(opts.today)
-        .unwrap_or_else(crate::pure::time::today);
+        .and_then(|t| crate::pure::time::parse_timestamp(t).ok())
+        .or(opts.now)
+        .unwrap_or_else(crate::pure::time::Timestamp::now_utc);
     let mut findings: Vec<Finding> =
         Vec::with_capacity(per_rule.iter().map(|(_, v)| v.len()).sum());
     for (_, v) in per_rule {
@@ -295,7 +297,7 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     apply_waivers(
         &mut findings,
         opts.manifest.map_or(&[][..], |m| &m.waivers),
-        today,
+        now,
     );
     let mut summary = summarise(&findings);
     // Also when no VPC was readable to report the scope error on.
@@ -564,7 +566,9 @@ fn merge_rule(
     }
 }
 
-fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], today: i64) {
+/// Waives the failures a waiver names, unless it had expired when the snapshot was collected
+/// (`now`): the comparison is between instants, in UTC.
+fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], now: crate::pure::time::Timestamp) {
     for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
         let Some(w) = waivers
             .iter()
@@ -575,8 +579,8 @@ fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], today: i64) {
         let expired = w
             .expires
             .as_deref()
-            .and_then(crate::pure::time::parse_date)
-            .is_some_and(|e| today > e);
+            .and_then(|e| crate::pure::time::parse_expiry(e).ok())
+            .is_some_and(|end| now >= end);
         if expired {
             f.message = format!(
                 "{} (A waiver by {} expired on {}, so this failure counts again.)",

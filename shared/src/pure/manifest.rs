@@ -68,7 +68,8 @@ pub struct Waiver {
     pub reason: String,
     #[serde(default)]
     pub owner: String,
-    /// `YYYY-MM-DD`; the waiver applies up to and including this day.
+    /// `YYYY-MM-DD` (the waiver applies up to and including that day, in UTC) or an RFC 3339
+    /// time with an offset (it applies until then). See `docs/contracts-dates.md`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
@@ -230,11 +231,8 @@ impl Manifest {
                 ));
             }
             if let Some(e) = &w.expires {
-                if crate::pure::time::parse_date(e).is_none() {
-                    return Err(bad(
-                        format!("waivers[{i}].expires"),
-                        format!("`{e}` is not a YYYY-MM-DD date"),
-                    ));
+                if let Err(err) = crate::pure::time::parse_expiry(e) {
+                    return Err(bad(format!("waivers[{i}].expires"), err.to_string()));
                 }
             }
         }
@@ -324,6 +322,40 @@ mod tests {
         ] {
             let e = Manifest::load(&write(name, text)).unwrap_err().to_string();
             assert!(e.contains(needle), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn waiver_expiries_are_dates_or_times_with_offsets() {
+        let waiver = |expires: &str| {
+            format!(
+                "waivers:\n  - rule: PL-EP-006\n    resource: vpce-1\n    reason: x\n  - rule: PL-EP-006\n    resource: vpce-2\n    reason: y\n    expires: \"{expires}\"\n"
+            )
+        };
+        for good in [
+            "2027-01-31",
+            "2027-01-31T18:00:00Z",
+            "2027-01-31T18:00:00.5+02:00",
+        ] {
+            let m = Manifest::load(&write("good.yaml", &waiver(good))).unwrap();
+            assert_eq!(m.waivers[1].expires.as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-30",
+            "2027-01-31T18:00:00",
+            "2027-01-31garbage",
+        ] {
+            let e = Manifest::load(&write("bad.yaml", &waiver(bad)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("bad.yaml: at `waivers[1].expires`: "),
+                "{bad}: {e}"
+            );
+            assert!(e.contains("YYYY-MM-DD"), "{bad}: {e}");
         }
     }
 

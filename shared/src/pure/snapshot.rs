@@ -540,6 +540,14 @@ impl Snapshot {
             Some(bytes) => parse_json(&meta_file, &bytes)?,
             None => SnapshotMeta::default(),
         };
+        // "Now" for the rules (waiver expiry): an RFC 3339 time, or the snapshot is refused.
+        if let Some(t) = &meta.collected_at {
+            crate::pure::time::parse_timestamp(t).map_err(|e| SnapshotError::Parse {
+                file: meta_file.clone(),
+                json_path: "collected_at".into(),
+                message: e.to_string(),
+            })?;
+        }
         // The security groups and their rules are the bulk of a snapshot: parse them on a second
         // thread while this one reads the rest.
         let (groups_side, rest) = std::thread::scope(|scope| {

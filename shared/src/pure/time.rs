@@ -1,28 +1,94 @@
-//! Calendar dates without a dependency: enough to compare waiver expiry dates with the day a
-//! snapshot was collected.
+//! Dates and times, parsed with the `time` crate and compared in UTC: the snapshot's
+//! `collected_at` (and the other RFC 3339 times plaudit reads and writes) and a waiver's
+//! `expires`. The rules are in `docs/contracts-dates.md`.
+//!
+//! Strict: a time needs a date, a time of day with seconds, and an offset (`Z` or `±hh:mm`), which
+//! is honoured; fractional seconds are kept. Nothing is guessed from a part of the text.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Days since 1970-01-01 for a `YYYY-MM-DD` date (a longer RFC 3339 string is cut to its date).
-pub fn parse_date(s: &str) -> Option<i64> {
-    let d = s.get(..10)?;
-    let mut parts = d.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let day: u32 = parts.next()?.parse().ok()?;
-    if d.len() != 10 || !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) {
-        return None;
-    }
-    Some(days_from_civil(y, m, day))
+use time::format_description::well_known::Rfc3339;
+use time::format_description::{modifier, BorrowedFormatItem, Component};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// An instant (always held in UTC).
+pub type Timestamp = OffsetDateTime;
+
+/// `YYYY-MM-DD`, the only date-only form.
+const CALENDAR_DATE: &[BorrowedFormatItem<'static>] = &[
+    BorrowedFormatItem::Component(Component::CalendarYearFullStandardRange(
+        modifier::CalendarYearFullStandardRange::default(),
+    )),
+    BorrowedFormatItem::StringLiteral("-"),
+    BorrowedFormatItem::Component(Component::MonthNumerical(
+        modifier::MonthNumerical::default(),
+    )),
+    BorrowedFormatItem::StringLiteral("-"),
+    BorrowedFormatItem::Component(Component::Day(modifier::Day::default())),
+];
+
+/// Why a date or time was refused. The caller names the file and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("is empty (expected {expected})")]
+    Empty { expected: &'static str },
+    #[error("`{value}` is not {expected}: {reason}")]
+    Invalid {
+        value: String,
+        expected: &'static str,
+        reason: String,
+    },
 }
 
-/// Today's day number from the system clock, for snapshots that do not say when they were taken.
-pub fn today() -> i64 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    i64::try_from(secs / 86_400).unwrap_or(0)
+const TIME_EXPECTED: &str =
+    "an RFC 3339 time with an offset, such as 2026-11-30T06:00:00Z or 2026-11-30T08:00:00+02:00";
+const EXPIRY_EXPECTED: &str =
+    "a date (YYYY-MM-DD) or an RFC 3339 time with an offset, such as 2027-01-31 or 2027-01-31T18:00:00+01:00";
+
+fn invalid(value: &str, expected: &'static str, reason: impl ToString) -> DateError {
+    DateError::Invalid {
+        value: value.to_string(),
+        expected,
+        reason: reason.to_string(),
+    }
+}
+
+fn parse_time_as(s: &str, expected: &'static str) -> Result<Timestamp, DateError> {
+    if s.trim().is_empty() {
+        return Err(DateError::Empty { expected });
+    }
+    // RFC 3339 separates date and time with `T` (a space is allowed as a readable variant); the
+    // parser takes any byte there, this contract does not.
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ') | None) {
+        return Err(invalid(
+            s,
+            expected,
+            "the date and the time must be separated by `T`",
+        ));
+    }
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(|t| t.to_offset(UtcOffset::UTC))
+        .map_err(|e| invalid(s, expected, e))
+}
+
+/// An RFC 3339 time with its offset honoured (`2026-11-30T06:00:00Z`,
+/// `2026-11-30T08:00:00.250+02:00`), as an instant in UTC.
+pub fn parse_timestamp(s: &str) -> Result<Timestamp, DateError> {
+    parse_time_as(s, TIME_EXPECTED)
+}
+
+/// A waiver's `expires`: the first instant at which the waiver no longer applies. A date
+/// (`2027-01-31`) is inclusive: the waiver holds to the end of that day in UTC, so it ends at
+/// the next midnight UTC. An RFC 3339 time ends it at that instant.
+pub fn parse_expiry(s: &str) -> Result<Timestamp, DateError> {
+    if s.len() == 10 {
+        let day = Date::parse(s, CALENDAR_DATE).map_err(|e| invalid(s, EXPIRY_EXPECTED, e))?;
+        let next = day
+            .next_day()
+            .ok_or_else(|| invalid(s, EXPIRY_EXPECTED, "the date is out of range"))?;
+        return Ok(next.midnight().assume_utc());
+    }
+    parse_time_as(s, EXPIRY_EXPECTED)
 }
 
 /// The current time as RFC 3339 (UTC, seconds).
@@ -30,147 +96,193 @@ pub fn now_rfc3339() -> String {
     rfc3339(SystemTime::now())
 }
 
-/// A time as RFC 3339 (UTC, seconds).
+/// A time as RFC 3339 (UTC, whole seconds).
 pub fn rfc3339(t: SystemTime) -> String {
     let secs = t
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        format_date(days),
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        ymd(at.date()),
+        at.hour(),
+        at.minute(),
+        at.second()
     )
 }
 
-/// Seconds since the epoch of an RFC 3339 timestamp (`2026-11-30T06:00:00.123Z`,
-/// `...+02:00`): the offset is honoured, fractions are dropped. `None` for anything else.
+/// Seconds since the epoch of an RFC 3339 time (fractions dropped); `None` for anything else,
+/// or a time before 1970.
 pub fn parse_rfc3339_secs(s: &str) -> Option<u64> {
-    let days = parse_date(s)?;
-    let rest = s.get(10..)?;
-    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t'))?;
-    let field = |r: &str, at: usize| -> Option<i64> {
-        let f = r.get(at..at + 2)?;
-        f.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| f.parse().ok())
-            .flatten()
-    };
-    let (h, m, sec) = (field(rest, 0)?, field(rest, 3)?, field(rest, 6)?);
-    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let mut zone = rest.get(8..)?;
-    if let Some(frac) = zone.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        zone = &frac[digits..];
-    }
-    let offset = match zone {
-        "Z" | "z" => 0,
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
-            let (oh, om) = (field(z, 1)?, field(z, 4)?);
-            let o = oh * 3600 + om * 60;
-            if z.starts_with('-') {
-                -o
-            } else {
-                o
-            }
-        }
-        _ => return None,
-    };
-    let total = days * 86_400 + h * 3600 + m * 60 + sec - offset;
-    u64::try_from(total).ok()
+    u64::try_from(parse_timestamp(s).ok()?.unix_timestamp()).ok()
 }
 
-/// The `SystemTime` of an RFC 3339 timestamp.
+/// The `SystemTime` of an RFC 3339 time (fractions kept).
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    parse_rfc3339_secs(s).map(|secs| UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    let t = parse_timestamp(s).ok()?;
+    let nanos = u64::try_from(t.unix_timestamp_nanos()).ok()?;
+    Some(UNIX_EPOCH + Duration::from_nanos(nanos))
 }
 
-/// Formats a day number as `YYYY-MM-DD`.
+/// Milliseconds since the epoch of an RFC 3339 time; `None` for anything else.
+pub fn epoch_millis(s: &str) -> Option<i64> {
+    let t = parse_timestamp(s).ok()?;
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// Formats a day number (days since 1970-01-01) as `YYYY-MM-DD`.
 pub fn format_date(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    let day = OffsetDateTime::UNIX_EPOCH
+        .checked_add(time::Duration::days(days))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .date();
+    ymd(day)
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's civil-date algorithms.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+fn ymd(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code: a panic is a failed test
 mod tests {
     use super::*;
 
+    fn utc(s: &str) -> String {
+        let t = parse_timestamp(s).unwrap();
+        format!(
+            "{}T{:02}:{:02}:{:02}.{:03}Z",
+            ymd(t.date()),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    }
+
     #[test]
-    fn rfc3339_timestamps_honour_offsets_and_reject_nonsense() {
+    fn times_honour_their_offsets() {
+        assert_eq!(utc("2026-11-30T06:00:00Z"), "2026-11-30T06:00:00.000Z");
+        assert_eq!(utc("2026-11-30t06:00:00z"), "2026-11-30T06:00:00.000Z");
+        assert_eq!(utc("2026-11-30 06:00:00Z"), "2026-11-30T06:00:00.000Z");
+        assert_eq!(utc("2026-11-30T08:00:00+02:00"), "2026-11-30T06:00:00.000Z");
+        assert_eq!(utc("2026-11-30T05:30:00-00:30"), "2026-11-30T06:00:00.000Z");
+        // Across midnight both ways: the offset moves the day.
+        assert_eq!(utc("2026-12-01T01:30:00+02:00"), "2026-11-30T23:30:00.000Z");
+        assert_eq!(utc("2026-11-30T22:00:00-05:00"), "2026-12-01T03:00:00.000Z");
+        // Fractional seconds are kept, to any number of digits.
+        assert_eq!(utc("2026-11-30T06:00:00.25Z"), "2026-11-30T06:00:00.250Z");
+        assert_eq!(
+            utc("2026-11-30T06:00:00.123456789+00:00"),
+            "2026-11-30T06:00:00.123Z"
+        );
         let z = parse_rfc3339_secs("2026-11-30T06:00:00Z").unwrap();
-        assert_eq!(parse_rfc3339_secs("2026-11-30T06:00:00.123Z"), Some(z));
+        assert_eq!(parse_rfc3339_secs("2026-11-30T06:00:00.999Z"), Some(z));
         assert_eq!(parse_rfc3339_secs("2026-11-30T08:00:00+02:00"), Some(z));
-        assert_eq!(parse_rfc3339_secs("2026-11-30T05:30:00-00:30"), Some(z));
+        assert_eq!(
+            epoch_millis("1970-01-01T00:00:01.5Z"),
+            Some(1500),
+            "milliseconds"
+        );
         assert_eq!(
             rfc3339(parse_rfc3339("2026-11-30T06:00:00Z").unwrap()),
             "2026-11-30T06:00:00Z"
         );
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.5Z"),
+            Some(UNIX_EPOCH + Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn times_without_an_offset_or_outside_the_calendar_are_refused() {
         for bad in [
+            "",
+            "  ",
+            "yesterday",
             "2026-11-30",
-            "2026-11-30T06:00Z",
-            "2026-11-30T25:00:00Z",
             "2026-11-30T06:00:00",
+            "2026-11-30T06:00Z",
             "2026-11-30T06:00:00.Z",
-            "t",
+            "2026-11-30T06:00:00+0200",
+            "2026-11-30T06:00:00+02",
+            "2026-11-30X06:00:00Z",
+            "2026-11-30T25:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-11-30T06:00:00Z trailing",
+            "30/11/2026 06:00:00Z",
         ] {
+            let e = parse_timestamp(bad).unwrap_err();
+            assert!(e.to_string().contains("RFC 3339"), "{bad}: {e}");
             assert_eq!(parse_rfc3339_secs(bad), None, "{bad}");
+            assert_eq!(epoch_millis(bad), None, "{bad}");
+        }
+        assert!(matches!(parse_timestamp(""), Err(DateError::Empty { .. })));
+        let e = parse_timestamp("2026-02-30T00:00:00Z").unwrap_err();
+        assert!(e.to_string().contains("`2026-02-30T00:00:00Z`"), "{e}");
+    }
+
+    #[test]
+    fn a_date_expiry_lasts_to_the_end_of_that_day_in_utc() {
+        let end = parse_expiry("2027-01-31").unwrap();
+        assert_eq!(end, parse_timestamp("2027-02-01T00:00:00Z").unwrap());
+        // Leap years come from the calendar.
+        assert_eq!(
+            parse_expiry("2028-02-29").unwrap(),
+            parse_timestamp("2028-03-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            parse_expiry("2026-12-31").unwrap(),
+            parse_timestamp("2027-01-01T00:00:00Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_time_expiry_ends_at_that_instant() {
+        assert_eq!(
+            parse_expiry("2027-01-31T18:00:00+01:00").unwrap(),
+            parse_timestamp("2027-01-31T17:00:00Z").unwrap()
+        );
+        assert_eq!(
+            parse_expiry("2027-01-31T00:30:00.5+02:00").unwrap(),
+            parse_timestamp("2027-01-30T22:30:00.5Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_expiries_are_refused_with_the_value() {
+        for bad in [
+            "",
+            "yesterday",
+            "soon",
+            "2026-13-01",
+            "2026-02-30",
+            "2027-02-29",
+            "2026-00-10",
+            "2026-1-31",
+            "31/01/2027",
+            "2027-01-31T12:00:00",
+            "2027-01-31 ",
+            "+2026-01-31",
+            "20270131",
+        ] {
+            let e = parse_expiry(bad).unwrap_err();
+            assert!(e.to_string().contains("YYYY-MM-DD"), "{bad}: {e}");
+            if !bad.is_empty() {
+                assert!(e.to_string().contains(&format!("`{bad}`")), "{bad}: {e}");
+            }
         }
     }
 
     #[test]
-    fn round_trips_and_rejects_nonsense() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2026-11-30T04:29:07Z"), parse_date("2026-11-30"));
-        assert_eq!(format_date(parse_date("2028-02-29").unwrap()), "2028-02-29");
-        assert_eq!(parse_date("2027-02-29"), None);
-        assert_eq!(parse_date("2027-13-01"), None);
-        assert_eq!(parse_date("soon"), None);
-        assert!(parse_date("2027-01-31").unwrap() > parse_date("2026-12-31").unwrap());
+    fn day_numbers_format_as_dates() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(20_787), "2026-11-30");
+        assert_eq!(format_date(-1), "1969-12-31");
     }
 }

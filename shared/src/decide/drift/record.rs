@@ -178,51 +178,7 @@ pub fn newer(stored: Option<&str>, ours: Option<&str>) -> bool {
 /// An RFC 3339 time (`2026-11-30T06:00:00Z`, `...06:00:00.123+02:00`) as milliseconds since the
 /// epoch; `None` when it is not one.
 pub fn epoch_millis(t: &str) -> Option<i64> {
-    let days = crate::time::parse_date(t)?;
-    let rest = t.get(10..)?;
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let field = |s: &str, at: usize| -> Option<i64> {
-        let v = s.get(at..at + 2)?;
-        if v.bytes().all(|b| b.is_ascii_digit()) {
-            v.parse().ok()
-        } else {
-            None
-        }
-    };
-    let (h, m, s) = (field(rest, 0)?, field(rest, 3)?, field(rest, 6)?);
-    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let mut tail = rest.get(8..)?;
-    let mut millis = 0i64;
-    if let Some(frac) = tail.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let ms: String = frac[..digits]
-            .chars()
-            .chain("000".chars())
-            .take(3)
-            .collect();
-        millis = ms.parse().ok()?;
-        tail = &frac[digits..];
-    }
-    let offset = match tail {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match tail.get(..1)? {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            if tail.len() != 6 || tail.get(3..4)? != ":" {
-                return None;
-            }
-            sign * (field(tail, 1)? * 60 + field(tail, 4)?)
-        }
-    };
-    Some((((days * 24 + h) * 60 + m - offset) * 60 + s) * 1000 + millis)
+    crate::time::epoch_millis(t)
 }
 
 #[cfg(test)]

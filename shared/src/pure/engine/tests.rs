@@ -51,6 +51,41 @@ fn a_waiver_turns_a_failure_into_waived_until_it_expires() {
 }
 
 #[test]
+fn a_waiver_expiry_is_compared_in_utc_with_offsets_honoured() {
+    let status = |collected_at: &str, expires: &str| {
+        let mut e = broken_relay_egress();
+        e.snap.meta.collected_at = Some(collected_at.into());
+        e.manifest.waivers.push(waiver(expires));
+        run(&e, &["PL-SG-006"]).findings[0].status
+    };
+    // 01:30 on 1 December at +02:00 is still 30 November in UTC: a waiver through the 30th holds.
+    assert_eq!(
+        status("2026-12-01T01:30:00+02:00", "2026-11-30"),
+        Status::Waived
+    );
+    // 22:00 on 30 November at -05:00 is already 1 December in UTC: it has expired.
+    assert_eq!(
+        status("2026-11-30T22:00:00-05:00", "2026-11-30"),
+        Status::Fail
+    );
+    // The last moment of the day still counts, the first of the next does not.
+    assert_eq!(
+        status("2026-11-30T23:59:59.999Z", "2026-11-30"),
+        Status::Waived
+    );
+    assert_eq!(status("2026-12-01T00:00:00Z", "2026-11-30"), Status::Fail);
+    // An expiry with a time ends the waiver at that instant, whatever the offsets.
+    assert_eq!(
+        status("2026-11-30T11:59:59Z", "2026-11-30T14:00:00+02:00"),
+        Status::Waived
+    );
+    assert_eq!(
+        status("2026-11-30T13:00:00+01:00", "2026-11-30T14:00:00+02:00"),
+        Status::Fail
+    );
+}
+
+#[test]
 fn a_waiver_never_hides_an_error() {
     let mut e = Estate::backend();
     e.manifest.waivers.push(Waiver {
