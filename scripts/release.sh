@@ -90,7 +90,7 @@ add_target() {
   fi
   printf '\n   rustup could not fetch the Rust standard library for %s.\n' "$1" >&2
   printf '   It comes from rustup'\''s download server, not from crates.io: allow that host, or run\n' >&2
-  printf '   `rustup target add %s` where it is reachable (same toolchain: %s).\n\n' "$1" "$(rustc --version)" >&2
+  printf "   \`rustup target add %s\` where it is reachable (same toolchain: %s).\n\n" "$1" "$(rustc --version)" >&2
   return 1
 }
 add_target "$LAMBDA_TARGET" || die "the Lambda functions need $LAMBDA_TARGET (Graviton, arm64)"
@@ -148,6 +148,9 @@ done
 
 # ----------------------------------------------------------------------------------------- dist
 step "assembling $DIST/"
+# Rebuilt from scratch, except the answers `sam deploy --guided` saved there (docs/release.md).
+saved_config=$(mktemp)
+if [[ -f "$DIST/samconfig.toml" ]]; then cp "$DIST/samconfig.toml" "$saved_config"; fi
 rm -rf "$DIST"
 mkdir -p "$DIST/functions"
 for binary in "${FUNCTION_BINARIES[@]}"; do
@@ -174,7 +177,13 @@ SAM_HOME=$(mktemp -d)
 SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$DIST/template.yaml" | sed 's/^/   /'
 rm -rf "$SAM_HOME"
 
-(cd "$DIST" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+sums=$(cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
+echo "$sums" > "$DIST/SHA256SUMS"
+if [[ -s "$saved_config" ]]; then
+  cp "$saved_config" "$DIST/samconfig.toml"
+  note "kept $DIST/samconfig.toml (not in SHA256SUMS)"
+fi
+rm -f "$saved_config"
 
 # -------------------------------------------------------------------------------------- summary
 step "artifacts in $DIST/"
