@@ -52,6 +52,17 @@ for rules in $CONFIG_RULES; do
 done
 rm -rf "$SAM_HOME"
 
+echo "== release template transform (scripts/package-template.py; the slow release build itself is scripts/release.sh)"
+# The packaged template that deploys the prebuilt zips: each cargo-lambda function's CodeUri a zip,
+# no build metadata, everything else (short-form tags included) unchanged, and it validates.
+PACKAGED=$(mktemp -d)
+"$TOOLS/bin/python" scripts/package-template.py --template template.yaml --output "$PACKAGED/template.yaml" --sar-version 0.0.0-test
+"$TOOLS/bin/python" scripts/check-packaged-template.py --template template.yaml --packaged "$PACKAGED/template.yaml" --sar-version 0.0.0-test
+"$TOOLS/bin/cfn-lint" "$PACKAGED/template.yaml"
+SAM_HOME=$(mktemp -d)
+SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$PACKAGED/template.yaml"
+rm -rf "$SAM_HOME" "$PACKAGED"
+
 echo "== moto $MOTO_VERSION"
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
   python3 -m venv "$VENV"
