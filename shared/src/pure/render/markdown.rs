@@ -33,7 +33,7 @@ fn workspaces(f: &Finding) -> String {
             "workspace {}",
             f.workspaces
                 .iter()
-                .map(|w| md_code(w))
+                .map(|w| md_text(w))
                 .collect::<Vec<_>>()
                 .join(", ")
         )

@@ -230,10 +230,10 @@ fn table(rows: &[&str], style: Style) -> String {
     };
     if total <= style.width.max(MIN_WIDTH) {
         let line = |r: &[String]| {
-            let mut l = String::from(" ");
+            let mut l = String::new();
             for (j, w) in widths.iter().enumerate() {
                 let c = r.get(j).map(String::as_str).unwrap_or("");
-                l.push_str(&format!(" {c:<w$}"));
+                l.push_str(&format!("  {c:<w$}"));
             }
             l.trim_end().to_string()
         };
@@ -245,7 +245,7 @@ fn table(rows: &[&str], style: Style) -> String {
                 .iter()
                 .map(|w| "-".repeat(*w))
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join("  ")
         ));
         for r in &parsed {
             s.push_str(&line(r));
