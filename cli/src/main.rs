@@ -46,15 +46,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Audit a live account, or a snapshot folder with --snapshot.
-    #[command(
-        long_about = "Audit a live account, or a snapshot folder.\n\n\
+    #[command(long_about = "Audit a live account, or a snapshot folder.\n\n\
             With --snapshot DIR, plaudit audits the saved describe-*.json files in DIR and makes no\n\
             AWS call. Without it, plaudit reads the live account through the standard AWS credential\n\
             chain (environment, --profile, SSO, instance or task role) in each --region (default: the\n\
             profile's region); with --manifest, only the VPCs it names are read.\n\n\
             Exit codes: 0 no failure at or above --fail-on; 1 such failures; 2 bad usage or input;\n\
-            3 the audit was incomplete (some rules could not be evaluated) with no qualifying failure."
-    )]
+            3 the audit was incomplete (some rules could not be evaluated) with no qualifying failure.")]
     Audit(AuditArgs),
     /// Collect the live state of the account into a snapshot folder (the layout `audit --snapshot` reads).
     Snapshot(SnapshotArgs),
@@ -85,12 +83,10 @@ enum Command {
         color: ColorChoice,
     },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
-    #[command(
-        long_about = "Print a shell completion script to standard output.\n\n\
+    #[command(long_about = "Print a shell completion script to standard output.\n\n\
             bash:  plaudit completions bash > ~/.local/share/bash-completion/completions/plaudit\n\
             zsh:   plaudit completions zsh > \"${fpath[1]}/_plaudit\"\n\
-            fish:  plaudit completions fish > ~/.config/fish/completions/plaudit.fish"
-    )]
+            fish:  plaudit completions fish > ~/.config/fish/completions/plaudit.fish")]
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]

@@ -53,7 +53,11 @@ pub fn width() -> usize {
 fn pick_width(terminal: Option<usize>, columns: Option<&str>, default: usize) -> usize {
     terminal
         .filter(|w| *w > 0)
-        .or_else(|| columns.and_then(|c| c.trim().parse().ok()).filter(|w| *w > 0))
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|w| *w > 0)
+        })
         .unwrap_or(default)
 }
 

@@ -303,7 +303,11 @@ impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = self.color;
         let w = self.width;
-        writeln!(out, "{}", paint(c, "1", &plain(&header(report))))?;
+        writeln!(
+            out,
+            "{}",
+            paint(c, "1", &hang("", "  ", &plain(&header(report)), w))
+        )?;
         for n in &report.deployment.notes {
             writeln!(out, "{}", hang("  note: ", "        ", &plain(n), w))?;
         }
@@ -357,6 +361,8 @@ impl Render for Table {
                     )?;
                 }
                 if f.status == Status::Fail {
+                    // A command stays on one line, so it can be copied and run.
+                    let fix_width = if is_command(&f.remediation) { 0 } else { w };
                     writeln!(
                         out,
                         "{}",
@@ -364,7 +370,7 @@ impl Render for Table {
                             &format!("{INDENT}fix: "),
                             &format!("{INDENT}     "),
                             &plain(&f.remediation),
-                            w
+                            fix_width
                         )
                     )?;
                 }
@@ -416,6 +422,11 @@ impl Render for Table {
             paint(c, "1", &hang("", "", &summary_line(report), w))
         )
     }
+}
+
+/// Whether a fix is a command to run (it is printed whole, not wrapped or escaped as prose).
+fn is_command(fix: &str) -> bool {
+    fix.starts_with("aws ")
 }
 
 /// Where a finding's message, fix and waiver lines start in the table.
@@ -602,7 +613,9 @@ fn service_table_markdown(region: Option<&str>) -> String {
             format!("; source {}", table.source)
         }
     );
-    s.push_str("| Region | Workspace (REST API) | SCC relay | Service Direct |\n|---|---|---|---|\n");
+    s.push_str(
+        "| Region | Workspace (REST API) | SCC relay | Service Direct |\n|---|---|---|---|\n",
+    );
     let mut any = false;
     for (name, r) in table
         .regions

@@ -4,7 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{entries, groups, header, md_code, md_text, plain, status_label, summary_line, Entry};
+use super::{
+    entries, groups, header, is_command, md_code, md_text, plain, status_label, summary_line, Entry,
+};
 use crate::pure::engine::Report;
 use crate::pure::finding::{Finding, Status};
 
@@ -68,7 +70,11 @@ fn failures(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "- Expected: {}", md_text(&f.expected))?;
             writeln!(out, "- Actual: {}\n", md_text(&f.actual))?;
         }
-        writeln!(out, "**Fix:** {}\n", md_text(&f.remediation))?;
+        if is_command(&f.remediation) {
+            writeln!(out, "**Fix:**\n\n{}", fenced("sh", &plain(&f.remediation)))?;
+        } else {
+            writeln!(out, "**Fix:** {}\n", md_text(&f.remediation))?;
+        }
         if let Some(w) = f.waiver.as_ref().filter(|w| w.expired) {
             writeln!(
                 out,
@@ -96,6 +102,11 @@ fn waiver_snippet(f: &Finding) -> String {
         q(&f.rule_id),
         q(&f.resource_id)
     );
+    fenced("yaml", &body)
+}
+
+/// `body` in a fenced code block longer than any run of backticks in it.
+fn fenced(lang: &str, body: &str) -> String {
     let longest = body
         .split(|c| c != '`')
         .map(str::len)
@@ -103,7 +114,7 @@ fn waiver_snippet(f: &Finding) -> String {
         .unwrap_or(0)
         .max(2);
     let fence = "`".repeat(longest + 1);
-    format!("{fence}yaml\n{body}\n{fence}\n")
+    format!("{fence}{lang}\n{body}\n{fence}\n")
 }
 
 fn errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -95,7 +95,12 @@ pub fn markdown_to_text(md: &str, style: Style) -> String {
                 out.push_str(&format!("{h}\n{}\n", "=".repeat(h.chars().count())));
             }
         } else if let Some(item) = t.strip_prefix("- ") {
-            out.push_str(&hang("  * ", "    ", &inline(item, style.color), style.width));
+            out.push_str(&hang(
+                "  * ",
+                "    ",
+                &inline(item, style.color),
+                style.width,
+            ));
             out.push('\n');
         } else if t.is_empty() {
             out.push('\n');
@@ -205,7 +210,10 @@ fn table(rows: &[&str], style: Style) -> String {
     let mut parsed: Vec<Vec<String>> = rows
         .iter()
         .map(|r| cells(r))
-        .filter(|c| !c.iter().all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':')))
+        .filter(|c| {
+            !c.iter()
+                .all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':'))
+        })
         .map(|c| c.iter().map(|x| inline(x, false)).collect())
         .collect();
     if parsed.is_empty() {
@@ -315,7 +323,10 @@ mod tests {
 
     #[test]
     fn a_wide_table_becomes_one_block_per_row() {
-        let md = format!("| Ports | Source |\n|---|---|\n| tcp 443 | {} |\n", "s ".repeat(60));
+        let md = format!(
+            "| Ports | Source |\n|---|---|\n| tcp 443 | {} |\n",
+            "s ".repeat(60)
+        );
         let t = markdown_to_text(
             &md,
             Style {
@@ -330,8 +341,20 @@ mod tests {
     #[test]
     fn colour_only_when_asked() {
         let md = "## H\n\n**b** `c`\n";
-        let plain = markdown_to_text(md, Style { color: false, width: 80 });
-        let ansi = markdown_to_text(md, Style { color: true, width: 80 });
+        let plain = markdown_to_text(
+            md,
+            Style {
+                color: false,
+                width: 80,
+            },
+        );
+        let ansi = markdown_to_text(
+            md,
+            Style {
+                color: true,
+                width: 80,
+            },
+        );
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(ansi.contains("\x1b[1m"), "{ansi}");
     }

@@ -7,5 +7,5 @@ mod fail_closed;
 mod failing;
 mod misc_regressions;
 mod registry;
-mod report_contract;
 mod regression_sg;
+mod report_contract;
