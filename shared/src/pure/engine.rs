@@ -580,8 +580,9 @@ fn merge_rule(
 
 /// The rule's fix for one finding: its placeholders filled with what the finding knows. `<vpc>`,
 /// `<vpce>`, `<sg>`, `<subnet>`, `<acl>`, `<rtb>` and `<svc>` become the resource's id when the
-/// finding is about such a resource, `<region>` the region when known, and the rule may supply
-/// others ([`Outcome::fix_value`]). A placeholder nothing can fill stays as it is.
+/// finding is about such a resource; `<region>` the region and `<Databricks role ARN>` the
+/// region's Databricks serverless principals when the region is known. A placeholder nothing can
+/// fill stays as it is.
 fn fix_text(template: &'static str, o: &Outcome, region: Option<&str>) -> Cow<'static, str> {
     if !template.contains('<') {
         return Cow::Borrowed(template);
@@ -597,13 +598,12 @@ fn fix_text(template: &'static str, o: &Outcome, region: Option<&str>) -> Cow<'s
         ResourceType::VpcEndpoint => "vpce",
         ResourceType::VpcEndpointService => "svc",
     };
-    let mut s = template.to_string();
-    // Rule-supplied values first: they may themselves hold `<region>`.
-    for (k, v) in &o.fix_values {
-        s = s.replace(&format!("<{k}>"), v);
-    }
-    s = s.replace(&format!("<{own}>"), &o.resource_id);
+    let mut s = template.replace(&format!("<{own}>"), &o.resource_id);
     if let Some(r) = region {
+        s = s.replace(
+            "<Databricks role ARN>",
+            &crate::pure::services::serverless_principals(r).join(" "),
+        );
         s = s.replace("<region>", r);
     }
     Cow::Owned(s)

@@ -142,14 +142,18 @@ pub fn plain(s: &str) -> Cow<'_, str> {
 pub fn md_text(s: &str) -> String {
     let p = plain(s);
     let mut o = String::with_capacity(p.len() + 8);
+    let mut prev = ' ';
     for c in p.chars() {
+        // `(` after `]` too: no text can even look like the `](url)` of a link.
         if matches!(
             c,
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '#' | '!' | '$'
-        ) {
+        ) || (c == '(' && prev == ']')
+        {
             o.push('\\');
         }
         o.push(c);
+        prev = c;
     }
     o
 }

@@ -16,12 +16,8 @@ pub struct Outcome {
     pub message: String,
     pub expected: Cow<'static, str>,
     pub actual: Cow<'static, str>,
-    /// Overrides the rule's severity (rules whose ports matter unequally); one of the
-    /// severities its metadata declares.
+    /// Overrides the rule's severity (rules whose ports matter unequally).
     pub severity: Option<Severity>,
-    /// Values for the placeholders of the rule's fix text (`<Databricks role ARN>`) that the
-    /// engine cannot derive from the resource and the region itself.
-    pub fix_values: Vec<(&'static str, String)>,
 }
 
 impl Outcome {
@@ -35,7 +31,6 @@ impl Outcome {
             expected: Cow::Borrowed(""),
             actual: Cow::Borrowed(""),
             severity: None,
-            fix_values: Vec::new(),
         }
     }
     pub fn pass(rt: ResourceType, id: &str, message: String) -> Outcome {
@@ -74,12 +69,6 @@ impl Outcome {
     }
     pub fn severity(mut self, s: Severity) -> Outcome {
         self.severity = Some(s);
-        self
-    }
-    /// Fills `placeholder` (written `<placeholder>` in the rule's remediation) with `value` in
-    /// this finding's fix.
-    pub fn fix_value(mut self, placeholder: &'static str, value: impl Into<String>) -> Outcome {
-        self.fix_values.push((placeholder, value.into()));
         self
     }
 }

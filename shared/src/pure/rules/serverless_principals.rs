@@ -87,16 +87,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Outcome> {
                 format!("{id} allows the Databricks serverless principal and no wildcard."),
             )
         };
-        out.push(
-            o.expect(
-                format!(
-                    "allowed principals include {} and not *",
-                    expected.join(" or ")
-                ),
-                principals.join(", "),
-            )
-            .fix_value("Databricks role ARN", expected.join(" ")),
-        );
+        out.push(o.expect(
+            format!(
+                "allowed principals include {} and not *",
+                expected.join(" or ")
+            ),
+            principals.join(", "),
+        ));
     }
     out
 }
