@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use plaudit::pipeline::{parse_rules, Setup};
 use plaudit::render::{self, Render};
 use plaudit::rules::RULES;
@@ -15,6 +15,10 @@ use plaudit::{Manifest, Severity, Snapshot};
 
 #[cfg(feature = "live")]
 mod credentials;
+#[cfg(test)]
+mod help_tests;
+mod term;
+use term::ColorChoice;
 
 /// Exit codes (a public contract, see README "Exit codes").
 const EXIT_FAILURES: u8 = 1;
@@ -27,13 +31,14 @@ const EXIT_INCOMPLETE: u8 = 3;
     version,
     about = "Audit the AWS network around Databricks workspaces against Databricks' PrivateLink guidance.",
     long_about = "Audit the AWS network around Databricks workspaces against Databricks' PrivateLink guidance.\n\n\
-        plaudit reads a snapshot of an account's network (the JSON the AWS CLI prints), works out which\n\
+        plaudit reads an account's network, live through the AWS credential chain or from a snapshot\n\
+        folder (the JSON the AWS CLI prints, or what `plaudit snapshot` writes), works out which\n\
         workspaces to audit (from a manifest, from plaudit:* tags, or by discovery), and checks every\n\
         rule of the catalogue by reachability: it traces the flows Databricks needs through security\n\
         groups, NACLs and routes.\n\n\
         Exit codes: 0 no failure at or above --fail-on; 1 such failures; 2 bad usage or input;\n\
         3 the audit was incomplete (some rules could not be evaluated) with no qualifying failure.",
-    after_help = "Examples:\n  plaudit audit --snapshot examples/backend-drifted --manifest examples/backend-drifted/manifest.yaml\n  plaudit audit --snapshot ./snap --format json --output report.json --fail-on critical\n  plaudit rules\n  plaudit explain PL-NACL-001\n  plaudit explain PL-EPSG-001 --region us-gov-west-1   (the port table for GovCloud)"
+    after_help = "Examples:\n  plaudit audit --snapshot examples/backend-drifted --manifest examples/backend-drifted/manifest.yaml\n  plaudit audit --snapshot ./snap --format json --output report.json --fail-on critical\n  plaudit audit --profile prod --region eu-west-1 --manifest manifest.yaml   (live)\n  plaudit snapshot --profile prod --region eu-west-1 --out ./snap\n  plaudit rules\n  plaudit explain PL-NACL-001\n  plaudit explain PL-EPSG-001 --region us-gov-west-1   (the port table for GovCloud)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,26 +47,80 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Audit a snapshot folder.
+    /// Audit a live account, or a snapshot folder with --snapshot.
+    #[command(long_about = "Audit a live account, or a snapshot folder.\n\n\
+            With --snapshot DIR, plaudit audits the saved describe-*.json files in DIR and makes no\n\
+            AWS call. Without it, plaudit reads the live account through the standard AWS credential\n\
+            chain (environment, --profile, SSO, instance or task role) in each --region (default: the\n\
+            profile's region); with --manifest, only the VPCs it names are read.\n\n\
+            Exit codes: 0 no failure at or above --fail-on; 1 such failures; 2 bad usage or input;\n\
+            3 the audit was incomplete (some rules could not be evaluated) with no qualifying failure.")]
     Audit(AuditArgs),
     /// Collect the live state of the account into a snapshot folder (the layout `audit --snapshot` reads).
     Snapshot(SnapshotArgs),
     /// List the rule catalogue.
     Rules {
-        #[arg(long, value_enum, default_value_t = Format::Table)]
+        /// Output format: an aligned table, JSON, or the Markdown of docs/rules.md.
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Explain one rule: why it exists, how it decides, how to fix it, what it needs to read,
-    /// and (for the rules that check ports) the port table it applies, with the source of each
-    /// entry.
+    /// and the tables it applies (the port table, the endpoint service names), with the source
+    /// of each entry.
     Explain {
         /// A rule id such as PL-EP-006.
         rule: String,
-        /// Show the port table for this region's partition only (e.g. us-gov-west-1: GovCloud,
-        /// where 6666 is dropped and 2443 is always required). Without it, every partition.
-        #[arg(long)]
+        /// Show the tables for this region only: its partition's ports (e.g. us-gov-west-1:
+        /// GovCloud, where 6666 is dropped and 2443 is always required) and its service names.
+        /// Without it, every partition and region.
+        #[arg(short, long)]
         region: Option<String>,
+        /// text: formatted for a terminal (wrapped, no Markdown syntax); markdown: the raw
+        /// Markdown of docs/rules.md.
+        #[arg(short, long, value_enum, default_value_t = DocFormat::Text)]
+        format: DocFormat,
+        /// Colour in the text: auto (only on a terminal, and not when NO_COLOR is set), always,
+        /// never.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    #[command(long_about = "Print a shell completion script to standard output.\n\n\
+            bash:  plaudit completions bash > ~/.local/share/bash-completion/completions/plaudit\n\
+            zsh:   plaudit completions zsh > \"${fpath[1]}/_plaudit\"\n\
+            fish:  plaudit completions fish > ~/.config/fish/completions/plaudit.fish")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `explain --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum DocFormat {
+    Text,
+    Markdown,
+}
+
+/// The command line, with what the derive cannot say: the short flags and the `snapshot`
+/// wording of the AWS options `audit` and `snapshot` share (they live in `AwsArgs`, which is
+/// left as it is).
+fn command() -> clap::Command {
+    let aws_shorts = |c: clap::Command| {
+        c.mut_arg("profile", |a| a.short('p'))
+            .mut_arg("region", |a| a.short('r'))
+    };
+    Cli::command()
+        .mut_subcommand("audit", aws_shorts)
+        .mut_subcommand("snapshot", |c| {
+            aws_shorts(c).mut_arg("region", |a| {
+                a.help(
+                    "Region to collect; repeat for several, each written to its own sub-folder \
+                     (default: the profile's region)",
+                )
+            })
+        })
 }
 
 /// Where live state comes from (the default AWS credential chain).
@@ -90,10 +149,10 @@ struct AwsArgs {
 #[derive(clap::Args)]
 struct SnapshotArgs {
     /// Folder to write (created; with several regions, one sub-folder per region).
-    #[arg(long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
     /// Manifest: collect only the VPCs it names (server-side filters) instead of the whole region.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
@@ -101,23 +160,23 @@ struct SnapshotArgs {
 
 #[derive(clap::Args)]
 struct AuditArgs {
-    /// Snapshot folder: describe-*.json files as the AWS CLI prints them (see README). Without it,
-    /// the live account is audited through the AWS credential chain.
-    #[arg(long, value_name = "DIR")]
+    /// Snapshot folder: describe-*.json files as the AWS CLI prints them or `plaudit snapshot`
+    /// writes them. Without it, the live account is audited through the AWS credential chain.
+    #[arg(short, long, value_name = "DIR")]
     snapshot: Option<PathBuf>,
     /// Manifest naming the workspaces, modes, transit VPCs and waivers (JSON or YAML).
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format: a table for people, versioned JSON for machines, Markdown for tickets.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Exit 1 when a failure of at least this severity remains.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     fail_on: FailOn,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Only these rules or rule families (comma-separated: PL-SG,PL-EP-006).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -125,7 +184,8 @@ struct AuditArgs {
     /// In the table, list passing and not-applicable findings too.
     #[arg(long)]
     show_passed: bool,
-    /// Colour in the table: auto (only on a terminal), always, never.
+    /// Colour in the table: auto (only on a terminal, and not when NO_COLOR is set to a
+    /// non-empty value), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }
@@ -158,13 +218,6 @@ impl From<FailOn> for Severity {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Debug, thiserror::Error)]
 enum CliError {
     #[error(transparent)]
@@ -188,7 +241,10 @@ enum CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -211,7 +267,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Snapshot(a) => snapshot(a),
         Command::Rules { format } => {
             let mut out = io::stdout().lock();
-            ignore_broken_pipe(print_rules(format, &mut out)).map_err(|source| {
+            ignore_broken_pipe(print_rules(format, term::width(), &mut out)).map_err(|source| {
                 CliError::Output {
                     path: "standard output".into(),
                     source,
@@ -219,13 +275,35 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             })?;
             Ok(0)
         }
-        Command::Explain { rule, region } => match plaudit::rules::meta(&rule.to_ascii_uppercase())
-        {
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut command(), "plaudit", &mut buf);
+            ignore_broken_pipe(io::stdout().lock().write_all(&buf)).map_err(|source| {
+                CliError::Output {
+                    path: "standard output".into(),
+                    source,
+                }
+            })?;
+            Ok(0)
+        }
+        Command::Explain {
+            rule,
+            region,
+            format,
+            color,
+        } => match plaudit::rules::meta(&rule.to_ascii_uppercase()) {
             Some(m) => {
-                let partition = region
-                    .as_deref()
-                    .map(plaudit::rules::ports::Partition::of_region);
-                let text = render::explain_in(m, partition);
+                let md = render::explain_in(m, region.as_deref());
+                let text = match format {
+                    DocFormat::Markdown => md,
+                    DocFormat::Text => render::markdown_to_text(
+                        &md,
+                        render::Style {
+                            color: term::color_stdout(color, true),
+                            width: term::width(),
+                        },
+                    ),
+                };
                 let mut out = io::stdout().lock();
                 ignore_broken_pipe(write!(out, "{text}")).map_err(|source| CliError::Output {
                     path: "standard output".into(),
@@ -416,16 +494,12 @@ fn snapshot(_a: SnapshotArgs) -> Result<u8, CliError> {
 /// Renders one report where `--output` and `--format` say. When one run audits several regions,
 /// each report goes to its own file, `FILE.<region>`.
 fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Result<u8, CliError> {
-    let to_terminal = a.output.is_none() && io::stdout().is_terminal();
-    let color = match a.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = term::color_stdout(a.color, a.output.is_none());
     let renderer: Box<dyn Render> = match a.format {
         Format::Table => Box::new(render::Table {
             color,
             show_passed: a.show_passed,
+            width: term::width(),
         }),
         Format::Json => Box::new(render::Json),
         Format::Markdown => Box::new(render::Markdown),
@@ -478,7 +552,7 @@ fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn print_rules(format: Format, out: &mut dyn Write) -> io::Result<()> {
+fn print_rules(format: Format, width: usize, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Markdown => write!(out, "{}", render::rules_markdown()),
         Format::Json => {
@@ -490,6 +564,7 @@ fn print_rules(format: Format, out: &mut dyn Write) -> io::Result<()> {
                         "id": m.id,
                         "title": m.title,
                         "severity": m.severity,
+                        "severities": m.severities(),
                         "modes": m.modes.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
                         "not_under": m.not_under.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
                         "resource_type": m.resource_type,
@@ -506,24 +581,31 @@ fn print_rules(format: Format, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out)
         }
         Format::Table => {
+            // The title wraps under its own column; the severity column shows the worst
+            // severity, marked `*` when some failures are reported lower (`explain` says when).
+            let indent = " ".repeat(12 + 1 + 9 + 1 + 32 + 1);
             for r in RULES {
                 let m = r.meta;
-                writeln!(
-                    out,
-                    "{:<12} {:<9} {:<32} {}",
+                let sev = if m.severity_when.is_empty() {
+                    m.severity.to_string()
+                } else {
+                    format!("{}*", m.severity)
+                };
+                let first = format!(
+                    "{:<12} {:<9} {:<32} ",
                     m.id,
-                    m.severity,
+                    sev,
                     m.modes
                         .iter()
                         .map(|x| x.as_str())
                         .collect::<Vec<_>>()
-                        .join(","),
-                    m.title
-                )?;
+                        .join(",")
+                );
+                writeln!(out, "{}", render::hang(&first, &indent, m.title, width))?;
             }
             writeln!(
                 out,
-                "\n{} rules. `plaudit explain <ID>` for details.",
+                "\n{} rules. * some failures of the rule are reported at a lower severity.\n`plaudit explain ID` for details.",
                 RULES.len()
             )
         }

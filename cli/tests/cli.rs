@@ -15,6 +15,7 @@ fn plaudit(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
         .output()
         .expect("run plaudit")
 }
@@ -369,12 +370,19 @@ fn help_is_helpful() {
 
 #[test]
 fn explain_shows_the_port_table_per_partition_with_sources() {
-    let all = text(&plaudit(&["explain", "PL-EPSG-001"]).stdout);
+    let all = text(&plaudit(&["explain", "PL-EPSG-001", "--format", "markdown"]).stdout);
     assert!(
         all.contains("| tcp 6666 |") && all.contains("aws-us-gov"),
         "{all}"
     );
-    let gov = plaudit(&["explain", "PL-EPSG-001", "--region", "us-gov-west-1"]);
+    let gov = plaudit(&[
+        "explain",
+        "PL-EPSG-001",
+        "--region",
+        "us-gov-west-1",
+        "--format",
+        "markdown",
+    ]);
     assert_eq!(gov.status.code(), Some(0));
     let gov = text(&gov.stdout);
     assert!(!gov.contains("| tcp 6666 |"), "{gov}");
@@ -390,4 +398,344 @@ fn explain_shows_the_port_table_per_partition_with_sources() {
     insta::assert_snapshot!("explain-PL-EPSG-001-us-gov-west-1", table);
     // A rule without ports prints no table.
     assert!(!text(&plaudit(&["explain", "PL-VPC-001"]).stdout).contains("| Ports |"));
+}
+
+/// `plaudit` with extra environment variables.
+fn plaudit_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_plaudit"));
+    c.args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run plaudit")
+}
+
+#[test]
+fn audit_help_says_it_audits_live_accounts_and_how_to_pick() {
+    let h = text(&plaudit(&["audit", "--help"]).stdout);
+    assert!(h.contains("live account"), "{h}");
+    assert!(h.contains("With --snapshot DIR"), "{h}");
+    assert!(h.contains("credential"), "{h}");
+    let top = text(&plaudit(&["--help"]).stdout);
+    assert!(
+        top.contains("Audit a live account, or a snapshot folder"),
+        "{top}"
+    );
+}
+
+#[test]
+fn snapshot_help_describes_its_own_flags() {
+    let h = text(&plaudit(&["snapshot", "--help"]).stdout);
+    for (flag, words) in [
+        ("-o, --out <DIR>", "Folder to write"),
+        ("-m, --manifest <FILE>", "collect only the VPCs it names"),
+        ("-r, --region <REGION>", "its own sub-folder"),
+        ("-p, --profile <PROFILE>", "AWS profile"),
+    ] {
+        assert!(h.contains(flag), "{flag} missing:\n{h}");
+        assert!(h.contains(words), "{words:?} missing:\n{h}");
+    }
+    // The audit-only wording of the shared region flag is not shown here.
+    assert!(!h.contains("With --snapshot"), "{h}");
+}
+
+#[test]
+fn short_flags_work_like_the_long_ones() {
+    let long = audit_example("backend-drifted", &["--format", "json"]);
+    let short = plaudit(&[
+        "audit",
+        "-s",
+        "examples/backend-drifted",
+        "-m",
+        "examples/backend-drifted/manifest.yaml",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(short.status.code(), long.status.code());
+    assert_eq!(text(&short.stdout), text(&long.stdout));
+    let r = plaudit(&["rules", "-f", "json"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(serde_json::from_slice::<serde_json::Value>(&r.stdout).is_ok());
+}
+
+#[test]
+fn completions_name_the_subcommands() {
+    let out = plaudit(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let b = text(&out.stdout);
+    for sub in ["audit", "snapshot", "rules", "explain", "completions"] {
+        assert!(b.contains(sub), "{sub} missing");
+    }
+    assert!(b.contains("--manifest") && b.contains("--fail-on"), "{b}");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let o = plaudit(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(text(&o.stdout).contains("explain"), "{shell}");
+    }
+    assert_eq!(plaudit(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn explain_renders_for_a_terminal_without_markdown() {
+    for rule in ["PL-EPSG-001", "PL-EP-005", "PL-VPC-001", "PL-SL-002"] {
+        let out = plaudit(&["explain", rule]);
+        assert_eq!(out.status.code(), Some(0));
+        let t = text(&out.stdout);
+        for raw in ["##", "**", "`", "](", "|---", "| "] {
+            assert!(!t.contains(raw), "{rule}: raw {raw:?} in:\n{t}");
+        }
+        assert!(!t.contains('\u{1b}'), "{rule}: colour on a pipe:\n{t}");
+        // A single word longer than the width (a URL) may stand alone on its line.
+        assert!(
+            t.lines().all(|l| l.chars().count() <= 100
+                || l.trim_start_matches([' ', '*']).split(' ').count() == 1),
+            "{rule}:\n{t}"
+        );
+    }
+    // The tables the rules refer to are printed.
+    let ports = text(&plaudit(&["explain", "PL-EPSG-001"]).stdout);
+    assert!(
+        ports.contains("tcp 8443") && ports.contains("tcp 6666"),
+        "{ports}"
+    );
+    let names = text(&plaudit(&["explain", "PL-EP-005"]).stdout);
+    assert!(
+        names.contains("us-east-1")
+            && names.contains("com.amazonaws.vpce.us-east-1.vpce-svc-09143d1e626de2f04"),
+        "{names}"
+    );
+    let one = text(&plaudit(&["explain", "PL-EP-005", "--region", "eu-west-1"]).stdout);
+    assert!(
+        one.contains("eu-west-1") && !one.contains("us-east-1"),
+        "{one}"
+    );
+    // The raw Markdown is still there for docs.
+    let md = text(&plaudit(&["explain", "PL-EP-005", "-f", "markdown"]).stdout);
+    assert!(
+        md.starts_with("## PL-EP-005") && md.contains("| Region |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn no_color_set_and_not_empty_turns_colour_off_and_explicit_choice_wins() {
+    let always = |env: &[(&str, &str)]| {
+        text(
+            &plaudit_env(
+                &[
+                    "audit",
+                    "-s",
+                    "examples/backend-drifted",
+                    "-m",
+                    "examples/backend-drifted/manifest.yaml",
+                    "--color",
+                    "always",
+                ],
+                env,
+            )
+            .stdout,
+        )
+    };
+    assert!(always(&[("NO_COLOR", "1")]).contains('\u{1b}'));
+    // auto on a pipe: never, whatever NO_COLOR says.
+    for env in [&[][..], &[("NO_COLOR", "")][..]] {
+        let o = plaudit_env(&["explain", "PL-EP-001", "--color", "auto"], env);
+        assert!(!text(&o.stdout).contains('\u{1b}'));
+    }
+}
+
+/// Runs `cmd` under a pseudo-terminal (util-linux `script`), so `--color auto` sees a terminal.
+fn in_pty(cmd: &str, no_color: Option<&str>) -> Option<String> {
+    let mut c = Command::new("script");
+    c.args(["-qec", cmd, "/dev/null"])
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "100");
+    if let Some(v) = no_color {
+        c.env("NO_COLOR", v);
+    }
+    let out = c.output().ok()?;
+    out.status.success().then(|| text(&out.stdout))
+}
+
+#[test]
+fn no_color_on_a_terminal_follows_the_standard() {
+    let cmd = format!("{} explain PL-EP-001", env!("CARGO_BIN_EXE_plaudit"));
+    let Some(plain_tty) = in_pty(&cmd, None) else {
+        // No `script` here: the unit tests of term.rs cover the decision itself.
+        eprintln!("skipped: util-linux `script` is not available");
+        return;
+    };
+    assert!(
+        plain_tty.contains('\u{1b}'),
+        "no colour on a terminal:\n{plain_tty}"
+    );
+    let set = in_pty(&cmd, Some("1")).expect("script");
+    assert!(!set.contains('\u{1b}'), "NO_COLOR=1 ignored:\n{set}");
+    let empty = in_pty(&cmd, Some("")).expect("script");
+    assert!(
+        empty.contains('\u{1b}'),
+        "an empty NO_COLOR must be ignored:\n{empty}"
+    );
+}
+
+#[test]
+fn long_lines_wrap_to_the_width_and_stay_aligned() {
+    let out = plaudit_env(
+        &[
+            "audit",
+            "-s",
+            "examples/backend-drifted",
+            "-m",
+            "examples/backend-drifted/manifest.yaml",
+            "--color",
+            "never",
+        ],
+        &[("COLUMNS", "60")],
+    );
+    let t = text(&out.stdout);
+    for l in t.lines() {
+        // A single word longer than the width (an ARN) may stand alone on its line, and a fix
+        // that is a command stays whole so it can be copied.
+        let words = l.split_whitespace().count();
+        let command = l.trim_start().starts_with("fix: aws ");
+        assert!(
+            l.chars().count() <= 60 || words == 1 || command,
+            "too long: {l:?}\n{t}"
+        );
+    }
+    // Message continuation lines stay in the message column.
+    let msg_lines: Vec<&str> = t
+        .lines()
+        .filter(|l| l.starts_with("         ") && !l.trim().is_empty())
+        .collect();
+    assert!(msg_lines.len() > 10, "{t}");
+    // Every line starts in a column of the layout: the finding line (2), a note's continuation
+    // (8), the message (9), a fix's (14), the rules' (16) or a waiver's (17) continuation.
+    for l in t.lines().filter(|l| !l.trim().is_empty()) {
+        let indent = l.len() - l.trim_start().len();
+        assert!(
+            [0, 2, 8, 9, 14, 16, 17].contains(&indent),
+            "misaligned: {l:?}\n{t}"
+        );
+    }
+    // Without COLUMNS and off a terminal: the default width, 100.
+    let wide = text(&audit_example("backend-drifted", &["--color", "never"]).stdout);
+    assert!(wide.lines().any(|l| l.chars().count() > 60), "{wide}");
+    assert!(
+        wide.lines().all(|l| l.chars().count() <= 100
+            || l.split_whitespace().count() == 1
+            || l.trim_start().starts_with("fix: aws ")),
+        "{wide}"
+    );
+}
+
+#[test]
+fn a_wrong_vpc_id_is_one_clear_error_and_every_rule_still_errors() {
+    let d = scratch("wrong-vpc");
+    copy_example("backend-drifted", &d);
+    let m = std::fs::read_to_string(d.join("manifest.yaml")).unwrap();
+    std::fs::write(
+        d.join("manifest.yaml"),
+        m.replace("vpc-02b3c4d5e6f708192", "vpc-0badbadbadbadbad0"),
+    )
+    .unwrap();
+    let snap = d.to_str().unwrap().to_string();
+    let manifest = d.join("manifest.yaml").to_str().unwrap().to_string();
+    let run = |format: &str| {
+        plaudit(&[
+            "audit",
+            "--snapshot",
+            &snap,
+            "--manifest",
+            &manifest,
+            "--format",
+            format,
+            "--color",
+            "never",
+        ])
+    };
+    let json = run("json");
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let errors: Vec<&serde_json::Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "error" && f["resource_id"] == "vpc-0badbadbadbadbad0")
+        .collect();
+    assert!(
+        errors.len() > 10,
+        "every applicable rule reports error: {}",
+        errors.len()
+    );
+    let table = run("table");
+    assert_eq!(table.status.code(), json.status.code());
+    assert_eq!(table.status.code(), Some(3));
+    let t = text(&table.stdout);
+    let error_lines = t
+        .lines()
+        .filter(|l| l.trim_start().starts_with("ERROR"))
+        .count();
+    assert_eq!(error_lines, 1, "{t}");
+    assert!(t.contains(&format!("{} rules", errors.len())), "{t}");
+    assert_eq!(
+        t.matches("which is not in describe-vpcs.json").count(),
+        1,
+        "{t}"
+    );
+    assert!(
+        t.contains("vpc-0badbadbadbadbad0") && t.contains("check its vpc_id"),
+        "{t}"
+    );
+    // Every rule is still named.
+    for e in &errors {
+        assert!(t.contains(e["rule_id"].as_str().unwrap()), "{t}");
+    }
+    let md = text(&run("markdown").stdout);
+    assert_eq!(
+        md.matches("which is not in describe-vpcs.json").count(),
+        1,
+        "{md}"
+    );
+}
+
+#[test]
+fn the_markdown_report_is_ticket_ready() {
+    let md = text(&audit_example("backend-drifted", &["--format", "markdown"]).stdout);
+    let failures = md.find("## Failures (").expect("failures section");
+    let passes = md.find("<details><summary>").expect("collapsed details");
+    let passed = md.find("## Passed").expect("passes section");
+    assert!(failures < passes && failures < passed, "{md}");
+    // Worst first: the first failure is critical, the last is not.
+    let heads: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("### ") && l.contains(". FAIL "))
+        .collect();
+    assert_eq!(heads.len(), 7, "{md}");
+    assert!(heads[0].contains("FAIL critical"), "{heads:?}");
+    assert!(heads[6].contains("FAIL medium"), "{heads:?}");
+    // Each failure has its fix and a waiver ready for the manifest.
+    assert_eq!(md.matches("**Fix:**").count(), 7, "{md}");
+    assert_eq!(md.matches("waivers:\n  - rule: \"PL-").count(), 7, "{md}");
+    // The passes are folded away.
+    let pass_rows = md.lines().filter(|l| l.starts_with("| PASS")).count();
+    assert!(pass_rows > 0);
+    let first_pass = md.find("| PASS").unwrap();
+    assert!(first_pass > passed, "{md}");
+    assert!(md.trim_end().ends_with("</details>"), "{md}");
+}
+
+#[test]
+fn fixes_on_the_examples_carry_real_ids() {
+    for name in EXAMPLES {
+        let out = audit_example(name, &["--format", "json"]);
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for f in r["findings"].as_array().unwrap() {
+            let fix = f["remediation"].as_str().unwrap();
+            assert!(!fix.contains('<'), "{name}: {}: {fix}", f["rule_id"]);
+        }
+    }
 }

@@ -338,6 +338,17 @@ fn vpc_error(w: &crate::pure::deployment::Workspace, message: String) -> Outcome
     Outcome::error(ResourceType::Vpc, &w.vpc_id, message).ws(w)
 }
 
+/// The VPCs a snapshot holds, for an error that names one it lacks: "it holds vpc-a, vpc-b".
+fn known_vpcs(ix: &Index<'_>) -> String {
+    let mut ids: Vec<&str> = ix.vpcs.keys().copied().collect();
+    ids.sort_unstable();
+    match ids.len() {
+        0 => "it holds no VPC".to_string(),
+        n if n <= 5 => format!("it holds {}", ids.join(", ")),
+        n => format!("it holds {} VPCs: {}, ...", n, ids[..5].join(", ")),
+    }
+}
+
 /// Runs one rule for the workspaces it applies to, or reports why it cannot run.
 fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outcome)> {
     let mut out = Vec::new();
@@ -434,8 +445,10 @@ fn run_rule(rule: &'static Rule, env: &RuleEnv<'_>) -> Vec<(&'static Rule, Outco
             let known = env.ix.vpcs.contains_key(w.vpc_id.as_str());
             if !known {
                 let msg = format!(
-                    "Workspace `{}` names {}, which is not in describe-vpcs.json.",
-                    w.name, w.vpc_id
+                    "Workspace `{}` names {}, which is not in describe-vpcs.json ({}): check its vpc_id in the manifest (or the region and account the snapshot is of).",
+                    w.name,
+                    w.vpc_id,
+                    known_vpcs(env.ix)
                 );
                 out.push((rule, vpc_error(w, msg)));
             }
@@ -546,6 +559,7 @@ fn merge_rule(
                 s.shrink_to_fit();
             }
         }
+        let remediation = fix_text(m.remediation, &o, region.as_deref());
         out.push(Finding {
             id: FindingId::new(account.as_deref(), region.as_deref(), m.id, &o.resource_id),
             rule_id: Cow::Borrowed(m.id),
@@ -560,10 +574,41 @@ fn merge_rule(
             message: o.message,
             expected: o.expected,
             actual: o.actual,
-            remediation: Cow::Borrowed(m.remediation),
+            remediation,
             waiver: None,
         });
     }
+}
+
+/// The rule's fix for one finding: its placeholders filled with what the finding knows. `<vpc>`,
+/// `<vpce>`, `<sg>`, `<subnet>`, `<acl>`, `<rtb>` and `<svc>` become the resource's id when the
+/// finding is about such a resource; `<region>` the region and `<Databricks role ARN>` the
+/// region's Databricks serverless principals when the region is known. A placeholder nothing can
+/// fill stays as it is.
+fn fix_text(template: &'static str, o: &Outcome, region: Option<&str>) -> Cow<'static, str> {
+    if !template.contains('<') {
+        return Cow::Borrowed(template);
+    }
+    let own = match o.resource_type {
+        ResourceType::Vpc => "vpc",
+        ResourceType::Subnet => "subnet",
+        ResourceType::RouteTable => "rtb",
+        ResourceType::InternetGateway => "igw",
+        ResourceType::NatGateway => "nat",
+        ResourceType::SecurityGroup => "sg",
+        ResourceType::NetworkAcl => "acl",
+        ResourceType::VpcEndpoint => "vpce",
+        ResourceType::VpcEndpointService => "svc",
+    };
+    let mut s = template.replace(&format!("<{own}>"), &o.resource_id);
+    if let Some(r) = region {
+        s = s.replace(
+            "<Databricks role ARN>",
+            &crate::pure::services::serverless_principals(r).join(" "),
+        );
+        s = s.replace("<region>", r);
+    }
+    Cow::Owned(s)
 }
 
 /// Waives the failures a waiver names, unless it had expired when the snapshot was collected

@@ -14,6 +14,11 @@ use crate::pure::engine::Report;
 use crate::pure::finding::{Finding, Severity, Status};
 use crate::pure::rules::RULES;
 
+mod markdown;
+pub mod text;
+
+pub use text::{hang, markdown_to_text, wrap, Style};
+
 /// A way to print a report.
 pub trait Render {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
@@ -137,14 +142,18 @@ pub fn plain(s: &str) -> Cow<'_, str> {
 pub fn md_text(s: &str) -> String {
     let p = plain(s);
     let mut o = String::with_capacity(p.len() + 8);
+    let mut prev = ' ';
     for c in p.chars() {
+        // `(` after `]` too: no text can even look like the `](url)` of a link.
         if matches!(
             c,
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '#' | '!' | '$'
-        ) {
+        ) || (c == '(' && prev == ']')
+        {
             o.push('\\');
         }
         o.push(c);
+        prev = c;
     }
     o
 }
@@ -169,6 +178,9 @@ pub struct Table {
     pub color: bool,
     /// List passing and not-applicable findings too, not just their counts.
     pub show_passed: bool,
+    /// Wrap messages, fixes and waivers to this many columns, aligned under their column
+    /// (0: no wrapping).
+    pub width: usize,
 }
 
 /// A Markdown report for tickets and pull requests.
@@ -294,9 +306,14 @@ fn header(report: &Report) -> String {
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = self.color;
-        writeln!(out, "{}", paint(c, "1", &plain(&header(report))))?;
+        let w = self.width;
+        writeln!(
+            out,
+            "{}",
+            paint(c, "1", &hang("", "  ", &plain(&header(report)), w))
+        )?;
         for n in &report.deployment.notes {
-            writeln!(out, "  note: {}", plain(n))?;
+            writeln!(out, "{}", hang("  note: ", "        ", &plain(n), w))?;
         }
         for (title, list) in groups(report) {
             writeln!(out)?;
@@ -306,7 +323,8 @@ impl Render for Table {
                 paint(c, "1", &format!("== {} ==", plain(&title)))
             )?;
             let mut quiet: BTreeMap<Status, usize> = BTreeMap::new();
-            for f in list {
+            for e in entries(&list) {
+                let f = e.first();
                 let loud = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
                 if !loud && !self.show_passed {
                     *quiet.entry(f.status).or_default() += 1;
@@ -317,6 +335,10 @@ impl Render for Table {
                 } else {
                     ""
                 };
+                let rule = match &e {
+                    Entry::One(f) => f.rule_id.to_string(),
+                    Entry::Errors { rules, .. } => format!("{} rules", rules.len()),
+                };
                 writeln!(
                     out,
                     "  {} {:<8} {:<11} {}",
@@ -326,25 +348,57 @@ impl Render for Table {
                         &format!("{:<6}", status_label(f.status))
                     ),
                     sev,
-                    f.rule_id,
+                    rule,
                     plain(&f.resource_id)
                 )?;
-                writeln!(out, "         {}", plain(&f.message))?;
-                if f.status == Status::Fail {
-                    writeln!(out, "         fix: {}", plain(&f.remediation))?;
-                }
-                if let Some(w) = &f.waiver {
+                writeln!(out, "{}", hang(INDENT, INDENT, &plain(&e.message()), w))?;
+                if let Entry::Errors { rules, .. } = &e {
                     writeln!(
                         out,
-                        "         waiver: {} (owner {}, expires {}{})",
-                        plain(&w.reason),
-                        if w.owner.is_empty() {
+                        "{}",
+                        hang(
+                            &format!("{INDENT}rules: "),
+                            &format!("{INDENT}       "),
+                            &rules.join(", "),
+                            w
+                        )
+                    )?;
+                }
+                if f.status == Status::Fail {
+                    // A command stays on one line, so it can be copied and run.
+                    let fix_width = if is_command(&f.remediation) { 0 } else { w };
+                    writeln!(
+                        out,
+                        "{}",
+                        hang(
+                            &format!("{INDENT}fix: "),
+                            &format!("{INDENT}     "),
+                            &plain(&f.remediation),
+                            fix_width
+                        )
+                    )?;
+                }
+                if let Some(wv) = &f.waiver {
+                    let text = format!(
+                        "{} (owner {}, expires {}{})",
+                        plain(&wv.reason),
+                        if wv.owner.is_empty() {
                             Cow::Borrowed("-")
                         } else {
-                            plain(&w.owner)
+                            plain(&wv.owner)
                         },
-                        plain(w.expires.as_deref().unwrap_or("never")),
-                        if w.expired { ", EXPIRED" } else { "" }
+                        plain(wv.expires.as_deref().unwrap_or("never")),
+                        if wv.expired { ", EXPIRED" } else { "" }
+                    );
+                    writeln!(
+                        out,
+                        "{}",
+                        hang(
+                            &format!("{INDENT}waiver: "),
+                            &format!("{INDENT}        "),
+                            &text,
+                            w
+                        )
                     )?;
                 }
             }
@@ -366,40 +420,94 @@ impl Render for Table {
             }
         }
         writeln!(out)?;
-        writeln!(out, "{}", paint(c, "1", &summary_line(report)))
+        writeln!(
+            out,
+            "{}",
+            paint(c, "1", &hang("", "", &summary_line(report), w))
+        )
     }
+}
+
+/// Whether a fix is a command to run (it is printed whole, not wrapped or escaped as prose).
+fn is_command(fix: &str) -> bool {
+    fix.starts_with("aws ")
+}
+
+/// Where a finding's message, fix and waiver lines start in the table.
+const INDENT: &str = "         ";
+
+/// One entry of a report: a finding, or one cause that several rules report as `error` on one
+/// resource (a manifest naming a VPC the snapshot lacks makes every rule say the same thing).
+/// Every finding stays in the report and in the JSON; only the printing is grouped.
+enum Entry<'a> {
+    One(&'a Finding),
+    Errors {
+        rules: Vec<&'a str>,
+        first: &'a Finding,
+    },
+}
+
+impl<'a> Entry<'a> {
+    fn first(&self) -> &'a Finding {
+        match self {
+            Entry::One(f) => f,
+            Entry::Errors { first, .. } => first,
+        }
+    }
+
+    /// The message, said once for the whole group.
+    fn message(&self) -> Cow<'a, str> {
+        match self {
+            Entry::One(f) => Cow::Borrowed(f.message.as_str()),
+            Entry::Errors { first, .. } => match first.message.strip_prefix(&*first.rule_id) {
+                Some(rest) => Cow::Owned(format!("Each of these rules{rest}")),
+                None => Cow::Borrowed(first.message.as_str()),
+            },
+        }
+    }
+}
+
+/// What an error says, without the rule id it may start with.
+fn cause(f: &Finding) -> &str {
+    f.message.strip_prefix(&*f.rule_id).unwrap_or(&f.message)
+}
+
+/// Groups the `error` findings that share a resource and a cause into one entry, placed where
+/// the first of them was; everything else is one entry per finding.
+fn entries<'a>(list: &[&'a Finding]) -> Vec<Entry<'a>> {
+    let mut out: Vec<Entry<'a>> = Vec::with_capacity(list.len());
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for f in list {
+        if f.status != Status::Error {
+            out.push(Entry::One(f));
+            continue;
+        }
+        match seen.get(&(&*f.resource_id, cause(f))) {
+            Some(&at) => {
+                if let Some(Entry::Errors { rules, .. }) = out.get_mut(at) {
+                    rules.push(&f.rule_id);
+                }
+            }
+            None => {
+                seen.insert((&f.resource_id, cause(f)), out.len());
+                out.push(Entry::Errors {
+                    rules: vec![&f.rule_id],
+                    first: f,
+                });
+            }
+        }
+    }
+    out.into_iter()
+        .map(|e| match e {
+            Entry::Errors { rules, first } if rules.len() == 1 => Entry::One(first),
+            e => e,
+        })
+        .collect()
 }
 
 impl Render for Markdown {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "# plaudit report\n")?;
-        writeln!(out, "{}\n", md_text(&header(report)))?;
-        writeln!(out, "**{}**\n", summary_line(report))?;
-        if !report.deployment.notes.is_empty() {
-            writeln!(out, "## Deployment notes\n")?;
-            for n in &report.deployment.notes {
-                writeln!(out, "- {}", md_text(n))?;
-            }
-            writeln!(out)?;
-        }
-        for (title, list) in groups(report) {
-            writeln!(out, "## {}\n", md_text(&title))?;
-            writeln!(out, "| Status | Severity | Rule | Resource | Finding |")?;
-            writeln!(out, "|---|---|---|---|---|")?;
-            for f in list {
-                writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
-                    status_label(f.status),
-                    f.severity,
-                    f.rule_id,
-                    md_code(&f.resource_id),
-                    md_text(&f.message)
-                )?;
-            }
-            writeln!(out)?;
-        }
-        Ok(())
+        markdown::render(report, out)
     }
 }
 
@@ -419,7 +527,7 @@ pub fn rules_markdown() -> String {
             m.id,
             m.id.to_ascii_lowercase(),
             m.title,
-            m.severity,
+            m.severity_column(),
             modes_text(m),
             m.resource_type
         ));
@@ -451,19 +559,18 @@ fn modes_text(m: &crate::pure::rules::RuleMeta) -> String {
     t
 }
 
-/// One rule's documentation (Markdown; also what `plaudit explain` prints), with the port table
-/// of every partition for the rules that check ports.
+/// One rule's documentation (Markdown; also what `plaudit explain --format markdown` prints),
+/// with the tables it refers to: the port table of every partition for the rules that check
+/// ports, the service-name table of every region for the rules that check service names.
 pub fn explain(m: &crate::pure::rules::RuleMeta) -> String {
     explain_in(m, None)
 }
 
-/// [`explain`], with the port table of one partition only when `partition` is given.
-pub fn explain_in(
-    m: &crate::pure::rules::RuleMeta,
-    partition: Option<crate::pure::rules::ports::Partition>,
-) -> String {
+/// [`explain`], with the tables narrowed to one region (its partition's ports, its service
+/// names) when `region` is given.
+pub fn explain_in(m: &crate::pure::rules::RuleMeta, region: Option<&str>) -> String {
     let mut s = format!("## {}\n\n**{}**\n\n", m.id, m.title);
-    s.push_str(&format!("- Severity: {}\n", m.severity));
+    s.push_str(&format!("- Severity: {}\n", m.severity_text()));
     s.push_str(&format!("- Modes: {}\n", modes_text(m)));
     s.push_str(&format!("- Resource type: {}\n", m.resource_type));
     s.push_str(&format!(
@@ -487,8 +594,57 @@ pub fn explain_in(
     if m.needs_port_table() {
         s.push('\n');
         s.push_str(&crate::pure::rules::ports::table_markdown(
-            m.ports, partition,
+            m.ports,
+            region.map(crate::pure::rules::ports::Partition::of_region),
         ));
+    }
+    if m.service_table {
+        s.push('\n');
+        s.push_str(&service_table_markdown(region));
+    }
+    s
+}
+
+/// The Databricks endpoint-service table built into plaudit, as Markdown: every region, or one.
+fn service_table_markdown(region: Option<&str>) -> String {
+    let table = crate::pure::services::ServiceTable::builtin();
+    let mut s = format!(
+        "Endpoint services (table {}, built into plaudit{}):\n\n",
+        table.table_version,
+        if table.source.is_empty() {
+            String::new()
+        } else {
+            format!("; source {}", table.source)
+        }
+    );
+    s.push_str(
+        "| Region | Workspace (REST API) | SCC relay | Service Direct |\n|---|---|---|---|\n",
+    );
+    let mut any = false;
+    for (name, r) in table
+        .regions
+        .iter()
+        .filter(|(name, _)| region.is_none_or(|want| want == name.as_str()))
+    {
+        any = true;
+        let cell = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        s.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            cell(&r.workspace),
+            cell(&r.relay),
+            cell(&r.service_direct)
+        ));
+    }
+    if !any {
+        if let Some(r) = region {
+            s.push_str(&format!("| {r} | (not in the table) | - | - |\n"));
+        }
     }
     s
 }

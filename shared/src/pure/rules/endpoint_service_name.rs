@@ -20,9 +20,10 @@ pub const META: RuleMeta = RuleMeta {
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Databricks endpoint services are regional. An endpoint to another region's service, or to a service name missing from Databricks' table (a typo, a stale copy), never carries workspace traffic.",
-    remediation: "Recreate the endpoint with the service name for the VPC's region from https://docs.databricks.com/aws/en/resources/ip-domain-region (the table `plaudit explain PL-EP-005` uses).",
+    remediation: "Recreate the endpoint with the service name for the VPC's region from https://docs.databricks.com/aws/en/resources/ip-domain-region (the table `plaudit explain PL-EP-005` prints).",
     references: &["https://docs.databricks.com/aws/en/resources/ip-domain-region"],
     inputs: &[Input::VpcEndpoints],
+    service_table: true,
     ..RuleMeta::DEFAULT
 };
 

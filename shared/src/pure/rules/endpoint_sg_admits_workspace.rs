@@ -18,6 +18,16 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-EPSG-001",
     title: "Back-end endpoint SGs admit workspace traffic on the required ports",
     severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "when only 2443 (compliance security profile) is not admitted",
+        ),
+        (
+            Severity::Medium,
+            "when only 8443-8451 are not admitted",
+        ),
+    ],
     modes: &[Mode::BackEnd],
     resource_type: ResourceType::SecurityGroup,
     rationale: "The endpoint security group must allow inbound TCP from the compute security group (or the workspace subnets) on 443, 6666, 2443 with the compliance profile, and 8443-8451. Missing 443 or 6666 stops clusters (critical); 8443-8451 is medium.",

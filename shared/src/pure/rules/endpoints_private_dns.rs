@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     modes: &[Mode::BackEnd, Mode::FrontEnd],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters and users reach Databricks by its public host names; only private DNS on the endpoint makes those names resolve to the endpoint's private addresses inside the VPC.",
-    remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled (needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it).",
+    remediation: "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce> --private-dns-enabled  # needs DNS hostnames and resolution on the VPC; only one endpoint per service per VPC can hold it",
     references: &["https://docs.databricks.com/aws/en/security/network/classic/privatelink"],
     inputs: &[Input::VpcEndpoints],
     ..RuleMeta::DEFAULT

@@ -15,7 +15,13 @@ pub struct RuleMeta {
     /// `PL-<AREA>-<NNN>`: stable, never reused; users write waivers against it.
     pub id: &'static str,
     pub title: &'static str,
+    /// The severity of a failure: the worst one the rule reports. The catalogue, `explain` and
+    /// every finding take it from here.
     pub severity: Severity,
+    /// The lower severities some of its failures carry instead, each with when (ports that
+    /// matter less, a mode where the gap hurts less). A registry test checks that every failure
+    /// on every test estate carries [`RuleMeta::severity`] or one of these.
+    pub severity_when: &'static [(Severity, &'static str)],
     /// The modes the rule applies to (`cmv` means every workspace).
     pub modes: &'static [Mode],
     /// Modes under which the rule does not apply even when `modes` matches.
@@ -35,6 +41,9 @@ pub struct RuleMeta {
     /// hands it only those rows. The ports differ by partition, so a rule that declares any is
     /// not run without a region: the engine reports `error` instead.
     pub ports: &'static [PortGroup],
+    /// The rule checks endpoint service names against the Databricks service table, which
+    /// `explain` prints.
+    pub service_table: bool,
 }
 
 impl RuleMeta {
@@ -46,6 +55,7 @@ impl RuleMeta {
         id: "",
         title: "",
         severity: Severity::Medium,
+        severity_when: &[],
         modes: &[Mode::Cmv],
         not_under: &[],
         resource_type: ResourceType::Vpc,
@@ -55,10 +65,45 @@ impl RuleMeta {
         inputs: &[],
         optional_inputs: &[],
         ports: &[],
+        service_table: false,
     };
 }
 
 impl RuleMeta {
+    /// Every severity a failure of the rule can carry, worst first.
+    pub fn severities(&self) -> Vec<Severity> {
+        let mut v: Vec<Severity> = std::iter::once(self.severity)
+            .chain(self.severity_when.iter().map(|(s, _)| *s))
+            .collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v.dedup();
+        v
+    }
+
+    /// The severity for the catalogue's table: `critical`, or `critical (or medium)`.
+    pub fn severity_column(&self) -> String {
+        let v = self.severities();
+        match v.split_first() {
+            Some((first, rest)) if !rest.is_empty() => format!(
+                "{first} (or {})",
+                rest.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => self.severity.to_string(),
+        }
+    }
+
+    /// The severity with its exceptions, for `explain`: `critical; medium when ...`.
+    pub fn severity_text(&self) -> String {
+        let mut s = self.severity.to_string();
+        for (sev, when) in self.severity_when {
+            s.push_str(&format!("; {sev} {when}"));
+        }
+        s
+    }
+
     /// The IAM actions the rule needs, one per input.
     pub fn permissions(&self) -> Vec<String> {
         let set: BTreeSet<String> = self

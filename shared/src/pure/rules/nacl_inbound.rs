@@ -17,6 +17,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-001",
     title: "NACL inbound allows all from 0.0.0.0/0 first, and endpoint NACLs admit the workspace",
     severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "when the DENY before the ALLOW covers only part of the internet, or an endpoint subnet blocks only 8443-8451 or 2443",
+        ),
+    ],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Databricks requires subnet NACLs that deny nothing inbound (ALLOW ALL from 0.0.0.0/0 with the lowest rule number) and checks it at workspace creation; NACLs are stateless, so a deny also drops return traffic. On the endpoint subnets, the NACL must admit the workspace on 443, 6666, 2443 and 8443-8451.",
     remediation: "Give the NACL an inbound rule `ALLOW all 0.0.0.0/0` numbered below every DENY (filter egress with a firewall instead). On endpoint subnets, allow the workspace subnets' traffic in.",

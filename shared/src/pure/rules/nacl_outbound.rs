@@ -18,6 +18,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-NACL-002",
     title: "NACL outbound allows the VPC and the Databricks ports first, and endpoint NACLs return traffic",
     severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "when an endpoint subnet blocks only the replies on 8443-8451 or 2443",
+        ),
+    ],
     resource_type: ResourceType::NetworkAcl,
     rationale: "Databricks checks at workspace creation that subnet NACLs allow all traffic to the VPC CIDR and TCP 443, 3306, 6666, 8443-8451 to 0.0.0.0/0 with the lowest rule numbers. Under isolation those ports only need the VPC (and 3306 is not used). NACLs are stateless: the endpoint subnets must also let replies out to the workspace on ephemeral ports.",
     remediation: "Add outbound ALLOW rules (numbered below every DENY) for all traffic to the VPC CIDR and TCP 443, 3306, 6666, 2443, 8443-8451 to 0.0.0.0/0; on endpoint subnets allow TCP 1024-65535 back to the workspace subnets.",

@@ -16,6 +16,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-003",
     title: "No internet default route under isolation",
     severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "when the route goes to a target plaudit cannot see through (transit gateway, appliance ENI, peering)",
+        ),
+    ],
     modes: &[Mode::Isolated],
     resource_type: ResourceType::RouteTable,
     rationale: "Complete private isolation means clusters have no path to the public internet; any route that sends public addresses to an internet, egress-only or NAT gateway reopens it (0.0.0.0/1 + 128.0.0.0/1 as much as 0.0.0.0/0), and one to a transit gateway or appliance may.",

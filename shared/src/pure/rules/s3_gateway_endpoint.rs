@@ -13,6 +13,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-RT-004",
     title: "S3 gateway endpoint associated with every workspace route table",
     severity: Severity::High,
+    severity_when: &[
+        (
+            Severity::Medium,
+            "outside complete isolation, where S3 traffic can still leave through the NAT gateway",
+        ),
+    ],
     resource_type: ResourceType::RouteTable,
     rationale: "Clusters read and write S3 constantly. Under isolation the S3 gateway endpoint is the only path; elsewhere Databricks recommends it to keep S3 traffic off NAT (cost) and on the AWS network.",
     remediation: "Create (or modify) a Gateway endpoint for com.amazonaws.<region>.s3 and add each workspace route table to its RouteTableIds.",

@@ -14,6 +14,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-SL-002",
     title: "Serverless endpoint service allows the Databricks principal, and only it",
     severity: Severity::High,
+    severity_when: &[
+        (
+            Severity::Medium,
+            "when the Databricks principal is allowed but so is every principal (`*`)",
+        ),
+    ],
     modes: &[Mode::Serverless],
     resource_type: ResourceType::VpcEndpointService,
     rationale: "Databricks serverless compute connects as arn:aws:iam::565502421330:role/private-connectivity-role-<region>; without it in the allowed principals the private endpoint rule never establishes. Allowing `*` lets any AWS account request a connection (medium).",

@@ -12,7 +12,13 @@ use crate::pure::snapshot::Input;
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-007",
     title: "Workspace SGs allow TCP 2443 egress when the compliance security profile is on",
-    severity: Severity::High,
+    severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "in the commercial partition, where 2443 is needed only with the compliance security profile",
+        ),
+    ],
     resource_type: ResourceType::SecurityGroup,
     rationale: "The compliance security profile uses FIPS-encrypted connections on port 2443; without the egress rule those workspaces cannot reach the control plane.",
     remediation: "Add a TCP 2443 egress rule to the relay endpoint (or 0.0.0.0/0 without back-end PrivateLink).",

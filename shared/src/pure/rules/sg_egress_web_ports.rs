@@ -11,7 +11,17 @@ use crate::pure::snapshot::Input;
 pub const META: RuleMeta = RuleMeta {
     id: "PL-SG-005",
     title: "Workspace SGs allow TCP 8443, 8444 and 8445-8451 egress",
-    severity: Severity::High,
+    severity: Severity::Critical,
+    severity_when: &[
+        (
+            Severity::High,
+            "when 8443 is allowed and 8444 is not",
+        ),
+        (
+            Severity::Medium,
+            "when only 8445-8451 (reserved) are missing",
+        ),
+    ],
     resource_type: ResourceType::SecurityGroup,
     rationale: "8443 carries compute-to-control-plane API calls, 8444 Unity Catalog logging and lineage, and 8445-8451 are reserved by Databricks. They go to the workspace endpoint under back-end PrivateLink, else to the internet. A missing 8443 is critical, 8444 high, 8445-8451 medium.",
     remediation: "Add a TCP 8443-8451 egress rule to 0.0.0.0/0, or under back-end PrivateLink to the VPC CIDR or the endpoint security group.",

@@ -15,6 +15,12 @@ pub const META: RuleMeta = RuleMeta {
     id: "PL-EP-009",
     title: "STS and Kinesis interface endpoints with private DNS",
     severity: Severity::High,
+    severity_when: &[
+        (
+            Severity::Medium,
+            "outside complete isolation, where the workspace can still reach STS and Kinesis another way",
+        ),
+    ],
     modes: &[Mode::BackEnd],
     resource_type: ResourceType::VpcEndpoint,
     rationale: "Clusters call STS and Kinesis at start-up. Under isolation there is no other path (clusters fail to start); with back-end PrivateLink Databricks recommends the regional endpoints (reported at medium).",

@@ -231,6 +231,7 @@ fn table_output_escapes_names() {
         &Table {
             color: false,
             show_passed: true,
+            width: 0,
         },
         &report,
     );
@@ -276,6 +277,7 @@ fn snapshot_escaped_names() {
         &Table {
             color: false,
             show_passed: false,
+            width: 0,
         },
         &report,
     );
@@ -314,6 +316,7 @@ fn a_discovered_workspace_named_by_a_vpc_tag_is_escaped_too() {
         &Table {
             color: false,
             show_passed: true,
+            width: 0,
         },
         &report,
     );

@@ -8,3 +8,4 @@ mod failing;
 mod misc_regressions;
 mod registry;
 mod regression_sg;
+mod report_contract;
