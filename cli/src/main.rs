@@ -169,12 +169,21 @@ struct AuditArgs {
     manifest: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
-    /// Output format: a table for people, versioned JSON for machines, Markdown for tickets.
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format: a table for people, versioned JSON for machines, Markdown for tickets,
+    /// a self-contained HTML page with diagrams, SARIF 2.1.0 for code scanning, ASFF for AWS
+    /// Security Hub, OCSF Compliance Findings, CSV for spreadsheets (docs/formats.md).
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
     /// Exit 1 when a failure of at least this severity remains.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     fail_on: FailOn,
+    /// A previous JSON report (`--format json`) to compare with: every finding is marked new,
+    /// still failing, changed evidence or resolved, in every format.
+    #[arg(short, long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Exit 1 only for failures (at --fail-on or above) that are new against --baseline.
+    #[arg(long, requires = "baseline")]
+    fail_on_new: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -195,6 +204,19 @@ enum Format {
     Table,
     Json,
     Markdown,
+}
+
+/// `audit --format`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+    Html,
+    Sarif,
+    Asff,
+    Ocsf,
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +254,18 @@ enum CliError {
     },
     #[error("{0}")]
     Usage(String),
+    #[error("{path}: {source}")]
+    Baseline {
+        path: String,
+        #[source]
+        source: plaudit::baseline::BaselineError,
+    },
+    #[error("{path}: cannot read the baseline")]
+    BaselineRead {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[cfg(feature = "live")]
     #[error(transparent)]
     Credentials(#[from] credentials::CredentialError),
@@ -350,15 +384,31 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         "read in {:.2}s; evaluating",
         started.elapsed().as_secs_f64()
     ));
+    let baseline = a.baseline.as_deref().map(read_baseline).transpose()?;
     let mut code = 0;
     let several = snaps.len() > 1;
     for snap in &snaps {
-        let report = setup.audit(snap, None, &[]);
+        let mut report = setup.audit(snap, None, &[]);
+        if let (Some(b), Some(p)) = (&baseline, &a.baseline) {
+            plaudit::baseline::compare(&mut report, b.clone(), &p.display().to_string());
+        }
         let c = write_report(&a, &report, several)?;
         code = worst_code(code, c);
     }
     progress(&format!("done in {:.2}s", started.elapsed().as_secs_f64()));
     Ok(code)
+}
+
+/// Reads `--baseline`: a JSON report of this or an earlier schema version.
+fn read_baseline(path: &std::path::Path) -> Result<plaudit::baseline::Baseline, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::BaselineRead {
+        path: path.display().to_string(),
+        source,
+    })?;
+    plaudit::baseline::Baseline::parse(&text).map_err(|source| CliError::Baseline {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Exit codes ordered by gravity: failures (1) over incomplete (3) over clean (0).
@@ -496,13 +546,18 @@ fn snapshot(_a: SnapshotArgs) -> Result<u8, CliError> {
 fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Result<u8, CliError> {
     let color = term::color_stdout(a.color, a.output.is_none());
     let renderer: Box<dyn Render> = match a.format {
-        Format::Table => Box::new(render::Table {
+        ReportFormat::Table => Box::new(render::Table {
             color,
             show_passed: a.show_passed,
             width: term::width(),
         }),
-        Format::Json => Box::new(render::Json),
-        Format::Markdown => Box::new(render::Markdown),
+        ReportFormat::Json => Box::new(render::Json),
+        ReportFormat::Markdown => Box::new(render::Markdown),
+        ReportFormat::Html => Box::new(render::Html::default()),
+        ReportFormat::Sarif => Box::new(render::Sarif::default()),
+        ReportFormat::Asff => Box::new(render::Asff::default()),
+        ReportFormat::Ocsf => Box::new(render::Ocsf::default()),
+        ReportFormat::Csv => Box::new(render::Csv::default()),
     };
     let output = match (&a.output, several) {
         (Some(p), true) => Some(PathBuf::from(format!(
@@ -531,13 +586,18 @@ fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Resul
         }
     };
     ignore_broken_pipe(result).map_err(|source| CliError::Output { path, source })?;
-    if a.output.is_some() || !matches!(a.format, Format::Table) {
+    if a.output.is_some() || a.format != ReportFormat::Table {
         for n in &report.deployment.notes {
             eprintln!("plaudit: note: {}", render::plain(n));
         }
         eprintln!("plaudit: {}", render::summary_line(report));
     }
-    Ok(match report.exit_code(a.fail_on.into()) {
+    let code = if a.fail_on_new {
+        report.exit_code_new(a.fail_on.into())
+    } else {
+        report.exit_code(a.fail_on.into())
+    };
+    Ok(match code {
         0 => 0,
         1 => EXIT_FAILURES,
         _ => EXIT_INCOMPLETE,

@@ -19,8 +19,8 @@ pub mod testing;
 pub use aws::{collect, config, ec2, publish};
 pub use decide::{alerting, config_rule, drift};
 pub use pure::{
-    cidr, deployment, engine, finding, index, lifecycle, manifest, model, reachability, render,
-    routing, rules, services, snapshot, time,
+    baseline, cidr, deployment, engine, evidence, finding, index, lifecycle, manifest, model,
+    reachability, render, routing, rules, services, snapshot, time,
 };
 #[cfg(any(test, feature = "test-util"))]
 pub use testing::synth;

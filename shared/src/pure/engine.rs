@@ -18,7 +18,7 @@ use crate::pure::snapshot::{InputSet, Snapshot};
 use crate::pure::view::View;
 
 /// The version of the JSON report layout.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// What to audit and how.
 #[derive(Debug, Clone, Default)]
@@ -83,7 +83,14 @@ pub struct Report {
     /// Whether every input was read: downstream decisions (Config clean-up, drift) read this
     /// instead of re-deriving it from the snapshot.
     pub collection: CollectionStatus,
+    #[serde(serialize_with = "crate::pure::finding::serialize_findings")]
     pub findings: Vec<Finding>,
+    /// Every required flow of every workspace, traced hop by hop (since schema 2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Arc<crate::pure::evidence::FlowPath>>,
+    /// The comparison with a baseline report, when one was given (since schema 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::pure::baseline::BaselineSummary>,
 }
 
 /// What the collection behind a report could not read.
@@ -252,7 +259,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         account.as_deref().map(Arc::from),
         region.as_deref().map(Arc::from),
     );
-    let (acct, reg) = (&acct, &reg);
+    let collected: Option<Arc<str>> = snap.meta.collected_at.as_deref().map(Arc::from);
+    let (acct, reg, collected) = (&acct, &reg, &collected);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let next = &next;
     let mut per_rule: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
@@ -264,7 +272,7 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(r) = selected.get(i) else { break };
-                        done.push((i, to_findings(run_rule(r, env), acct, reg)));
+                        done.push((i, to_findings(run_rule(r, env), acct, reg, collected)));
                     }
                     done
                 })
@@ -318,6 +326,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         rules_run: selected.iter().map(|r| r.meta.id.to_string()).collect(),
         collection: CollectionStatus::of(snap),
         findings,
+        flows: Vec::new(),
+        baseline: None,
     }
 }
 
@@ -506,10 +516,11 @@ fn to_findings(
     mut outcomes: Vec<(&'static Rule, Outcome)>,
     account: &Option<Arc<str>>,
     region: &Option<Arc<str>>,
+    collected_at: &Option<Arc<str>>,
 ) -> Vec<Finding> {
     outcomes.sort_by(|a, b| a.1.resource_id.cmp(&b.1.resource_id));
     let mut out = Vec::with_capacity(outcomes.len());
-    merge_rule(outcomes, account, region, &mut out);
+    merge_rule(outcomes, account, region, collected_at, &mut out);
     out.shrink_to_fit();
     out
 }
@@ -518,6 +529,7 @@ fn merge_rule(
     outcomes: Vec<(&'static Rule, Outcome)>,
     account: &Option<Arc<str>>,
     region: &Option<Arc<str>>,
+    collected_at: &Option<Arc<str>>,
     out: &mut Vec<Finding>,
 ) {
     for (rule, mut o) in outcomes {
@@ -576,6 +588,9 @@ fn merge_rule(
             actual: o.actual,
             remediation,
             waiver: None,
+            collected_at: collected_at.clone(),
+            paths: Vec::new(),
+            change: None,
         });
     }
 }

@@ -178,6 +178,111 @@ pub struct Finding {
     pub remediation: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Box<WaiverNote>>,
+    /// When the state judged was collected (the snapshot's `collected_at`); since schema 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<Arc<str>>,
+    /// The required flows this finding judged, hop by hop (reachability rules only); since
+    /// schema 2. Shared with `Report::flows`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<Arc<crate::pure::evidence::FlowPath>>,
+    /// How the finding compares with the baseline report (`--baseline`); since schema 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// How a finding compares with the same finding (same id) in a baseline report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Failing now, and not failing (or absent) in the baseline.
+    New,
+    /// Failing in both, with the same evidence.
+    StillFailing,
+    /// Failing in both, but what was found differs (message, actual state or path).
+    ChangedEvidence,
+    /// Failing in the baseline, not failing now (pass, not applicable or waived).
+    Resolved,
+    /// Not failing in either.
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::StillFailing => "still_failing",
+            Change::ChangedEvidence => "changed_evidence",
+            Change::Resolved => "resolved",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+impl Finding {
+    /// The resource's ARN, when the account and region are known.
+    pub fn arn(&self) -> Option<String> {
+        resource_arn(
+            self.resource_type,
+            &self.resource_id,
+            self.account_id.as_deref()?,
+            self.region.as_deref()?,
+        )
+    }
+
+    /// The rule's references (documentation links), from the rule registry.
+    pub fn references(&self) -> &'static [&'static str] {
+        crate::pure::rules::meta(&self.rule_id).map_or(&[], |m| m.references)
+    }
+}
+
+/// The ARN of an EC2 resource: `arn:<partition>:ec2:<region>:<account>:<type>/<id>`. `None`
+/// for an id that is not a resource id (an error reported on a missing object).
+pub fn resource_arn(rt: ResourceType, id: &str, account: &str, region: &str) -> Option<String> {
+    if id.is_empty() || account.is_empty() || region.is_empty() || id.contains([' ', '/']) {
+        return None;
+    }
+    let partition = if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    };
+    let kind = match rt {
+        ResourceType::Vpc => "vpc",
+        ResourceType::Subnet => "subnet",
+        ResourceType::RouteTable => "route-table",
+        ResourceType::InternetGateway => "internet-gateway",
+        ResourceType::NatGateway => "natgateway",
+        ResourceType::SecurityGroup => "security-group",
+        ResourceType::NetworkAcl => "network-acl",
+        ResourceType::VpcEndpoint => "vpc-endpoint",
+        ResourceType::VpcEndpointService => "vpc-endpoint-service",
+    };
+    Some(format!(
+        "arn:{partition}:ec2:{region}:{account}:{kind}/{id}"
+    ))
+}
+
+/// Serializes findings with what each can derive: `arn` and `references` (since schema 2).
+pub fn serialize_findings<S: serde::Serializer>(
+    findings: &[Finding],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        f: &'a Finding,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arn: Option<String>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        references: &'static [&'static str],
+    }
+    s.collect_seq(findings.iter().map(|f| Out {
+        f,
+        arn: f.arn(),
+        references: f.references(),
+    }))
 }
 
 /// The stable finding id: the 64-bit FNV-1a hash of `account|region|rule|resource` (empty
@@ -283,6 +388,34 @@ mod tests {
         );
         // The published algorithm: FNV-1a 64 of the joined key (value computed independently).
         assert_eq!(finding_id(None, None, "", ""), "9be30a196b51e8bb");
+    }
+
+    #[test]
+    fn arns_follow_the_partition_and_resource_kind() {
+        assert_eq!(
+            resource_arn(
+                ResourceType::SecurityGroup,
+                "sg-1",
+                "123456789012",
+                "us-gov-west-1"
+            )
+            .as_deref(),
+            Some("arn:aws-us-gov:ec2:us-gov-west-1:123456789012:security-group/sg-1")
+        );
+        assert_eq!(
+            resource_arn(
+                ResourceType::VpcEndpoint,
+                "vpce-1",
+                "123456789012",
+                "eu-west-1"
+            )
+            .as_deref(),
+            Some("arn:aws:ec2:eu-west-1:123456789012:vpc-endpoint/vpce-1")
+        );
+        assert_eq!(
+            resource_arn(ResourceType::Vpc, "vpc-1", "", "eu-west-1"),
+            None
+        );
     }
 
     #[test]

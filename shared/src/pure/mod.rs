@@ -3,9 +3,11 @@
 //! engine that runs them, the findings and their rendering. No AWS SDK type, no I/O beyond
 //! reading snapshot and manifest files, no async, no feature needed.
 
+pub mod baseline;
 pub mod cidr;
 pub mod deployment;
 pub mod engine;
+pub mod evidence;
 pub mod fastmap;
 pub mod finding;
 pub mod index;

@@ -14,8 +14,19 @@ use crate::pure::engine::Report;
 use crate::pure::finding::{Finding, Severity, Status};
 use crate::pure::rules::RULES;
 
+pub mod asff;
+pub mod csv;
+pub mod html;
 mod markdown;
+pub mod ocsf;
+pub mod sarif;
 pub mod text;
+
+pub use asff::Asff;
+pub use csv::Csv;
+pub use html::Html;
+pub use ocsf::Ocsf;
+pub use sarif::Sarif;
 
 pub use text::{hang, markdown_to_text, wrap, Style};
 
