@@ -171,7 +171,7 @@ pub fn compare(report: &mut Report, baseline: Baseline, source: &str) {
     let mut left: Vec<PastFinding> = past.into_values().collect();
     left.sort_by(|a, b| (&a.rule_id, &a.resource_id).cmp(&(&b.rule_id, &b.resource_id)));
     for f in left {
-        let ran = report.rules_run.iter().any(|r| *r == f.rule_id);
+        let ran = report.rules_run.contains(&f.rule_id);
         if ran && !report.collection.partial {
             sum.resolved += 1;
             sum.gone.push(f);
