@@ -553,11 +553,11 @@ fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Resul
         }),
         ReportFormat::Json => Box::new(render::Json),
         ReportFormat::Markdown => Box::new(render::Markdown),
-        ReportFormat::Html => Box::new(render::Html::default()),
-        ReportFormat::Sarif => Box::new(render::Sarif::default()),
-        ReportFormat::Asff => Box::new(render::Asff::default()),
-        ReportFormat::Ocsf => Box::new(render::Ocsf::default()),
-        ReportFormat::Csv => Box::new(render::Csv::default()),
+        ReportFormat::Html => Box::new(render::Html),
+        ReportFormat::Sarif => Box::new(render::Sarif),
+        ReportFormat::Asff => Box::new(render::Asff),
+        ReportFormat::Ocsf => Box::new(render::Ocsf),
+        ReportFormat::Csv => Box::new(render::Csv),
     };
     let output = match (&a.output, several) {
         (Some(p), true) => Some(PathBuf::from(format!(
