@@ -307,6 +307,21 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         opts.manifest.map_or(&[][..], |m| &m.waivers),
         now,
     );
+    // The evidence: the required flows, traced once, shared by the findings that judged them.
+    // Traced only when a rule that judges flows runs.
+    let flows = if selected.iter().any(|r| !r.meta.flows.is_empty()) {
+        let shared = Shared {
+            deployment: &deployment,
+            region: region.as_deref(),
+            table,
+            dbx: &dbx,
+        };
+        let traced = crate::pure::flows::trace_all(&ix, &shared, threads);
+        crate::pure::flows::attach(&mut findings, &traced);
+        traced.into_iter().map(|t| t.path).collect()
+    } else {
+        Vec::new()
+    };
     let mut summary = summarise(&findings);
     // Also when no VPC was readable to report the scope error on.
     summary.complete &= deployment.scope_errors.is_empty();
@@ -326,7 +341,7 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         rules_run: selected.iter().map(|r| r.meta.id.to_string()).collect(),
         collection: CollectionStatus::of(snap),
         findings,
-        flows: Vec::new(),
+        flows,
         baseline: None,
     }
 }

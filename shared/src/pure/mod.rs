@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod engine;
 pub mod evidence;
 pub mod fastmap;
+pub mod flows;
 pub mod finding;
 pub mod index;
 pub mod lifecycle;

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
 use crate::pure::finding::{ResourceType, Severity};
@@ -21,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    flows: &[FlowKind::FrontEnd],
     ..RuleMeta::DEFAULT
 };
 

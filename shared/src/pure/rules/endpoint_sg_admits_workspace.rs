@@ -4,6 +4,7 @@
 
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::Family;
@@ -39,6 +40,7 @@ pub const META: RuleMeta = RuleMeta {
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ports: PortGroup::TO_ENDPOINTS,
+    flows: &[FlowKind::Endpoint],
     ..RuleMeta::DEFAULT
 };
 

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::deployment::Mode;
@@ -29,6 +30,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints, Input::NetworkAcls],
+    flows: &[FlowKind::FrontEnd],
     ..RuleMeta::DEFAULT
 };
 

@@ -5,6 +5,7 @@
 use super::common::nacl::{endpoint_hops, no_acl, push_unique, verdict_outcome};
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::ANY_V4;
@@ -32,6 +33,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
     ports: PortGroup::TO_ENDPOINTS,
+    flows: &[FlowKind::IntraCluster, FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

@@ -5,6 +5,7 @@
 use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::{Cidr, ANY_V4};
@@ -30,6 +31,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
     ports: &PortGroup::ALL,
+    flows: &[FlowKind::IntraCluster, FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
 use crate::pure::deployment::Mode;
@@ -29,6 +30,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
     optional_inputs: &[Input::ManagedPrefixLists],
+    flows: &[FlowKind::S3],
     ..RuleMeta::DEFAULT
 };
 

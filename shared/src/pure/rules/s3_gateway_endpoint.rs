@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::s3_service;
@@ -27,6 +28,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
+    flows: &[FlowKind::S3],
     ..RuleMeta::DEFAULT
 };
 

@@ -4,6 +4,7 @@
 use super::common::egress::egress_ports;
 use super::context::Context;
 use super::meta::RuleMeta;
+use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::finding::{ResourceType, Severity};
@@ -26,6 +27,7 @@ pub const META: RuleMeta = RuleMeta {
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ports: &[PortGroup::Fips],
+    flows: &[FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 
