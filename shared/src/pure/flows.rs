@@ -287,11 +287,17 @@ impl Blind {
         }
     }
 
-    fn of_hop(&self, kind: HopKind) -> Option<&str> {
+    /// Why a hop of the flow cannot be decided, when it is on the flow's path (a subnet's NACL
+    /// and route table, the groups of a host that has some) and its input was not collected.
+    fn of_hop(&self, kind: HopKind, flow: &Flow<'_>) -> Option<&str> {
+        let (src, dst) = (flow.src.subnet.is_some(), flow.dst.subnet.is_some());
         match kind {
-            HopKind::SrcSgEgress | HopKind::DstSgIngress => self.sg.as_deref(),
-            HopKind::Route => self.route.as_deref(),
-            _ => self.nacl.as_deref(),
+            HopKind::SrcSgEgress if src || !flow.src.groups.is_empty() => self.sg.as_deref(),
+            HopKind::DstSgIngress if !flow.dst.groups.is_empty() => self.sg.as_deref(),
+            HopKind::Route if src => self.route.as_deref(),
+            HopKind::SrcNaclOut | HopKind::SrcNaclReturnIn if src => self.nacl.as_deref(),
+            HopKind::DstNaclIn | HopKind::DstNaclReturnOut if dst => self.nacl.as_deref(),
+            _ => None,
         }
     }
 }
@@ -329,10 +335,10 @@ fn push_all(into: &mut Vec<String>, from: Vec<String>) {
 /// One traced hop as evidence: the one place a [`crate::pure::reachability::Trace`] hop becomes
 /// a report [`Hop`]. A hop whose input was not collected cannot be decided, whatever the
 /// (empty) input says.
-fn to_hop(kind: HopKind, verdict: &Verdict, ev: &HopEvidence, blind: &Blind) -> Hop {
-    let (verdict, detail) = match (verdict, blind.of_hop(kind)) {
-        (Verdict::NotOnPath, _) => (HopVerdict::NotOnPath, String::new()),
+fn to_hop(kind: HopKind, verdict: &Verdict, ev: &HopEvidence, blind: Option<&str>) -> Hop {
+    let (verdict, detail) = match (verdict, blind) {
         (_, Some(why)) => (HopVerdict::Unknown, why.to_string()),
+        (Verdict::NotOnPath, None) => (HopVerdict::NotOnPath, String::new()),
         (Verdict::Allowed, None) => (HopVerdict::Allowed, String::new()),
         (Verdict::Blocked(s), None) => (HopVerdict::Blocked, s.clone()),
         (Verdict::Unknown(s), None) => (HopVerdict::Unknown, s.clone()),
@@ -374,7 +380,7 @@ fn to_path(view: View<'_>, r: Required<'_>, blind: &Blind) -> Traced {
     for f in &r.flows {
         let t = trace(view, f);
         for (i, ((k, v), ev)) in t.hops.iter().zip(&t.evidence).enumerate() {
-            let h = to_hop(*k, v, ev, blind);
+            let h = to_hop(*k, v, ev, blind.of_hop(*k, f));
             match hops.get_mut(i) {
                 Some(into) => merge_hop(into, h),
                 None => hops.push(h),
