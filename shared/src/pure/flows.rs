@@ -193,9 +193,10 @@ fn required<'a>(ctx: &Context<'a>, ws: &'a Workspace) -> Vec<Required<'a>> {
                 });
             }
         }
-    } else if let Some(pl) = ctx.region.and_then(|r| {
-        crate::pure::rules::common::egress::s3_prefix_list(ctx.view(), &ws.vpc_id, r)
-    }) {
+    } else if let Some(pl) = ctx
+        .region
+        .and_then(|r| crate::pure::rules::common::egress::s3_prefix_list(ctx.view(), &ws.vpc_id, r))
+    {
         // Under isolation 443 goes to S3 through the gateway endpoint's prefix list.
         if needs.iter().any(|n| n.ports.from == 443) {
             for a in hosts {
@@ -421,7 +422,11 @@ fn to_path(view: View<'_>, r: Required<'_>, blind: &Blind) -> Traced {
 
 /// Traces the required flows of some workspaces (`front` adds the front-end flows of the
 /// deployment), in the order of the workspaces.
-pub fn trace_workspaces<'a>(ctx: &Context<'a>, workspaces: &[&'a Workspace], front: bool) -> Vec<Traced> {
+pub fn trace_workspaces<'a>(
+    ctx: &Context<'a>,
+    workspaces: &[&'a Workspace],
+    front: bool,
+) -> Vec<Traced> {
     let view = ctx.view();
     let blind = Blind::of(view);
     let mut out = Vec::new();

@@ -1022,7 +1022,7 @@ fn route_verdict<'a>(
                     return Verdict::Blocked(format!(
                         "{} has no route to {part}",
                         rt.route_table_id
-                    ))
+                    ));
                 }
                 Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
                 Some(r) => match route(r.state.as_deref()) {
@@ -1033,7 +1033,7 @@ fn route_verdict<'a>(
                     rt.route_table_id,
                     r.destination(),
                     r.target()
-                ))
+                ));
                     }
                     RouteState::Unknown => {
                         return Verdict::Unknown(format!(

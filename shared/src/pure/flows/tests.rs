@@ -29,13 +29,16 @@ fn flow<'r>(r: &'r Report, source: &str, destination: &str, ports: &str) -> &'r 
                 "no flow {source} -> {destination} on {ports}; flows: {:?}",
                 r.flows
                     .iter()
-                    .map(|p| format!("{} -> {} {} {}", p.source, p.destination, p.protocol, p.ports))
+                    .map(|p| format!(
+                        "{} -> {} {} {}",
+                        p.source, p.destination, p.protocol, p.ports
+                    ))
                     .collect::<Vec<_>>()
             )
         })
 }
 
-fn hop<'p>(p: &'p FlowPath, name: HopName) -> &'p crate::pure::evidence::Hop {
+fn hop(p: &FlowPath, name: HopName) -> &crate::pure::evidence::Hop {
     p.hops.iter().find(|h| h.hop == name).unwrap()
 }
 
@@ -122,17 +125,20 @@ fn a_compliant_backend_workspace_has_its_required_flows_and_all_pass() {
     // endpoint's two subnets' NACL, the endpoint group.
     let p = flow(&r, a, &id.rest, "443");
     let sg = hop(p, HopName::SrcSgEgress);
-    assert_eq!(sg.resources, [id.ws_sg.clone()]);
-    assert!(!sg.entries.is_empty() && sg.entries.iter().all(|x| x.starts_with("sgr-")), "{sg:?}");
+    assert_eq!(sg.resources, [id.ws_sg.as_str()]);
+    assert!(
+        !sg.entries.is_empty() && sg.entries.iter().all(|x| x.starts_with("sgr-")),
+        "{sg:?}"
+    );
     assert!(sg.uncovered.is_empty());
     let nacl = hop(p, HopName::SrcNaclOut);
-    assert_eq!(nacl.resources, [id.acl.clone()]);
+    assert_eq!(nacl.resources, [id.acl.as_str()]);
     assert!(nacl.entries.iter().all(|x| x.starts_with("rule ")) && !nacl.entries.is_empty());
     assert_eq!(hop(p, HopName::Route).entries, ["local"]);
-    assert_eq!(hop(p, HopName::DstSgIngress).resources, [id.ep_sg.clone()]);
+    assert_eq!(hop(p, HopName::DstSgIngress).resources, [id.ep_sg.as_str()]);
     // The internet flow leaves through the NAT gateway.
     let p = flow(&r, a, "0.0.0.0/0", "443");
-    assert_eq!(hop(p, HopName::Route).entries, [id.nat.clone()]);
+    assert_eq!(hop(p, HopName::Route).entries, [id.nat.as_str()]);
     assert_eq!(hop(p, HopName::DstSgIngress).verdict, HopVerdict::NotOnPath);
     assert!(disagreements(&r).is_empty());
 }
@@ -144,7 +150,7 @@ fn an_isolated_workspace_reaches_s3_through_the_prefix_list_and_not_the_internet
     assert!(r.flows.iter().all(|p| p.destination != "0.0.0.0/0"));
     let p = flow(&r, &id.ws_subnets[0], crate::synth::S3_PREFIX_LIST, "443");
     assert_eq!(p.verdict, PathVerdict::Pass, "{p:#?}");
-    assert_eq!(hop(p, HopName::Route).entries, [id.s3.clone()]);
+    assert_eq!(hop(p, HopName::Route).entries, [id.s3.as_str()]);
     // PL-RT-004 judged it on the route table, PL-SG-004 on the group.
     for rule in ["PL-RT-004", "PL-SG-004"] {
         let f = r.findings.iter().find(|f| f.rule_id == rule).unwrap();
@@ -206,7 +212,9 @@ fn a_partial_rule_is_an_entry_and_the_rest_is_the_uncovered_remainder() {
     assert_eq!(h.hop, HopName::SrcSgEgress);
     assert!(h.entries.iter().any(|x| x.starts_with("sgr-")), "{h:?}");
     assert!(
-        h.uncovered.iter().all(|u| u.starts_with("tcp 8445-8451 to 10.0.28.")),
+        h.uncovered
+            .iter()
+            .all(|u| u.starts_with("tcp 8445-8451 to 10.0.28.")),
         "{h:?}"
     );
 }
@@ -246,7 +254,7 @@ fn a_nacl_names_the_deny_entry_or_the_final_deny() {
     let p = flow(&r, &id.ws_subnets[0], &id.rest, "443");
     let h = p.blocking_hop().unwrap();
     assert_eq!(h.hop, HopName::SrcNaclOut);
-    assert_eq!(h.resources, [id.acl.clone()]);
+    assert_eq!(h.resources, [id.acl.as_str()]);
     assert_eq!(h.entries, ["rule 50"]);
     // The REST endpoint's ENIs are in both endpoint subnets: the blocked part towards each.
     assert_eq!(
@@ -279,14 +287,15 @@ fn a_missing_default_route_blocks_the_internet_flow_at_the_route_table() {
     let id = Ids::new(0);
     for t in e.route_tables_mut() {
         if t.route_table_id == id.rt_private.as_str() {
-            t.routes.retain(|r| r.destination_cidr_block.as_deref() != Some("0.0.0.0/0"));
+            t.routes
+                .retain(|r| r.destination_cidr_block.as_deref() != Some("0.0.0.0/0"));
         }
     }
     let r = report(&e);
     let p = flow(&r, &id.ws_subnets[0], "0.0.0.0/0", "443");
     let h = p.blocking_hop().unwrap();
     assert_eq!(h.hop, HopName::Route);
-    assert_eq!(h.resources, [id.rt_private.clone()]);
+    assert_eq!(h.resources, [id.rt_private.as_str()]);
     assert!(!h.uncovered.is_empty(), "{h:?}");
     assert!(h.uncovered.iter().all(|u| !u.contains("10.0.0.0/16")));
     let f = r
@@ -324,7 +333,7 @@ fn front_end_clients_are_traced_to_the_front_end_endpoint() {
     for h in [HopName::SrcSgEgress, HopName::SrcNaclOut, HopName::Route] {
         assert_eq!(hop(p, h).verdict, HopVerdict::NotOnPath, "{p:#?}");
     }
-    assert_eq!(hop(p, HopName::DstSgIngress).resources, [id.ep_sg.clone()]);
+    assert_eq!(hop(p, HopName::DstSgIngress).resources, [id.ep_sg.as_str()]);
     assert!(disagreements(&r).is_empty(), "{:#?}", disagreements(&r));
 }
 
@@ -385,9 +394,9 @@ fn paths_and_findings_agree_on_every_failing_estate() {
     // PL-NACL-001/002 want the ALLOW entries first, PL-RT-001 a NAT or an appliance rather than
     // any route out, PL-RT-004 the S3 gateway endpoint on every route table.
     let allowed: BTreeSet<String> = ["PL-NACL-001", "PL-NACL-002", "PL-RT-001", "PL-RT-004"]
-    .into_iter()
-    .map(String::from)
-    .collect();
+        .into_iter()
+        .map(String::from)
+        .collect();
     assert!(
         stricter_rules.is_subset(&allowed),
         "{:?}",
@@ -420,7 +429,11 @@ fn paths_and_findings_agree_on_the_examples() {
             .iter()
             .filter(|p| p.verdict != PathVerdict::Pass)
             .filter_map(|p| p.blocking_hop())
-            .flat_map(|h| h.resources.iter().map(move |x| (h.hop.as_str(), x.as_str())))
+            .flat_map(|h| {
+                h.resources
+                    .iter()
+                    .map(move |x| (h.hop.as_str(), x.as_str()))
+            })
             .collect();
         match name {
             "backend-drifted" => assert!(!blocked.is_empty()),

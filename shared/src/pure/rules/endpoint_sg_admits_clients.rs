@@ -2,9 +2,9 @@
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::reachability::{sg_verdict, Host, Verdict};

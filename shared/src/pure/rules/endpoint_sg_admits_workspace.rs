@@ -4,11 +4,11 @@
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Proto;
 use crate::pure::reachability::{sg_verdict, Verdict};

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use crate::pure::deployment::Mode;
-use crate::pure::evidence::FlowKind;
 use crate::pure::deployment::Workspace;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_admits, nacl_check, AclRules, Admits};

@@ -5,10 +5,10 @@
 use super::common::nacl::{endpoint_hops, no_acl, push_unique, verdict_outcome};
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::ANY_V4;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Ports;
 use crate::pure::nacl::nacl_check;

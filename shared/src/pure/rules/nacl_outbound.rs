@@ -5,10 +5,10 @@
 use super::common::nacl::{endpoint_hops, no_acl, verdict_outcome};
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::{Cidr, ANY_V4};
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_check, NaclBlock};

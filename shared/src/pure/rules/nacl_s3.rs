@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_admits, Admits};

@@ -2,9 +2,9 @@
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::routing::{self, Egress, Family};
 use crate::pure::snapshot::Input;

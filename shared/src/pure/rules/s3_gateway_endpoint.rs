@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::s3_service;
 use crate::pure::snapshot::Input;

@@ -3,8 +3,8 @@
 use super::common::self_traffic::self_traffic;
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 

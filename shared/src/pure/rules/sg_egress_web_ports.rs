@@ -3,9 +3,9 @@
 use super::common::egress::egress_ports;
 use super::context::Context;
 use super::meta::RuleMeta;
-use crate::pure::evidence::FlowKind;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
