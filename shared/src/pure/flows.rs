@@ -336,20 +336,25 @@ fn push_all(into: &mut Vec<String>, from: Vec<String>) {
 /// One traced hop as evidence: the one place a [`crate::pure::reachability::Trace`] hop becomes
 /// a report [`Hop`]. A hop whose input was not collected cannot be decided, whatever the
 /// (empty) input says.
-fn to_hop(kind: HopKind, verdict: &Verdict, ev: &HopEvidence, blind: Option<&str>) -> Hop {
+fn to_hop(kind: HopKind, verdict: Verdict, ev: HopEvidence, blind: Option<&str>) -> Hop {
     let (verdict, detail) = match (verdict, blind) {
         (_, Some(why)) => (HopVerdict::Unknown, why.to_string()),
         (Verdict::NotOnPath, None) => (HopVerdict::NotOnPath, String::new()),
         (Verdict::Allowed, None) => (HopVerdict::Allowed, String::new()),
-        (Verdict::Blocked(s), None) => (HopVerdict::Blocked, s.clone()),
-        (Verdict::Unknown(s), None) => (HopVerdict::Unknown, s.clone()),
+        (Verdict::Blocked(s), None) => (HopVerdict::Blocked, s),
+        (Verdict::Unknown(s), None) => (HopVerdict::Unknown, s),
+    };
+    // Paths are many and kept to the end of the run: no slack capacity.
+    let tight = |mut v: Vec<String>| {
+        v.shrink_to_fit();
+        v
     };
     Hop {
         hop: hop_name(kind),
         verdict,
-        resources: ev.resources.clone(),
-        entries: ev.entries.clone(),
-        uncovered: ev.uncovered.clone(),
+        resources: tight(ev.resources),
+        entries: tight(ev.entries),
+        uncovered: tight(ev.uncovered),
         detail,
     }
 }
@@ -380,8 +385,8 @@ fn to_path(view: View<'_>, r: Required<'_>, blind: &Blind) -> Traced {
         .map_or((Proto::Tcp, Ports::ALL), |f| (f.proto, f.ports));
     for f in &r.flows {
         let t = trace(view, f);
-        for (i, ((k, v), ev)) in t.hops.iter().zip(&t.evidence).enumerate() {
-            let h = to_hop(*k, v, ev, blind.of_hop(*k, f));
+        for (i, ((k, v), ev)) in t.hops.into_iter().zip(t.evidence).enumerate() {
+            let h = to_hop(k, v, ev, blind.of_hop(k, f));
             match hops.get_mut(i) {
                 Some(into) => merge_hop(into, h),
                 None => hops.push(h),

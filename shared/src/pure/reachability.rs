@@ -250,7 +250,8 @@ impl Trace {
 /// Traces every hop of a flow. A source outside any subnet and without security groups (client
 /// ranges) has no egress security group, NACL or route on the path.
 pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
-    let what = format!("{} {}", flow.proto.name(), flow.ports);
+    // The sentences are written only for a hop that blocks or cannot decide.
+    let what = || format!("{} {}", flow.proto.name(), flow.ports);
     let family = flow.family;
     let mut hops = Vec::with_capacity(7);
     let mut evidence = Vec::with_capacity(7);
@@ -270,64 +271,61 @@ pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
     };
     hops.push((HopKind::SrcSgEgress, v));
     evidence.push(e);
-    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: String| {
-        let Some(acl) = acl else {
-            return (Verdict::NotOnPath, HopEvidence::default());
-        };
-        let mut ev = HopEvidence {
-            resources: vec![acl.id.to_string()],
-            ..HopEvidence::default()
-        };
-        let v = match nacl_peer(ix, peer, family) {
-            Err(why) => Verdict::Unknown(format!("{} cannot be checked for {text}: {why}", acl.id)),
-            Ok(cidrs) => {
-                let mut allowing: Vec<i32> = Vec::new();
-                // A certain block anywhere decides; else the first uncertain one.
-                let blocks: Vec<NaclBlock> = cidrs
-                    .into_iter()
-                    .filter_map(|c| {
-                        nacl_check_with(acl, egress, c, flow.proto, ports, &mut allowing)
-                    })
-                    .collect();
-                ev.entries = allowing.iter().map(|n| format!("rule {n}")).collect();
-                match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
-                    None => Verdict::Allowed,
-                    Some(b) => {
-                        let entry = b.entry_label();
-                        if !ev.entries.contains(&entry) {
-                            ev.entries.push(entry);
-                        }
-                        ev.uncovered.push(b.place_text());
-                        if b.is_certain() {
-                            Verdict::Blocked(b.sentence(acl, &text))
-                        } else {
-                            Verdict::Unknown(b.sentence(acl, &text))
+    let acl_hop =
+        |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: &dyn Fn() -> String| {
+            let Some(acl) = acl else {
+                return (Verdict::NotOnPath, HopEvidence::default());
+            };
+            let mut ev = HopEvidence {
+                resources: vec![acl.id.to_string()],
+                ..HopEvidence::default()
+            };
+            let v = match nacl_peer(ix, peer, family) {
+                Err(why) => Verdict::Unknown(format!(
+                    "{} cannot be checked for {}: {why}",
+                    acl.id,
+                    text()
+                )),
+                Ok(cidrs) => {
+                    let mut allowing: Vec<i32> = Vec::new();
+                    // A certain block anywhere decides; else the first uncertain one.
+                    let blocks: Vec<NaclBlock> = cidrs
+                        .into_iter()
+                        .filter_map(|c| {
+                            nacl_check_with(acl, egress, c, flow.proto, ports, &mut allowing)
+                        })
+                        .collect();
+                    ev.entries = allowing.iter().map(|n| format!("rule {n}")).collect();
+                    match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
+                        None => Verdict::Allowed,
+                        Some(b) => {
+                            let entry = b.entry_label();
+                            if !ev.entries.contains(&entry) {
+                                ev.entries.push(entry);
+                            }
+                            ev.uncovered.push(b.place_text());
+                            if b.is_certain() {
+                                Verdict::Blocked(b.sentence(acl, &text()))
+                            } else {
+                                Verdict::Unknown(b.sentence(acl, &text()))
+                            }
                         }
                     }
                 }
-            }
+            };
+            (v, ev)
         };
-        (v, ev)
-    };
-    let (v, e) = acl_hop(
-        flow.src.acl(ix),
-        true,
-        &flow.dst,
-        flow.ports,
-        format!("traffic to {}", flow.dst.label()),
-    );
+    let (v, e) = acl_hop(flow.src.acl(ix), true, &flow.dst, flow.ports, &|| {
+        format!("traffic to {}", flow.dst.label())
+    });
     hops.push((HopKind::SrcNaclOut, v));
     evidence.push(e);
     let (v, e) = route_hop(ix, &flow.src, &flow.dst, family);
     hops.push((HopKind::Route, v));
     evidence.push(e);
-    let (v, e) = acl_hop(
-        flow.dst.acl(ix),
-        false,
-        &flow.src,
-        flow.ports,
-        format!("traffic from {}", flow.src.label()),
-    );
+    let (v, e) = acl_hop(flow.dst.acl(ix), false, &flow.src, flow.ports, &|| {
+        format!("traffic from {}", flow.src.label())
+    });
     hops.push((HopKind::DstNaclIn, v));
     evidence.push(e);
     let (v, e) = if flow.dst.groups.is_empty() {
@@ -345,13 +343,9 @@ pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
     };
     hops.push((HopKind::DstSgIngress, v));
     evidence.push(e);
-    let (v, e) = acl_hop(
-        flow.dst.acl(ix),
-        true,
-        &flow.src,
-        Ports::EPHEMERAL,
-        format!("return traffic ({what}) to {}", flow.src.label()),
-    );
+    let (v, e) = acl_hop(flow.dst.acl(ix), true, &flow.src, Ports::EPHEMERAL, &|| {
+        format!("return traffic ({}) to {}", what(), flow.src.label())
+    });
     hops.push((HopKind::DstNaclReturnOut, v));
     evidence.push(e);
     let (v, e) = acl_hop(
@@ -359,7 +353,7 @@ pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
         false,
         &flow.dst,
         Ports::EPHEMERAL,
-        format!("return traffic ({what}) from {}", flow.dst.label()),
+        &|| format!("return traffic ({}) from {}", what(), flow.dst.label()),
     );
     hops.push((HopKind::SrcNaclReturnIn, v));
     evidence.push(e);
