@@ -464,34 +464,14 @@ pub fn trace_all<'a>(
         .collect();
     const CHUNK: usize = 64;
     let chunks: Vec<&[&'a Workspace]> = workspaces.chunks(CHUNK).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (next, chunks) = (&next, &chunks);
-    let mut done: Vec<(usize, Vec<Traced>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                scope.spawn(move || {
-                    let ctx = Context::new(&FLOW_META, View::whole(ix), Vec::new(), shared);
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(i) else { break };
-                        out.push((i, trace_workspaces(&ctx, chunk, false)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(p) => std::panic::resume_unwind(p),
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let mut out: Vec<Traced> = Vec::with_capacity(done.iter().map(|(_, v)| v.len()).sum());
-    for (_, v) in done {
+    let done: Vec<Vec<Traced>> = crate::pure::engine::par_jobs(
+        chunks.len(),
+        threads,
+        || Context::new(&FLOW_META, View::whole(ix), Vec::new(), shared),
+        |ctx, i| trace_workspaces(ctx, chunks[i], false),
+    );
+    let mut out: Vec<Traced> = Vec::with_capacity(done.iter().map(Vec::len).sum());
+    for v in done {
         out.extend(v);
     }
     let ctx = Context::new(&FLOW_META, View::whole(ix), workspaces, shared);
