@@ -515,16 +515,18 @@ pub fn attach(findings: &mut [Finding], flows: &[Traced]) {
             }
         }
     }
+    // Findings come sorted by rule: look each rule up once.
+    let mut meta: Option<&'static RuleMeta> = None;
     for f in findings.iter_mut() {
         if f.status == crate::pure::finding::Status::NotApplicable {
             continue;
         }
-        let Some(meta) = crate::pure::rules::meta(&f.rule_id) else {
+        if meta.is_none_or(|m| m.id != f.rule_id) {
+            meta = crate::pure::rules::meta(&f.rule_id);
+        }
+        let Some(meta) = meta.filter(|m| !m.flows.is_empty()) else {
             continue;
         };
-        if meta.flows.is_empty() {
-            continue;
-        }
         let Some(candidates) = by_resource.get(f.resource_id.as_str()) else {
             continue;
         };
@@ -535,7 +537,9 @@ pub fn attach(findings: &mut [Finding], flows: &[Traced]) {
                 && (meta.ports.is_empty()
                     || t.groups.is_empty()
                     || t.groups.iter().any(|g| meta.ports.contains(g)))
-                && f.workspaces.iter().any(|w| *w == p.workspace)
+                && f.workspaces
+                    .iter()
+                    .any(|w| Arc::ptr_eq(w, &p.workspace) || *w == p.workspace)
                 && p.hops.iter().any(|h| {
                     judged_at(f.resource_type, h.hop)
                         && h.resources.iter().any(|r| r == f.resource_id.as_str())
