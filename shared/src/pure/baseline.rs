@@ -66,8 +66,18 @@ pub struct PastFinding {
     pub message: String,
     #[serde(default, skip_serializing)]
     actual: String,
+    /// The flows the finding judged: ids of the baseline's `flows` (schema 2 reports), or
+    /// whole paths.
     #[serde(default, skip_serializing)]
-    paths: Vec<FlowPath>,
+    paths: Vec<PathRef>,
+}
+
+/// A finding's path in a baseline: the id of one of its `flows`, or the path itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum PathRef {
+    Id(String),
+    Full(FlowPath),
 }
 
 /// A baseline report, as much of it as a comparison needs.
@@ -81,6 +91,9 @@ pub struct Baseline {
     #[serde(default)]
     pub collected_at: Option<String>,
     pub findings: Vec<PastFinding>,
+    /// The traced flows the findings' paths name (schema 2).
+    #[serde(default)]
+    pub flows: Vec<FlowPath>,
 }
 
 impl Baseline {
@@ -131,6 +144,16 @@ pub fn compare(report: &mut Report, baseline: Baseline, source: &str) {
             report.region.as_deref().unwrap_or("unknown"),
         ));
     }
+    let flows: HashMap<&str, &FlowPath> =
+        baseline.flows.iter().map(|p| (p.id.as_str(), p)).collect();
+    let resolve = |refs: &[PathRef]| -> Vec<FlowPath> {
+        refs.iter()
+            .filter_map(|r| match r {
+                PathRef::Full(p) => Some(p.clone()),
+                PathRef::Id(id) => flows.get(id.as_str()).map(|p| (*p).clone()),
+            })
+            .collect()
+    };
     let mut past: HashMap<FindingId, PastFinding> = baseline
         .findings
         .into_iter()
@@ -148,7 +171,8 @@ pub fn compare(report: &mut Report, baseline: Baseline, source: &str) {
         let change = match (f.status, before) {
             (Status::Fail, None) => Change::New,
             (Status::Fail, Some(b)) => {
-                if evidence_key(&b.actual, &b.paths) == evidence_key(&f.actual, &f.paths) {
+                if evidence_key(&b.actual, &resolve(&b.paths)) == evidence_key(&f.actual, &f.paths)
+                {
                     Change::StillFailing
                 } else {
                     Change::ChangedEvidence

@@ -261,34 +261,13 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
     );
     let collected: Option<Arc<str>> = snap.meta.collected_at.as_deref().map(Arc::from);
     let (acct, reg, collected) = (&acct, &reg, &collected);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let next = &next;
-    let mut per_rule: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
-        // Each thread takes the next rule not yet taken, so costly rules do not pile up on one.
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(r) = selected.get(i) else { break };
-                        done.push((i, to_findings(run_rule(r, env), acct, reg, collected)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A rule panicked (a bug): re-raise it rather than report a partial audit.
-                Err(p) => std::panic::resume_unwind(p),
-            })
-            .collect()
-    });
+    let per_rule: Vec<Vec<Finding>> = par_jobs(
+        selected.len(),
+        threads,
+        || (),
+        |_, i| to_findings(run_rule(selected[i], env), acct, reg, collected),
+    );
     // The registry is sorted by id, so rule order then resource order is the report's order.
-    per_rule.sort_by_key(|(i, _)| *i);
     // `Snapshot::load` refuses a `collected_at` that is not an RFC 3339 time.
     let now = snap
         .meta
@@ -297,9 +276,8 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         .and_then(|t| crate::pure::time::parse_timestamp(t).ok())
         .or(opts.now)
         .unwrap_or_else(crate::pure::time::Timestamp::now_utc);
-    let mut findings: Vec<Finding> =
-        Vec::with_capacity(per_rule.iter().map(|(_, v)| v.len()).sum());
-    for (_, v) in per_rule {
+    let mut findings: Vec<Finding> = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    for v in per_rule {
         findings.extend(v);
     }
     apply_waivers(
@@ -307,6 +285,21 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         opts.manifest.map_or(&[][..], |m| &m.waivers),
         now,
     );
+    // The evidence: the required flows, traced once, shared by the findings that judged them.
+    // Traced only when a rule that judges flows runs.
+    let flows = if selected.iter().any(|r| !r.meta.flows.is_empty()) {
+        let shared = Shared {
+            deployment: &deployment,
+            region: region.as_deref(),
+            table,
+            dbx: &dbx,
+        };
+        let traced = crate::pure::flows::trace_all(&ix, &shared, threads);
+        crate::pure::flows::attach(&mut findings, &traced);
+        traced.into_iter().map(|t| t.path).collect()
+    } else {
+        Vec::new()
+    };
     let mut summary = summarise(&findings);
     // Also when no VPC was readable to report the scope error on.
     summary.complete &= deployment.scope_errors.is_empty();
@@ -326,9 +319,50 @@ pub fn audit(snap: &Snapshot, opts: &AuditOptions<'_>) -> Report {
         rules_run: selected.iter().map(|r| r.meta.id.to_string()).collect(),
         collection: CollectionStatus::of(snap),
         findings,
-        flows: Vec::new(),
+        flows,
         baseline: None,
     }
+}
+
+/// Runs `work(state, i)` for every job `i` in `0..jobs` on up to `threads` threads, each with
+/// its own `state` from `init`; each thread takes the next job not yet taken, so costly jobs do
+/// not pile up on one. The results come back in job order. A panic in a job (a bug) is re-raised
+/// rather than returning partial results.
+pub(crate) fn par_jobs<S, T: Send>(
+    jobs: usize,
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&S, usize) -> T + Sync,
+) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (next, init, work) = (&next, &init, &work);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.clamp(1, jobs.max(1)))
+            .map(|_| {
+                scope.spawn(move || {
+                    let state = init();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= jobs {
+                            break;
+                        }
+                        out.push((i, work(&state, i)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, v)| v).collect()
 }
 
 /// What every rule runs against.

@@ -8,6 +8,23 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// What a required flow is for; rules declare the kinds whose hops they judge
+/// ([`crate::pure::rules::RuleMeta::flows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlowKind {
+    /// Between the workspace's subnets: all TCP, all UDP.
+    IntraCluster,
+    /// From a workspace subnet to a back-end Databricks endpoint (REST API, SCC relay).
+    Endpoint,
+    /// From a workspace subnet to the internet (the control plane without back-end
+    /// PrivateLink, and 443 for data sources), outside isolation.
+    Internet,
+    /// From a workspace subnet to S3 through the gateway endpoint's prefix list (isolation).
+    S3,
+    /// From the declared client ranges to the front-end endpoint, on 443.
+    FrontEnd,
+}
+
 /// The overall verdict of one flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -182,8 +182,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<Arc<str>>,
     /// The required flows this finding judged, hop by hop (reachability rules only); since
-    /// schema 2. Shared with `Report::flows`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// schema 2. Shared with `Report::flows`; the JSON report writes their ids (the paths
+    /// themselves are in its `flows`, once), see [`serialize_findings`].
+    #[serde(skip)]
     pub paths: Vec<Arc<crate::pure::evidence::FlowPath>>,
     /// How the finding compares with the baseline report (`--baseline`); since schema 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,7 +265,9 @@ pub fn resource_arn(rt: ResourceType, id: &str, account: &str, region: &str) -> 
     ))
 }
 
-/// Serializes findings with what each can derive: `arn` and `references` (since schema 2).
+/// Serializes findings with what each can derive: `arn` and `references`, and `paths` as the
+/// ids of the report's `flows` the finding judged (since schema 2): a path is written once
+/// however many findings judged it.
 pub fn serialize_findings<S: serde::Serializer>(
     findings: &[Finding],
     s: S,
@@ -277,11 +280,25 @@ pub fn serialize_findings<S: serde::Serializer>(
         arn: Option<String>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         references: &'static [&'static str],
+        #[serde(skip_serializing_if = "PathIds::is_empty")]
+        paths: PathIds<'a>,
+    }
+    struct PathIds<'a>(&'a [Arc<crate::pure::evidence::FlowPath>]);
+    impl PathIds<'_> {
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+    impl Serialize for PathIds<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|p| p.id.as_str()))
+        }
     }
     s.collect_seq(findings.iter().map(|f| Out {
         f,
         arn: f.arn(),
         references: f.references(),
+        paths: PathIds(&f.paths),
     }))
 }
 

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod evidence;
 pub mod fastmap;
 pub mod finding;
+pub mod flows;
 pub mod index;
 pub mod lifecycle;
 pub mod manifest;

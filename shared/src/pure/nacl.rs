@@ -56,6 +56,24 @@ impl NaclBlock {
         self.unreadable.is_none()
     }
 
+    /// The deciding entry as evidence: `rule 90`, or `rule *` for the final implicit deny.
+    pub fn entry_label(&self) -> String {
+        match &self.entry {
+            Some(e) => format!("rule {}", e.rule_number),
+            None => "rule *".to_string(),
+        }
+    }
+
+    /// The blocked part: `tcp 1024-65535 10.0.0.0/22`, or `icmp 10.0.0.0/22` for a protocol
+    /// without ports.
+    pub fn place_text(&self) -> String {
+        if self.proto.has_ports() {
+            format!("{} {} {}", self.proto.name(), self.ports, self.addrs)
+        } else {
+            format!("{} {}", self.proto.name(), self.addrs)
+        }
+    }
+
     /// The deciding entry: "acl-0abc rule 90 DENY tcp 0-65535 0.0.0.0/0", or the final deny.
     pub fn head(&self, acl: &AclRules<'_>) -> String {
         match &self.entry {
@@ -238,6 +256,20 @@ pub fn nacl_check(
     proto: Proto,
     ports: Ports,
 ) -> Option<NaclBlock> {
+    nacl_check_with(acl, egress, peer, proto, ports, &mut Vec::new())
+}
+
+/// [`nacl_check`], also writing down (in `allowing`, without repeats) the rule numbers of the
+/// ALLOW entries that admitted some part of the flow before any block: the entries that matched,
+/// for evidence.
+pub fn nacl_check_with(
+    acl: &AclRules<'_>,
+    egress: bool,
+    peer: Cidr,
+    proto: Proto,
+    ports: Ports,
+    allowing: &mut Vec<i32>,
+) -> Option<NaclBlock> {
     let family = peer.family();
     let range = peer.range();
     let entries = if egress { &acl.egress } else { &acl.ingress };
@@ -293,6 +325,9 @@ pub fn nacl_check(
             }
             if !e.allow {
                 return Some(block(Some(e.view()), &hit, ip, &maybe_allowed));
+            }
+            if !allowing.contains(&e.rule_number) {
+                allowing.push(e.rule_number);
             }
             // Keep what the entry did not decide.
             let mut rest = vec![*r];

@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use crate::pure::cidr::{merge_ranges, public_ranges, AddrRange, Cidr, Family};
 use crate::pure::index::{SgPeer, SgRule};
 use crate::pure::model::{RouteTable, Subnet};
-use crate::pure::nacl::{nacl_check, AclRules, NaclBlock};
+use crate::pure::nacl::{nacl_check_with, AclRules, NaclBlock};
 use crate::pure::packet::{cut, meets, Ports, Proto, Rect};
 use crate::pure::view::View;
 
@@ -195,10 +195,23 @@ pub enum Verdict {
     Unknown(String),
 }
 
-/// The verdicts of every hop of a flow.
+/// What a hop judged, beside its verdict: the evidence a report shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HopEvidence {
+    /// The objects judged: security group ids, the NACL id, the route table id.
+    pub resources: Vec<String>,
+    /// The entries that matched (admitted or blocked) the flow: `sgr-…` (else `sg-…: tcp 443
+    /// to 10.0.0.0/16`), `rule 100` / `rule *` of a NACL, a route's target (`local`, `nat-…`).
+    pub entries: Vec<String>,
+    /// What no entry covers where coverage is partial: `tcp 8444-8451 to 10.0.2.0/24`.
+    pub uncovered: Vec<String>,
+}
+
+/// The verdicts of every hop of a flow, with the evidence of each (same order).
 #[derive(Debug, Clone)]
 pub struct Trace {
     pub hops: Vec<(HopKind, Verdict)>,
+    pub evidence: Vec<HopEvidence>,
 }
 
 impl Trace {
@@ -234,14 +247,19 @@ impl Trace {
     }
 }
 
-/// Traces every hop of a flow.
+/// Traces every hop of a flow. A source outside any subnet and without security groups (client
+/// ranges) has no egress security group, NACL or route on the path.
 pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
-    let what = format!("{} {}", flow.proto.name(), flow.ports);
+    // The sentences are written only for a hop that blocks or cannot decide.
+    let what = || format!("{} {}", flow.proto.name(), flow.ports);
     let family = flow.family;
     let mut hops = Vec::with_capacity(7);
-    hops.push((
-        HopKind::SrcSgEgress,
-        sg_verdict(
+    let mut evidence = Vec::with_capacity(7);
+    let outside = flow.src.subnet.is_none() && flow.src.groups.is_empty();
+    let (v, e) = if outside {
+        (Verdict::NotOnPath, HopEvidence::default())
+    } else {
+        sg_hop(
             ix,
             &flow.src.groups,
             true,
@@ -249,87 +267,97 @@ pub fn trace<'a>(ix: View<'a>, flow: &Flow<'a>) -> Trace {
             flow.proto,
             flow.ports,
             family,
-        ),
-    ));
-    let acl_hop = |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: String| match acl {
-        None => Verdict::NotOnPath,
-        Some(acl) => match nacl_peer(ix, peer, family) {
-            Err(why) => Verdict::Unknown(format!("{} cannot be checked for {text}: {why}", acl.id)),
-            Ok(cidrs) => {
-                // A certain block anywhere decides; else the first uncertain one.
-                let blocks: Vec<NaclBlock> = cidrs
-                    .into_iter()
-                    .filter_map(|c| nacl_check(acl, egress, c, flow.proto, ports))
-                    .collect();
-                match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
-                    None => Verdict::Allowed,
-                    Some(b) if b.is_certain() => Verdict::Blocked(b.sentence(acl, &text)),
-                    Some(b) => Verdict::Unknown(b.sentence(acl, &text)),
-                }
-            }
-        },
+        )
     };
-    hops.push((
-        HopKind::SrcNaclOut,
-        acl_hop(
-            flow.src.acl(ix),
-            true,
-            &flow.dst,
-            flow.ports,
-            format!("traffic to {}", flow.dst.label()),
-        ),
-    ));
-    hops.push((
-        HopKind::Route,
-        route_verdict(ix, &flow.src, &flow.dst, family),
-    ));
-    hops.push((
-        HopKind::DstNaclIn,
-        acl_hop(
-            flow.dst.acl(ix),
+    hops.push((HopKind::SrcSgEgress, v));
+    evidence.push(e);
+    let acl_hop =
+        |acl: Option<&AclRules<'_>>, egress, peer: &Host, ports, text: &dyn Fn() -> String| {
+            let Some(acl) = acl else {
+                return (Verdict::NotOnPath, HopEvidence::default());
+            };
+            let mut ev = HopEvidence {
+                resources: vec![acl.id.to_string()],
+                ..HopEvidence::default()
+            };
+            let v = match nacl_peer(ix, peer, family) {
+                Err(why) => Verdict::Unknown(format!(
+                    "{} cannot be checked for {}: {why}",
+                    acl.id,
+                    text()
+                )),
+                Ok(cidrs) => {
+                    let mut allowing: Vec<i32> = Vec::new();
+                    // A certain block anywhere decides; else the first uncertain one.
+                    let blocks: Vec<NaclBlock> = cidrs
+                        .into_iter()
+                        .filter_map(|c| {
+                            nacl_check_with(acl, egress, c, flow.proto, ports, &mut allowing)
+                        })
+                        .collect();
+                    ev.entries = allowing.iter().map(|n| format!("rule {n}")).collect();
+                    match blocks.iter().find(|b| b.is_certain()).or(blocks.first()) {
+                        None => Verdict::Allowed,
+                        Some(b) => {
+                            let entry = b.entry_label();
+                            if !ev.entries.contains(&entry) {
+                                ev.entries.push(entry);
+                            }
+                            ev.uncovered.push(b.place_text());
+                            if b.is_certain() {
+                                Verdict::Blocked(b.sentence(acl, &text()))
+                            } else {
+                                Verdict::Unknown(b.sentence(acl, &text()))
+                            }
+                        }
+                    }
+                }
+            };
+            (v, ev)
+        };
+    let (v, e) = acl_hop(flow.src.acl(ix), true, &flow.dst, flow.ports, &|| {
+        format!("traffic to {}", flow.dst.label())
+    });
+    hops.push((HopKind::SrcNaclOut, v));
+    evidence.push(e);
+    let (v, e) = route_hop(ix, &flow.src, &flow.dst, family);
+    hops.push((HopKind::Route, v));
+    evidence.push(e);
+    let (v, e) = acl_hop(flow.dst.acl(ix), false, &flow.src, flow.ports, &|| {
+        format!("traffic from {}", flow.src.label())
+    });
+    hops.push((HopKind::DstNaclIn, v));
+    evidence.push(e);
+    let (v, e) = if flow.dst.groups.is_empty() {
+        (Verdict::NotOnPath, HopEvidence::default())
+    } else {
+        sg_hop(
+            ix,
+            &flow.dst.groups,
             false,
             &flow.src,
+            flow.proto,
             flow.ports,
-            format!("traffic from {}", flow.src.label()),
-        ),
-    ));
-    hops.push((
-        HopKind::DstSgIngress,
-        if flow.dst.groups.is_empty() {
-            Verdict::NotOnPath
-        } else {
-            sg_verdict(
-                ix,
-                &flow.dst.groups,
-                false,
-                &flow.src,
-                flow.proto,
-                flow.ports,
-                family,
-            )
-        },
-    ));
-    hops.push((
-        HopKind::DstNaclReturnOut,
-        acl_hop(
-            flow.dst.acl(ix),
-            true,
-            &flow.src,
-            Ports::EPHEMERAL,
-            format!("return traffic ({what}) to {}", flow.src.label()),
-        ),
-    ));
-    hops.push((
-        HopKind::SrcNaclReturnIn,
-        acl_hop(
-            flow.src.acl(ix),
-            false,
-            &flow.dst,
-            Ports::EPHEMERAL,
-            format!("return traffic ({what}) from {}", flow.dst.label()),
-        ),
-    ));
-    Trace { hops }
+            family,
+        )
+    };
+    hops.push((HopKind::DstSgIngress, v));
+    evidence.push(e);
+    let (v, e) = acl_hop(flow.dst.acl(ix), true, &flow.src, Ports::EPHEMERAL, &|| {
+        format!("return traffic ({}) to {}", what(), flow.src.label())
+    });
+    hops.push((HopKind::DstNaclReturnOut, v));
+    evidence.push(e);
+    let (v, e) = acl_hop(
+        flow.src.acl(ix),
+        false,
+        &flow.dst,
+        Ports::EPHEMERAL,
+        &|| format!("return traffic ({}) from {}", what(), flow.dst.label()),
+    );
+    hops.push((HopKind::SrcNaclReturnIn, v));
+    evidence.push(e);
+    Trace { hops, evidence }
 }
 
 /// The blocks a NACL is evaluated against for a peer: its block of the family; for a prefix
@@ -721,6 +749,97 @@ pub fn sg_verdict(
         return Verdict::Blocked("no security group is attached".into());
     }
     let cov = sg_coverage(ix, groups, egress, peer, proto, ports, family);
+    sg_explain(&cov, groups, egress, peer, proto)
+}
+
+/// [`sg_verdict`] with its evidence: the groups, the rules that admit part of the flow, and
+/// what no rule admits (or what cannot be decided).
+pub fn sg_hop(
+    ix: View<'_>,
+    groups: &[&str],
+    egress: bool,
+    peer: &Host<'_>,
+    proto: Proto,
+    ports: Ports,
+    family: Family,
+) -> (Verdict, HopEvidence) {
+    if groups.is_empty() {
+        return (
+            Verdict::Blocked("no security group is attached".into()),
+            HopEvidence {
+                uncovered: vec![format!("{} {ports}", proto.name())],
+                ..HopEvidence::default()
+            },
+        );
+    }
+    let cov = sg_coverage(ix, groups, egress, peer, proto, ports, family);
+    let v = sg_explain(&cov, groups, egress, peer, proto);
+    let mut entries: Vec<String> = Vec::new();
+    for (r, _) in &cov.covering {
+        let e = sg_entry(r);
+        if !entries.contains(&e) {
+            entries.push(e);
+        }
+    }
+    let prep = if egress { "to" } else { "from" };
+    let what = |p: &[Ports]| {
+        if proto.has_ports() {
+            format!("{} {}", proto.name(), format_ports(p))
+        } else {
+            proto.name()
+        }
+    };
+    let mut uncovered: Vec<String> = cov
+        .gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {prep} {}",
+                what(&g.ports),
+                crate::pure::cidr::format_ranges(&g.addrs)
+            )
+        })
+        .collect();
+    if !cov.undecided.is_empty() {
+        uncovered.push(format!("{} (undecided)", what(&cov.undecided)));
+    }
+    let ev = HopEvidence {
+        resources: groups.iter().map(|g| g.to_string()).collect(),
+        entries,
+        uncovered,
+    };
+    (v, ev)
+}
+
+/// A security-group rule as an evidence entry: its `sgr-…` id, else `sg-…: tcp 443 to
+/// 10.0.0.0/16` (rules read from `describe-security-groups.json` have no id).
+pub fn sg_entry(r: &SgRule<'_>) -> String {
+    if let Some(id) = r.rule_id {
+        return id.to_string();
+    }
+    let dir = if r.egress { "to" } else { "from" };
+    if r.proto.has_ports() {
+        format!(
+            "{}: {} {} {dir} {}",
+            r.group_id,
+            r.proto.name(),
+            r.ports,
+            r.peer
+        )
+    } else {
+        format!("{}: {} {dir} {}", r.group_id, r.proto.name(), r.peer)
+    }
+}
+
+/// The verdict of a security-group hop from its coverage, with the sentence that explains a
+/// block or what cannot be decided.
+fn sg_explain(
+    cov: &SgCoverage<'_>,
+    groups: &[&str],
+    egress: bool,
+    peer: &Host<'_>,
+    proto: Proto,
+) -> Verdict {
     if cov.admitted() {
         return Verdict::Allowed;
     }
@@ -813,12 +932,34 @@ pub fn open_to_anywhere(
 /// is its collected entries; when they are unknown, a route to the list itself reaches it, and
 /// otherwise it must be routed wherever it is. For the internet, the addresses the local route
 /// keeps inside the VPC are left out.
-fn route_verdict<'a>(ix: View<'a>, src: &Host<'a>, dst: &Host<'a>, family: Family) -> Verdict {
+fn route_hop<'a>(
+    ix: View<'a>,
+    src: &Host<'a>,
+    dst: &Host<'a>,
+    family: Family,
+) -> (Verdict, HopEvidence) {
+    let Some(rt) = src.route_table(ix) else {
+        return (Verdict::NotOnPath, HopEvidence::default());
+    };
+    let mut ev = HopEvidence {
+        resources: vec![rt.route_table_id.to_string()],
+        ..HopEvidence::default()
+    };
+    let v = route_verdict(ix, rt, dst, family, &mut ev);
+    (v, ev)
+}
+
+/// The route hop's verdict; writes the targets of the routes taken, and the addresses left
+/// without a usable route, into `ev`.
+fn route_verdict<'a>(
+    ix: View<'a>,
+    rt: &'a RouteTable,
+    dst: &Host<'a>,
+    family: Family,
+    ev: &mut HopEvidence,
+) -> Verdict {
     use crate::pure::lifecycle::{route, RouteState};
     use crate::pure::routing::{format_range, segments_with};
-    let Some(rt) = src.route_table(ix) else {
-        return Verdict::NotOnPath;
-    };
     let known = |pl: &str| ix.prefix_list_cidrs(pl).ok();
     let dst_cidrs: Vec<Cidr> = match (dst.prefix_list, dst.cidr_in(family)) {
         (Some(pl), _) => match known(pl) {
@@ -827,10 +968,11 @@ fn route_verdict<'a>(ix: View<'a>, src: &Host<'a>, dst: &Host<'a>, family: Famil
                 .filter(|c| c.family() == family)
                 .collect(),
             None => {
-                if rt.routes.iter().any(|r| {
+                if let Some(r) = rt.routes.iter().find(|r| {
                     r.destination_prefix_list_id.as_deref() == Some(pl)
                         && route(r.state.as_deref()) != RouteState::Blackhole
                 }) {
+                    ev.entries.push(r.target().to_string());
                     return Verdict::Allowed;
                 }
                 vec![family.any()]
@@ -859,22 +1001,33 @@ fn route_verdict<'a>(ix: View<'a>, src: &Host<'a>, dst: &Host<'a>, family: Famil
             } else {
                 format!("{} of {}", format_range(family, slo, shi), dst.label())
             };
+            if let Some(r) = seg
+                .route
+                .filter(|r| !(internet && r.gateway_id.as_deref() == Some("local")))
+            {
+                let t = r.target().to_string();
+                if !ev.entries.contains(&t) {
+                    ev.entries.push(t);
+                }
+            }
             match seg.route {
                 None => {
+                    ev.uncovered.push(format_range(family, slo, shi));
                     return Verdict::Blocked(format!(
                         "{} has no route to {part}",
                         rt.route_table_id
-                    ))
+                    ));
                 }
                 Some(r) if internet && r.gateway_id.as_deref() == Some("local") => {}
                 Some(r) => match route(r.state.as_deref()) {
                     RouteState::Blackhole => {
+                        ev.uncovered.push(format_range(family, slo, shi));
                         return Verdict::Blocked(format!(
                     "{} routes {} to {part} through {}, which is a blackhole (its target is gone)",
                     rt.route_table_id,
                     r.destination(),
                     r.target()
-                ))
+                ));
                     }
                     RouteState::Unknown => {
                         return Verdict::Unknown(format!(

@@ -4,6 +4,7 @@ use super::context::Context;
 use super::meta::RuleMeta;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::reachability::{sg_verdict, Host, Verdict};
@@ -21,6 +22,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/front-end/front-end-private-connect"],
     inputs: &[Input::VpcEndpoints, Input::SecurityGroups, Input::SecurityGroupRules],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    flows: &[FlowKind::FrontEnd],
     ..RuleMeta::DEFAULT
 };
 

@@ -8,6 +8,7 @@ use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::Family;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Proto;
 use crate::pure::reachability::{sg_verdict, Verdict};
@@ -39,6 +40,7 @@ pub const META: RuleMeta = RuleMeta {
     inputs: &[Input::VpcEndpoints, Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ports: PortGroup::TO_ENDPOINTS,
+    flows: &[FlowKind::Endpoint],
     ..RuleMeta::DEFAULT
 };
 

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::pure::deployment::Mode;
 use crate::pure::deployment::Workspace;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
@@ -44,6 +45,10 @@ pub struct RuleMeta {
     /// The rule checks endpoint service names against the Databricks service table, which
     /// `explain` prints.
     pub service_table: bool,
+    /// The kinds of required flows whose hops the rule judges: the engine attaches to its
+    /// findings the traced flows of these kinds (and of its port families, when it declares
+    /// any) whose path goes through the finding's resource ([`crate::pure::flows`]).
+    pub flows: &'static [FlowKind],
 }
 
 impl RuleMeta {
@@ -66,6 +71,7 @@ impl RuleMeta {
         optional_inputs: &[],
         ports: &[],
         service_table: false,
+        flows: &[],
     };
 }
 

@@ -10,6 +10,7 @@ use super::meta::RuleMeta;
 use super::outcome::{for_each_ws, Outcome};
 use crate::pure::cidr::ANY_V4;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_admits, nacl_check, AclRules, Admits};
@@ -29,6 +30,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     ],
     inputs: &[Input::Subnets, Input::VpcEndpoints, Input::NetworkAcls],
+    flows: &[FlowKind::FrontEnd],
     ..RuleMeta::DEFAULT
 };
 

@@ -8,6 +8,7 @@ use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::ANY_V4;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::Ports;
 use crate::pure::nacl::nacl_check;
@@ -32,6 +33,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
     ports: PortGroup::TO_ENDPOINTS,
+    flows: &[FlowKind::IntraCluster, FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

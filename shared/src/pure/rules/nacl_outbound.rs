@@ -8,6 +8,7 @@ use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::cidr::{Cidr, ANY_V4};
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_check, NaclBlock};
@@ -30,6 +31,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls, Input::VpcEndpoints],
     ports: &PortGroup::ALL,
+    flows: &[FlowKind::IntraCluster, FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

@@ -9,6 +9,7 @@ use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use crate::pure::cidr::{public_ranges, subtract_ranges, AddrRange, Cidr, Family};
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::index::{Ports, Proto};
 use crate::pure::nacl::{nacl_admits, Admits};
@@ -29,6 +30,7 @@ pub const META: RuleMeta = RuleMeta {
     ],
     inputs: &[Input::Vpcs, Input::Subnets, Input::NetworkAcls],
     optional_inputs: &[Input::ManagedPrefixLists],
+    flows: &[FlowKind::S3],
     ..RuleMeta::DEFAULT
 };
 

@@ -4,6 +4,7 @@ use super::context::Context;
 use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::routing::{self, Egress, Family};
 use crate::pure::snapshot::Input;
@@ -19,6 +20,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::RouteTables, Input::NatGateways, Input::Vpcs],
     optional_inputs: &[Input::InternetGateways, Input::VpcEndpoints, Input::ManagedPrefixLists],
+    flows: &[FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use super::context::Context;
 use super::meta::RuleMeta;
 use super::outcome::Outcome;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::services::s3_service;
 use crate::pure::snapshot::Input;
@@ -27,6 +28,7 @@ pub const META: RuleMeta = RuleMeta {
         "https://github.com/databricks/terraform-databricks-sra",
     ],
     inputs: &[Input::Subnets, Input::RouteTables, Input::VpcEndpoints],
+    flows: &[FlowKind::S3],
     ..RuleMeta::DEFAULT
 };
 

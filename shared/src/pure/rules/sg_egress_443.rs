@@ -6,6 +6,7 @@ use super::context::Context;
 use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
@@ -23,6 +24,7 @@ pub const META: RuleMeta = RuleMeta {
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints, Input::RouteTables],
     optional_inputs: &[Input::ManagedPrefixLists],
     ports: &[PortGroup::Https],
+    flows: &[FlowKind::Endpoint, FlowKind::Internet, FlowKind::S3],
     ..RuleMeta::DEFAULT
 };
 

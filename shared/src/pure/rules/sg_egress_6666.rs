@@ -6,6 +6,7 @@ use super::meta::RuleMeta;
 use super::outcome::Outcome;
 use super::ports::PortGroup;
 use crate::pure::deployment::Mode;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
@@ -24,6 +25,7 @@ pub const META: RuleMeta = RuleMeta {
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules, Input::VpcEndpoints],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
     ports: &[PortGroup::Relay],
+    flows: &[FlowKind::Endpoint, FlowKind::Internet],
     ..RuleMeta::DEFAULT
 };
 

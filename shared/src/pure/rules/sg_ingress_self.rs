@@ -4,6 +4,7 @@ use super::common::self_traffic::self_traffic;
 use super::context::Context;
 use super::meta::RuleMeta;
 use super::outcome::Outcome;
+use crate::pure::evidence::FlowKind;
 use crate::pure::finding::{ResourceType, Severity};
 use crate::pure::snapshot::Input;
 
@@ -17,6 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     references: &["https://docs.databricks.com/aws/en/security/network/classic/customer-managed-vpc"],
     inputs: &[Input::Subnets, Input::SecurityGroups, Input::SecurityGroupRules],
     optional_inputs: &[Input::ManagedPrefixLists, Input::RouteTables],
+    flows: &[FlowKind::IntraCluster],
     ..RuleMeta::DEFAULT
 };
 

@@ -306,7 +306,7 @@ fn targets<'a>(ctx: &Context<'a>, ws: &'a Workspace) -> Result<Vec<Target<'a>>, 
 
 /// The S3 managed prefix list: by name from the prefix-list file, else from the routes an S3
 /// gateway endpoint added to the VPC's route tables.
-fn s3_prefix_list<'a>(ix: View<'a>, vpc_id: &str, region: &str) -> Option<&'a str> {
+pub(crate) fn s3_prefix_list<'a>(ix: View<'a>, vpc_id: &str, region: &str) -> Option<&'a str> {
     if let Some(pl) = ix.s3_prefix_list(region) {
         return Some(pl);
     }
