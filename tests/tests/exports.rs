@@ -98,7 +98,14 @@ fn golden_sarif_ocsf_and_csv_of_the_examples() {
 fn the_csv_has_one_row_per_finding_with_the_json_ids_in_order() {
     for name in EXAMPLES {
         let r = report(name);
-        let rows = csv_rows(&text(&render::Csv, &r));
+        let body = text(&render::Csv, &r);
+        // RFC 4180 line ends (a message with a line break would be quoted, not counted here).
+        assert_eq!(
+            body.matches("\r\n").count(),
+            body.matches('\n').count(),
+            "{name}: every line ends with CRLF"
+        );
+        let rows = csv_rows(&body);
         assert_eq!(
             rows[0].iter().collect::<Vec<_>>(),
             render::csv::COLUMNS.to_vec()
@@ -364,6 +371,17 @@ fn check_sarif_enums(v: &Value) {
     }
 }
 
+/// What the validators check: each example, and backend-drifted compared with a baseline.
+fn validity_cases() -> Vec<(String, Report)> {
+    let (baselined, _, _) = compared();
+    let mut cases: Vec<(String, Report)> = EXAMPLES
+        .iter()
+        .map(|n| (n.to_string(), report(n)))
+        .collect();
+    cases.push(("backend-drifted-baseline".to_string(), baselined));
+    cases
+}
+
 fn multitool() -> PathBuf {
     if let Ok(p) = std::env::var("PLAUDIT_SARIF_MULTITOOL") {
         return PathBuf::from(p);
@@ -432,12 +450,7 @@ fn sarif_of_every_example_passes_the_sarif_multitool() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("JSON1001"), "{errors:?}");
 
-    let (baselined, _, _) = compared();
-    let mut cases: Vec<(String, Report)> = EXAMPLES
-        .iter()
-        .map(|n| (n.to_string(), report(n)))
-        .collect();
-    cases.push(("backend-drifted-baseline".to_string(), baselined));
+    let cases = validity_cases();
     for (name, r) in &cases {
         let example_name = name.trim_end_matches("-baseline");
         let log = json(&sarif_for(example_name), r);
@@ -474,12 +487,7 @@ fn python() -> PathBuf {
 #[ignore = "needs py-ocsf-models: scripts/test.sh installs it into .venv-test"]
 fn ocsf_of_every_example_is_valid_for_py_ocsf_models() {
     let dir = scratch("ocsf");
-    let (baselined, _, _) = compared();
-    let mut cases: Vec<(String, Report)> = EXAMPLES
-        .iter()
-        .map(|n| (n.to_string(), report(n)))
-        .collect();
-    cases.push(("backend-drifted-baseline".to_string(), baselined));
+    let cases = validity_cases();
     let mut files = Vec::new();
     for (name, r) in &cases {
         let path = dir.join(format!("{name}.ocsf.json"));

@@ -194,25 +194,52 @@ fn uri_escape(s: &str) -> String {
     o
 }
 
-/// The first line (1-based) of each file that names each wanted id as a JSON string. One pass
-/// per file, whatever the number of ids.
-fn find_lines(
-    lookup: &FileLookup,
-    wanted: &BTreeMap<&'static str, BTreeSet<&str>>,
-) -> HashMap<(&'static str, String), usize> {
-    let mut found = HashMap::new();
-    for (file, ids) in wanted {
+/// The key that holds a resource's own id in its snapshot file (`GroupId`).
+fn id_key(rt: ResourceType) -> &'static str {
+    match rt {
+        ResourceType::Vpc => "VpcId",
+        ResourceType::Subnet => "SubnetId",
+        ResourceType::RouteTable => "RouteTableId",
+        ResourceType::InternetGateway => "InternetGatewayId",
+        ResourceType::NatGateway => "NatGatewayId",
+        ResourceType::SecurityGroup => "GroupId",
+        ResourceType::NetworkAcl => "NetworkAclId",
+        ResourceType::VpcEndpoint => "VpcEndpointId",
+        ResourceType::VpcEndpointService => "ServiceId",
+    }
+}
+
+/// The ids wanted in one file, and the key that holds a resource's own id there.
+type Wanted<'a> = BTreeMap<&'static str, (&'static str, BTreeSet<&'a str>)>;
+
+/// The line (1-based) of each file that names each wanted id: the least indented line where the
+/// id is the value of the file's id key (the resource's own object, not a reference to it from
+/// another), else the first line that names it as a JSON string. One pass per file, whatever
+/// the number of ids.
+fn find_lines(lookup: &FileLookup, wanted: &Wanted<'_>) -> HashMap<(&'static str, String), usize> {
+    let mut best: HashMap<(&'static str, String), (bool, usize, usize)> = HashMap::new();
+    for (file, (key, ids)) in wanted {
         let Some(text) = lookup(file) else { continue };
         for (n, line) in text.lines().enumerate() {
+            let indent = line.len() - line.trim_start().len();
             // The odd pieces between quotes are the line's strings (ids hold no escapes).
-            for s in line.split('"').skip(1).step_by(2) {
-                if ids.contains(s) {
-                    found.entry((*file, s.to_string())).or_insert(n + 1);
+            let strings: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+            for (i, s) in strings.iter().enumerate() {
+                if !ids.contains(s) {
+                    continue;
+                }
+                let own = i == 1 && strings[0] == *key;
+                let rank = (!own, if own { indent } else { 0 }, n + 1);
+                let slot = best.entry((*file, s.to_string())).or_insert(rank);
+                if rank < *slot {
+                    *slot = rank;
                 }
             }
         }
     }
-    found
+    best.into_iter()
+        .map(|(k, (_, _, line))| (k, line))
+        .collect()
 }
 
 /// The results of a report: the findings that are not a plain pass or not-applicable, then the
@@ -369,11 +396,12 @@ impl Sarif {
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| listed(f)).collect();
         let lines = match &self.files {
             Some(lookup) => {
-                let mut wanted: BTreeMap<&'static str, BTreeSet<&str>> = BTreeMap::new();
+                let mut wanted: Wanted<'_> = BTreeMap::new();
                 for f in &findings {
                     wanted
                         .entry(resource_file(f.resource_type))
-                        .or_default()
+                        .or_insert_with(|| (id_key(f.resource_type), BTreeSet::new()))
+                        .1
                         .insert(&f.resource_id);
                 }
                 find_lines(lookup, &wanted)
@@ -470,26 +498,38 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_the_first_that_name_the_id_as_a_string() {
-        let lookup: FileLookup = Box::new(|f: &str| {
-            (f == "describe-vpcs.json").then(|| {
-                "{\n  \"Vpcs\": [\n    {\"VpcId\": \"vpc-1\"},\n    {\"VpcId\": \"vpc-10\"}\n  ]\n}"
-                    .to_string()
-            })
-        });
-        let mut wanted = BTreeMap::new();
+    fn lines_are_the_resources_own_id_else_the_first_mention() {
+        let text = [
+            r#"{"SecurityGroups": ["#,
+            r#"  {"IpPermissions": ["#,
+            r#"        {"GroupId": "sg-1"}, "sg-2""#,
+            r#"    ],"#,
+            r#"    "GroupId": "sg-1"},"#,
+            r#"  {"Description": "sg-3"}"#,
+            r#"]}"#,
+        ]
+        .join("\n");
+        let lookup: FileLookup =
+            Box::new(move |f: &str| (f == "describe-security-groups.json").then(|| text.clone()));
+        let mut wanted: Wanted<'_> = BTreeMap::new();
         wanted.insert(
-            "describe-vpcs.json",
-            ["vpc-10", "vpc-1", "vpc-9"].into_iter().collect(),
+            "describe-security-groups.json",
+            (
+                "GroupId",
+                ["sg-1", "sg-2", "sg-3", "sg-9"].into_iter().collect(),
+            ),
         );
-        wanted.insert("describe-subnets.json", ["subnet-1"].into_iter().collect());
+        wanted.insert(
+            "describe-subnets.json",
+            ("SubnetId", ["subnet-1"].into_iter().collect()),
+        );
         let found = find_lines(&lookup, &wanted);
-        assert_eq!(found.get(&("describe-vpcs.json", "vpc-1".into())), Some(&3));
-        assert_eq!(
-            found.get(&("describe-vpcs.json", "vpc-10".into())),
-            Some(&4)
-        );
-        assert_eq!(found.len(), 2);
+        let line = |id: &str| found.get(&("describe-security-groups.json", id.to_string()));
+        // sg-1's own object, not the reference to it in a rule two lines up.
+        assert_eq!(line("sg-1"), Some(&5));
+        assert_eq!(line("sg-2"), Some(&3));
+        assert_eq!(line("sg-3"), Some(&6));
+        assert_eq!(found.len(), 3);
     }
 
     #[test]
