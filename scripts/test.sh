@@ -75,7 +75,7 @@ fi
 install_export_validators() {
   local multitool_version=5.7.0 ocsf_models_version=0.10.0
   echo "== export validators (SARIF Multitool $multitool_version, py-ocsf-models $ocsf_models_version)"
-  if ! .tools/npm/node_modules/.bin/sarif-multitool --version 2>/dev/null | grep -q "^SARIF Multitool $multitool_version"; then
+  if ! .tools/npm/node_modules/.bin/sarif-multitool --version 2>&1 | grep -q "^SARIF Multitool $multitool_version"; then
     mkdir -p .tools/npm
     npm install --prefix .tools/npm --no-audit --no-fund --no-save --loglevel=error \
       "@microsoft/sarif-multitool@$multitool_version"
