@@ -68,6 +68,23 @@ if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOT
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
+
+# The export validators (tests/tests/exports.rs): Microsoft's SARIF Multitool from npm (a
+# self-contained native binary, no .NET runtime needed) in .tools/npm, and py-ocsf-models from
+# PyPI in the test venv. Installed once; a version change reinstalls.
+install_export_validators() {
+  local multitool_version=5.7.0 ocsf_models_version=0.10.0
+  echo "== export validators (SARIF Multitool $multitool_version, py-ocsf-models $ocsf_models_version)"
+  if ! .tools/npm/node_modules/.bin/sarif-multitool --version 2>&1 | grep -q "^SARIF Multitool $multitool_version"; then
+    mkdir -p .tools/npm
+    npm install --prefix .tools/npm --no-audit --no-fund --no-save --loglevel=error \
+      "@microsoft/sarif-multitool@$multitool_version"
+  fi
+  if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('py-ocsf-models') != '$ocsf_models_version')" 2>/dev/null; then
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "py-ocsf-models==$ocsf_models_version"
+  fi
+}
+install_export_validators
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 MOTO_LOG=$(mktemp)
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$MOTO_LOG" 2>&1 &

@@ -554,7 +554,12 @@ fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Resul
         ReportFormat::Json => Box::new(render::Json),
         ReportFormat::Markdown => Box::new(render::Markdown),
         ReportFormat::Html => Box::new(render::Html),
-        ReportFormat::Sarif => Box::new(render::Sarif),
+        ReportFormat::Sarif => Box::new(render::Sarif::new(
+            a.snapshot.as_ref().map(|p| p.display().to_string()),
+            a.snapshot.clone().map(|dir| -> render::sarif::FileLookup {
+                Box::new(move |name| std::fs::read_to_string(dir.join(name)).ok())
+            }),
+        )),
         ReportFormat::Asff => Box::new(render::Asff),
         ReportFormat::Ocsf => Box::new(render::Ocsf),
         ReportFormat::Csv => Box::new(render::Csv),
