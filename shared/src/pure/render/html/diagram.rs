@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::pure::deployment::Workspace;
-use crate::pure::evidence::{FlowPath, PathVerdict};
+use crate::pure::evidence::{FlowPath, HopName, PathVerdict};
 
 use super::topology::VpcTopology;
 use super::{t, verdict_class};
@@ -195,25 +195,27 @@ impl Diagram {
             });
         }
         for e in &vt.endpoints {
-            let zone = e
+            let zones: BTreeSet<&str> = e
                 .subnet_ids
                 .iter()
-                .find_map(|s| zone_of.get(s.as_str()).copied())
-                .unwrap_or("");
+                .filter_map(|s| zone_of.get(s.as_str()).copied())
+                .collect();
             items.push(Item {
                 id: e.id.clone(),
                 row: Row::Endpoints,
-                col: Some(col_of(zone)),
+                // An endpoint spans the zones of its subnets: the row lists them side by side.
+                col: None,
                 kind: "vpce",
                 label: t(&trunc(&e.id, 26)),
                 sub: t(&trunc(&format!("{}, {}", e.service, e.state), 30)),
                 title: t(&format!(
-                    "endpoint {} ({}, {}), {}, in {}",
+                    "endpoint {} ({}, {}), {}, in {} ({})",
                     e.id,
                     e.service,
                     e.service_name,
                     e.state,
-                    e.subnet_ids.join(", ")
+                    e.subnet_ids.join(", "),
+                    zones.into_iter().collect::<Vec<_>>().join(", ")
                 )),
             });
         }
@@ -248,23 +250,28 @@ impl Diagram {
         // Rows present, top to bottom, and each row's height: its tallest column stack.
         let rows: BTreeSet<Row> = items.iter().map(|i| i.row).collect();
         let mut stack: BTreeMap<(Row, usize), i32> = BTreeMap::new();
-        let mut outside_n = 0usize;
+        // Rows without zone columns (outside, endpoints) are filled left to right.
+        let mut free: BTreeMap<Row, usize> = BTreeMap::new();
         let mut pos: Vec<(i32, i32)> = Vec::with_capacity(items.len());
         let mut row_y: BTreeMap<Row, i32> = BTreeMap::new();
         let mut bands: Vec<RowBand> = Vec::new();
         // First pass: slots within each row.
         let mut slot: Vec<(usize, i32)> = Vec::with_capacity(items.len());
         for it in &items {
-            let c = match it.col {
-                Some(c) => c,
+            let (c, k) = match it.col {
+                Some(c) => {
+                    let k = stack.entry((it.row, c)).or_default();
+                    *k += 1;
+                    (c, *k - 1)
+                }
                 None => {
-                    outside_n += 1;
-                    outside_n - 1
+                    let c = free.entry(it.row).or_default();
+                    *c += 1;
+                    stack.entry((it.row, *c - 1)).or_insert(1);
+                    (*c - 1, 0)
                 }
             };
-            let k = stack.entry((it.row, c)).or_default();
-            slot.push((c, *k));
-            *k += 1;
+            slot.push((c, k));
         }
         let mut y = TOP;
         for r in &rows {
@@ -288,7 +295,7 @@ impl Diagram {
             let y = row_y.get(&it.row).copied().unwrap_or(TOP) + ROW_PAD + k * (NODE_H + GAP);
             pos.push((x, y));
         }
-        let cols = zones.len().max(outside_n) as i32;
+        let cols = free.values().copied().chain([zones.len()]).max().unwrap_or(1) as i32;
         let width = GUTTER + cols * COL_W + 20;
         let height = y + 10;
 
@@ -300,6 +307,7 @@ impl Diagram {
         let mut arrows = Vec::with_capacity(flows.len());
         let mut marks = Vec::new();
         let mut fan: BTreeMap<&str, i32> = BTreeMap::new();
+        let mut named: BTreeSet<String> = BTreeSet::new();
         for (i, p) in flows.iter().enumerate() {
             let (sx, sy) = at.get(p.source.as_str()).copied().unwrap_or((GUTTER, TOP));
             let (dx, dy) = at
@@ -308,7 +316,7 @@ impl Diagram {
                 .unwrap_or((GUTTER, TOP));
             // Spread the arrows leaving one box so each stays visible.
             let k = fan.entry(p.source.as_str()).or_default();
-            let off = ((*k % 9) - 4) * 9;
+            let off = ((*k % 7) - 3) * 14;
             *k += 1;
             let cx = NODE_W / 2;
             let (x0, y0, x1, y1) = if dy > sy {
@@ -340,7 +348,7 @@ impl Diagram {
                 (f(x0, c0x, c1x, x1), f(y0, c0y, c1y, y1))
             };
             let n = i + 1;
-            let (bx, by) = at_t(0.25);
+            let (bx, by) = at_t(0.3);
             let verdict = verdict_class(p.verdict);
             let blocked = super::blocked_at(p);
             arrows.push(Arrow {
@@ -367,17 +375,30 @@ impl Diagram {
             });
             if p.verdict != PathVerdict::Pass {
                 if let Some(h) = p.blocking_hop() {
-                    let (mx, my) = at_t(0.6);
+                    // The mark sits where the hop is: at the source, on the way, or at the
+                    // destination.
+                    let (mx, my) = at_t(match h.hop {
+                        HopName::SrcSgEgress | HopName::SrcNaclOut => 0.15,
+                        HopName::Route => 0.45,
+                        HopName::DstNaclIn | HopName::DstSgIngress => 0.8,
+                        HopName::DstNaclReturnOut | HopName::SrcNaclReturnIn => 0.6,
+                    });
                     let entry = if h.entries.is_empty() {
                         h.hop.as_str().to_string()
                     } else {
                         h.entries.join(", ")
                     };
+                    // Each blocking entry is named once; its other marks say it on hover.
+                    let label = if named.insert(entry.clone()) {
+                        t(&trunc(&entry, 28))
+                    } else {
+                        String::new()
+                    };
                     marks.push(Mark {
                         x: mx,
                         y: my,
                         verdict,
-                        label: t(&trunc(&entry, 28)),
+                        label,
                         title: t(&format!(
                             "{n}. {}: {}{}",
                             h.hop.label(),
