@@ -163,6 +163,86 @@ pub fn plant(report: &mut Report, snap: &Snapshot) {
             }
         }
     }
+    // Front-end: each transit VPC's client ranges to its workspace (REST API) endpoints, for
+    // every front-end workspace; blocked where a failing finding names the endpoint's group.
+    for tv in &report.deployment.transit_vpcs {
+        let Some(vt) = topo.vpcs.get(&tv.vpc_id) else {
+            continue;
+        };
+        for w in report
+            .deployment
+            .workspaces
+            .iter()
+            .filter(|w| w.has(crate::pure::deployment::Mode::FrontEnd))
+        {
+            for e in vt
+                .endpoints
+                .iter()
+                .filter(|e| e.service == "workspace (REST API)")
+            {
+                for client in &tv.client_cidrs {
+                    let client = client.to_string();
+                    let mut hops: Vec<Hop> = HopName::ALL
+                        .iter()
+                        .map(|&h| Hop {
+                            hop: h,
+                            verdict: match h {
+                                HopName::DstSgIngress
+                                | HopName::DstNaclIn
+                                | HopName::DstNaclReturnOut => HopVerdict::Allowed,
+                                _ => HopVerdict::NotOnPath,
+                            },
+                            resources: if h == HopName::DstSgIngress {
+                                e.group_ids.clone()
+                            } else {
+                                vec![]
+                            },
+                            entries: vec![],
+                            uncovered: vec![],
+                            detail: String::new(),
+                        })
+                        .collect();
+                    let mut hits = Vec::new();
+                    for (i, f) in report.findings.iter().enumerate() {
+                        if f.status == Status::Fail
+                            && e.group_ids.iter().any(|g| *g == *f.resource_id)
+                            && f.message.contains(client.as_str())
+                        {
+                            if let Some(h) =
+                                hops.iter_mut().find(|h| h.hop == HopName::DstSgIngress)
+                            {
+                                h.verdict = HopVerdict::Blocked;
+                                h.entries = vec![format!("{}: {}", f.rule_id, f.resource_id)];
+                                h.uncovered = vec![format!("tcp 443 from {client}")];
+                                h.detail = f.message.clone();
+                                hits.push(i);
+                            }
+                        }
+                    }
+                    let verdict = if hits.is_empty() {
+                        PathVerdict::Pass
+                    } else {
+                        PathVerdict::Fail
+                    };
+                    let p = Arc::new(FlowPath {
+                        id: FlowPath::make_id(&w.name, &client, &e.id, "tcp", "443"),
+                        workspace: w.name.clone(),
+                        purpose: "users to the front-end (workspace) endpoint".into(),
+                        source: client.clone(),
+                        destination: e.id.clone(),
+                        protocol: "tcp".into(),
+                        ports: "443".into(),
+                        verdict,
+                        hops,
+                    });
+                    for i in hits {
+                        judged.push((i, p.clone()));
+                    }
+                    flows.push(p);
+                }
+            }
+        }
+    }
     for (i, p) in judged {
         if let Some(f) = report.findings.get_mut(i) {
             f.paths.push(p);

@@ -295,7 +295,12 @@ impl Diagram {
             let y = row_y.get(&it.row).copied().unwrap_or(TOP) + ROW_PAD + k * (NODE_H + GAP);
             pos.push((x, y));
         }
-        let cols = free.values().copied().chain([zones.len()]).max().unwrap_or(1) as i32;
+        let cols = free
+            .values()
+            .copied()
+            .chain([zones.len()])
+            .max()
+            .unwrap_or(1) as i32;
         let width = GUTTER + cols * COL_W + 20;
         let height = y + 10;
 

@@ -438,12 +438,19 @@ impl Page {
             }
         }
 
-        // The VPC every flow is drawn in: its source subnet's, else its workspace's.
-        let subnet_vpc: BTreeMap<&str, &str> = topo
+        // The VPC every flow is drawn in: its source's, else its destination's (users' ranges
+        // to a front-end endpoint), else its workspace's.
+        let node_vpc: BTreeMap<&str, &str> = topo
             .map(|tp| {
                 tp.vpcs
                     .values()
-                    .flat_map(|v| v.subnets.iter().map(|s| (s.id.as_str(), v.vpc_id.as_str())))
+                    .flat_map(|v| {
+                        v.subnets
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .chain(v.endpoints.iter().map(|e| e.id.as_str()))
+                            .map(|id| (id, v.vpc_id.as_str()))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -466,8 +473,9 @@ impl Page {
             }
         }
         for p in &report.flows {
-            let vpc = subnet_vpc
+            let vpc = node_vpc
                 .get(p.source.as_str())
+                .or_else(|| node_vpc.get(p.destination.as_str()))
                 .map(|v| v.to_string())
                 .or_else(|| {
                     ws_index
