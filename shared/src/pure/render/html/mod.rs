@@ -326,15 +326,7 @@ impl FindingView {
             } else {
                 String::new()
             },
-            waiver: f.waiver.as_ref().map(|w| {
-                t(&format!(
-                    "{} (owner {}, expires {}{})",
-                    w.reason,
-                    if w.owner.is_empty() { "-" } else { &w.owner },
-                    w.expires.as_deref().unwrap_or("never"),
-                    if w.expired { ", EXPIRED" } else { "" }
-                ))
-            }),
+            waiver: f.waiver.as_deref().map(waiver_text),
             references: f.references().iter().map(|r| t(r)).collect(),
             flows: f.paths.iter().map(|p| t(&p.id)).collect(),
         }
@@ -689,16 +681,13 @@ impl Page {
                     waivers: by_ws[i]
                         .iter()
                         .filter_map(|f| {
-                            f.waiver.as_ref().map(|wv| {
-                                t(&format!(
-                                    "{} on {}: {} (owner {}, expires {}{})",
-                                    f.rule_id,
-                                    f.resource_id,
-                                    wv.reason,
-                                    if wv.owner.is_empty() { "-" } else { &wv.owner },
-                                    wv.expires.as_deref().unwrap_or("never"),
-                                    if wv.expired { ", EXPIRED" } else { "" }
-                                ))
+                            f.waiver.as_deref().map(|wv| {
+                                format!(
+                                    "{} on {}: {}",
+                                    t(&f.rule_id),
+                                    t(&f.resource_id),
+                                    waiver_text(wv)
+                                )
                             })
                         })
                         .collect(),
@@ -835,6 +824,17 @@ impl Page {
             quiet,
         }
     }
+}
+
+/// "reason (owner x, expires 2027-03-31)", safe to show.
+fn waiver_text(w: &crate::pure::finding::WaiverNote) -> String {
+    t(&format!(
+        "{} (owner {}, expires {}{})",
+        w.reason,
+        if w.owner.is_empty() { "-" } else { &w.owner },
+        w.expires.as_deref().unwrap_or("never"),
+        if w.expired { ", EXPIRED" } else { "" }
+    ))
 }
 
 /// What the endpoint's state says about its Databricks registration.
