@@ -352,8 +352,13 @@ fn diagrams_are_capped_failing_vpcs_first() {
     let page = html(&r, &report);
     assert_eq!(count(&page, "<svg class=\"diagram\""), 5);
     assert!(page.contains("35 VPCs are listed without a drawing"));
-    // Every flow is still listed.
-    assert_eq!(count(&page, "<td><b class=\"swatch "), report.flows.len());
+    // Every failing flow is still listed; undrawn VPCs' passing flows are counted, not listed.
+    assert_eq!(
+        count(&page, "<td><b class=\"swatch fail\""),
+        flows_with(&report, PathVerdict::Fail)
+    );
+    assert!(count(&page, "<td><b class=\"swatch ") < report.flows.len());
+    assert!(page.contains("passing flows not listed"));
     let failing_vpcs: std::collections::BTreeSet<&str> = report
         .flows
         .iter()

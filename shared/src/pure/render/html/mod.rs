@@ -14,7 +14,6 @@ pub mod topology;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use askama::Template;
 
@@ -214,7 +213,8 @@ struct Card {
     endpoints_known: bool,
     waivers: Vec<String>,
     problems: Vec<String>,
-    flows: Vec<FlowView>,
+    /// "7 required flows: 5 pass, 2 fail".
+    flow_summary: String,
     failing: Vec<FlowView>,
 }
 
@@ -234,7 +234,6 @@ struct EndpointRow {
 }
 
 /// One required flow.
-#[derive(Clone)]
 struct FlowView {
     id: String,
     /// Its number on its VPC's diagram (0: not drawn).
@@ -250,7 +249,6 @@ struct FlowView {
     hops: Vec<HopView>,
 }
 
-#[derive(Clone)]
 struct HopView {
     label: &'static str,
     verdict: &'static str,
@@ -271,6 +269,8 @@ struct VpcView {
     worst: &'static str,
     diagram: Option<Diagram>,
     legend: Vec<FlowView>,
+    /// Passing flows left out of the legend: the VPC is past the diagram cap.
+    hidden_pass: usize,
 }
 
 struct FindingGroup {
@@ -521,16 +521,26 @@ impl Page {
             }
         }
 
+        let mut ws_of_vpc: BTreeMap<&str, Vec<&Workspace>> = BTreeMap::new();
+        for w in ws_list {
+            ws_of_vpc.entry(&w.vpc_id).or_default().push(w);
+        }
         let vpcs: Vec<VpcView> = vpc_order
             .iter()
             .map(|v| {
                 let flows = vpc_flows.get(v).map(Vec::as_slice).unwrap_or_default();
                 let vt = topo.and_then(|tp| tp.vpcs.get(v));
                 let ws_names = vpc_ws.get(v).cloned().unwrap_or_default();
-                let ws_here: Vec<&Workspace> = ws_list.iter().filter(|w| w.vpc_id == *v).collect();
+                let ws_here: &[&Workspace] = ws_of_vpc
+                    .get(v.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                // Past the cap only what fails or cannot be decided is listed: a 10,000-VPC page
+                // stays small enough to open.
+                let capped = topo.is_some() && !drawn.contains(v.as_str());
                 let diagram = match vt {
                     Some(vt) if drawn.contains(v.as_str()) => {
-                        Some(Diagram::layout(vt, &ws_here, flows))
+                        Some(Diagram::layout(vt, ws_here, flows))
                     }
                     _ => None,
                 };
@@ -544,11 +554,20 @@ impl Page {
                     cidr: vt.map(|x| t(&x.cidr)).unwrap_or_default(),
                     workspaces: t(&ws_names.into_iter().collect::<Vec<_>>().join(", ")),
                     worst: worst_flow(flows),
-                    diagram,
+                    hidden_pass: if capped {
+                        flows
+                            .iter()
+                            .filter(|p| p.verdict == PathVerdict::Pass)
+                            .count()
+                    } else {
+                        0
+                    },
                     legend: flows
                         .iter()
+                        .filter(|p| !capped || p.verdict != PathVerdict::Pass)
                         .map(|p| FlowView::of(p, flow_n.get(p.id.as_str()).copied().unwrap_or(0)))
                         .collect(),
+                    diagram,
                 }
             })
             .collect();
@@ -613,21 +632,20 @@ impl Page {
             });
         }
 
-        let flows_of_ws = |name: &str| -> Vec<&FlowPath> {
-            report
-                .flows
-                .iter()
-                .filter(|p| &*p.workspace == name)
-                .map(Arc::as_ref)
-                .collect()
-        };
+        let mut flows_by_ws: BTreeMap<&str, Vec<&FlowPath>> = BTreeMap::new();
+        for p in &report.flows {
+            flows_by_ws.entry(&p.workspace).or_default().push(p);
+        }
         let workspaces: Vec<Card> = ws_list
             .iter()
             .enumerate()
             .map(|(i, w)| {
                 let vt = topo.and_then(|tp| tp.vpcs.get(&w.vpc_id));
-                let flows: Vec<FlowView> = flows_of_ws(&w.name)
-                    .into_iter()
+                let flows: Vec<FlowView> = flows_by_ws
+                    .get(&*w.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
                     .map(|p| FlowView::of(p, flow_n.get(p.id.as_str()).copied().unwrap_or(0)))
                     .collect();
                 Card {
@@ -692,12 +710,19 @@ impl Page {
                         })
                         .collect(),
                     problems: w.problems.iter().map(|p| t(p)).collect(),
-                    failing: flows
-                        .iter()
-                        .filter(|f| f.verdict != "pass")
-                        .cloned()
-                        .collect(),
-                    flows,
+                    flow_summary: if flows.is_empty() {
+                        String::new()
+                    } else {
+                        let n = |v: &str| flows.iter().filter(|f| f.verdict == v).count();
+                        format!(
+                            "{} required flows: {} pass, {} fail, {} cannot be decided",
+                            flows.len(),
+                            n("pass"),
+                            n("fail"),
+                            n("error")
+                        )
+                    },
+                    failing: flows.into_iter().filter(|f| f.verdict != "pass").collect(),
                 }
             })
             .collect();
