@@ -106,5 +106,34 @@ unset AWS_PROFILE
 echo "== the template's first-evaluation custom resource against moto (tests/python)"
 "$VENV/bin/python" -m unittest discover -s tests/python -v
 
+# The HTML report in a real browser: Debian's chromium (installed here when missing; skipped with
+# a message only where it cannot be installed), driven over the DevTools protocol by
+# tests/python/test_html_browser.py with websocket-client. The html test writes the pages (the
+# three examples and a 200-VPC synthetic estate); each must load without a logged error and
+# without any request but its own file. Screenshots go to $PLAUDIT_SCREENSHOTS when set
+# (`PLAUDIT_SCREENSHOTS=docs/img bash scripts/test.sh` regenerates the committed ones).
+WEBSOCKET_CLIENT_VERSION=1.8.0
+html_in_chromium() {
+  echo "== the HTML report in headless Chromium"
+  if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || true
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "SKIPPED: Debian's chromium is not installed and could not be installed here (needs root and apt-get)"
+    return 0
+  fi
+  if ! "$VENV/bin/python" -c "import websocket, sys; sys.exit(websocket.__version__ != '$WEBSOCKET_CLIENT_VERSION')" 2>/dev/null; then
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "websocket-client==$WEBSOCKET_CLIENT_VERSION"
+  fi
+  local pages
+  pages=$(mktemp -d)
+  PLAUDIT_HTML_OUT="$pages" cargo test --workspace --locked --test html -- --exact writes_pages_for_the_browser
+  PLAUDIT_HTML_DIR="$pages" PLAUDIT_CHROMIUM=chromium \
+    "$VENV/bin/python" -m unittest discover -s tests/python -p test_html_browser.py -v
+  rm -rf "$pages"
+}
+
 echo "== all tests (including the ones against moto at $PLAUDIT_MOTO_URL)"
 cargo test --workspace --locked -- --include-ignored
+
+html_in_chromium

@@ -392,7 +392,7 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         if let (Some(b), Some(p)) = (&baseline, &a.baseline) {
             plaudit::baseline::compare(&mut report, b.clone(), &p.display().to_string());
         }
-        let c = write_report(&a, &report, several)?;
+        let c = write_report(&a, &report, snap, several)?;
         code = worst_code(code, c);
     }
     progress(&format!("done in {:.2}s", started.elapsed().as_secs_f64()));
@@ -543,7 +543,12 @@ fn snapshot(_a: SnapshotArgs) -> Result<u8, CliError> {
 
 /// Renders one report where `--output` and `--format` say. When one run audits several regions,
 /// each report goes to its own file, `FILE.<region>`.
-fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Result<u8, CliError> {
+fn write_report(
+    a: &AuditArgs,
+    report: &plaudit::Report,
+    snap: &Snapshot,
+    several: bool,
+) -> Result<u8, CliError> {
     let color = term::color_stdout(a.color, a.output.is_none());
     let renderer: Box<dyn Render> = match a.format {
         ReportFormat::Table => Box::new(render::Table {
@@ -553,7 +558,7 @@ fn write_report(a: &AuditArgs, report: &plaudit::Report, several: bool) -> Resul
         }),
         ReportFormat::Json => Box::new(render::Json),
         ReportFormat::Markdown => Box::new(render::Markdown),
-        ReportFormat::Html => Box::new(render::Html),
+        ReportFormat::Html => Box::new(render::Html::new(snap, report)),
         ReportFormat::Sarif => Box::new(render::Sarif::new(
             a.snapshot.as_ref().map(|p| p.display().to_string()),
             a.snapshot.clone().map(|dir| -> render::sarif::FileLookup {
