@@ -331,6 +331,28 @@ mod moto {
             .unwrap_or_else(|| panic!("{id} not in Security Hub"))
     }
 
+    /// Runs a test on a thread with a 256 MB stack: in a debug build the SDK's `GetFindings`
+    /// deserializer (`de_resource_details`, one frame for every ASFF resource type) overflows
+    /// even an 8 MB stack. The import itself runs on a test thread's 2 MB
+    /// (`the_import_future_stays_small_for_its_callers`).
+    fn on_big_stack<F>(test: fn() -> F)
+    where
+        F: std::future::Future<Output = ()> + 'static,
+    {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(test())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
     fn quick() -> ImportOptions {
         ImportOptions {
             backoff: std::time::Duration::from_millis(10),
@@ -338,9 +360,13 @@ mod moto {
         }
     }
 
-    #[tokio::test]
+    #[test]
     #[ignore = "needs moto: run scripts/test.sh"]
-    async fn import_then_reimport_updates_in_place() {
+    fn import_then_reimport_updates_in_place() {
+        on_big_stack(run_import_then_reimport_updates_in_place);
+    }
+
+    async fn run_import_then_reimport_updates_in_place() {
         let region = "eu-west-3";
         let (api, c) = hub(region).await;
         let mut r = report("backend-drifted");
@@ -375,9 +401,13 @@ mod moto {
         }
     }
 
-    #[tokio::test]
+    #[test]
     #[ignore = "needs moto: run scripts/test.sh"]
-    async fn a_resolved_failure_is_archived() {
+    fn a_resolved_failure_is_archived() {
+        on_big_stack(run_a_resolved_failure_is_archived);
+    }
+
+    async fn run_a_resolved_failure_is_archived() {
         let region = "eu-north-1";
         let (api, c) = hub(region).await;
         // Run 1 as the baseline saw it, imported first.

@@ -137,7 +137,8 @@ pub async fn import_findings<H: FindingsApi>(
         }
     };
     let total = findings.len();
-    let run = securityhub::import(hub, &findings, &securityhub::ImportOptions::default());
+    let opts = securityhub::ImportOptions::default();
+    let run = securityhub::import(hub, &findings, &opts);
     let result = match stop_at {
         Some(at) => match tokio::time::timeout_at(at, run).await {
             Ok(r) => r,

@@ -298,16 +298,18 @@ pub fn to_sdk(f: &AsffFinding) -> aws_sdk_securityhub::types::AwsSecurityFinding
 
 impl FindingsApi for SecurityHubClient {
     async fn batch_import(&self, batch: &[AsffFinding]) -> Result<Vec<FailedFinding>, CallError> {
-        let resp = self
-            .0
-            .batch_import_findings()
-            .set_findings(Some(batch.iter().map(to_sdk).collect()))
-            .send()
-            .await
-            .map_err(|e| CallError {
-                code: e.code().unwrap_or("SdkError").to_string(),
-                message: sdk_message(&e),
-            })?;
+        // On the heap: the SDK call's future is large in a debug build, and inline in the
+        // import's it overflowed a test thread's 2 MB stack.
+        let send = Box::pin(
+            self.0
+                .batch_import_findings()
+                .set_findings(Some(batch.iter().map(to_sdk).collect()))
+                .send(),
+        );
+        let resp = send.await.map_err(|e| CallError {
+            code: e.code().unwrap_or("SdkError").to_string(),
+            message: sdk_message(&e),
+        })?;
         Ok(resp
             .failed_findings()
             .iter()
@@ -492,6 +494,21 @@ mod tests {
             fake.calls.lock().unwrap().len(),
             1,
             "no call after a denial"
+        );
+    }
+
+    #[test]
+    fn the_import_future_stays_small_for_its_callers() {
+        let conf = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let client = SecurityHubClient::new(&conf);
+        let (list, opts) = (findings(1), quick());
+        let fut = import(&client, &list, &opts);
+        assert!(
+            std::mem::size_of_val(&fut) < 8192,
+            "{} bytes",
+            std::mem::size_of_val(&fut)
         );
     }
 

@@ -1012,7 +1012,7 @@ mod tests {
             "GeneratorId": "PL-SG-006",
             "AwsAccountId": "123456789012",
             "CreatedAt": "2026-11-30T06:00:00Z",
-            "UpdatedAt": "2026-11-30T06:00:00.123+02:00",
+            "UpdatedAt": "2026-11-30T08:00:00.123+02:00",
             "Title": "t",
             "Description": "d",
             "FindingProviderFields": {"Severity": {"Label": "HIGH"}, "Types": [FINDING_TYPE]},
