@@ -13,6 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_securityhub::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::error::sdk_message;
 use crate::pure::render::asff::AsffFinding;
@@ -129,10 +130,9 @@ impl ImportOutcome {
 
 /// An import that stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("BatchImportFindings failed ({source}); {imported} of {total} findings were imported before it stopped")]
+#[error("BatchImportFindings failed ({cause}); {imported} of {total} findings were imported before it stopped")]
 pub struct ImportError {
-    #[source]
-    pub source: CallError,
+    pub cause: CallError,
     pub imported: usize,
     pub total: usize,
     /// The outcome so far.
@@ -170,8 +170,8 @@ pub async fn import<A: FindingsApi>(
     opts: &ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
     let mut out = ImportOutcome::default();
-    let stop = |source: CallError, out: &ImportOutcome| ImportError {
-        source,
+    let stop = |cause: CallError, out: &ImportOutcome| ImportError {
+        cause,
         imported: out.imported,
         total: findings.len(),
         outcome: out.clone(),
@@ -306,9 +306,22 @@ impl FindingsApi for SecurityHubClient {
                 .set_findings(Some(batch.iter().map(to_sdk).collect()))
                 .send(),
         );
-        let resp = send.await.map_err(|e| CallError {
-            code: e.code().unwrap_or("SdkError").to_string(),
-            message: sdk_message(&e),
+        let resp = send.await.map_err(|e| {
+            let (code, message) = match &e {
+                SdkError::DispatchFailure(_) => {
+                    ("DispatchFailure", "the request could not be sent")
+                }
+                SdkError::TimeoutError(_) => ("Timeout", "the call timed out"),
+                _ => (e.code().unwrap_or("SdkError"), e.message().unwrap_or("")),
+            };
+            CallError {
+                code: code.to_string(),
+                message: if message.is_empty() {
+                    sdk_message(&e)
+                } else {
+                    message.to_string()
+                },
+            }
         })?;
         Ok(resp
             .failed_findings()
@@ -476,7 +489,7 @@ mod tests {
             ..Fake::default()
         };
         let e = block_on(import(&fake, &list, &quick())).unwrap_err();
-        assert_eq!(e.source.code, "TooManyRequestsException");
+        assert_eq!(e.cause.code, "TooManyRequestsException");
         assert_eq!(
             fake.calls.lock().unwrap().len(),
             3,
@@ -488,7 +501,7 @@ mod tests {
             ..Fake::default()
         };
         let e = block_on(import(&fake, &list, &quick())).unwrap_err();
-        assert_eq!(e.source.code, "AccessDeniedException");
+        assert_eq!(e.cause.code, "AccessDeniedException");
         assert_eq!((e.imported, e.total), (0, 120));
         assert_eq!(
             fake.calls.lock().unwrap().len(),
