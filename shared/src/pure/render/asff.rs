@@ -953,7 +953,7 @@ fn validate_one(f: &serde_json::Value) -> Vec<String> {
     }
     if let Some(r) = obj.get("Remediation").and_then(|r| r.get("Recommendation")) {
         if let Some(t) = r.get("Text") {
-            if !t.as_str().is_some_and(|s| units(s) <= RECOMMENDATION_MAX) {
+            if t.as_str().is_none_or(|s| units(s) > RECOMMENDATION_MAX) {
                 p.push(format!(
                     "Remediation.Recommendation.Text: a string of at most {RECOMMENDATION_MAX} characters"
                 ));
@@ -984,9 +984,8 @@ fn validate_one(f: &serde_json::Value) -> Vec<String> {
                             "ProductFields: key `{k}` must have 1 to {PRODUCT_FIELD_KEY_MAX} characters"
                         ));
                     }
-                    if !v
-                        .as_str()
-                        .is_some_and(|s| units(s) <= PRODUCT_FIELD_VALUE_MAX)
+                    if v.as_str()
+                        .is_none_or(|s| units(s) > PRODUCT_FIELD_VALUE_MAX)
                     {
                         p.push(format!(
                             "ProductFields.{k}: a string of at most {PRODUCT_FIELD_VALUE_MAX} characters"
