@@ -290,17 +290,22 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let mut msg = format!("plaudit: error: {e}");
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            // Errors quote file contents and names: no raw control characters on the terminal.
-            eprintln!("{}", render::plain(&msg));
+            print_error("plaudit: error", &e);
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// Prints an error with its causes on stderr. Errors quote file contents and names: no raw
+/// control characters reach the terminal.
+fn print_error(prefix: &str, e: &dyn std::error::Error) {
+    let mut msg = format!("{prefix}: {e}");
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    eprintln!("{}", render::plain(&msg));
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
@@ -584,13 +589,7 @@ fn import_security_hub(aws: &AwsArgs, report: &plaudit::Report) -> u8 {
             0
         }
         Err(e) => {
-            let mut msg = format!("plaudit: error: Security Hub: {e}");
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            eprintln!("{}", render::plain(&msg));
+            print_error("plaudit: error: Security Hub", &e);
             EXIT_IMPORT
         }
     }

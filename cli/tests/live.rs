@@ -13,9 +13,14 @@ const REGION: &str = "ap-southeast-2";
 fn plaudit(args: &[&str]) -> Output {
     let url = std::env::var("PLAUDIT_MOTO_URL")
         .expect("PLAUDIT_MOTO_URL is not set: run through scripts/test.sh");
+    plaudit_at(&url, args)
+}
+
+/// `plaudit ARGS` with every AWS call sent to `url`, test credentials and `REGION`.
+fn plaudit_at(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plaudit"))
         .args(args)
-        .args(["--endpoint-url", &url, "--region", REGION])
+        .args(["--endpoint-url", url, "--region", REGION])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -224,8 +229,9 @@ fn an_import_that_fails_exits_4_after_writing_the_report() {
         l.local_addr().unwrap().port()
     };
     let (snap, manifest) = example("isolated-compliant");
-    let out = Command::new(env!("CARGO_BIN_EXE_plaudit"))
-        .args([
+    let out = plaudit_at(
+        &format!("http://127.0.0.1:{port}"),
+        &[
             "audit",
             "--snapshot",
             &snap,
@@ -234,16 +240,8 @@ fn an_import_that_fails_exits_4_after_writing_the_report() {
             "--format",
             "json",
             "--security-hub",
-            "--endpoint-url",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(

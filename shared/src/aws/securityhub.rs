@@ -32,28 +32,13 @@ pub struct FailedFinding {
     pub message: String,
 }
 
-/// A call that failed as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct CallError {
-    /// The service's error code (`AccessDeniedException`, `ThrottlingException`, ...), or
-    /// `DispatchFailure` / `Timeout` when no answer came.
-    pub code: String,
-    pub message: String,
-}
+/// A call that failed as a whole: the service's error code (`AccessDeniedException`,
+/// `TooManyRequestsException`, ...), or `DispatchFailure` / `Timeout` when no answer came.
+pub use super::ec2::CallError;
 
-impl CallError {
-    /// True for the codes Security Hub uses when it throttles.
-    pub fn is_throttling(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "ThrottlingException"
-                | "Throttling"
-                | "TooManyRequestsException"
-                | "LimitExceededException"
-                | "RequestLimitExceeded"
-        )
-    }
+/// True for the codes Security Hub uses when it throttles.
+fn throttled(e: &CallError) -> bool {
+    e.is_throttling() || e.code == "LimitExceededException"
 }
 
 /// The `BatchImportFindings` seam.
@@ -151,7 +136,7 @@ async fn call<A: FindingsApi>(
     loop {
         *calls += 1;
         match api.batch_import(batch).await {
-            Err(e) if e.is_throttling() && attempt < opts.throttle_attempts.max(1) => {
+            Err(e) if throttled(&e) && attempt < opts.throttle_attempts.max(1) => {
                 tracing::warn!(code = %e.code, attempt, "Security Hub throttled; backing off");
                 tokio::time::sleep(delay).await;
                 delay = delay.saturating_mul(2);
