@@ -739,3 +739,104 @@ fn fixes_on_the_examples_carry_real_ids() {
         }
     }
 }
+
+#[test]
+fn a_baseline_marks_new_and_resolved_failures_and_fail_on_new_gates_on_them() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("baseline-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let before = dir.join("before.json");
+    let out = audit_example(
+        "backend-drifted",
+        &["--format", "json", "--output", before.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let b = before.to_str().unwrap();
+
+    // The same state again: nothing new; failures still gate unless only new ones do.
+    let same = audit_example("backend-drifted", &["--baseline", b]);
+    assert_eq!(same.status.code(), Some(1));
+    let table = text(&same.stdout);
+    assert!(
+        table.contains("== changes since the baseline =="),
+        "{table}"
+    );
+    assert!(table.contains(" 0 new,"), "{table}");
+    let gated = audit_example("backend-drifted", &["--baseline", b, "--fail-on-new"]);
+    assert_eq!(gated.status.code(), Some(0), "{}", text(&gated.stdout));
+
+    // A baseline without the critical failures and with a failure on a deleted resource.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&before).unwrap()).unwrap();
+    let findings = v["findings"].as_array_mut().unwrap();
+    let critical: Vec<String> = findings
+        .iter()
+        .filter(|f| f["status"] == "fail" && f["severity"] == "critical")
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!critical.is_empty());
+    findings.retain(|f| !critical.contains(&f["id"].as_str().unwrap().to_string()));
+    let mut gone = findings
+        .iter()
+        .find(|f| f["status"] == "fail")
+        .unwrap()
+        .clone();
+    gone["id"] = "00000000000000aa".into();
+    gone["resource_id"] = "sg-0deleted".into();
+    findings.push(gone);
+    let edited = dir.join("edited.json");
+    std::fs::write(&edited, serde_json::to_string(&v).unwrap()).unwrap();
+    let e = edited.to_str().unwrap();
+
+    let json = audit_example(
+        "backend-drifted",
+        &["--baseline", e, "--fail-on-new", "--format", "json"],
+    );
+    assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let new: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["change"] == "new")
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<&str> = critical.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    let mut got = new.clone();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert_eq!(r["baseline"]["new"], critical.len());
+    assert_eq!(r["baseline"]["gone"][0]["resource_id"], "sg-0deleted");
+
+    let md = text(
+        &audit_example(
+            "backend-drifted",
+            &["--baseline", e, "--format", "markdown"],
+        )
+        .stdout,
+    );
+    let changes = md.find("## Changes since the baseline").unwrap();
+    assert!(
+        changes < md.find("## Failures").unwrap(),
+        "diff first:\n{md}"
+    );
+    assert!(md.contains("| NEW | critical |"), "{md}");
+    assert!(
+        md.contains("`sg-0deleted`") && md.contains("| RESOLVED |"),
+        "{md}"
+    );
+
+    // A baseline that is not a report: exit 2 naming the file; --fail-on-new needs a baseline.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"schema_version\": 2}").unwrap();
+    let out = audit_example("backend-drifted", &["--baseline", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("findings"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = audit_example("backend-drifted", &["--fail-on-new"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

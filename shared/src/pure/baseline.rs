@@ -203,3 +203,139 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pure::engine::{audit, AuditOptions};
+    use crate::pure::finding::Change;
+    use crate::pure::render::{Json, Render};
+    use crate::synth::{Estate, Ids};
+
+    fn run(e: &Estate, rules: &[&str]) -> Report {
+        audit(
+            &e.snap,
+            &AuditOptions {
+                manifest: Some(&e.manifest),
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                ..AuditOptions::default()
+            },
+        )
+    }
+
+    /// The report as a later run reads it: rendered to JSON and parsed back.
+    fn as_baseline(r: &Report) -> Baseline {
+        let mut out = Vec::new();
+        Json.render(r, &mut out).unwrap();
+        Baseline::parse(std::str::from_utf8(&out).unwrap()).unwrap()
+    }
+
+    fn no_relay_egress(e: &mut Estate) {
+        if let Ok(r) = &mut e.snap.security_group_rules {
+            r.retain(|x| !(x.is_egress && x.from_port == Some(6666)));
+        }
+    }
+
+    fn change_of(r: &Report, rule: &str) -> Vec<Change> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule_id == rule)
+            .filter_map(|f| f.change)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_failure_is_new_and_the_same_failure_again_is_still_failing() {
+        let clean = Estate::backend();
+        let mut broken = Estate::backend();
+        no_relay_egress(&mut broken);
+        let before = run(&clean, &[]);
+        let mut now = run(&broken, &[]);
+        compare(&mut now, as_baseline(&before), "before.json");
+        assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::New]);
+        let sum = now.baseline.as_ref().unwrap();
+        assert!(sum.new >= 1 && sum.resolved == 0, "{sum:?}");
+        assert_eq!(now.exit_code_new(Severity::High), 1);
+
+        let mut again = run(&broken, &[]);
+        compare(&mut again, as_baseline(&now), "now.json");
+        assert_eq!(change_of(&again, "PL-SG-006"), vec![Change::StillFailing]);
+        assert_eq!(again.baseline.as_ref().unwrap().new, 0);
+        // Still failing: the failure gates with --fail-on, not with --fail-on-new.
+        assert_eq!(again.exit_code(Severity::High), 1);
+        assert_eq!(again.exit_code_new(Severity::High), 0);
+    }
+
+    #[test]
+    fn a_fixed_failure_is_resolved_and_a_deleted_one_is_gone() {
+        let mut broken = Estate::backend();
+        no_relay_egress(&mut broken);
+        let before = run(&broken, &[]);
+        let mut now = run(&Estate::backend(), &[]);
+        compare(&mut now, as_baseline(&before), "b.json");
+        assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::Resolved]);
+        assert!(now.baseline.as_ref().unwrap().resolved >= 1);
+
+        // The same failure, its resource gone from the next audit: resolved and listed as gone.
+        let mut b = as_baseline(&before);
+        let sg = Ids::new(0).ws_sg;
+        let fake = b
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "PL-SG-006" && f.resource_id == sg)
+            .cloned()
+            .unwrap();
+        b.findings.push(PastFinding {
+            id: FindingId(fake.id.0 ^ 1),
+            resource_id: "sg-deleted".into(),
+            ..fake
+        });
+        let mut now = run(&Estate::backend(), &[]);
+        compare(&mut now, b.clone(), "b.json");
+        let sum = now.baseline.as_ref().unwrap();
+        assert_eq!(sum.gone.len(), 1);
+        assert_eq!(sum.gone[0].resource_id, "sg-deleted");
+        assert!(sum.unseen.is_empty());
+
+        // A run that did not run the rule cannot call it resolved.
+        let mut partial = run(&Estate::backend(), &["PL-EP"]);
+        compare(&mut partial, b, "b.json");
+        let sum = partial.baseline.as_ref().unwrap();
+        assert!(sum.gone.is_empty());
+        assert!(sum.unseen.iter().any(|f| f.resource_id == "sg-deleted"));
+    }
+
+    #[test]
+    fn a_failure_with_other_evidence_is_changed_evidence() {
+        let mut broken = Estate::backend();
+        no_relay_egress(&mut broken);
+        let before = run(&broken, &["PL-SG-006"]);
+        let mut b = as_baseline(&before);
+        for f in &mut b.findings {
+            f.actual = "something else was found".into();
+        }
+        let mut now = run(&broken, &["PL-SG-006"]);
+        compare(&mut now, b, "b.json");
+        assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::ChangedEvidence]);
+        assert_eq!(now.baseline.as_ref().unwrap().changed_evidence, 1);
+    }
+
+    #[test]
+    fn a_baseline_of_another_account_says_so_and_a_newer_schema_is_refused() {
+        let mut b = as_baseline(&run(&Estate::backend(), &[]));
+        b.account_id = Some("999999999999".into());
+        let mut now = run(&Estate::backend(), &[]);
+        compare(&mut now, b, "other.json");
+        assert!(now
+            .deployment
+            .notes
+            .iter()
+            .any(|n| n.contains("999999999999") && n.contains("other.json")));
+        let e = Baseline::parse(r#"{"schema_version": 99, "findings": []}"#).unwrap_err();
+        assert!(e.to_string().contains("99"), "{e}");
+        let e = Baseline::parse(r#"{"schema_version": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("findings"), "{e}");
+        // A schema-1 report (no paths, no arn) is read.
+        assert!(Baseline::parse(r#"{"schema_version": 1, "findings": []}"#).is_ok());
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::pure::engine::Report;
-use crate::pure::finding::{Finding, Severity, Status};
+use crate::pure::finding::{Change, Finding, Severity, Status};
 use crate::pure::rules::RULES;
 
 pub mod asff;
@@ -301,6 +301,90 @@ pub fn summary_line(report: &Report) -> String {
     )
 }
 
+/// One line of the comparison with the baseline, unescaped: what changed and where.
+pub struct ChangeRow<'a> {
+    pub change: Change,
+    pub severity: Severity,
+    pub rule_id: &'a str,
+    pub resource_id: &'a str,
+    pub message: &'a str,
+}
+
+/// "Against the baseline b.json (collected …): 1 new, 4 still failing, 0 changed evidence,
+/// 2 resolved (1 gone)." Unescaped; `None` without a baseline.
+pub fn baseline_line(report: &Report) -> Option<String> {
+    let b = report.baseline.as_ref()?;
+    let mut s = format!(
+        "Against the baseline {} (collected {}): {} new, {} still failing, {} changed evidence, {} resolved",
+        b.source,
+        b.collected_at.as_deref().unwrap_or("unknown"),
+        b.new,
+        b.still_failing,
+        b.changed_evidence,
+        b.resolved
+    );
+    if !b.gone.is_empty() {
+        s.push_str(&format!(" ({} gone from this audit)", b.gone.len()));
+    }
+    s.push('.');
+    if !b.unseen.is_empty() {
+        s.push_str(&format!(
+            " {} baseline failures were not seen by this audit (partial collection or rules not run) and are not counted as resolved.",
+            b.unseen.len()
+        ));
+    }
+    Some(s)
+}
+
+/// What changed since the baseline, worst first: new failures, changed evidence, then
+/// resolved (findings resolved now, then failures gone from the audit). Empty without one.
+pub fn change_rows(report: &Report) -> Vec<ChangeRow<'_>> {
+    let Some(b) = &report.baseline else {
+        return Vec::new();
+    };
+    let rank = |c: Change| match c {
+        Change::New => 0,
+        Change::ChangedEvidence => 1,
+        _ => 2,
+    };
+    let mut rows: Vec<ChangeRow<'_>> = report
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let c = f.change?;
+            matches!(c, Change::New | Change::ChangedEvidence | Change::Resolved).then_some(
+                ChangeRow {
+                    change: c,
+                    severity: f.severity,
+                    rule_id: &f.rule_id,
+                    resource_id: &f.resource_id,
+                    message: &f.message,
+                },
+            )
+        })
+        .chain(b.gone.iter().map(|f| ChangeRow {
+            change: Change::Resolved,
+            severity: f.severity,
+            rule_id: &f.rule_id,
+            resource_id: &f.resource_id,
+            message: "The resource is no longer in the audit (deleted, or its workspace left the audit).",
+        }))
+        .collect();
+    rows.sort_by_key(|r| (rank(r.change), std::cmp::Reverse(r.severity)));
+    rows
+}
+
+/// How a change reads in a report: "NEW", "CHANGED", "RESOLVED".
+pub fn change_label(c: Change) -> &'static str {
+    match c {
+        Change::New => "NEW",
+        Change::StillFailing => "STILL",
+        Change::ChangedEvidence => "CHANGED",
+        Change::Resolved => "RESOLVED",
+        Change::Unchanged => "",
+    }
+}
+
 /// The report's first line, unescaped (each renderer escapes it for its format).
 fn header(report: &Report) -> String {
     format!(
@@ -326,6 +410,27 @@ impl Render for Table {
         for n in &report.deployment.notes {
             writeln!(out, "{}", hang("  note: ", "        ", &plain(n), w))?;
         }
+        if let Some(line) = baseline_line(report) {
+            writeln!(out)?;
+            writeln!(out, "{}", paint(c, "1", "== changes since the baseline =="))?;
+            writeln!(out, "{}", hang("  ", "  ", &plain(&line), w))?;
+            for r in change_rows(report) {
+                let color = if r.change == Change::Resolved {
+                    "32"
+                } else {
+                    "1;31"
+                };
+                writeln!(
+                    out,
+                    "  {} {:<8} {:<11} {}",
+                    paint(c, color, &format!("{:<8}", change_label(r.change))),
+                    r.severity.as_str(),
+                    r.rule_id,
+                    plain(r.resource_id)
+                )?;
+                writeln!(out, "{}", hang(INDENT, INDENT, &plain(r.message), w))?;
+            }
+        }
         for (title, list) in groups(report) {
             writeln!(out)?;
             writeln!(
@@ -346,10 +451,13 @@ impl Render for Table {
                 } else {
                     ""
                 };
-                let rule = match &e {
+                let mut rule = match &e {
                     Entry::One(f) => f.rule_id.to_string(),
                     Entry::Errors { rules, .. } => format!("{} rules", rules.len()),
                 };
+                if let Some(ch @ (Change::New | Change::ChangedEvidence)) = f.change {
+                    rule = format!("{rule:<11} [{}]", change_label(ch));
+                }
                 writeln!(
                     out,
                     "  {} {:<8} {:<11} {}",

@@ -5,10 +5,11 @@
 use std::io::{self, Write};
 
 use super::{
-    entries, groups, header, is_command, md_code, md_text, plain, status_label, summary_line, Entry,
+    baseline_line, change_label, change_rows, entries, groups, header, is_command, md_code,
+    md_text, plain, status_label, summary_line, Entry,
 };
 use crate::pure::engine::Report;
-use crate::pure::finding::{Finding, Status};
+use crate::pure::finding::{Change, Finding, Status};
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# plaudit report\n")?;
@@ -21,10 +22,38 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    changes(report, out)?;
     failures(report, out)?;
     errors(report, out)?;
     waived(report, out)?;
     passes(report, out)
+}
+
+/// The comparison with the baseline, first (it is what a reviewer reads).
+fn changes(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(line) = baseline_line(report) else {
+        return Ok(());
+    };
+    writeln!(out, "## Changes since the baseline\n")?;
+    writeln!(out, "{}\n", md_text(&line))?;
+    let rows = change_rows(report);
+    if rows.is_empty() {
+        return writeln!(out, "No failure is new, changed or resolved.\n");
+    }
+    writeln!(out, "| Change | Severity | Rule | Resource | Finding |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for r in rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            change_label(r.change),
+            r.severity,
+            r.rule_id,
+            md_code(r.resource_id),
+            md_text(r.message)
+        )?;
+    }
+    writeln!(out)
 }
 
 fn workspaces(f: &Finding) -> String {
@@ -55,9 +84,13 @@ fn failures(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     list.sort_by_key(|f| std::cmp::Reverse(f.severity));
     writeln!(out, "## Failures ({})\n", list.len())?;
     for (i, f) in list.iter().enumerate() {
+        let mark = match f.change {
+            Some(c @ (Change::New | Change::ChangedEvidence)) => format!(" ({})", change_label(c)),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "### {}. {} {}: {} on {}\n",
+            "### {}. {} {}{mark}: {} on {}\n",
             i + 1,
             status_label(f.status),
             f.severity,
