@@ -24,6 +24,9 @@ use term::ColorChoice;
 const EXIT_FAILURES: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_INCOMPLETE: u8 = 3;
+/// `--security-hub`: the report was written, but some or all of its findings did not reach
+/// Security Hub.
+const EXIT_IMPORT: u8 = 4;
 
 #[derive(Parser)]
 #[command(
@@ -193,6 +196,11 @@ struct AuditArgs {
     /// In the table, list passing and not-applicable findings too.
     #[arg(long)]
     show_passed: bool,
+    /// After writing the report, import its findings (ASFF) into AWS Security Hub in the
+    /// audited account and region (BatchImportFindings; docs/asff.md). Exit 4 when some
+    /// finding could not be imported.
+    #[arg(long)]
+    security_hub: bool,
     /// Colour in the table: auto (only on a terminal, and not when NO_COLOR is set to a
     /// non-empty value), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -282,17 +290,22 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let mut msg = format!("plaudit: error: {e}");
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            // Errors quote file contents and names: no raw control characters on the terminal.
-            eprintln!("{}", render::plain(&msg));
+            print_error("plaudit: error", &e);
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// Prints an error with its causes on stderr. Errors quote file contents and names: no raw
+/// control characters reach the terminal.
+fn print_error(prefix: &str, e: &dyn std::error::Error) {
+    let mut msg = format!("{prefix}: {e}");
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    eprintln!("{}", render::plain(&msg));
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
@@ -385,6 +398,12 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         started.elapsed().as_secs_f64()
     ));
     let baseline = a.baseline.as_deref().map(read_baseline).transpose()?;
+    if a.security_hub && !cfg!(feature = "live") {
+        return Err(CliError::Usage(
+            "--security-hub needs the `live` feature (the AWS SDK); rebuild with default features"
+                .into(),
+        ));
+    }
     let mut code = 0;
     let several = snaps.len() > 1;
     for snap in &snaps {
@@ -394,6 +413,9 @@ fn audit(a: AuditArgs) -> Result<u8, CliError> {
         }
         let c = write_report(&a, &report, snap, several)?;
         code = worst_code(code, c);
+        if a.security_hub {
+            code = worst_code(code, import_security_hub(&a.aws, &report));
+        }
     }
     progress(&format!("done in {:.2}s", started.elapsed().as_secs_f64()));
     Ok(code)
@@ -411,9 +433,11 @@ fn read_baseline(path: &std::path::Path) -> Result<plaudit::baseline::Baseline, 
     })
 }
 
-/// Exit codes ordered by gravity: failures (1) over incomplete (3) over clean (0).
+/// Exit codes ordered by gravity: a failed Security Hub import (4) over failures (1) over
+/// incomplete (3) over clean (0).
 fn worst_code(a: u8, b: u8) -> u8 {
     let rank = |c: u8| match c {
+        EXIT_IMPORT => 3,
         EXIT_FAILURES => 2,
         EXIT_INCOMPLETE => 1,
         _ => 0,
@@ -534,6 +558,89 @@ fn collect_live(_aws: &AwsArgs, _manifest: Option<&Manifest>) -> Result<Vec<Snap
     Err(CliError::Usage(
         "this plaudit was built without the `live` feature: pass --snapshot DIR, or rebuild with default features to audit live accounts".into(),
     ))
+}
+
+/// Why a `--security-hub` import did not (fully) happen.
+#[cfg(feature = "live")]
+#[derive(Debug, thiserror::Error)]
+enum HubError {
+    #[error(transparent)]
+    Asff(#[from] plaudit::render::asff::AsffError),
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialError),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] io::Error),
+    #[error("the credentials are for account {caller} but the report is for account {report}: Security Hub takes findings only in the account that owns the resources")]
+    WrongAccount { caller: String, report: String },
+    #[error(transparent)]
+    Import(#[from] plaudit::aws::securityhub::ImportError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// `--security-hub`: imports one report's findings into Security Hub in the report's account
+/// and region, and prints what happened; the exit code it calls for (0, or 4 when some finding
+/// was not imported).
+#[cfg(feature = "live")]
+fn import_security_hub(aws: &AwsArgs, report: &plaudit::Report) -> u8 {
+    match import_report(aws, report) {
+        Ok(summary) => {
+            eprintln!("plaudit: Security Hub: {}", render::plain(&summary));
+            0
+        }
+        Err(e) => {
+            print_error("plaudit: error: Security Hub", &e);
+            EXIT_IMPORT
+        }
+    }
+}
+
+#[cfg(feature = "live")]
+fn import_report(aws: &AwsArgs, report: &plaudit::Report) -> Result<String, HubError> {
+    use plaudit::aws::securityhub::{import, ImportOptions, SecurityHubClient};
+    let findings = plaudit::render::asff::findings(report)?;
+    // `findings` succeeded, so the report names its account and region.
+    let account = report.account_id.clone().unwrap_or_default();
+    let region = report.region.clone().unwrap_or_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(HubError::Runtime)?;
+    rt.block_on(async {
+        let mut loader = plaudit::collect::bounded_config_loader();
+        if let Some(p) = &aws.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &aws.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let conf = credentials::resolve(loader.load().await, aws.profile.as_deref())
+            .await?
+            .to_builder()
+            .region(aws_config::Region::new(region.clone()))
+            .build();
+        if let Some(caller) = plaudit::collect::account_id(&conf).await {
+            if caller != account {
+                return Err(HubError::WrongAccount {
+                    caller,
+                    report: account,
+                });
+            }
+        }
+        let client = SecurityHubClient::new(&conf);
+        let out = import(&client, &findings, &ImportOptions::default()).await?;
+        let summary = format!("{account}/{region}: {}", out.summary());
+        if out.failed.is_empty() {
+            Ok(summary)
+        } else {
+            Err(HubError::Refused(summary))
+        }
+    })
+}
+
+#[cfg(not(feature = "live"))]
+fn import_security_hub(_aws: &AwsArgs, _report: &plaudit::Report) -> u8 {
+    EXIT_USAGE
 }
 
 #[cfg(not(feature = "live"))]

@@ -13,9 +13,14 @@ const REGION: &str = "ap-southeast-2";
 fn plaudit(args: &[&str]) -> Output {
     let url = std::env::var("PLAUDIT_MOTO_URL")
         .expect("PLAUDIT_MOTO_URL is not set: run through scripts/test.sh");
+    plaudit_at(&url, args)
+}
+
+/// `plaudit ARGS` with every AWS call sent to `url`, test credentials and `REGION`.
+fn plaudit_at(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plaudit"))
         .args(args)
-        .args(["--endpoint-url", &url, "--region", REGION])
+        .args(["--endpoint-url", url, "--region", REGION])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -172,4 +177,77 @@ fn timeout_flags_are_taken_by_audit_and_snapshot() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["findings"].is_array());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn example(name: &str) -> (String, String) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("examples")
+        .join(name);
+    (
+        dir.to_str().unwrap().to_string(),
+        dir.join("manifest.yaml").to_str().unwrap().to_string(),
+    )
+}
+
+/// Issue 12: `--security-hub` imports what `--format asff` prints, into the snapshot's account
+/// and region, prints the counts, and keeps the audit's exit code.
+#[test]
+#[ignore = "needs moto: run scripts/test.sh"]
+fn security_hub_imports_the_asff_report() {
+    let (snap, manifest) = example("backend-drifted");
+    let out = plaudit(&[
+        "audit",
+        "--snapshot",
+        &snap,
+        "--manifest",
+        &manifest,
+        "--format",
+        "asff",
+        "--security-hub",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The example has high failures: exit 1, as without the import.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let asff: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = asff.as_array().unwrap().len();
+    assert!(
+        stderr.contains(&format!(
+            "Security Hub: 123456789012/us-east-1: imported {n} findings in {} call",
+            n.div_ceil(100)
+        )),
+        "{stderr}"
+    );
+}
+
+/// A Security Hub that cannot be reached: the report is still written, and the exit code is 4.
+#[test]
+fn an_import_that_fails_exits_4_after_writing_the_report() {
+    // A port nothing listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (snap, manifest) = example("isolated-compliant");
+    let out = plaudit_at(
+        &format!("http://127.0.0.1:{port}"),
+        &[
+            "audit",
+            "--snapshot",
+            &snap,
+            "--manifest",
+            &manifest,
+            "--format",
+            "json",
+            "--security-hub",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("Security Hub: BatchImportFindings failed (DispatchFailure"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report["findings"].as_array().unwrap().is_empty());
 }

@@ -152,9 +152,11 @@ fn functions_are_granted_exactly_what_the_code_declares() {
         .iter()
         .map(|s| s.to_string()),
     );
-    assert_eq!(granted(&t, "ScheduledAuditFunction"), scheduled);
     let mut config = scheduled.clone();
     config.extend(set(&plaudit::config_rule::CONFIG_ACTIONS));
+    // Only the scheduled function imports into Security Hub (when SecurityHubImport=enabled).
+    scheduled.extend(set(&plaudit::aws::securityhub::IMPORT_ACTIONS));
+    assert_eq!(granted(&t, "ScheduledAuditFunction"), scheduled);
     assert_eq!(granted(&t, "ConfigRuleFunction"), config);
     assert_eq!(
         granted(&t, "FirstEvaluationFunction"),
@@ -449,6 +451,74 @@ fn architectures_are_set_once_in_globals() {
         assert!(
             f["Properties"]["Architectures"].is_null(),
             "{name} repeats Architectures"
+        );
+    }
+}
+
+/// Issue 12: `SecurityHubImport` (default `disabled`) turns on the scheduled function's import:
+/// the permission (on this account's own product only) exists only when enabled, and the
+/// function reads the parameter's value, each of which it understands.
+#[test]
+fn security_hub_import_follows_its_parameter() {
+    let t = template();
+    let p = &t["Parameters"]["SecurityHubImport"];
+    assert_eq!(p["Default"], "disabled");
+    let values = strings(&p["AllowedValues"]);
+    assert_eq!(values, ["disabled", "enabled"]);
+    for v in &values {
+        assert_eq!(
+            plaudit_scheduled_audit::security_hub_enabled(Some(v)),
+            Ok(v == "enabled"),
+            "{v}"
+        );
+    }
+    assert!(plaudit_scheduled_audit::security_hub_enabled(Some("enable")).is_err());
+    let cond = &t["Conditions"]["SecurityHubImportOn"];
+    let Value::Tagged(eq) = cond else {
+        panic!("{cond:?}")
+    };
+    assert_eq!(eq.tag, "Equals");
+    assert_eq!(target(&eq.value[0]), Some("SecurityHubImport"));
+    assert_eq!(eq.value[1], "enabled");
+    let f = &t["Resources"]["ScheduledAuditFunction"]["Properties"];
+    assert_eq!(
+        target(&f["Environment"]["Variables"]["PLAUDIT_SECURITY_HUB"]),
+        Some("SecurityHubImport")
+    );
+    // The statement, found in the raw policies (before `!If` is resolved).
+    let role = &t["Resources"]["ScheduledAuditFunctionRole"]["Properties"];
+    let mut found = 0;
+    for policy in role["Policies"].as_sequence().unwrap() {
+        for s in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            let granted = strings(&when_true(s)["Action"]);
+            if !granted.iter().any(|a| a.starts_with("securityhub:")) {
+                continue;
+            }
+            found += 1;
+            let Value::Tagged(cond) = s else {
+                panic!("the Security Hub statement must be conditional: {s:?}")
+            };
+            assert_eq!(cond.tag, "If");
+            assert_eq!(cond.value[0], "SecurityHubImportOn");
+            assert_eq!(granted, ["securityhub:BatchImportFindings"]);
+            let Value::Tagged(sub) = &when_true(s)["Resource"] else {
+                panic!("{s:?}")
+            };
+            assert_eq!(sub.tag, "Sub");
+            assert_eq!(
+                sub.value,
+                "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"
+            );
+        }
+    }
+    assert_eq!(found, 1);
+    // No other role may import.
+    for name in ["ConfigRuleFunction", "FirstEvaluationFunction"] {
+        assert!(
+            !granted(&t, name)
+                .iter()
+                .any(|a| a.starts_with("securityhub:")),
+            "{name}"
         );
     }
 }

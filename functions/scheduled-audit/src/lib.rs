@@ -5,11 +5,16 @@
 //! limit, evaluate, record the drift state and alert on transitions, log a summary and emit
 //! CloudWatch embedded-metric-format (EMF) counts. Inputs not read by the deadline are `Error`
 //! findings (never pass, never fail) and alert once as "could not evaluate".
+//!
+//! With `PLAUDIT_SECURITY_HUB=enabled` ([`handle_and_import`]), the findings are also imported
+//! into Security Hub after the drift work; an import that fails is logged and counted
+//! (`SecurityHubImportFailed`), never fails the run.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use plaudit::alerting::AlertSink;
+use plaudit::aws::securityhub::{self, FindingsApi};
 use plaudit::collect::Ec2Client;
 use plaudit::drift::{DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::ec2::Ec2Api;
@@ -70,6 +75,116 @@ pub struct Outcome {
     pub collection_errors: Vec<String>,
     pub deadline_reached: bool,
     pub drift: SyncOutcome,
+    /// The Security Hub import, when enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<HubOutcome>,
+}
+
+/// What the Security Hub import of a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HubOutcome {
+    /// ASFF findings built from the report.
+    pub findings: usize,
+    pub imported: usize,
+    /// Findings that did not reach Security Hub (refused twice, or never sent because a call
+    /// failed).
+    pub failed: usize,
+    pub calls: usize,
+    /// Why the import stopped, or which findings were refused (ids and codes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// No Security Hub import: the type of `None` in [`handle`].
+pub struct NoImport;
+
+impl FindingsApi for NoImport {
+    async fn batch_import(
+        &self,
+        _batch: &[plaudit::render::asff::AsffFinding],
+    ) -> Result<Vec<securityhub::FailedFinding>, securityhub::CallError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Reads `PLAUDIT_SECURITY_HUB`: `enabled` turns the import on; unset, empty or `disabled`
+/// leaves it off; anything else is an error (a typo must not silently disable it).
+pub fn security_hub_enabled(value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("") | Some("disabled") => Ok(false),
+        Some("enabled") => Ok(true),
+        Some(other) => Err(format!(
+            "PLAUDIT_SECURITY_HUB is `{other}`; expected `enabled` or `disabled`"
+        )),
+    }
+}
+
+/// Imports the report's findings, within `stop_at`; never fails (the outcome says what
+/// happened, the log says why).
+pub async fn import_findings<H: FindingsApi>(
+    hub: &H,
+    report: &Report,
+    stop_at: Option<Instant>,
+) -> HubOutcome {
+    let findings = match plaudit::render::asff::findings(report) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "Security Hub import skipped");
+            return HubOutcome {
+                error: Some(e.to_string()),
+                ..HubOutcome::default()
+            };
+        }
+    };
+    let total = findings.len();
+    let opts = securityhub::ImportOptions::default();
+    let run = securityhub::import(hub, &findings, &opts);
+    let result = match stop_at {
+        Some(at) => match tokio::time::timeout_at(at, run).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!(findings = total, "Security Hub import cut by the deadline");
+                return HubOutcome {
+                    findings: total,
+                    failed: total,
+                    error: Some("the import did not finish before the deadline".into()),
+                    ..HubOutcome::default()
+                };
+            }
+        },
+        None => run.await,
+    };
+    match result {
+        Ok(o) => {
+            let out = HubOutcome {
+                findings: total,
+                imported: o.imported,
+                failed: o.failed.len(),
+                calls: o.calls,
+                error: (!o.failed.is_empty()).then(|| o.summary()),
+            };
+            if o.failed.is_empty() {
+                tracing::info!(
+                    imported = o.imported,
+                    calls = o.calls,
+                    "Security Hub import done"
+                );
+            } else {
+                tracing::error!(summary = %o.summary(), "Security Hub refused findings");
+            }
+            out
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Security Hub import failed");
+            HubOutcome {
+                findings: total,
+                imported: e.imported,
+                failed: total - e.imported.min(total),
+                calls: e.outcome.calls,
+                error: Some(e.to_string()),
+            }
+        }
+    }
 }
 
 /// Checks the invocation payload: an EventBridge scheduled event, or any JSON object for a
@@ -104,6 +219,23 @@ where
     A: AlertSink + Sync,
     E: Ec2Api,
 {
+    handle_and_import(event, deps, invoke, None::<&NoImport>).await
+}
+
+/// [`handle`], then, when `hub` is given, the Security Hub import of the findings (after the
+/// drift work, whatever its result; by the same deadline).
+pub async fn handle_and_import<S, A, E, H>(
+    event: &Value,
+    deps: &Deps<S, A, E>,
+    invoke: &Invoke,
+    hub: Option<&H>,
+) -> Result<Outcome, HandlerError>
+where
+    S: StateStore + Sync,
+    A: AlertSink + Sync,
+    E: Ec2Api,
+    H: FindingsApi,
+{
     check_event(event)?;
     let setup = &deps.setup.in_account(&invoke.account_id);
     let collect_by = invoke.deadline.map(|d| before(d, PUBLISH_RESERVE));
@@ -122,6 +254,9 @@ where
         stop_at,
     )
     .await;
+    if let Some(hub) = hub {
+        out.security_hub = Some(import_findings(hub, &report, stop_at).await);
+    }
     match recorded {
         Ok(drift) => out.drift = drift,
         Err(e) => {
@@ -183,6 +318,7 @@ impl Outcome {
                 .any(|f| f.code == plaudit::collect::DEADLINE_EXCEEDED),
             collection_errors,
             drift: SyncOutcome::default(),
+            security_hub: None,
         }
     }
 }
@@ -280,6 +416,28 @@ pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String>
         doc[name] = json!(n);
     }
     lines.push(doc.to_string());
+    if let Some(h) = &out.security_hub {
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": METRIC_NAMESPACE,
+                        "Dimensions": [[]],
+                        "Metrics": [
+                            {"Name": "SecurityHubImported", "Unit": "Count"},
+                            {"Name": "SecurityHubImportFailed", "Unit": "Count"},
+                        ],
+                    }],
+                },
+                "SecurityHubImported": h.imported,
+                "SecurityHubImportFailed": h.failed,
+                "Account": account,
+                "Region": region,
+            })
+            .to_string(),
+        );
+    }
     lines
 }
 

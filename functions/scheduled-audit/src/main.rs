@@ -4,12 +4,14 @@
 //! Environment: `PLAUDIT_STATE_TABLE` (the drift-state table), `PLAUDIT_TOPIC_ARN` (the alert
 //! topic), optional `PLAUDIT_MANIFEST` (inline JSON, or the name of an SSM parameter holding it),
 //! optional `PLAUDIT_RULES` (rule ids or families; an unknown one fails the start),
+//! optional `PLAUDIT_SECURITY_HUB` (`enabled`: import the findings into Security Hub),
 //! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use plaudit::aws::securityhub::SecurityHubClient;
 use plaudit::pipeline::{parse_rules, Collector, Invoke, Setup};
 use plaudit::publish::{manifest_from_env, DynamoStore, SnsSink};
-use plaudit_scheduled_audit::{handle, Deps, HandlerError};
+use plaudit_scheduled_audit::{handle_and_import, security_hub_enabled, Deps, HandlerError};
 use serde_json::Value;
 
 fn required(name: &str) -> Result<String, lambda_runtime::Error> {
@@ -37,6 +39,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // the cold start); each run caps them at the time it has left.
     let timeouts = plaudit::collect::Timeouts::from_env()?;
     let conf = plaudit::collect::bounded_config_loader().load().await;
+    let hub = security_hub_enabled(std::env::var("PLAUDIT_SECURITY_HUB").ok().as_deref())?
+        .then(|| SecurityHubClient::new(&conf));
     let deps = Deps {
         collector: Collector::new(plaudit::collect::ec2_client(&conf, &timeouts))
             .with_timeouts(timeouts),
@@ -56,11 +60,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         },
     };
     let deps = &deps;
+    let hub = hub.as_ref();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = plaudit::publish::lambda_deadline(event.context.deadline);
         let invoke = Invoke::from_context(&event.context.invoked_function_arn, deadline)
             .map_err(|e| diagnostic(&e, false))?;
-        handle(&event.payload, deps, &invoke)
+        handle_and_import(&event.payload, deps, &invoke, hub)
             .await
             .map_err(|e: HandlerError| {
                 tracing::error!(error = %e, retryable = e.retryable(), "scheduled audit failed");

@@ -2,7 +2,8 @@
 //! service. [`collect`] reads EC2 into a snapshot through the EC2 seam ([`ec2::Ec2Api`],
 //! implemented by the SDK client here and by `testing::ec2::FakeEc2` in tests); [`config`], [`dynamodb`] and [`sns`] implement the decision
 //! layer's seams (`config_rule::ConfigApi`, `drift::StateStore`, `alerting::AlertSink`); [`ssm`]
-//! reads the manifest; [`lambda`] holds the Lambda runtime helpers (deadline, logging).
+//! reads the manifest; [`lambda`] holds the Lambda runtime helpers (deadline, logging);
+//! [`securityhub`] imports the report's ASFF findings into Security Hub.
 
 pub mod collect;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod dynamodb;
 pub mod ec2;
 mod error;
 pub mod lambda;
+pub mod securityhub;
 pub mod sns;
 pub mod ssm;
 
