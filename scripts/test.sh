@@ -37,6 +37,9 @@ CONFIG_RULES="existing-recorder create-recorder disabled"
 for rules in $CONFIG_RULES; do
   "$TOOLS/bin/cfn-lint" --include-checks I --parameters "ConfigRules=$rules" -- template.yaml
 done
+for reports in none create; do
+  "$TOOLS/bin/cfn-lint" --include-checks I --parameters "ReportBucketMode=$reports" -- template.yaml
+done
 # `sam validate` takes no parameters: it runs on copies whose ConfigRules is pinned to one value
 # (Default and AllowedValues), with cfn-lint (--lint) and with the SAM translator (needs a region,
 # no credentials).
@@ -50,6 +53,14 @@ for rules in $CONFIG_RULES; do
   SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$variant"
   SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --region us-east-1 --template "$variant"
 done
+# The same with the report bucket created (ReportBucketMode=create; the default is none).
+variant="$SAM_HOME/template-reports.yaml"
+sed "/^  ReportBucketMode:\$/,/^  [A-Za-z]*:\$/{s/^    Default: .*/    Default: create/;s/^    AllowedValues: .*/    AllowedValues: [create]/}" \
+  template.yaml > "$variant"
+grep -q "^    AllowedValues: \[create\]\$" "$variant" || { echo "could not pin ReportBucketMode=create"; exit 1; }
+echo "-- sam validate, ReportBucketMode=create"
+SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$variant"
+SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --region us-east-1 --template "$variant"
 rm -rf "$SAM_HOME"
 
 echo "== release template transform (scripts/package-template.py; the slow release build itself is scripts/release.sh)"

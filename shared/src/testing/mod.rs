@@ -7,4 +7,5 @@ pub mod config;
 pub mod ec2;
 pub mod fakes;
 pub mod faults;
+pub mod reports;
 pub mod synth;
