@@ -572,38 +572,55 @@ fn the_recorder_records_what_the_rules_are_scoped_to() {
     }
 }
 
-/// The recorder's bucket: encrypted, private, TLS only, lifecycle-managed, kept after the stack.
-#[test]
-fn the_configuration_history_bucket_is_private_encrypted_and_retained() {
-    let t = template();
-    let b = &t["Resources"]["ConfigBucket"];
+/// A bucket of the stack's: kept after it, encrypted (its SSE algorithm returned), public access
+/// blocked, expired by a lifecycle rule after the days of `retention` (a parameter), and TLS only
+/// by its policy (the statements returned).
+fn private_retained_bucket<'a>(
+    t: &'a Value,
+    bucket: &str,
+    policy: &str,
+    retention: &str,
+) -> (&'a Value, Vec<&'a Value>) {
+    let b = &t["Resources"][bucket];
     assert_eq!(b["DeletionPolicy"], "Retain");
     assert_eq!(b["UpdateReplacePolicy"], "Retain");
     let p = &b["Properties"];
-    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
-    assert!(sse == "AES256" || sse == "aws:kms", "{sse:?}");
     for k in [
         "BlockPublicAcls",
         "BlockPublicPolicy",
         "IgnorePublicAcls",
         "RestrictPublicBuckets",
     ] {
-        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{bucket}: {k}");
     }
     let rule = &p["LifecycleConfiguration"]["Rules"][0];
     assert_eq!(rule["Status"], "Enabled");
-    assert_eq!(
-        target(&rule["ExpirationInDays"]),
-        Some("ConfigHistoryRetentionDays")
-    );
-    let policy = document(&t["Resources"]["ConfigBucketPolicy"]["Properties"]["PolicyDocument"]);
-    let tls = policy
+    assert_eq!(target(&rule["ExpirationInDays"]), Some(retention));
+    let policy = &t["Resources"][policy]["Properties"];
+    assert_eq!(target(&policy["Bucket"]), Some(bucket));
+    let statements = document(&policy["PolicyDocument"]);
+    let tls = statements
         .iter()
         .find(|s| s["Effect"] == "Deny")
         .expect("a deny statement");
     assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
     assert_eq!(tls["Principal"], "*");
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
+    (sse, statements)
+}
+
+/// The recorder's bucket: encrypted, private, TLS only, lifecycle-managed, kept after the stack.
+#[test]
+fn the_configuration_history_bucket_is_private_encrypted_and_retained() {
+    let t = template();
+    let (sse, _) = private_retained_bucket(
+        &t,
+        "ConfigBucket",
+        "ConfigBucketPolicy",
+        "ConfigHistoryRetentionDays",
+    );
+    assert!(sse == "AES256" || sse == "aws:kms", "{sse:?}");
 }
 
 /// Issue 12: the report bucket exists only with ReportBucketMode=create and is encrypted (SSE-S3:
@@ -623,38 +640,17 @@ fn the_report_bucket_is_optional_private_encrypted_and_write_only_under_reports(
         format!("{on:?}").contains("ReportBucketMode") && format!("{on:?}").contains("none"),
         "{on:?}"
     );
-    let b = &t["Resources"]["ReportBucket"];
-    assert_eq!(b["Type"], "AWS::S3::Bucket");
-    assert_eq!(b["Condition"], "CreateReportBucket");
-    assert_eq!(b["DeletionPolicy"], "Retain");
-    assert_eq!(b["UpdateReplacePolicy"], "Retain");
-    let p = &b["Properties"];
-    assert_eq!(
-        p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-            ["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
-        "AES256"
-    );
-    for k in [
-        "BlockPublicAcls",
-        "BlockPublicPolicy",
-        "IgnorePublicAcls",
-        "RestrictPublicBuckets",
-    ] {
-        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+    let (sse, policy) =
+        private_retained_bucket(&t, "ReportBucket", "ReportBucketPolicy", "ReportRetentionDays");
+    assert_eq!(sse, "AES256", "SSE-S3: the stack's KMS key is deleted with the stack");
+    assert_eq!(policy.len(), 1, "nothing but the TLS deny: {policy:?}");
+    for r in ["ReportBucket", "ReportBucketPolicy"] {
+        assert_eq!(t["Resources"][r]["Condition"], "CreateReportBucket", "{r}");
     }
+    let p = &t["Resources"]["ReportBucket"]["Properties"];
     assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
     let rule = &p["LifecycleConfiguration"]["Rules"][0];
-    assert_eq!(rule["Status"], "Enabled");
-    assert_eq!(target(&rule["ExpirationInDays"]), Some("ReportRetentionDays"));
     assert!(rule["NoncurrentVersionExpiration"]["NoncurrentDays"].is_number());
-    let policy = &t["Resources"]["ReportBucketPolicy"];
-    assert_eq!(policy["Condition"], "CreateReportBucket");
-    assert_eq!(target(&policy["Properties"]["Bucket"]), Some("ReportBucket"));
-    let tls = document(&policy["Properties"]["PolicyDocument"]);
-    assert_eq!(tls.len(), 1, "nothing but the TLS deny: {tls:?}");
-    assert_eq!(tls[0]["Effect"], "Deny");
-    assert_eq!(tls[0]["Principal"], "*");
-    assert_eq!(tls[0]["Condition"]["Bool"]["aws:SecureTransport"], "false");
     // The grant: conditional, PutObject, on the reports prefix only.
     let role = &t["Resources"]["ScheduledAuditFunctionRole"]["Properties"]["Policies"];
     let raw: Vec<&Value> = role

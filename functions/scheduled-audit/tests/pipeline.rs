@@ -265,7 +265,15 @@ async fn reports_are_written_and_linked_in_every_alert() {
             .unwrap()
             .contains("https://console.aws.amazon.com/s3/object/memory-bucket?region=us-east-1&prefix=reports/"));
     }
-    let run = plaudit_scheduled_audit::metrics(&Default::default(), &out, 0);
+    let e = drifted();
+    let report = plaudit::audit(
+        &e.snap,
+        &plaudit::AuditOptions {
+            manifest: Some(&e.manifest),
+            ..plaudit::AuditOptions::default()
+        },
+    );
+    let run = plaudit_scheduled_audit::metrics(&report, &out, 0);
     let doc: serde_json::Value = serde_json::from_str(run.last().unwrap()).unwrap();
     assert_eq!(doc["ReportsWritten"], keys.len());
     assert_eq!(doc["ReportsFailed"], 0);
