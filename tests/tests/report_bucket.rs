@@ -14,7 +14,9 @@ use plaudit::pipeline::reports::{HTML_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use plaudit::pipeline::{Collector, Invoke, Setup};
 use plaudit::publish::{s3_client, DynamoStore, S3Reports, SnsSink};
 use plaudit_scheduled_audit::{handle, Deps, HandlerError};
-use plaudit_tests::moto::{alerting, build_isolated, client, manifest, sdk_config, Alerting, Built};
+use plaudit_tests::moto::{
+    alerting, build_isolated, client, manifest, sdk_config, Alerting, Built,
+};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -38,7 +40,9 @@ async fn deps(a: &Alerting, b: &Built, bucket: &str) -> Deps<DynamoStore, SnsSin
     }
 }
 
-async fn run(d: &Deps<DynamoStore, SnsSink>) -> Result<plaudit_scheduled_audit::Outcome, HandlerError> {
+async fn run(
+    d: &Deps<DynamoStore, SnsSink>,
+) -> Result<plaudit_scheduled_audit::Outcome, HandlerError> {
     let invoke = Invoke {
         deadline: Some(Instant::now() + Duration::from_secs(120)),
         account_id: ACCOUNT.into(),
@@ -66,7 +70,11 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
     let written = out.reports.clone().unwrap();
     assert!(written.failed.is_empty(), "{written:?}");
     let html = written.html_skipped.is_none();
-    assert_eq!(written.written.len(), if html { 4 } else { 2 }, "{written:?}");
+    assert_eq!(
+        written.written.len(),
+        if html { 4 } else { 2 },
+        "{written:?}"
+    );
 
     let listed = s3
         .list_objects_v2()
@@ -85,7 +93,10 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
         .and_then(|k| k.strip_suffix("/report.json"))
         .unwrap_or_else(|| panic!("{run_key}"));
     assert_eq!(stamp.len(), "20261130T060000Z".len(), "{stamp}");
-    assert!(stamp.ends_with('Z') && stamp.chars().nth(8) == Some('T'), "{stamp}");
+    assert!(
+        stamp.ends_with('Z') && stamp.chars().nth(8) == Some('T'),
+        "{stamp}"
+    );
     let mut expected = vec![
         format!("{prefix}{stamp}/report.json"),
         format!("{prefix}latest.json"),
@@ -98,7 +109,13 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
     assert_eq!(keys, expected);
 
     for key in &keys {
-        let head = s3.head_object().bucket(&bucket).key(key).send().await.unwrap();
+        let head = s3
+            .head_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
         let want = if key.ends_with(".json") {
             JSON_CONTENT_TYPE
         } else {
@@ -167,12 +184,18 @@ async fn a_missing_bucket_fails_the_run_but_not_its_alerts() {
     let HandlerError::Reports(msg) = &e else {
         panic!("{e:?}")
     };
-    assert!(msg.contains(&format!("s3://{bucket}")) && msg.contains("NoSuchBucket"), "{msg}");
+    assert!(
+        msg.contains(&format!("s3://{bucket}")) && msg.contains("NoSuchBucket"),
+        "{msg}"
+    );
     assert!(!a.items().await.is_empty(), "the drift state is recorded");
     let msgs = a.drain(&a.all).await;
     assert!(!msgs.is_empty(), "the alerts went out");
     for m in &msgs {
-        let desc = chat(m)["content"]["description"].as_str().unwrap().to_string();
+        let desc = chat(m)["content"]["description"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(
             desc.contains("NOT written") && desc.contains("NoSuchBucket") && desc.contains(&bucket),
             "{desc}"
@@ -180,6 +203,9 @@ async fn a_missing_bucket_fails_the_run_but_not_its_alerts() {
     }
     for m in a.drain(&a.critical).await {
         let text = m["Message"].as_str().unwrap();
-        assert!(text.contains("NOT written") && text.contains("NoSuchBucket"), "{text}");
+        assert!(
+            text.contains("NOT written") && text.contains("NoSuchBucket"),
+            "{text}"
+        );
     }
 }

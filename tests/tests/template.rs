@@ -591,7 +591,10 @@ fn private_retained_bucket<'a>(
         "IgnorePublicAcls",
         "RestrictPublicBuckets",
     ] {
-        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{bucket}: {k}");
+        assert_eq!(
+            p["PublicAccessBlockConfiguration"][k], true,
+            "{bucket}: {k}"
+        );
     }
     let rule = &p["LifecycleConfiguration"]["Rules"][0];
     assert_eq!(rule["Status"], "Enabled");
@@ -640,9 +643,16 @@ fn the_report_bucket_is_optional_private_encrypted_and_write_only_under_reports(
         format!("{on:?}").contains("ReportBucketMode") && format!("{on:?}").contains("none"),
         "{on:?}"
     );
-    let (sse, policy) =
-        private_retained_bucket(&t, "ReportBucket", "ReportBucketPolicy", "ReportRetentionDays");
-    assert_eq!(sse, "AES256", "SSE-S3: the stack's KMS key is deleted with the stack");
+    let (sse, policy) = private_retained_bucket(
+        &t,
+        "ReportBucket",
+        "ReportBucketPolicy",
+        "ReportRetentionDays",
+    );
+    assert_eq!(
+        sse, "AES256",
+        "SSE-S3: the stack's KMS key is deleted with the stack"
+    );
     assert_eq!(policy.len(), 1, "nothing but the TLS deny: {policy:?}");
     for r in ["ReportBucket", "ReportBucketPolicy"] {
         assert_eq!(t["Resources"][r]["Condition"], "CreateReportBucket", "{r}");

@@ -131,7 +131,9 @@ where
     let mut out = Outcome::of(&report, c.api_calls);
     // *report* before *record*, so that the alerts link the report (or name its failure).
     if let Some(bucket) = &deps.reports {
-        let by = invoke.deadline.map(|d| before(d, REPORT_RESERVE).into_std());
+        let by = invoke
+            .deadline
+            .map(|d| before(d, REPORT_RESERVE).into_std());
         let written = write_reports(bucket, &report, std::time::SystemTime::now(), by).await;
         if let Some(e) = written.error() {
             tracing::error!(error = %e, "reports not written; the alerts name the failure");
@@ -154,14 +156,7 @@ where
         }),
     };
     let stop_at = invoke.deadline.map(|d| before(d, RETURN_RESERVE));
-    let recorded = record_drift(
-        &deps.store,
-        &sink,
-        &report,
-        &Scope::Everything,
-        stop_at,
-    )
-    .await;
+    let recorded = record_drift(&deps.store, &sink, &report, &Scope::Everything, stop_at).await;
     match recorded {
         Ok(drift) => out.drift = drift,
         Err(e) => {

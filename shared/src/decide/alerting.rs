@@ -180,9 +180,9 @@ impl ReportLink {
         let uri = self.s3_uri();
         match (self.console_url(), self.error()) {
             (Some(url), None) => format!("*Full report:* [S3 console]({url}) `{uri}`"),
-            (Some(url), Some(e)) => format!(
-                "*Full report:* [S3 console]({url}) `{uri}`\n*Report storage error:* {e}"
-            ),
+            (Some(url), Some(e)) => {
+                format!("*Full report:* [S3 console]({url}) `{uri}`\n*Report storage error:* {e}")
+            }
             (None, e) => format!(
                 "*Full report:* NOT written to `{uri}`: {}",
                 e.unwrap_or_default()
@@ -195,9 +195,9 @@ impl ReportLink {
         let uri = self.s3_uri();
         match (self.console_url(), self.error()) {
             (Some(url), None) => format!("Report:     {uri}\n            {url}\n"),
-            (Some(url), Some(e)) => format!(
-                "Report:     {uri}\n            {url}\nReport storage error: {e}\n"
-            ),
+            (Some(url), Some(e)) => {
+                format!("Report:     {uri}\n            {url}\nReport storage error: {e}\n")
+            }
             (None, e) => format!(
                 "Report:     NOT written to {uri}: {}\n",
                 e.unwrap_or_default()
@@ -577,7 +577,8 @@ mod tests {
         let single = alerts(&d.changes[..1], Some("111122223333"), Some("us-east-1"));
         let digests = alerts(&d.changes, Some("111122223333"), Some("us-east-1"));
         assert_eq!(digests[0].event, "digest");
-        let uri = "s3://plaudit-reports/reports/111122223333/us-east-1/20261130T060000Z/report.html";
+        let uri =
+            "s3://plaudit-reports/reports/111122223333/us-east-1/20261130T060000Z/report.html";
         let console = "https://console.aws.amazon.com/s3/object/plaudit-reports?region=us-east-1&prefix=reports/111122223333/us-east-1/20261130T060000Z/report.html";
         for (i, link) in links().iter().enumerate() {
             for a in single.iter().chain(&digests) {
@@ -608,7 +609,15 @@ mod tests {
                 // The outside error text cannot break out of the chat Markdown or add lines.
                 if i == 2 {
                     assert!(!desc.contains("`x`"), "{desc}");
-                    assert_eq!(desc.lines().count(), before["content"]["description"].as_str().unwrap().lines().count() + 1);
+                    assert_eq!(
+                        desc.lines().count(),
+                        before["content"]["description"]
+                            .as_str()
+                            .unwrap()
+                            .lines()
+                            .count()
+                            + 1
+                    );
                 }
                 assert!(l.chat.len() + l.email.len() + 1024 < SNS_MAX_BYTES);
             }
@@ -658,7 +667,9 @@ mod tests {
         }
         let sent = rec.0.lock().unwrap();
         assert_eq!(sent.len(), 4);
-        assert!(sent[..2].iter().all(|(b, _)| b.contains("s3://plaudit-reports/")));
+        assert!(sent[..2]
+            .iter()
+            .all(|(b, _)| b.contains("s3://plaudit-reports/")));
         assert_eq!(sent[2].0, a.chat);
         assert_eq!(sent[3].0, a.email);
     }

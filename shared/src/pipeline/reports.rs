@@ -88,11 +88,7 @@ impl ReportKeys {
         // RFC 3339 in UTC, whole seconds (`2026-12-03T19:00:00Z`) without its separators.
         let timestamp = crate::time::rfc3339(at).replace(['-', ':'], "");
         ReportKeys {
-            region_prefix: format!(
-                "{REPORTS_PREFIX}{}/{}/",
-                segment(account),
-                segment(region)
-            ),
+            region_prefix: format!("{REPORTS_PREFIX}{}/{}/", segment(account), segment(region)),
             timestamp,
         }
     }
@@ -214,14 +210,30 @@ pub async fn write_reports<R: ReportStore + Sync>(
     }
     for (ext, content_type, body) in bodies {
         let run_key = keys.run(ext);
-        let run_ok = put(store, &run_key, body.clone(), content_type, stop_at, &mut out).await;
+        let run_ok = put(
+            store,
+            &run_key,
+            body.clone(),
+            content_type,
+            stop_at,
+            &mut out,
+        )
+        .await;
         if run_ok {
             // The HTML report is what a person opens; the JSON one when there is no HTML.
             if ext == "html" || out.link.is_none() {
                 out.link = Some(run_key);
             }
         }
-        put(store, &keys.latest(ext), body, content_type, stop_at, &mut out).await;
+        put(
+            store,
+            &keys.latest(ext),
+            body,
+            content_type,
+            stop_at,
+            &mut out,
+        )
+        .await;
     }
     out
 }
@@ -286,7 +298,10 @@ mod tests {
             k.run("json"),
             "reports/111122223333/eu-west-1/20261203T190000Z/report.json"
         );
-        assert_eq!(k.latest("html"), "reports/111122223333/eu-west-1/latest.html");
+        assert_eq!(
+            k.latest("html"),
+            "reports/111122223333/eu-west-1/latest.html"
+        );
         // The report's own collection time wins over `now`; without one, `now`.
         let r = report(Some("2026-11-30T06:05:09Z"));
         assert_eq!(
@@ -325,7 +340,10 @@ mod tests {
         }
         let got: Vec<(String, &str)> = puts.iter().map(|(k, c, _)| (k.clone(), *c)).collect();
         assert_eq!(got, expected);
-        assert_eq!(out.written, expected.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>());
+        assert_eq!(
+            out.written,
+            expected.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
+        );
         assert_eq!(out.error(), None);
         // The JSON objects are the versioned report, the same bytes twice.
         let v: serde_json::Value = serde_json::from_slice(&puts[0].2).unwrap();
@@ -333,7 +351,11 @@ mod tests {
         assert_eq!(puts[0].2, puts[1].2);
         // The alerts link to the run's own object (HTML when there is one), not to `latest`.
         match out.link("eu-west-1") {
-            ReportLink::Written { bucket, key, region } => {
+            ReportLink::Written {
+                bucket,
+                key,
+                region,
+            } => {
                 assert_eq!(bucket, "memory-bucket");
                 assert_eq!(region, "eu-west-1");
                 let ext = if html_works() { "html" } else { "json" };
@@ -349,10 +371,15 @@ mod tests {
         let r = report(Some("2026-11-30T06:05:09Z"));
         let out = futures_executor::block_on(write_reports(&store, &r, SystemTime::now(), None));
         // The other objects are still written.
-        assert!(out.written.contains(&"reports/111122223333/eu-west-1/latest.json".to_string()));
+        assert!(out
+            .written
+            .contains(&"reports/111122223333/eu-west-1/latest.json".to_string()));
         assert_eq!(out.failed.len(), 1, "{out:?}");
         let e = out.error().unwrap();
-        assert!(e.contains("s3://memory-bucket") && e.contains("AccessDenied"), "{e}");
+        assert!(
+            e.contains("s3://memory-bucket") && e.contains("AccessDenied"),
+            "{e}"
+        );
         let link = out.link("eu-west-1");
         if html_works() {
             assert!(matches!(link, ReportLink::Partial { .. }), "{link:?}");
@@ -383,7 +410,10 @@ mod tests {
         ));
         assert!(store.puts().is_empty());
         assert!(out.written.is_empty());
-        assert!(out.failed.iter().all(|f| f.contains("stop time")), "{out:?}");
+        assert!(
+            out.failed.iter().all(|f| f.contains("stop time")),
+            "{out:?}"
+        );
         assert!(out.error().is_some());
     }
 }
