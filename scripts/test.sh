@@ -37,19 +37,28 @@ CONFIG_RULES="existing-recorder create-recorder disabled"
 for rules in $CONFIG_RULES; do
   "$TOOLS/bin/cfn-lint" --include-checks I --parameters "ConfigRules=$rules" -- template.yaml
 done
+for reports in none create; do
+  "$TOOLS/bin/cfn-lint" --include-checks I --parameters "ReportBucketMode=$reports" -- template.yaml
+done
 # `sam validate` takes no parameters: it runs on copies whose ConfigRules is pinned to one value
 # (Default and AllowedValues), with cfn-lint (--lint) and with the SAM translator (needs a region,
 # no credentials).
 SAM_HOME=$(mktemp -d)
-for rules in $CONFIG_RULES; do
-  variant="$SAM_HOME/template-$rules.yaml"
-  sed "/^  ConfigRules:\$/,/^  [A-Za-z]*:\$/{s/^    Default: .*/    Default: $rules/;s/^    AllowedValues: .*/    AllowedValues: [$rules]/}" \
+# sam validate on a copy of the template whose parameter $1 is pinned to the value $2.
+sam_validate_pinned() {
+  local variant="$SAM_HOME/template-$1-$2.yaml"
+  sed "/^  $1:\$/,/^  [A-Za-z]*:\$/{s/^    Default: .*/    Default: $2/;s/^    AllowedValues: .*/    AllowedValues: [$2]/}" \
     template.yaml > "$variant"
-  grep -q "^    AllowedValues: \[$rules\]\$" "$variant" || { echo "could not pin ConfigRules=$rules"; exit 1; }
-  echo "-- sam validate, ConfigRules=$rules"
+  grep -q "^    AllowedValues: \[$2\]\$" "$variant" || { echo "could not pin $1=$2"; exit 1; }
+  echo "-- sam validate, $1=$2"
   SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --lint --template "$variant"
   SAM_CLI_TELEMETRY=0 HOME="$SAM_HOME" "$TOOLS/bin/sam" validate --region us-east-1 --template "$variant"
+}
+for rules in $CONFIG_RULES; do
+  sam_validate_pinned ConfigRules "$rules"
 done
+# The report bucket (ReportBucketMode=create; the default, none, is in every copy above).
+sam_validate_pinned ReportBucketMode create
 rm -rf "$SAM_HOME"
 
 echo "== release template transform (scripts/package-template.py; the slow release build itself is scripts/release.sh)"

@@ -138,10 +138,10 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn functions_are_granted_exactly_what_the_code_declares() {
-    use plaudit::publish::{ALERT_ACTIONS, MANIFEST_ACTIONS, STATE_ACTIONS};
+    use plaudit::publish::{ALERT_ACTIONS, MANIFEST_ACTIONS, REPORT_ACTIONS, STATE_ACTIONS};
     let t = template();
-    let mut scheduled = ec2_actions();
-    scheduled.extend(
+    let mut shared = ec2_actions();
+    shared.extend(
         [
             &STATE_ACTIONS[..],
             &ALERT_ACTIONS,
@@ -152,11 +152,14 @@ fn functions_are_granted_exactly_what_the_code_declares() {
         .iter()
         .map(|s| s.to_string()),
     );
-    let mut config = scheduled.clone();
-    config.extend(set(&plaudit::config_rule::CONFIG_ACTIONS));
-    // Only the scheduled function imports into Security Hub (when SecurityHubImport=enabled).
+    // Only the scheduled function writes reports (when the stack has a report bucket) and
+    // imports into Security Hub (when SecurityHubImport=enabled).
+    let mut scheduled = shared.clone();
+    scheduled.extend(set(&REPORT_ACTIONS));
     scheduled.extend(set(&plaudit::aws::securityhub::IMPORT_ACTIONS));
     assert_eq!(granted(&t, "ScheduledAuditFunction"), scheduled);
+    let mut config = shared.clone();
+    config.extend(set(&plaudit::config_rule::CONFIG_ACTIONS));
     assert_eq!(granted(&t, "ConfigRuleFunction"), config);
     assert_eq!(
         granted(&t, "FirstEvaluationFunction"),
@@ -639,38 +642,144 @@ fn the_recorder_records_what_the_rules_are_scoped_to() {
     }
 }
 
-/// The recorder's bucket: encrypted, private, TLS only, lifecycle-managed, kept after the stack.
-#[test]
-fn the_configuration_history_bucket_is_private_encrypted_and_retained() {
-    let t = template();
-    let b = &t["Resources"]["ConfigBucket"];
+/// A bucket of the stack's: kept after it, encrypted (its SSE algorithm returned), public access
+/// blocked, expired by a lifecycle rule after the days of `retention` (a parameter), and TLS only
+/// by its policy (the statements returned).
+fn private_retained_bucket<'a>(
+    t: &'a Value,
+    bucket: &str,
+    policy: &str,
+    retention: &str,
+) -> (&'a Value, Vec<&'a Value>) {
+    let b = &t["Resources"][bucket];
     assert_eq!(b["DeletionPolicy"], "Retain");
     assert_eq!(b["UpdateReplacePolicy"], "Retain");
     let p = &b["Properties"];
-    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
-    assert!(sse == "AES256" || sse == "aws:kms", "{sse:?}");
     for k in [
         "BlockPublicAcls",
         "BlockPublicPolicy",
         "IgnorePublicAcls",
         "RestrictPublicBuckets",
     ] {
-        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+        assert_eq!(
+            p["PublicAccessBlockConfiguration"][k], true,
+            "{bucket}: {k}"
+        );
     }
     let rule = &p["LifecycleConfiguration"]["Rules"][0];
     assert_eq!(rule["Status"], "Enabled");
-    assert_eq!(
-        target(&rule["ExpirationInDays"]),
-        Some("ConfigHistoryRetentionDays")
-    );
-    let policy = document(&t["Resources"]["ConfigBucketPolicy"]["Properties"]["PolicyDocument"]);
-    let tls = policy
+    assert_eq!(target(&rule["ExpirationInDays"]), Some(retention));
+    let policy = &t["Resources"][policy]["Properties"];
+    assert_eq!(target(&policy["Bucket"]), Some(bucket));
+    let statements = document(&policy["PolicyDocument"]);
+    let tls = statements
         .iter()
         .find(|s| s["Effect"] == "Deny")
         .expect("a deny statement");
     assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
     assert_eq!(tls["Principal"], "*");
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
+    (sse, statements)
+}
+
+/// The recorder's bucket: encrypted, private, TLS only, lifecycle-managed, kept after the stack.
+#[test]
+fn the_configuration_history_bucket_is_private_encrypted_and_retained() {
+    let t = template();
+    let (sse, _) = private_retained_bucket(
+        &t,
+        "ConfigBucket",
+        "ConfigBucketPolicy",
+        "ConfigHistoryRetentionDays",
+    );
+    assert!(sse == "AES256" || sse == "aws:kms", "{sse:?}");
+}
+
+/// Issue 12: the report bucket exists only with ReportBucketMode=create and is encrypted (SSE-S3:
+/// it outlives the stack's KMS key), private, versioned, TLS only, lifecycle-managed and kept after
+/// the stack; the scheduled function may only put objects under `reports/`, and learns the bucket
+/// from `PLAUDIT_REPORT_BUCKET` (empty without one).
+#[test]
+fn the_report_bucket_is_optional_private_encrypted_and_write_only_under_reports() {
+    use plaudit::pipeline::reports::REPORTS_PREFIX;
+    let t = template();
+    let param = &t["Parameters"]["ReportBucketMode"];
+    assert_eq!(param["Default"], "none");
+    assert_eq!(strings(&param["AllowedValues"]), ["none", "create"]);
+    assert_eq!(t["Parameters"]["ReportRetentionDays"]["Type"], "Number");
+    let on = &t["Conditions"]["CreateReportBucket"];
+    assert!(
+        format!("{on:?}").contains("ReportBucketMode") && format!("{on:?}").contains("none"),
+        "{on:?}"
+    );
+    let (sse, policy) = private_retained_bucket(
+        &t,
+        "ReportBucket",
+        "ReportBucketPolicy",
+        "ReportRetentionDays",
+    );
+    assert_eq!(
+        sse, "AES256",
+        "SSE-S3: the stack's KMS key is deleted with the stack"
+    );
+    assert_eq!(policy.len(), 1, "nothing but the TLS deny: {policy:?}");
+    for r in ["ReportBucket", "ReportBucketPolicy"] {
+        assert_eq!(t["Resources"][r]["Condition"], "CreateReportBucket", "{r}");
+    }
+    let p = &t["Resources"]["ReportBucket"]["Properties"];
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    let rule = &p["LifecycleConfiguration"]["Rules"][0];
+    assert!(rule["NoncurrentVersionExpiration"]["NoncurrentDays"].is_number());
+    // The grant: conditional, PutObject, on the reports prefix only.
+    let role = &t["Resources"]["ScheduledAuditFunctionRole"]["Properties"]["Policies"];
+    let raw: Vec<&Value> = role
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_sequence().unwrap())
+        .filter(|s| format!("{s:?}").contains("s3:"))
+        .collect();
+    assert_eq!(raw.len(), 1, "{raw:?}");
+    let Value::Tagged(when) = raw[0] else {
+        panic!("the report grant is not conditional: {:?}", raw[0])
+    };
+    assert_eq!(when.tag, "If");
+    assert_eq!(when.value[0], "CreateReportBucket");
+    assert_eq!(when.value[2], yaml_ref("AWS::NoValue"));
+    let grant = &when.value[1];
+    assert_eq!(strings(&grant["Action"]), ["s3:PutObject"]);
+    assert_eq!(
+        grant["Resource"],
+        Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+            tag: serde_yaml_ng::value::Tag::new("Sub"),
+            value: Value::String(format!("${{ReportBucket.Arn}}/{REPORTS_PREFIX}*")),
+        }))
+    );
+    // The Config rule function writes no reports.
+    assert!(!granted(&t, "ConfigRuleFunction")
+        .iter()
+        .any(|a| a.starts_with("s3:")));
+    // The function learns the bucket (or that there is none).
+    let env = &t["Resources"]["ScheduledAuditFunction"]["Properties"]["Environment"]["Variables"]
+        ["PLAUDIT_REPORT_BUCKET"];
+    let Value::Tagged(env) = env else {
+        panic!("{env:?}")
+    };
+    assert_eq!(env.tag, "If");
+    assert_eq!(env.value[0], "CreateReportBucket");
+    assert_eq!(target(&env.value[1]), Some("ReportBucket"));
+    assert_eq!(env.value[2], "");
+    let out = &t["Outputs"]["ReportBucketName"];
+    assert_eq!(out["Condition"], "CreateReportBucket");
+    assert_eq!(target(&out["Value"]), Some("ReportBucket"));
+}
+
+fn yaml_ref(name: &str) -> Value {
+    Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+        tag: serde_yaml_ng::value::Tag::new("Ref"),
+        value: Value::String(name.to_string()),
+    }))
 }
 
 /// Issue 11: stateful resources say what happens to them on delete and replacement; what holds

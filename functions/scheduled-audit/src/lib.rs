@@ -2,8 +2,9 @@
 //! `main` only wires the clients.
 //!
 //! One run: collect the region (or the manifest's VPCs) until a deadline short of the Lambda
-//! limit, evaluate, record the drift state and alert on transitions, log a summary and emit
-//! CloudWatch embedded-metric-format (EMF) counts. Inputs not read by the deadline are `Error`
+//! limit, evaluate, write the JSON and HTML reports to the report bucket (when there is one),
+//! record the drift state and alert on transitions (the alerts link the report), log a summary
+//! and emit CloudWatch embedded-metric-format (EMF) counts. Inputs not read by the deadline are `Error`
 //! findings (never pass, never fail) and alert once as "could not evaluate".
 //!
 //! With `PLAUDIT_SECURITY_HUB=enabled` ([`handle_and_import`]), the findings are also imported
@@ -13,14 +14,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use plaudit::alerting::AlertSink;
+use plaudit::alerting::{AlertSink, Linked};
 use plaudit::aws::securityhub::{self, FindingsApi};
 use plaudit::collect::Ec2Client;
 use plaudit::drift::{DriftError, Scope, StateStore, SyncOutcome};
 use plaudit::ec2::Ec2Api;
 use plaudit::engine::Report;
 use plaudit::finding::{Severity, Status};
+use plaudit::pipeline::reports::{write_reports, ReportStore, ReportsOutcome};
 use plaudit::pipeline::{record_drift, Collector, Freshness, Invoke, Setup};
+use plaudit::publish::S3Reports;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -30,6 +33,10 @@ pub const PUBLISH_RESERVE: Duration = Duration::from_secs(20);
 
 /// Recording and publishing stop this long before the Lambda deadline, so the function returns.
 pub const RETURN_RESERVE: Duration = Duration::from_secs(5);
+
+/// Writing the reports starts nothing this long before the Lambda deadline (between
+/// [`PUBLISH_RESERVE`] and [`RETURN_RESERVE`]: the alerts still go out).
+pub const REPORT_RESERVE: Duration = Duration::from_secs(15);
 
 /// The CloudWatch namespace of the EMF metrics.
 pub const METRIC_NAMESPACE: &str = "plaudit";
@@ -44,6 +51,10 @@ pub enum HandlerError {
     /// or alerts failed: a later run catches up).
     #[error(transparent)]
     Drift(#[from] DriftError),
+    /// The audit ran and its alerts went out, but its reports were not all written to the report
+    /// bucket (the alerts say so).
+    #[error("{0}")]
+    Reports(String),
 }
 
 impl HandlerError {
@@ -55,10 +66,12 @@ impl HandlerError {
 }
 
 /// What the function needs, built once per container.
-pub struct Deps<S, A, E = Ec2Client> {
+pub struct Deps<S, A, E = Ec2Client, R = S3Reports> {
     pub collector: Collector<E>,
     pub store: S,
     pub sink: A,
+    /// The report bucket (`PLAUDIT_REPORT_BUCKET`), if reports are kept.
+    pub reports: Option<R>,
     /// Region, manifest, rules; the account comes from each invocation's function ARN.
     pub setup: Setup,
 }
@@ -75,6 +88,8 @@ pub struct Outcome {
     pub collection_errors: Vec<String>,
     pub deadline_reached: bool,
     pub drift: SyncOutcome,
+    /// What writing the reports did (no report bucket: `None`).
+    pub reports: Option<ReportsOutcome>,
     /// The Security Hub import, when enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_hub: Option<HubOutcome>,
@@ -187,6 +202,7 @@ pub async fn import_findings<H: FindingsApi>(
     }
 }
 
+
 /// Checks the invocation payload: an EventBridge scheduled event, or any JSON object for a
 /// manual run.
 pub fn check_event(event: &Value) -> Result<(), HandlerError> {
@@ -209,24 +225,25 @@ pub fn check_event(event: &Value) -> Result<(), HandlerError> {
 /// Runs one scheduled audit: collect -> audit -> record (drift, alerts) -> metrics. Collection
 /// stops [`PUBLISH_RESERVE`] before the invocation's deadline, recording [`RETURN_RESERVE`]
 /// before it (no deadline: neither stops).
-pub async fn handle<S, A, E>(
+pub async fn handle<S, A, E, R>(
     event: &Value,
-    deps: &Deps<S, A, E>,
+    deps: &Deps<S, A, E, R>,
     invoke: &Invoke,
 ) -> Result<Outcome, HandlerError>
 where
     S: StateStore + Sync,
     A: AlertSink + Sync,
     E: Ec2Api,
+    R: ReportStore + Sync,
 {
     handle_and_import(event, deps, invoke, None::<&NoImport>).await
 }
 
 /// [`handle`], then, when `hub` is given, the Security Hub import of the findings (after the
 /// drift work, whatever its result; by the same deadline).
-pub async fn handle_and_import<S, A, E, H>(
+pub async fn handle_and_import<S, A, E, R, H>(
     event: &Value,
-    deps: &Deps<S, A, E>,
+    deps: &Deps<S, A, E, R>,
     invoke: &Invoke,
     hub: Option<&H>,
 ) -> Result<Outcome, HandlerError>
@@ -234,6 +251,7 @@ where
     S: StateStore + Sync,
     A: AlertSink + Sync,
     E: Ec2Api,
+    R: ReportStore + Sync,
     H: FindingsApi,
 {
     check_event(event)?;
@@ -245,15 +263,34 @@ where
         .await;
     let report = setup.audit(&c.snapshot, None, &[]);
     let mut out = Outcome::of(&report, c.api_calls);
+    // *report* before *record*, so that the alerts link the report (or name its failure).
+    if let Some(bucket) = &deps.reports {
+        let by = invoke
+            .deadline
+            .map(|d| before(d, REPORT_RESERVE).into_std());
+        let written = write_reports(bucket, &report, std::time::SystemTime::now(), by).await;
+        if let Some(e) = written.error() {
+            tracing::error!(error = %e, "reports not written; the alerts name the failure");
+        }
+        if let Some(why) = &written.html_skipped {
+            tracing::warn!(reason = %why, "HTML report skipped: its renderer failed");
+        }
+        out.reports = Some(written);
+    }
+    let sink = Linked {
+        sink: &deps.sink,
+        report: out.reports.as_ref().map(|w| {
+            w.link(
+                setup
+                    .region
+                    .as_deref()
+                    .or(report.region.as_deref())
+                    .unwrap_or("unknown"),
+            )
+        }),
+    };
     let stop_at = invoke.deadline.map(|d| before(d, RETURN_RESERVE));
-    let recorded = record_drift(
-        &deps.store,
-        &deps.sink,
-        &report,
-        &Scope::Everything,
-        stop_at,
-    )
-    .await;
+    let recorded = record_drift(&deps.store, &sink, &report, &Scope::Everything, stop_at).await;
     if let Some(hub) = hub {
         out.security_hub = Some(import_findings(hub, &report, stop_at).await);
     }
@@ -277,10 +314,15 @@ where
         lost_races = out.drift.lost_races,
         deferred = out.drift.deferred,
         deadline_reached = out.deadline_reached,
+        reports_written = out.reports.as_ref().map_or(0, |r| r.written.len()),
+        reports_failed = out.reports.as_ref().map_or(0, |r| r.failed.len()),
         "scheduled audit done"
     );
-    match out.drift.delivery_error() {
-        Some(e) => Err(e.into()),
+    if let Some(e) = out.drift.delivery_error() {
+        return Err(e.into());
+    }
+    match out.reports.as_ref().and_then(ReportsOutcome::error) {
+        Some(e) => Err(HandlerError::Reports(e)),
         None => Ok(out),
     }
 }
@@ -318,6 +360,7 @@ impl Outcome {
                 .any(|f| f.code == plaudit::collect::DEADLINE_EXCEEDED),
             collection_errors,
             drift: SyncOutcome::default(),
+            reports: None,
             security_hub: None,
         }
     }
@@ -340,7 +383,8 @@ fn epoch_millis() -> u64 {
 /// The EMF documents of a run: `Findings` by `Status` and `Severity` (one document per pair
 /// that occurred), `CollectionErrors` by `Api` (one document per API that failed, counting its
 /// failed reads), and one with the run's own counts (`Transitions`, `AlertsPublished`,
-/// `AlertsFailed`, `ApiCalls`, `CollectionErrors`, `Incomplete`). Every document also carries
+/// `AlertsFailed`, `ApiCalls`, `CollectionErrors`, `Incomplete`, and the report objects
+/// `ReportsWritten` / `ReportsFailed`, 0 without a report bucket). Every document also carries
 /// `Account` and `Region` as properties (not dimensions, to keep metric cardinality low). The
 /// stack's dashboard (`template.yaml`) charts these names; a test keeps the two in step.
 pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String> {
@@ -399,6 +443,14 @@ pub fn metrics(report: &Report, out: &Outcome, timestamp_ms: u64) -> Vec<String>
         ("ApiCalls", out.api_calls),
         ("CollectionErrors", out.collection_errors.len()),
         ("Incomplete", usize::from(!out.complete)),
+        (
+            "ReportsWritten",
+            out.reports.as_ref().map_or(0, |r| r.written.len()),
+        ),
+        (
+            "ReportsFailed",
+            out.reports.as_ref().map_or(0, |r| r.failed.len()),
+        ),
     ];
     let mut doc = json!({
         "_aws": {

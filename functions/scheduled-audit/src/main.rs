@@ -3,14 +3,15 @@
 //!
 //! Environment: `PLAUDIT_STATE_TABLE` (the drift-state table), `PLAUDIT_TOPIC_ARN` (the alert
 //! topic), optional `PLAUDIT_MANIFEST` (inline JSON, or the name of an SSM parameter holding it),
-//! optional `PLAUDIT_RULES` (rule ids or families; an unknown one fails the start),
+//! optional `PLAUDIT_RULES` (rule ids or families; an unknown one fails the start), optional
+//! `PLAUDIT_REPORT_BUCKET` (the bucket the JSON and HTML reports go to; empty: none),
 //! optional `PLAUDIT_SECURITY_HUB` (`enabled`: import the findings into Security Hub),
 //! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use plaudit::aws::securityhub::SecurityHubClient;
 use plaudit::pipeline::{parse_rules, Collector, Invoke, Setup};
-use plaudit::publish::{manifest_from_env, DynamoStore, SnsSink};
+use plaudit::publish::{manifest_from_env, s3_client, DynamoStore, S3Reports, SnsSink};
 use plaudit_scheduled_audit::{handle_and_import, security_hub_enabled, Deps, HandlerError};
 use serde_json::Value;
 
@@ -52,6 +53,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             client: aws_sdk_sns::Client::new(&conf),
             topic_arn: required("PLAUDIT_TOPIC_ARN")?,
         },
+        reports: std::env::var("PLAUDIT_REPORT_BUCKET")
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .map(|bucket| S3Reports {
+                client: s3_client(&conf),
+                bucket,
+            }),
         setup: Setup {
             account_id: None,
             region: conf.region().map(|r| r.to_string()),

@@ -13,6 +13,7 @@ use plaudit::pipeline::{Collector, Invoke, Setup};
 use plaudit::synth::Estate;
 use plaudit::testing::ec2::FakeEc2;
 use plaudit::testing::fakes::{MemoryStore, RecordingSink};
+use plaudit::testing::reports::MemoryBucket;
 use plaudit_scheduled_audit::{handle, Deps, HandlerError, Outcome};
 use serde_json::json;
 use tokio::time::Instant;
@@ -26,6 +27,7 @@ fn deps(e: &Estate) -> FakeDeps {
         collector: Collector::new(FakeEc2::serving(e.snap.clone())),
         store: MemoryStore::new(),
         sink: RecordingSink::new(),
+        reports: None,
         setup: Setup {
             account_id: None,
             region: Some("us-east-1".into()),
@@ -209,4 +211,129 @@ async fn a_malformed_event_is_refused_before_anything_is_read() {
     .unwrap_err();
     assert!(!err.retryable());
     assert_eq!(d.collector.ec2.calls(), 0);
+}
+
+/// Issue 12: with a report bucket, the run writes its reports before alerting, and every alert
+/// copy links the run's own report.
+fn with_bucket(
+    e: &Estate,
+    bucket: MemoryBucket,
+) -> Deps<MemoryStore, RecordingSink, FakeEc2, MemoryBucket> {
+    let d = deps(e);
+    Deps {
+        collector: d.collector,
+        store: d.store,
+        sink: d.sink,
+        reports: Some(bucket),
+        setup: d.setup,
+    }
+}
+
+#[tokio::test]
+async fn reports_are_written_and_linked_in_every_alert() {
+    let d = with_bucket(&drifted(), MemoryBucket::new());
+    let event = json!({"source": "aws.events"});
+    let out = handle(
+        &event,
+        &d,
+        &invoke(Instant::now() + Duration::from_secs(120)),
+    )
+    .await
+    .unwrap();
+    let written = out.reports.as_ref().unwrap();
+    assert!(written.failed.is_empty(), "{written:?}");
+    let puts = d.reports.as_ref().unwrap().puts();
+    let keys: Vec<&str> = puts.iter().map(|(k, _, _)| k.as_str()).collect();
+    let prefix = format!("reports/{ACCOUNT}/us-east-1/");
+    assert!(keys.len() == 2 || keys.len() == 4, "{keys:?}");
+    assert!(
+        keys[0].starts_with(&prefix) && keys[0].ends_with("Z/report.json"),
+        "{keys:?}"
+    );
+    assert_eq!(keys[1], format!("{prefix}latest.json"));
+    // The JSON report is the run's: its findings, its account.
+    let report: serde_json::Value = serde_json::from_slice(&puts[0].2).unwrap();
+    assert_eq!(report["account_id"], ACCOUNT);
+    assert_eq!(report["findings"].as_array().unwrap().len(), out.findings);
+    let linked = written.link("us-east-1").s3_uri();
+    assert!(
+        linked.starts_with(&format!("s3://memory-bucket/{prefix}")),
+        "{linked}"
+    );
+    assert!(!linked.contains("latest"), "{linked}");
+    let sent = d.sink.take();
+    assert!(!sent.is_empty());
+    for (format, a) in &sent {
+        assert!(
+            a.body(*format).contains(&linked),
+            "{format:?}: {}",
+            a.body(*format)
+        );
+    }
+    // The chat copies are still the custom-notification JSON.
+    for (_, a) in sent.iter().filter(|(f, _)| *f == Format::Chat) {
+        let v: serde_json::Value = serde_json::from_str(&a.chat).unwrap();
+        assert_eq!(v["version"], "1.0");
+        assert!(v["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("https://console.aws.amazon.com/s3/object/memory-bucket?region=us-east-1&prefix=reports/"));
+    }
+    let e = drifted();
+    let report = plaudit::audit(
+        &e.snap,
+        &plaudit::AuditOptions {
+            manifest: Some(&e.manifest),
+            ..plaudit::AuditOptions::default()
+        },
+    );
+    let run = plaudit_scheduled_audit::metrics(&report, &out, 0);
+    let doc: serde_json::Value = serde_json::from_str(run.last().unwrap()).unwrap();
+    assert_eq!(doc["ReportsWritten"], keys.len());
+    assert_eq!(doc["ReportsFailed"], 0);
+}
+
+/// A bucket that refuses the reports: the drift state is recorded and every alert still goes
+/// out, naming the failure; the run then fails (an error, not silence).
+#[tokio::test]
+async fn a_refused_report_fails_the_run_after_its_alerts() {
+    let d = with_bucket(&drifted(), MemoryBucket::failing("reports/"));
+    let event = json!({"source": "aws.events"});
+    let e = handle(
+        &event,
+        &d,
+        &invoke(Instant::now() + Duration::from_secs(120)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, HandlerError::Reports(_)), "{e:?}");
+    assert!(e.retryable());
+    let msg = e.to_string();
+    assert!(
+        msg.contains("s3://memory-bucket") && msg.contains("AccessDenied"),
+        "{msg}"
+    );
+    let partition = partition_of(Some(ACCOUNT), Some("us-east-1"));
+    assert!(
+        !d.store.records(&partition).is_empty(),
+        "the drift state is kept"
+    );
+    let sent = d.sink.take();
+    assert!(!sent.is_empty(), "the alerts went out");
+    for (format, a) in &sent {
+        let body = a.body(*format);
+        assert!(
+            body.contains("NOT written") && body.contains("AccessDenied"),
+            "{body}"
+        );
+    }
+    // The next run (bucket still refusing) has no transitions, and still reports the failure.
+    let again = handle(
+        &event,
+        &d,
+        &invoke(Instant::now() + Duration::from_secs(120)),
+    )
+    .await;
+    assert!(matches!(again, Err(HandlerError::Reports(_))));
+    assert!(d.sink.take().is_empty());
 }

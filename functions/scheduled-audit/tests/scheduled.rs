@@ -31,6 +31,7 @@ async fn deps(a: &Alerting, b: &Built) -> Deps<DynamoStore, SnsSink> {
         collector: Collector::new(client().await),
         store: a.store(),
         sink: a.sink(),
+        reports: None,
         setup: Setup {
             account_id: Some("123456789012".into()),
             region: Some("us-east-1".into()),

@@ -79,6 +79,166 @@ impl Alert {
     }
 }
 
+/// Where the run's full report is (the scheduled function with a report bucket), for its alerts:
+/// an `s3://` URI and the S3 console address of the object, never a presigned URL (it would
+/// expire, and grant access to whoever holds the message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportLink {
+    /// Every object was written; `key` is the run's own report.
+    Written {
+        bucket: String,
+        key: String,
+        region: String,
+    },
+    /// `key` was written, but some other object was not (`error`).
+    Partial {
+        bucket: String,
+        key: String,
+        region: String,
+        error: String,
+    },
+    /// Nothing linkable was written: `key` is where the report should be, `error` why it is not.
+    Failed {
+        bucket: String,
+        key: String,
+        error: String,
+    },
+}
+
+/// `s` percent-encoded for a URL query value, `/` kept (the S3 console's own form).
+fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A message from outside (an SDK error) as one short line without Markdown code quotes.
+fn one_line(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() || c == '`' { ' ' } else { c })
+        .collect();
+    if s.chars().count() <= 300 {
+        return s;
+    }
+    let mut cut: String = s.chars().take(297).collect();
+    cut.push_str("...");
+    cut
+}
+
+impl ReportLink {
+    /// `s3://bucket/key` of the linked (or missing) report.
+    pub fn s3_uri(&self) -> String {
+        match self {
+            ReportLink::Written { bucket, key, .. }
+            | ReportLink::Partial { bucket, key, .. }
+            | ReportLink::Failed { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+        }
+    }
+
+    /// The S3 console page of the written report (commercial partition).
+    pub fn console_url(&self) -> Option<String> {
+        match self {
+            ReportLink::Written {
+                bucket,
+                key,
+                region,
+            }
+            | ReportLink::Partial {
+                bucket,
+                key,
+                region,
+                ..
+            } => Some(format!(
+                "https://console.aws.amazon.com/s3/object/{}?region={}&prefix={}",
+                query_value(bucket),
+                query_value(region),
+                query_value(key)
+            )),
+            ReportLink::Failed { .. } => None,
+        }
+    }
+
+    /// The failure to name, if any.
+    pub fn error(&self) -> Option<String> {
+        match self {
+            ReportLink::Written { .. } => None,
+            ReportLink::Partial { error, .. } | ReportLink::Failed { error, .. } => {
+                Some(one_line(error))
+            }
+        }
+    }
+
+    /// The line the chat copy's description ends with (client Markdown).
+    fn markdown(&self) -> String {
+        let uri = self.s3_uri();
+        match (self.console_url(), self.error()) {
+            (Some(url), None) => format!("*Full report:* [S3 console]({url}) `{uri}`"),
+            (Some(url), Some(e)) => {
+                format!("*Full report:* [S3 console]({url}) `{uri}`\n*Report storage error:* {e}")
+            }
+            (None, e) => format!(
+                "*Full report:* NOT written to `{uri}`: {}",
+                e.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The lines the e-mail copy ends with.
+    fn text(&self) -> String {
+        let uri = self.s3_uri();
+        match (self.console_url(), self.error()) {
+            (Some(url), None) => format!("Report:     {uri}\n            {url}\n"),
+            (Some(url), Some(e)) => {
+                format!("Report:     {uri}\n            {url}\nReport storage error: {e}\n")
+            }
+            (None, e) => format!(
+                "Report:     NOT written to {uri}: {}\n",
+                e.unwrap_or_default()
+            ),
+        }
+    }
+}
+
+impl Alert {
+    /// This alert with the run's report linked: the chat copy's description and the e-mail copy
+    /// end with it (the shapes stay those of [`single_alert`] and the digests).
+    pub fn with_report(&self, link: &ReportLink) -> Alert {
+        let mut a = self.clone();
+        if let Ok(mut chat) = serde_json::from_str::<serde_json::Value>(&a.chat) {
+            if let Some(d) = chat["content"]["description"].as_str() {
+                let d = format!("{d}\n{}", link.markdown());
+                chat["content"]["description"] = serde_json::Value::String(d);
+                a.chat = chat.to_string();
+            }
+        }
+        a.email = format!("{}\n{}", a.email.trim_end_matches('\n'), link.text());
+        a
+    }
+}
+
+/// A sink that links the run's report in every alert it passes on (`report`: `None` passes the
+/// alerts unchanged).
+pub struct Linked<'a, A> {
+    pub sink: &'a A,
+    pub report: Option<ReportLink>,
+}
+
+impl<A: AlertSink + Sync> AlertSink for Linked<'_, A> {
+    async fn publish(&self, alert: &Alert, format: Format) -> Result<(), SinkError> {
+        match &self.report {
+            Some(link) => self.sink.publish(&alert.with_report(link), format).await,
+            None => self.sink.publish(alert, format).await,
+        }
+    }
+}
+
 /// SNS's limit on a message, in bytes.
 pub const SNS_MAX_BYTES: usize = 262_144;
 
@@ -382,6 +542,136 @@ mod tests {
                 assert!(!text.contains("\"Tags\""), "{text}");
             }
         }
+    }
+
+    fn links() -> [ReportLink; 3] {
+        let key = "reports/111122223333/us-east-1/20261130T060000Z/report.html".to_string();
+        [
+            ReportLink::Written {
+                bucket: "plaudit-reports".into(),
+                key: key.clone(),
+                region: "us-east-1".into(),
+            },
+            ReportLink::Partial {
+                bucket: "plaudit-reports".into(),
+                key: key.clone(),
+                region: "us-east-1".into(),
+                error: "1 report object(s) not written".into(),
+            },
+            ReportLink::Failed {
+                bucket: "plaudit-reports".into(),
+                key,
+                error: "NoSuchBucket: The specified bucket does not exist\n`x`".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn linked_alerts_keep_their_shape_and_carry_the_report() {
+        let mut e = Estate::empty();
+        for i in 0..(MAX_SINGLE_ALERTS + 5) {
+            e.add_vpc(i, false);
+        }
+        e.drop_relay_egress();
+        let d = diff(&[], &e.findings(), &all_rules(), NOW);
+        let single = alerts(&d.changes[..1], Some("111122223333"), Some("us-east-1"));
+        let digests = alerts(&d.changes, Some("111122223333"), Some("us-east-1"));
+        assert_eq!(digests[0].event, "digest");
+        let uri =
+            "s3://plaudit-reports/reports/111122223333/us-east-1/20261130T060000Z/report.html";
+        let console = "https://console.aws.amazon.com/s3/object/plaudit-reports?region=us-east-1&prefix=reports/111122223333/us-east-1/20261130T060000Z/report.html";
+        for (i, link) in links().iter().enumerate() {
+            for a in single.iter().chain(&digests) {
+                let l = a.with_report(link);
+                assert_eq!(
+                    (&l.subject, l.severity, l.event, &l.finding_ids),
+                    (&a.subject, a.severity, a.event, &a.finding_ids)
+                );
+                let before: serde_json::Value = serde_json::from_str(&a.chat).unwrap();
+                let after: serde_json::Value = serde_json::from_str(&l.chat).unwrap();
+                let desc = after["content"]["description"].as_str().unwrap();
+                assert!(
+                    desc.starts_with(before["content"]["description"].as_str().unwrap()),
+                    "{desc}"
+                );
+                // Only the description changed: same keys, same other values.
+                let mut restored = after.clone();
+                restored["content"]["description"] = before["content"]["description"].clone();
+                assert_eq!(restored, before);
+                assert!(l.email.starts_with(a.email.trim_end()), "{}", l.email);
+                for text in [desc, l.email.as_str()] {
+                    assert!(text.contains(uri), "{text}");
+                    assert_eq!(text.contains(console), i < 2, "{text}");
+                    assert_eq!(text.contains("NOT written"), i == 2, "{text}");
+                    assert_eq!(text.contains("NoSuchBucket"), i == 2, "{text}");
+                    assert!(!text.contains("X-Amz-Signature"), "no presigned URL");
+                }
+                // The outside error text cannot break out of the chat Markdown or add lines.
+                if i == 2 {
+                    assert!(!desc.contains("`x`"), "{desc}");
+                    assert_eq!(
+                        desc.lines().count(),
+                        before["content"]["description"]
+                            .as_str()
+                            .unwrap()
+                            .lines()
+                            .count()
+                            + 1
+                    );
+                }
+                assert!(l.chat.len() + l.email.len() + 1024 < SNS_MAX_BYTES);
+            }
+        }
+    }
+
+    #[test]
+    fn console_urls_encode_their_query() {
+        let link = ReportLink::Written {
+            bucket: "b".into(),
+            key: "reports/a b&c/x.html".into(),
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            link.console_url().unwrap(),
+            "https://console.aws.amazon.com/s3/object/b?region=eu-west-1&prefix=reports/a%20b%26c/x.html"
+        );
+        assert_eq!(link.s3_uri(), "s3://b/reports/a b&c/x.html");
+    }
+
+    #[test]
+    fn the_linked_sink_links_every_copy_or_passes_them_through() {
+        struct Recorder(std::sync::Mutex<Vec<(String, Format)>>);
+        impl AlertSink for Recorder {
+            async fn publish(&self, alert: &Alert, format: Format) -> Result<(), SinkError> {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((alert.body(format).to_string(), format));
+                Ok(())
+            }
+        }
+        let mut e = Estate::backend();
+        e.drop_relay_egress();
+        let d = diff(&[], &e.findings(), &all_rules(), NOW);
+        let a = &alerts(&d.changes, Some("111122223333"), Some("us-east-1"))[0];
+        let rec = Recorder(std::sync::Mutex::new(Vec::new()));
+        let [written, ..] = links();
+        for report in [Some(written), None] {
+            let linked = Linked {
+                sink: &rec,
+                report: report.clone(),
+            };
+            for f in Format::ALL {
+                futures_executor::block_on(linked.publish(a, f)).unwrap();
+            }
+        }
+        let sent = rec.0.lock().unwrap();
+        assert_eq!(sent.len(), 4);
+        assert!(sent[..2]
+            .iter()
+            .all(|(b, _)| b.contains("s3://plaudit-reports/")));
+        assert_eq!(sent[2].0, a.chat);
+        assert_eq!(sent[3].0, a.email);
     }
 
     #[test]

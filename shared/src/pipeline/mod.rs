@@ -10,6 +10,9 @@
 //!   transitions in `drift`).
 //! - *send* and *record*: the adapters behind the decision layer's traits.
 //!
+//! - *report* (the scheduled function, with a report bucket): [`reports::write_reports`] puts the
+//!   JSON and HTML reports in S3 before *record*, so the alerts link them.
+//!
 //! The CLI stops after *audit* (it renders the report); the scheduled function records drift; the
 //! Config function sends evaluations, then records drift.
 
@@ -19,6 +22,7 @@ use crate::snapshot::Snapshot;
 
 #[cfg(feature = "aws")]
 mod live;
+pub mod reports;
 #[cfg(feature = "aws")]
 pub use live::*;
 

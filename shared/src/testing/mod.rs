@@ -8,4 +8,5 @@ pub mod ec2;
 pub mod fakes;
 pub mod faults;
 pub mod flows;
+pub mod reports;
 pub mod synth;
