@@ -373,6 +373,9 @@ fn measure(dir: &Path, manifest: &Path) {
     Json.render(&report, &mut out).unwrap();
     out.flush().unwrap();
     let t3 = Instant::now();
+    if std::env::var_os("BENCH_FORMATS").is_some() {
+        render_every_format(&snap, &report, dir);
+    }
     println!(
         "{} {} {} {} {} {}",
         (t1 - t0).as_secs_f64(),
@@ -382,6 +385,50 @@ fn measure(dir: &Path, manifest: &Path) {
         peak_rss_kib(),
         report.findings.len()
     );
+}
+
+/// `BENCH_FORMATS=1`: renders the report in every format to a file, and prints on stderr
+/// one line per format: its name, the render time (s) and the file's size (bytes).
+fn render_every_format(snap: &Snapshot, report: &plaudit::Report, dir: &Path) {
+    use plaudit::render;
+    let snapshot_dir = dir.to_path_buf();
+    let formats: Vec<(&str, Box<dyn Render>)> = vec![
+        ("json", Box::new(Json)),
+        (
+            "table",
+            Box::new(render::Table {
+                color: false,
+                show_passed: false,
+                width: 100,
+            }),
+        ),
+        ("markdown", Box::new(render::Markdown)),
+        ("html", Box::new(render::Html::new(snap, report))),
+        (
+            "sarif",
+            Box::new(render::Sarif::new(
+                Some(dir.display().to_string()),
+                Some(Box::new(move |name: &str| {
+                    std::fs::read_to_string(snapshot_dir.join(name)).ok()
+                })),
+            )),
+        ),
+        ("asff", Box::new(render::Asff)),
+        ("ocsf", Box::new(render::Ocsf)),
+        ("csv", Box::new(render::Csv)),
+    ];
+    for (name, r) in formats {
+        let path = dir.join(format!("report.{name}.out"));
+        let t = Instant::now();
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+        r.render(report, &mut out).unwrap();
+        out.flush().unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        eprintln!("format {name} {secs:.3} {size}");
+        let _ = std::fs::remove_file(&path);
+    }
 }
 
 fn main() {
