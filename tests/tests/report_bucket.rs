@@ -69,12 +69,8 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
     let out = run(&d).await.unwrap();
     let written = out.reports.clone().unwrap();
     assert!(written.failed.is_empty(), "{written:?}");
-    let html = written.html_skipped.is_none();
-    assert_eq!(
-        written.written.len(),
-        if html { 4 } else { 2 },
-        "{written:?}"
-    );
+    assert_eq!(written.html_skipped, None);
+    assert_eq!(written.written.len(), 4, "{written:?}");
 
     let listed = s3
         .list_objects_v2()
@@ -100,11 +96,9 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
     let mut expected = vec![
         format!("{prefix}{stamp}/report.json"),
         format!("{prefix}latest.json"),
+        format!("{prefix}{stamp}/report.html"),
+        format!("{prefix}latest.html"),
     ];
-    if html {
-        expected.push(format!("{prefix}{stamp}/report.html"));
-        expected.push(format!("{prefix}latest.html"));
-    }
     expected.sort();
     assert_eq!(keys, expected);
 
@@ -143,12 +137,27 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
     let report: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(report["account_id"], ACCOUNT);
     assert_eq!(report["findings"].as_array().unwrap().len(), out.findings);
+    // The HTML report carries the VPC diagrams: the function hands the renderer the snapshot.
+    let page = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(format!("{prefix}latest.html"))
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.contains("<svg class=\"diagram\""),
+        "no diagram in the stored HTML report"
+    );
 
     // The moto estate has findings of its own: the first run alerts on them, linking the report.
-    let linked = format!(
-        "s3://{bucket}/{prefix}{stamp}/report.{}",
-        if html { "html" } else { "json" }
-    );
+    let linked = format!("s3://{bucket}/{prefix}{stamp}/report.html");
     let console = format!("https://console.aws.amazon.com/s3/object/{bucket}?region=us-east-1&prefix={prefix}{stamp}/report.");
     let msgs = a.drain(&a.all).await;
     assert!(!msgs.is_empty());

@@ -202,7 +202,6 @@ pub async fn import_findings<H: FindingsApi>(
     }
 }
 
-
 /// Checks the invocation payload: an EventBridge scheduled event, or any JSON object for a
 /// manual run.
 pub fn check_event(event: &Value) -> Result<(), HandlerError> {
@@ -268,7 +267,9 @@ where
         let by = invoke
             .deadline
             .map(|d| before(d, REPORT_RESERVE).into_std());
-        let written = write_reports(bucket, &report, std::time::SystemTime::now(), by).await;
+        // The diagrams need the VPCs' layout, which the snapshot has and the report does not.
+        let html = plaudit::render::Html::new(&c.snapshot, &report);
+        let written = write_reports(bucket, &report, &html, std::time::SystemTime::now(), by).await;
         if let Some(e) = written.error() {
             tracing::error!(error = %e, "reports not written; the alerts name the failure");
         }

@@ -47,6 +47,7 @@ fn deps() -> Deps<MemoryStore, RecordingSink, FakeEc2> {
         collector: Collector::new(FakeEc2::serving(e.snap.clone())),
         store: MemoryStore::new(),
         sink: RecordingSink::new(),
+        reports: None,
         setup: Setup {
             account_id: None,
             region: Some("us-east-1".into()),

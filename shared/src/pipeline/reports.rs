@@ -186,6 +186,7 @@ fn rendered(renderer: &dyn Render, report: &Report) -> Result<Vec<u8>, String> {
 pub async fn write_reports<R: ReportStore + Sync>(
     store: &R,
     report: &Report,
+    html: &Html,
     now: SystemTime,
     stop_at: Option<Instant>,
 ) -> ReportsOutcome {
@@ -196,10 +197,7 @@ pub async fn write_reports<R: ReportStore + Sync>(
         ..ReportsOutcome::default()
     };
     let json = rendered(&Json, report);
-    // `default()`: the HTML renderer is a unit struct while it is being built (issue 12); this
-    // line stays valid when it grows options.
-    #[allow(clippy::default_constructed_unit_structs)]
-    let html = rendered(&Html::default(), report);
+    let html = rendered(html, report);
     let mut bodies = Vec::new();
     match json {
         Ok(b) => bodies.push(("json", JSON_CONTENT_TYPE, b)),
@@ -289,11 +287,6 @@ mod tests {
         r
     }
 
-    #[allow(clippy::default_constructed_unit_structs)] // as in `write_reports`
-    fn html_works() -> bool {
-        rendered(&Html::default(), &report(None)).is_ok()
-    }
-
     #[test]
     fn keys_follow_the_layout_and_the_collection_time() {
         let at = UNIX_EPOCH + Duration::from_secs(1_796_324_400); // 2026-12-03T19:00:00Z
@@ -322,7 +315,13 @@ mod tests {
     fn a_run_writes_its_reports_and_the_latest_with_content_types() {
         let store = MemoryBucket::new();
         let r = report(Some("2026-11-30T06:05:09Z"));
-        let out = futures_executor::block_on(write_reports(&store, &r, SystemTime::now(), None));
+        let out = futures_executor::block_on(write_reports(
+            &store,
+            &r,
+            &Html::default(),
+            SystemTime::now(),
+            None,
+        ));
         let puts = store.puts();
         let prefix = "reports/111122223333/eu-west-1/";
         let mut expected = vec![
@@ -332,16 +331,12 @@ mod tests {
             ),
             (format!("{prefix}latest.json"), JSON_CONTENT_TYPE),
         ];
-        if html_works() {
-            assert_eq!(out.html_skipped, None);
-            expected.push((
-                format!("{prefix}20261130T060509Z/report.html"),
-                HTML_CONTENT_TYPE,
-            ));
-            expected.push((format!("{prefix}latest.html"), HTML_CONTENT_TYPE));
-        } else {
-            assert!(out.html_skipped.is_some(), "{out:?}");
-        }
+        assert_eq!(out.html_skipped, None);
+        expected.push((
+            format!("{prefix}20261130T060509Z/report.html"),
+            HTML_CONTENT_TYPE,
+        ));
+        expected.push((format!("{prefix}latest.html"), HTML_CONTENT_TYPE));
         let got: Vec<(String, &str)> = puts.iter().map(|(k, c, _)| (k.clone(), *c)).collect();
         assert_eq!(got, expected);
         assert_eq!(
@@ -362,8 +357,7 @@ mod tests {
             } => {
                 assert_eq!(bucket, "memory-bucket");
                 assert_eq!(region, "eu-west-1");
-                let ext = if html_works() { "html" } else { "json" };
-                assert_eq!(key, format!("{prefix}20261130T060509Z/report.{ext}"));
+                assert_eq!(key, format!("{prefix}20261130T060509Z/report.html"));
             }
             other => panic!("{other:?}"),
         }
@@ -373,7 +367,13 @@ mod tests {
     fn failed_writes_are_errors_and_the_link_says_so() {
         let store = MemoryBucket::failing("report.json");
         let r = report(Some("2026-11-30T06:05:09Z"));
-        let out = futures_executor::block_on(write_reports(&store, &r, SystemTime::now(), None));
+        let out = futures_executor::block_on(write_reports(
+            &store,
+            &r,
+            &Html::default(),
+            SystemTime::now(),
+            None,
+        ));
         // The other objects are still written.
         assert!(out
             .written
@@ -385,20 +385,16 @@ mod tests {
             "{e}"
         );
         let link = out.link("eu-west-1");
-        if html_works() {
-            assert!(matches!(link, ReportLink::Partial { .. }), "{link:?}");
-        } else {
-            match link {
-                ReportLink::Failed { key, error, .. } => {
-                    assert!(key.ends_with("20261130T060509Z/report.json"), "{key}");
-                    assert!(error.contains("AccessDenied"), "{error}");
-                }
-                other => panic!("{other:?}"),
-            }
-        }
+        assert!(matches!(link, ReportLink::Partial { .. }), "{link:?}");
         // A bucket that takes nothing: every object failed, none linked.
         let store = MemoryBucket::failing("reports/");
-        let out = futures_executor::block_on(write_reports(&store, &r, SystemTime::now(), None));
+        let out = futures_executor::block_on(write_reports(
+            &store,
+            &r,
+            &Html::default(),
+            SystemTime::now(),
+            None,
+        ));
         assert!(out.written.is_empty());
         assert!(matches!(out.link("eu-west-1"), ReportLink::Failed { .. }));
     }
@@ -409,6 +405,7 @@ mod tests {
         let out = futures_executor::block_on(write_reports(
             &store,
             &report(None),
+            &Html::default(),
             SystemTime::now(),
             Some(Instant::now()),
         ));

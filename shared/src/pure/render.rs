@@ -56,6 +56,22 @@ pub fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut dyn Write) 
     value.serialize(&mut ser).map_err(io::Error::other)
 }
 
+/// Writes the items as a JSON array, one pretty-printed element at a time ([`write_json`]'s
+/// escaping), so that no tree of the whole array is ever built.
+pub fn write_json_array<T: serde::Serialize>(
+    items: impl Iterator<Item = T>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    for item in items {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        write_json(&item, out)?;
+    }
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })
+}
+
 /// True for the characters no report may print raw: controls (C0, DEL, C1), bidirectional
 /// formatting characters and the Unicode line and paragraph separators.
 fn is_unsafe(c: char) -> bool {

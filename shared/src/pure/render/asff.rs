@@ -45,10 +45,11 @@ pub const TYPES_MAX: usize = 50;
 pub struct Asff;
 
 impl Render for Asff {
+    /// Streams the array one finding at a time (a 10,000-VPC report would otherwise hold a
+    /// gigabyte of ASFF in memory).
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let list = findings(report).map_err(io::Error::other)?;
-        super::write_json(&list, out)?;
-        writeln!(out)
+        let (ctx, vpcs) = context(report).map_err(io::Error::other)?;
+        super::write_json_array(each(report, &ctx, &vpcs), out)
     }
 }
 
@@ -571,6 +572,13 @@ fn of_gone(ctx: &Ctx<'_>, p: &PastFinding) -> AsffFinding {
 
 /// The report's findings as ASFF, in report order, then the baseline failures that are gone.
 pub fn findings(report: &Report) -> Result<Vec<AsffFinding>, AsffError> {
+    let (ctx, vpcs) = context(report)?;
+    Ok(each(report, &ctx, &vpcs).collect())
+}
+
+/// What every finding of a report shares: account, region, product ARN, time; and each
+/// workspace's VPC.
+fn context(report: &Report) -> Result<(Ctx<'_>, BTreeMap<&str, &str>), AsffError> {
     let account = report.account_id.as_deref().ok_or(AsffError::NoAccount)?;
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AsffError::BadAccount(account.to_string()));
@@ -598,15 +606,26 @@ pub fn findings(report: &Report) -> Result<Vec<AsffFinding>, AsffError> {
         .iter()
         .map(|w| (&*w.name, w.vpc_id.as_str()))
         .collect();
-    let mut out: Vec<AsffFinding> = report
+    Ok((ctx, vpcs))
+}
+
+/// The report's ASFF findings, in order, then the baseline's gone failures (archived).
+fn each<'a>(
+    report: &'a Report,
+    ctx: &'a Ctx<'a>,
+    vpcs: &'a BTreeMap<&'a str, &'a str>,
+) -> impl Iterator<Item = AsffFinding> + 'a {
+    report
         .findings
         .iter()
-        .filter_map(|f| of_finding(&ctx, f, &vpcs))
-        .collect();
-    if let Some(b) = &report.baseline {
-        out.extend(b.gone.iter().map(|p| of_gone(&ctx, p)));
-    }
-    Ok(out)
+        .filter_map(move |f| of_finding(ctx, f, vpcs))
+        .chain(
+            report
+                .baseline
+                .iter()
+                .flat_map(|b| b.gone.iter())
+                .map(move |p| of_gone(ctx, p)),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

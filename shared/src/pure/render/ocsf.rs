@@ -203,9 +203,25 @@ impl Ocsf {
 }
 
 impl Render for Ocsf {
+    /// Streams the array one event at a time: a 10,000-VPC report has half a million findings,
+    /// and a tree of all their events would take gigabytes.
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        super::write_json(&self.events(report), out)?;
-        writeln!(out)
+        let time = report
+            .collected_at
+            .as_deref()
+            .and_then(crate::pure::time::epoch_millis)
+            .unwrap_or(0);
+        super::write_json_array(
+            report.findings.iter().map(|f| {
+                let t = f
+                    .collected_at
+                    .as_deref()
+                    .and_then(crate::pure::time::epoch_millis)
+                    .unwrap_or(time);
+                event(report, f, t)
+            }),
+            out,
+        )
     }
 }
 
