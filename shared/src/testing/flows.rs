@@ -27,6 +27,17 @@ pub fn plant(report: &mut Report, snap: &Snapshot) {
                 .map(|a| a.network_acl_id.to_string())
         })
     };
+    // The failing and erroring findings by resource: a flow looks up only its own resources.
+    let mut by_resource: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        if matches!(f.status, Status::Fail | Status::Error) {
+            by_resource
+                .entry(f.resource_id.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
     let mut flows: Vec<Arc<FlowPath>> = Vec::new();
     let mut judged: Vec<(usize, Arc<FlowPath>)> = Vec::new();
     for w in &report.deployment.workspaces {
@@ -105,10 +116,17 @@ pub fn plant(report: &mut Report, snap: &Snapshot) {
                     })
                     .collect();
                 let mut hits: Vec<usize> = Vec::new();
-                for (i, f) in report.findings.iter().enumerate() {
-                    if !matches!(f.status, Status::Fail | Status::Error) {
-                        continue;
-                    }
+                let candidates = w
+                    .security_group_ids
+                    .iter()
+                    .chain(dst_groups.iter())
+                    .map(String::as_str)
+                    .chain([dst.as_str()])
+                    .chain(src_acl.as_deref())
+                    .flat_map(|r| by_resource.get(r).into_iter().flatten().copied())
+                    .collect::<std::collections::BTreeSet<usize>>();
+                for i in candidates {
+                    let f = &report.findings[i];
                     let r = f.resource_id.as_str();
                     let on_port = ports
                         .split(", ")
@@ -203,7 +221,13 @@ pub fn plant(report: &mut Report, snap: &Snapshot) {
                         })
                         .collect();
                     let mut hits = Vec::new();
-                    for (i, f) in report.findings.iter().enumerate() {
+                    let candidates = e
+                        .group_ids
+                        .iter()
+                        .flat_map(|g| by_resource.get(g.as_str()).into_iter().flatten().copied())
+                        .collect::<std::collections::BTreeSet<usize>>();
+                    for i in candidates {
+                        let f = &report.findings[i];
                         if f.status == Status::Fail
                             && e.group_ids.iter().any(|g| *g == *f.resource_id)
                             && f.message.contains(client.as_str())
