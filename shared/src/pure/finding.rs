@@ -272,34 +272,58 @@ pub fn serialize_findings<S: serde::Serializer>(
     findings: &[Finding],
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(flatten)]
-        f: &'a Finding,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        arn: Option<String>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        references: &'static [&'static str],
-        #[serde(skip_serializing_if = "PathIds::is_empty")]
-        paths: PathIds<'a>,
-    }
-    struct PathIds<'a>(&'a [Arc<crate::pure::evidence::FlowPath>]);
-    impl PathIds<'_> {
-        fn is_empty(&self) -> bool {
-            self.0.is_empty()
+    /// A finding with what it derives. Written field by field: `#[serde(flatten)]` would
+    /// serialize every finding through a map and cost twice the time at 500,000 findings.
+    struct Out<'a>(&'a Finding);
+    impl Serialize for Out<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeStruct;
+            let f = self.0;
+            let arn = f.arn();
+            let references = f.references();
+            let mut st = s.serialize_struct("Finding", 21)?;
+            st.serialize_field("id", &f.id)?;
+            st.serialize_field("rule_id", &f.rule_id)?;
+            st.serialize_field("title", &f.title)?;
+            st.serialize_field("severity", &f.severity)?;
+            st.serialize_field("status", &f.status)?;
+            st.serialize_field("resource_type", &f.resource_type)?;
+            st.serialize_field("resource_id", &f.resource_id)?;
+            st.serialize_field("workspaces", &f.workspaces)?;
+            st.serialize_field("account_id", &f.account_id)?;
+            st.serialize_field("region", &f.region)?;
+            st.serialize_field("message", &f.message)?;
+            st.serialize_field("expected", &f.expected)?;
+            st.serialize_field("actual", &f.actual)?;
+            st.serialize_field("remediation", &f.remediation)?;
+            if let Some(w) = &f.waiver {
+                st.serialize_field("waiver", w)?;
+            }
+            if let Some(c) = &f.collected_at {
+                st.serialize_field("collected_at", c)?;
+            }
+            if let Some(c) = &f.change {
+                st.serialize_field("change", c)?;
+            }
+            if let Some(a) = &arn {
+                st.serialize_field("arn", a)?;
+            }
+            if !references.is_empty() {
+                st.serialize_field("references", references)?;
+            }
+            if !f.paths.is_empty() {
+                st.serialize_field("paths", &PathIds(&f.paths))?;
+            }
+            st.end()
         }
     }
+    struct PathIds<'a>(&'a [Arc<crate::pure::evidence::FlowPath>]);
     impl Serialize for PathIds<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.collect_seq(self.0.iter().map(|p| p.id.as_str()))
         }
     }
-    s.collect_seq(findings.iter().map(|f| Out {
-        f,
-        arn: f.arn(),
-        references: f.references(),
-        paths: PathIds(&f.paths),
-    }))
+    s.collect_seq(findings.iter().map(Out))
 }
 
 /// The stable finding id: the 64-bit FNV-1a hash of `account|region|rule|resource` (empty

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::pure::deployment::Workspace;
-use crate::pure::evidence::{FlowPath, HopName, PathVerdict};
+use crate::pure::evidence::{FlowPath, HopName, HopVerdict, PathVerdict};
 
 use super::topology::VpcTopology;
 use super::{t, verdict_class};
@@ -388,10 +388,14 @@ impl Diagram {
                         HopName::DstNaclIn | HopName::DstSgIngress => 0.8,
                         HopName::DstNaclReturnOut | HopName::SrcNaclReturnIn => 0.6,
                     });
-                    let entry = if h.entries.is_empty() {
-                        h.hop.as_str().to_string()
-                    } else {
-                        h.entries.join(", ")
+                    // No entry blocks a security group hop: nothing admits the flow there.
+                    let entry = match (h.entries.is_empty(), h.resources.is_empty()) {
+                        (false, _) => h.entries.join(", "),
+                        (true, false) if h.verdict == HopVerdict::Blocked => {
+                            format!("{}: nothing admits it", h.resources.join(", "))
+                        }
+                        (true, false) => format!("{}: cannot be read", h.resources.join(", ")),
+                        (true, true) => h.hop.label().to_string(),
                     };
                     // Each blocking entry is named once; its other marks say it on hover.
                     let label = if named.insert(entry.clone()) {
