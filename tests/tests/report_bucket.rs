@@ -55,6 +55,22 @@ fn chat(envelope: &Value) -> Value {
     serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap()
 }
 
+/// The body of an object of the bucket.
+async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec()
+}
+
 #[tokio::test]
 #[ignore = "needs moto: run scripts/test.sh"]
 async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
@@ -122,34 +138,12 @@ async fn the_scheduled_run_writes_its_reports_and_links_them_in_its_alerts() {
             "{key}"
         );
     }
-    let body = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(format!("{prefix}latest.json"))
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let body = object(&s3, &bucket, &format!("{prefix}latest.json")).await;
     let report: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(report["account_id"], ACCOUNT);
     assert_eq!(report["findings"].as_array().unwrap().len(), out.findings);
     // The HTML report carries the VPC diagrams: the function hands the renderer the snapshot.
-    let page = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(format!("{prefix}latest.html"))
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let page = object(&s3, &bucket, &format!("{prefix}latest.html")).await;
     let page = String::from_utf8_lossy(&page);
     assert!(
         page.contains("<svg class=\"diagram\""),
