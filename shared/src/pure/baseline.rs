@@ -231,21 +231,9 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pure::engine::{audit, AuditOptions};
     use crate::pure::finding::Change;
     use crate::pure::render::{Json, Render};
     use crate::synth::{Estate, Ids};
-
-    fn run(e: &Estate, rules: &[&str]) -> Report {
-        audit(
-            &e.snap,
-            &AuditOptions {
-                manifest: Some(&e.manifest),
-                rules: rules.iter().map(|r| r.to_string()).collect(),
-                ..AuditOptions::default()
-            },
-        )
-    }
 
     /// The report as a later run reads it: rendered to JSON and parsed back.
     fn as_baseline(r: &Report) -> Baseline {
@@ -273,15 +261,15 @@ mod tests {
         let clean = Estate::backend();
         let mut broken = Estate::backend();
         no_relay_egress(&mut broken);
-        let before = run(&clean, &[]);
-        let mut now = run(&broken, &[]);
+        let before = clean.audit(&[]);
+        let mut now = broken.audit(&[]);
         compare(&mut now, as_baseline(&before), "before.json");
         assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::New]);
         let sum = now.baseline.as_ref().unwrap();
         assert!(sum.new >= 1 && sum.resolved == 0, "{sum:?}");
         assert_eq!(now.exit_code_new(Severity::High), 1);
 
-        let mut again = run(&broken, &[]);
+        let mut again = broken.audit(&[]);
         compare(&mut again, as_baseline(&now), "now.json");
         assert_eq!(change_of(&again, "PL-SG-006"), vec![Change::StillFailing]);
         assert_eq!(again.baseline.as_ref().unwrap().new, 0);
@@ -294,8 +282,8 @@ mod tests {
     fn a_fixed_failure_is_resolved_and_a_deleted_one_is_gone() {
         let mut broken = Estate::backend();
         no_relay_egress(&mut broken);
-        let before = run(&broken, &[]);
-        let mut now = run(&Estate::backend(), &[]);
+        let before = broken.audit(&[]);
+        let mut now = Estate::backend().audit(&[]);
         compare(&mut now, as_baseline(&before), "b.json");
         assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::Resolved]);
         assert!(now.baseline.as_ref().unwrap().resolved >= 1);
@@ -314,7 +302,7 @@ mod tests {
             resource_id: "sg-deleted".into(),
             ..fake
         });
-        let mut now = run(&Estate::backend(), &[]);
+        let mut now = Estate::backend().audit(&[]);
         compare(&mut now, b.clone(), "b.json");
         let sum = now.baseline.as_ref().unwrap();
         assert_eq!(sum.gone.len(), 1);
@@ -322,7 +310,7 @@ mod tests {
         assert!(sum.unseen.is_empty());
 
         // A run that did not run the rule cannot call it resolved.
-        let mut partial = run(&Estate::backend(), &["PL-EP"]);
+        let mut partial = Estate::backend().audit(&["PL-EP"]);
         compare(&mut partial, b, "b.json");
         let sum = partial.baseline.as_ref().unwrap();
         assert!(sum.gone.is_empty());
@@ -333,12 +321,12 @@ mod tests {
     fn a_failure_with_other_evidence_is_changed_evidence() {
         let mut broken = Estate::backend();
         no_relay_egress(&mut broken);
-        let before = run(&broken, &["PL-SG-006"]);
+        let before = broken.audit(&["PL-SG-006"]);
         let mut b = as_baseline(&before);
         for f in &mut b.findings {
             f.actual = "something else was found".into();
         }
-        let mut now = run(&broken, &["PL-SG-006"]);
+        let mut now = broken.audit(&["PL-SG-006"]);
         compare(&mut now, b, "b.json");
         assert_eq!(change_of(&now, "PL-SG-006"), vec![Change::ChangedEvidence]);
         assert_eq!(now.baseline.as_ref().unwrap().changed_evidence, 1);
@@ -346,9 +334,9 @@ mod tests {
 
     #[test]
     fn a_baseline_of_another_account_says_so_and_a_newer_schema_is_refused() {
-        let mut b = as_baseline(&run(&Estate::backend(), &[]));
+        let mut b = as_baseline(&Estate::backend().audit(&[]));
         b.account_id = Some("999999999999".into());
-        let mut now = run(&Estate::backend(), &[]);
+        let mut now = Estate::backend().audit(&[]);
         compare(&mut now, b, "other.json");
         assert!(now
             .deployment

@@ -188,6 +188,18 @@ impl Ids {
 }
 
 impl Estate {
+    /// Audits the estate with its manifest, running only `rules` (ids or families; empty: all).
+    pub fn audit(&self, rules: &[&str]) -> crate::engine::Report {
+        crate::engine::audit(
+            &self.snap,
+            &crate::engine::AuditOptions {
+                manifest: Some(&self.manifest),
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                ..crate::engine::AuditOptions::default()
+            },
+        )
+    }
+
     /// An empty estate with snapshot metadata and every file collected.
     pub fn empty() -> Estate {
         Estate {

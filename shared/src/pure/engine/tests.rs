@@ -4,17 +4,6 @@ use super::*;
 use crate::pure::manifest::Waiver;
 use crate::synth::{Estate, Ids};
 
-fn run(e: &Estate, rules: &[&str]) -> Report {
-    audit(
-        &e.snap,
-        &AuditOptions {
-            manifest: Some(&e.manifest),
-            rules: rules.iter().map(|r| r.to_string()).collect(),
-            ..AuditOptions::default()
-        },
-    )
-}
-
 fn broken_relay_egress() -> Estate {
     let mut e = Estate::backend();
     if let Ok(r) = &mut e.snap.security_group_rules {
@@ -38,11 +27,11 @@ fn a_waiver_turns_a_failure_into_waived_until_it_expires() {
     let mut e = broken_relay_egress();
     // The snapshot was collected on 2026-11-30: the day of expiry still counts.
     e.manifest.waivers.push(waiver("2026-11-30"));
-    let r = run(&e, &["PL-SG-006"]);
+    let r = e.audit(&["PL-SG-006"]);
     assert_eq!(r.findings[0].status, Status::Waived);
     assert_eq!(r.exit_code(Severity::High), 0);
     e.manifest.waivers[0] = waiver("2026-11-29");
-    let r = run(&e, &["PL-SG-006"]);
+    let r = e.audit(&["PL-SG-006"]);
     let f = &r.findings[0];
     assert_eq!(f.status, Status::Fail);
     assert!(f.message.contains("expired on 2026-11-29"), "{}", f.message);
@@ -56,7 +45,7 @@ fn a_waiver_expiry_is_compared_in_utc_with_offsets_honoured() {
         let mut e = broken_relay_egress();
         e.snap.meta.collected_at = Some(collected_at.into());
         e.manifest.waivers.push(waiver(expires));
-        run(&e, &["PL-SG-006"]).findings[0].status
+        e.audit(&["PL-SG-006"]).findings[0].status
     };
     // 01:30 on 1 December at +02:00 is still 30 November in UTC: a waiver through the 30th holds.
     assert_eq!(
@@ -93,7 +82,7 @@ fn a_waiver_never_hides_an_error() {
         ..waiver("2030-01-01")
     });
     e.not_collected(crate::pure::snapshot::Input::VpcEndpoints);
-    let r = run(&e, &["PL-SG-006"]);
+    let r = e.audit(&["PL-SG-006"]);
     assert!(r.findings.iter().all(|f| f.status == Status::Error));
     assert!(!r.summary.complete);
     assert_eq!(r.exit_code(Severity::High), 3);
@@ -108,7 +97,7 @@ fn a_shared_resource_gets_one_finding_with_the_worst_verdict_and_every_workspace
     other.name = "adhoc".into();
     other.modes = vec![crate::pure::manifest::Mode::Cmv];
     e.manifest.workspaces.push(other);
-    let r = run(&e, &["PL-SG-001", "PL-SG-006"]);
+    let r = e.audit(&["PL-SG-001", "PL-SG-006"]);
     let sg = Ids::new(0).ws_sg;
     let f: Vec<_> = r.findings.iter().filter(|f| f.resource_id == sg).collect();
     assert_eq!(f.len(), 2, "{f:#?}");
@@ -127,8 +116,8 @@ fn a_shared_resource_gets_one_finding_with_the_worst_verdict_and_every_workspace
 fn findings_are_sorted_and_ids_are_stable() {
     let mut e = broken_relay_egress();
     e.add_vpc(1, true);
-    let a = run(&e, &[]);
-    let b = run(&e, &[]);
+    let a = e.audit(&[]);
+    let b = e.audit(&[]);
     assert_eq!(a.findings, b.findings);
     let keys: Vec<_> = a
         .findings
@@ -154,7 +143,7 @@ fn findings_are_sorted_and_ids_are_stable() {
 fn a_workspace_vpc_missing_from_the_snapshot_is_an_error() {
     let mut e = Estate::backend();
     e.manifest.workspaces[0].vpc_id = "vpc-0404".into();
-    let r = run(&e, &[]);
+    let r = e.audit(&[]);
     assert!(!r.findings.is_empty());
     assert!(
         r.findings.iter().all(|f| f.status != Status::Pass),
